@@ -1,0 +1,1 @@
+//! Bot API errors (`error_code`, `description`, `parameters`) kept losslessly and classified.

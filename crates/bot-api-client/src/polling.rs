@@ -1,0 +1,1 @@
+//! Long polling with explicit acknowledgement and an optional persisted offset.

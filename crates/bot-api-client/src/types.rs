@@ -1,0 +1,1 @@
+//! Bot API types: Update, Message, User, Chat, File, WebhookInfo, keyboards.

@@ -1,0 +1,1 @@
+//! Webhook bodies and the `X-Telegram-Bot-Api-Secret-Token` check.

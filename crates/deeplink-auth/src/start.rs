@@ -1,0 +1,1 @@
+//! Parsing `/start`, `/start <payload>` and `/start@bot <payload>` from a message text.

@@ -1,0 +1,1 @@
+//! The `Store` trait: issue and atomically consume codes, links by website and Telegram user.

@@ -1,0 +1,24 @@
+//! Telegram Passport cryptography: open (decrypt and verify) what the Telegram app sealed, and
+//! seal as the Telegram app does.
+//!
+//! The credentials secret is RSA-OAEP (SHA-1, MGF1-SHA-1) encrypted to the bot's public key; every
+//! data blob and file is AES-256-CBC under a key and IV derived as `SHA512(secret ‖ hash)`, and its
+//! integrity is `SHA256(padded plaintext) == hash`. This crate never touches the network and does
+//! not depend on an async runtime.
+//!
+//! # Modules
+//!
+//! - [`key`]: the bot's RSA private key: loading (PEM, PKCS#1, PKCS#8, encrypted PKCS#8),
+//!   generation, public key export for BotFather.
+//! - [`open`]: decrypting and verifying `PassportData` into typed elements.
+//! - [`file`]: decrypting downloaded files, in memory and streaming.
+//! - [`seal`]: the Telegram app's side, for tests, fixtures and the sandbox.
+//! - [`nonce`]: issuing and verifying request nonces bound to a user and an expiry.
+//! - [`scope_check`]: what an opened passport lacks against the requested scope.
+
+pub mod file;
+pub mod key;
+pub mod nonce;
+pub mod open;
+pub mod scope_check;
+pub mod seal;

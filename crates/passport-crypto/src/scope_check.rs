@@ -1,0 +1,1 @@
+//! Checking an opened passport against the requested scope, producing the element errors to send.

@@ -1,0 +1,2 @@
+//! `PassportElementError` in all nine variants, serializing exactly to the Bot API JSON of
+//! `setPassportDataErrors`.

@@ -1,0 +1,1 @@
+//! The control API under `/sandbox/`: bots, users, messages, Passport submissions, faults.

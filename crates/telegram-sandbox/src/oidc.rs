@@ -1,0 +1,1 @@
+//! The OpenID Connect provider: discovery, auth, token and JWKS endpoints.

@@ -1,0 +1,32 @@
+//! Know who a person is through Telegram.
+//!
+//! `tgauth` gathers the toolkit's pieces behind one dependency: Telegram Passport decryption,
+//! Login Widget, OpenID Connect and Mini App verification, deep-link account linking, a Bot API
+//! client with at-least-once update delivery, and a loopback sandbox of Telegram for tests. Each
+//! piece is its own crate; depend on it directly when you need only that piece.
+//!
+//! # Crate features
+//!
+//! Every feature is named after the crate it re-exports, and all are on by default.
+//!
+//! | feature | default | re-exports |
+//! |---|---|---|
+//! | `passport-types` | on | [`passport_types`]: Passport scopes, elements, credentials, element errors |
+//! | `passport-crypto` | on | [`passport_crypto`]: open and seal Passport data (enables `passport-types`) |
+//! | `login-widget` | on | [`login_widget`]: Login Widget, OIDC `id_token` and Mini App `initData` |
+//! | `deeplink-auth` | on | [`deeplink_auth`]: one-time codes, `/start` parsing, link stores |
+//! | `bot-api-client` | on | [`bot_api_client`]: the Bot API client (enables `passport-types`) |
+//! | `telegram-sandbox` | on | [`telegram_sandbox`]: the loopback Telegram emulator |
+
+#[cfg(feature = "bot-api-client")]
+pub use bot_api_client;
+#[cfg(feature = "deeplink-auth")]
+pub use deeplink_auth;
+#[cfg(feature = "login-widget")]
+pub use login_widget;
+#[cfg(feature = "passport-crypto")]
+pub use passport_crypto;
+#[cfg(feature = "passport-types")]
+pub use passport_types;
+#[cfg(feature = "telegram-sandbox")]
+pub use telegram_sandbox;

@@ -1,0 +1,1 @@
+//! End-to-end tests of flows that cross crate boundaries, through the `tgauth` umbrella crate.
