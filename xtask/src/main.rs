@@ -87,6 +87,8 @@ fn test() -> Result<()> {
         .output()
         .is_ok_and(|output| output.status.success());
     if nextest {
+        // nextest does not run doctests; they go first so that nextest's summary closes the run.
+        cargo(&["test", "--doc", "--workspace", "--all-features"], &env)?;
         cargo(
             &[
                 "nextest",
@@ -96,9 +98,7 @@ fn test() -> Result<()> {
                 "--no-fail-fast",
             ],
             &env,
-        )?;
-        // nextest does not run doctests.
-        cargo(&["test", "--doc", "--workspace", "--all-features"], &env)
+        )
     } else {
         cargo(
             &["test", "--workspace", "--all-features", "--no-fail-fast"],

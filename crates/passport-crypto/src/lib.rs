@@ -11,7 +11,7 @@
 //! - [`key`]: the bot's RSA private key: loading (PEM, PKCS#1, PKCS#8, encrypted PKCS#8),
 //!   generation, public key export for BotFather.
 //! - [`open`]: decrypting and verifying `PassportData` into typed elements.
-//! - [`file`]: decrypting downloaded files, in memory and streaming.
+//! - [`mod@file`]: decrypting downloaded files, in memory and streaming.
 //! - [`seal`]: the Telegram app's side, for tests, fixtures and the sandbox.
 //! - [`nonce`]: issuing and verifying request nonces bound to a user and an expiry.
 //! - [`scope_check`]: what an opened passport lacks against the requested scope.
