@@ -84,7 +84,8 @@ fn describe(error: &serde_json::Error) -> String {
     let message = error.to_string();
     for prefix in ["invalid type: ", "invalid value: "] {
         if let Some(rest) = message.strip_prefix(prefix)
-            && let Some(expected_at) = rest.find(", expected")
+            // The last occurrence: the quoted value itself may contain ", expected".
+            && let Some(expected_at) = rest.rfind(", expected")
         {
             let unexpected = rest.get(..expected_at).unwrap_or_default();
             let kind = unexpected.split([' ', '`', '"']).next().unwrap_or_default();

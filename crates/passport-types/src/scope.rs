@@ -60,6 +60,10 @@ impl PassportScope {
     /// - `selfie` only on identity documents, `translation` only on documents,
     ///   `native_names` only on `personal_details`;
     /// - a `one_of` lists at least two types, all identity documents or all address documents.
+    ///
+    /// The JS SDK also knows the pseudo-types `id_document` and `address_document` (aliases
+    /// `idd`, `add`), which the Bot API's scope does not define; they are refused here as unknown
+    /// types, and a `one_of` says the same thing in the Bot API's terms.
     pub fn validate(&self) -> Result<(), ScopeError> {
         if self.v != SCOPE_VERSION {
             return Err(ScopeError::UnsupportedVersion { v: self.v });

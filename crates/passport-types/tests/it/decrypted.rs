@@ -77,6 +77,18 @@ fn errors_never_quote_secrets() {
 }
 
 #[test]
+fn values_that_look_like_messages_are_not_quoted_either() {
+    let input = br#"{"nonce":"n","secure_data":{"passport":{"data":"x, expected leaked"}}}"#;
+    let message = Credentials::parse(input).unwrap_err().to_string();
+    assert!(!message.contains("leaked"), "{message}");
+    let input = br#"{"document_no":{"a, expected leaked":1}}"#;
+    let message = ElementData::parse(&ElementType::Passport, input)
+        .unwrap_err()
+        .to_string();
+    assert!(!message.contains("leaked"), "{message}");
+}
+
+#[test]
 fn secrets_are_redacted_and_compared_by_value() {
     let data = DataCredentials {
         data_hash: "ZGg=".to_owned(),
