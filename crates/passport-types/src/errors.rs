@@ -21,7 +21,7 @@ use crate::element::ElementType;
 /// Why a [`PassportElementError`] could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ElementErrorError {
+pub enum InvalidElementError {
     /// The Bot API does not allow this element type for this error source.
     #[error("a `{error_source}` error cannot name element type `{kind}`")]
     TypeNotAllowed {
@@ -132,7 +132,7 @@ enum UncheckedError {
 }
 
 impl TryFrom<UncheckedError> for PassportElementError {
-    type Error = ElementErrorError;
+    type Error = InvalidElementError;
 
     fn try_from(unchecked: UncheckedError) -> Result<Self, Self::Error> {
         let error = match unchecked {
@@ -155,7 +155,7 @@ impl TryFrom<UncheckedError> for PassportElementError {
         if let Some(hashes) = error.file_hashes()
             && hashes.is_empty()
         {
-            return Err(ElementErrorError::NoFileHashes {
+            return Err(InvalidElementError::NoFileHashes {
                 error_source: source,
             });
         }
@@ -175,11 +175,11 @@ fn allows(source: &str, kind: &ElementType) -> bool {
     }
 }
 
-fn check_type(source: &'static str, kind: &ElementType) -> Result<(), ElementErrorError> {
+fn check_type(source: &'static str, kind: &ElementType) -> Result<(), InvalidElementError> {
     if allows(source, kind) {
         Ok(())
     } else {
-        Err(ElementErrorError::TypeNotAllowed {
+        Err(InvalidElementError::TypeNotAllowed {
             error_source: source,
             kind: kind.clone(),
         })
@@ -191,7 +191,7 @@ fn file_error(
     kind: ElementType,
     file_hash: impl Into<String>,
     message: impl Into<String>,
-) -> Result<FileError, ElementErrorError> {
+) -> Result<FileError, InvalidElementError> {
     check_type(source, &kind)?;
     Ok(FileError {
         kind,
@@ -205,10 +205,10 @@ fn files_error(
     kind: ElementType,
     file_hashes: Vec<String>,
     message: impl Into<String>,
-) -> Result<FilesError, ElementErrorError> {
+) -> Result<FilesError, InvalidElementError> {
     check_type(source, &kind)?;
     if file_hashes.is_empty() {
-        return Err(ElementErrorError::NoFileHashes {
+        return Err(InvalidElementError::NoFileHashes {
             error_source: source,
         });
     }
@@ -229,7 +229,7 @@ impl PassportElementError {
         field_name: impl Into<String>,
         data_hash: impl Into<String>,
         message: impl Into<String>,
-    ) -> Result<Self, ElementErrorError> {
+    ) -> Result<Self, InvalidElementError> {
         check_type("data", &kind)?;
         Ok(PassportElementError::Data(DataFieldError {
             kind,
@@ -244,7 +244,7 @@ impl PassportElementError {
         kind: ElementType,
         file_hash: impl Into<String>,
         message: impl Into<String>,
-    ) -> Result<Self, ElementErrorError> {
+    ) -> Result<Self, InvalidElementError> {
         file_error("front_side", kind, file_hash, message).map(PassportElementError::FrontSide)
     }
 
@@ -253,7 +253,7 @@ impl PassportElementError {
         kind: ElementType,
         file_hash: impl Into<String>,
         message: impl Into<String>,
-    ) -> Result<Self, ElementErrorError> {
+    ) -> Result<Self, InvalidElementError> {
         file_error("reverse_side", kind, file_hash, message).map(PassportElementError::ReverseSide)
     }
 
@@ -262,7 +262,7 @@ impl PassportElementError {
         kind: ElementType,
         file_hash: impl Into<String>,
         message: impl Into<String>,
-    ) -> Result<Self, ElementErrorError> {
+    ) -> Result<Self, InvalidElementError> {
         file_error("selfie", kind, file_hash, message).map(PassportElementError::Selfie)
     }
 
@@ -271,7 +271,7 @@ impl PassportElementError {
         kind: ElementType,
         file_hash: impl Into<String>,
         message: impl Into<String>,
-    ) -> Result<Self, ElementErrorError> {
+    ) -> Result<Self, InvalidElementError> {
         file_error("file", kind, file_hash, message).map(PassportElementError::File)
     }
 
@@ -280,7 +280,7 @@ impl PassportElementError {
         kind: ElementType,
         file_hashes: Vec<String>,
         message: impl Into<String>,
-    ) -> Result<Self, ElementErrorError> {
+    ) -> Result<Self, InvalidElementError> {
         files_error("files", kind, file_hashes, message).map(PassportElementError::Files)
     }
 
@@ -289,7 +289,7 @@ impl PassportElementError {
         kind: ElementType,
         file_hash: impl Into<String>,
         message: impl Into<String>,
-    ) -> Result<Self, ElementErrorError> {
+    ) -> Result<Self, InvalidElementError> {
         file_error("translation_file", kind, file_hash, message)
             .map(PassportElementError::TranslationFile)
     }
@@ -299,7 +299,7 @@ impl PassportElementError {
         kind: ElementType,
         file_hashes: Vec<String>,
         message: impl Into<String>,
-    ) -> Result<Self, ElementErrorError> {
+    ) -> Result<Self, InvalidElementError> {
         files_error("translation_files", kind, file_hashes, message)
             .map(PassportElementError::TranslationFiles)
     }

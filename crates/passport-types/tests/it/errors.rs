@@ -1,7 +1,7 @@
 //! `PassportElementError`: the exact Bot API JSON of each variant and the allowed types.
 
 use passport_types::element::ElementType;
-use passport_types::errors::{ElementErrorError, PassportElementError};
+use passport_types::errors::{InvalidElementError, PassportElementError};
 
 /// Checks `error` serializes to exactly `expected` and parses back to itself.
 fn check_json(error: &PassportElementError, expected: &str) {
@@ -56,7 +56,7 @@ fn every_variant_serializes_exactly_as_the_bot_api_defines_it() {
 }
 
 /// Every constructor, by source, applied to `kind`.
-fn build(source: &str, kind: ElementType) -> Result<PassportElementError, ElementErrorError> {
+fn build(source: &str, kind: ElementType) -> Result<PassportElementError, InvalidElementError> {
     match source {
         "data" => PassportElementError::data(kind, "field", "aA==", "m"),
         "front_side" => PassportElementError::front_side(kind, "aA==", "m"),
@@ -87,7 +87,7 @@ fn check_allowed(source: &str, allowed: &[&str]) {
             }
             Err(error) => assert_eq!(
                 error,
-                ElementErrorError::TypeNotAllowed {
+                InvalidElementError::TypeNotAllowed {
                     error_source: build_source(source),
                     kind: kind.clone(),
                 }
