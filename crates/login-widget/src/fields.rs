@@ -1,0 +1,286 @@
+//! Received fields in every form they arrive in, decoded once and sorted for the check string.
+//!
+//! Values are kept exactly as received: a value without escapes is borrowed from the input, and
+//! only an escaped value is decoded into its own string. The check string is never built as one
+//! string; its pieces are fed to the MAC in sorted order.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::Malformed;
+
+/// One received `key=value` field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Field<'a> {
+    pub(crate) key: Cow<'a, str>,
+    pub(crate) value: Cow<'a, str>,
+}
+
+/// Fields sorted bytewise by key, with no empty and no duplicated key.
+#[derive(Debug)]
+pub(crate) struct SortedFields<'a> {
+    fields: Vec<Field<'a>>,
+}
+
+impl<'a> SortedFields<'a> {
+    pub(crate) fn new(mut fields: Vec<Field<'a>>) -> Result<Self, Malformed> {
+        if fields.is_empty() {
+            return Err(Malformed::Empty);
+        }
+        fields.sort_unstable_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+        if fields.iter().any(|field| field.key.is_empty()) {
+            return Err(Malformed::EmptyKey);
+        }
+        if let Some(pair) = fields.windows(2).find(|pair| match pair {
+            [a, b] => a.key == b.key,
+            _ => false,
+        }) && let Some(first) = pair.first()
+        {
+            return Err(Malformed::DuplicateKey {
+                key: first.key.clone().into_owned(),
+            });
+        }
+        Ok(Self { fields })
+    }
+
+    /// Sorts borrowed `(key, value)` pairs.
+    pub(crate) fn from_pairs(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, Malformed> {
+        Self::new(
+            pairs
+                .into_iter()
+                .map(|(key, value)| Field {
+                    key: Cow::Borrowed(key),
+                    value: Cow::Borrowed(value),
+                })
+                .collect(),
+        )
+    }
+
+    /// The lowercase hex HMAC-SHA-256 under `key` of the check string without `hash`.
+    pub(crate) fn hex_mac(&self, key: &ring::hmac::Key) -> [u8; 64] {
+        let mut context = ring::hmac::Context::with_key(key);
+        self.feed_check_string(&["hash"], |piece| context.update(piece));
+        hex32(context.sign().as_ref())
+    }
+
+    /// Whether `hash` is the hex MAC of the check string under `key`, compared in constant time.
+    pub(crate) fn mac_matches(&self, key: &ring::hmac::Key, hash: &str) -> bool {
+        use subtle::ConstantTimeEq as _;
+        bool::from(self.hex_mac(key).as_slice().ct_eq(hash.as_bytes()))
+    }
+
+    /// The value of `key`, if received.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.fields
+            .binary_search_by(|field| field.key.as_bytes().cmp(key.as_bytes()))
+            .ok()
+            .and_then(|index| self.fields.get(index))
+            .map(|field| field.value.as_ref())
+    }
+
+    /// The fields in check-string order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields
+            .iter()
+            .map(|field| (field.key.as_ref(), field.value.as_ref()))
+    }
+
+    /// Feeds the check string (every field whose key is not in `skip`, `key=value` joined by
+    /// `\n`) to `sink` in pieces.
+    pub(crate) fn feed_check_string(&self, skip: &[&str], mut sink: impl FnMut(&[u8])) {
+        let mut first = true;
+        for (key, value) in self.iter() {
+            if skip.contains(&key) {
+                continue;
+            }
+            if !first {
+                sink(b"\n");
+            }
+            first = false;
+            sink(key.as_bytes());
+            sink(b"=");
+            sink(value.as_bytes());
+        }
+    }
+
+    /// The `hash` field, present and non-empty.
+    pub(crate) fn hash(&self) -> Result<&str, Malformed> {
+        match self.get("hash") {
+            None => Err(Malformed::MissingHash),
+            Some("") => Err(Malformed::EmptyHash),
+            Some(hash) => Ok(hash),
+        }
+    }
+
+    /// The `auth_date` field as Unix seconds.
+    pub(crate) fn auth_date(&self) -> Result<i64, Malformed> {
+        let text = self.get("auth_date").ok_or(Malformed::MissingAuthDate)?;
+        parse_integer(text).ok_or(Malformed::InvalidAuthDate)
+    }
+}
+
+/// A decimal integer as Telegram writes one: an optional `-` and ASCII digits, nothing else.
+pub(crate) fn parse_integer(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Splits a `application/x-www-form-urlencoded` string into decoded fields. Empty segments (as
+/// in `a=1&&b=2` or a trailing `&`) are skipped; a segment without `=` is a key with an empty
+/// value, as browsers read it.
+pub(crate) fn parse_query(query: &str) -> Result<Vec<Field<'_>>, Malformed> {
+    let mut fields = Vec::with_capacity(8);
+    for segment in query.split('&') {
+        if segment.is_empty() {
+            continue;
+        }
+        let (key, value) = segment.split_once('=').unwrap_or((segment, ""));
+        fields.push(Field {
+            key: decode_component(key)?,
+            value: decode_component(value)?,
+        });
+    }
+    Ok(fields)
+}
+
+/// Percent-decodes one query component with `+` as a space, borrowing when nothing is escaped.
+/// A `%` without two hex digits and a result that is not UTF-8 are malformed (lossy decoding
+/// would sign something other than what was received).
+pub(crate) fn decode_component(text: &str) -> Result<Cow<'_, str>, Malformed> {
+    if !text.bytes().any(|b| b == b'%' || b == b'+') {
+        return Ok(Cow::Borrowed(text));
+    }
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        match byte {
+            b'+' => {
+                decoded.push(b' ');
+                index += 1;
+            }
+            b'%' => {
+                let high = bytes.get(index + 1).copied().and_then(hex_value);
+                let low = bytes.get(index + 2).copied().and_then(hex_value);
+                match (high, low) {
+                    (Some(high), Some(low)) => decoded.push(high << 4 | low),
+                    _ => return Err(Malformed::InvalidPercentEncoding),
+                }
+                index += 3;
+            }
+            other => {
+                decoded.push(other);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded)
+        .map(Cow::Owned)
+        .map_err(|_| Malformed::InvalidUtf8)
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Parses the `data-onauth` JSON object. Strings are unescaped; numbers keep their decimal text
+/// exactly as received (Telegram signs `id=42`, not a re-serialized float). Anything else
+/// (null, booleans, arrays, objects) is malformed.
+pub(crate) fn parse_json(json: &str) -> Result<Vec<Field<'static>>, Malformed> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let fields = deserializer
+        .deserialize_map(ObjectVisitor)
+        .map_err(|_| Malformed::InvalidJson)?;
+    deserializer.end().map_err(|_| Malformed::InvalidJson)?;
+    fields
+}
+
+struct ObjectVisitor;
+
+impl<'de> Visitor<'de> for ObjectVisitor {
+    type Value = Result<Vec<Field<'static>>, Malformed>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Vec::with_capacity(8);
+        while let Some((key, raw)) = map.next_entry::<String, Box<RawValue>>()? {
+            let text = raw.get();
+            let value = if text.starts_with('"') {
+                match serde_json::from_str::<String>(text) {
+                    Ok(value) => value,
+                    Err(_) => return Ok(Err(Malformed::InvalidJson)),
+                }
+            } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+                text.to_owned()
+            } else {
+                return Ok(Err(Malformed::InvalidJson));
+            };
+            fields.push(Field {
+                key: Cow::Owned(key),
+                value: Cow::Owned(value),
+            });
+        }
+        Ok(Ok(fields))
+    }
+}
+
+/// Decodes the `#tgAuthResult=` fragment value: base64url (padded or not, optionally
+/// percent-encoded) of the JSON object. A leading `#` and `tgAuthResult=` are accepted.
+pub(crate) fn parse_tg_auth_result(text: &str) -> Result<Vec<Field<'static>>, Malformed> {
+    let text = text.trim_start_matches('#');
+    let text = text.strip_prefix("tgAuthResult=").unwrap_or(text);
+    let text = decode_component(text)?;
+    let json = TG_AUTH_RESULT
+        .decode(text.trim_end_matches('=').as_bytes())
+        .map_err(|_| Malformed::InvalidBase64)?;
+    let json = String::from_utf8(json).map_err(|_| Malformed::InvalidUtf8)?;
+    parse_json(&json)
+}
+
+/// Base64url without padding: the `tgAuthResult` and Mini App `signature` encoding.
+pub(crate) const TG_AUTH_RESULT: base64::engine::GeneralPurpose =
+    base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// Finds the login data in a full callback URL: a `tgAuthResult` fragment, else the query.
+pub(crate) fn parse_url(url: &str) -> Result<Vec<Field<'_>>, Malformed> {
+    let (before_fragment, fragment) = url.split_once('#').unwrap_or((url, ""));
+    if let Some(result) = fragment
+        .split('&')
+        .find_map(|part| part.strip_prefix("tgAuthResult="))
+    {
+        return parse_tg_auth_result(result);
+    }
+    match before_fragment.split_once('?') {
+        Some((_, query)) if !query.is_empty() => parse_query(query),
+        _ => Err(Malformed::NoDataInUrl),
+    }
+}
+
+/// Lowercase hexadecimal of a 32-byte MAC, on the stack.
+pub(crate) fn hex32(bytes: &[u8]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        if let [high, low] = pair {
+            *high = DIGITS[usize::from(byte >> 4)];
+            *low = DIGITS[usize::from(byte & 0x0f)];
+        }
+    }
+    out
+}

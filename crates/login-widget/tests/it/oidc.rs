@@ -1,0 +1,283 @@
+//! OpenID Connect: id_tokens of each algorithm, every rejection, authorization URLs.
+
+use base64::Engine as _;
+use login_widget::oidc::{
+    AuthorizationParams, IdTokenClaims, IdTokenError, IdTokenSigner, IdTokenValidator, Jwks,
+    PkceVerifier, Provider, Scope, TELEGRAM_ISSUER,
+};
+use proptest::prelude::*;
+
+use crate::{at, vectors};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+fn claims() -> IdTokenClaims {
+    let mut claims = IdTokenClaims::new(
+        TELEGRAM_ISSUER,
+        "sub-1",
+        "123456",
+        1_700_000_000,
+        1_700_003_600,
+    )
+    .with_nonce("nonce-1");
+    claims.id = Some(42);
+    claims.preferred_username = Some("ada".into());
+    claims
+}
+
+fn kids() -> Vec<&'static str> {
+    let mut kids = vec!["test-rs256", "test-es256", "test-eddsa"];
+    if cfg!(feature = "es256k") {
+        kids.push("test-es256k");
+    }
+    kids
+}
+
+fn validator(signer: &IdTokenSigner) -> IdTokenValidator {
+    IdTokenValidator::new(signer.jwks(), 123_456)
+}
+
+#[test]
+fn tokens_signed_by_another_implementation_validate() {
+    let file = vectors("oidc.json");
+    let signer = IdTokenSigner::test_keys();
+    let cases = file["vectors"].as_array().unwrap();
+    assert_eq!(cases.len(), 3);
+    for case in cases {
+        let claims = validator(&signer)
+            .validate(
+                case["token"].as_str().unwrap(),
+                Some("n-0S6_WzA2Mj"),
+                at(1_700_000_100),
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", case["alg"]));
+        assert_eq!(claims.id, Some(279_058_397));
+        assert_eq!(claims.preferred_username.as_deref(), Some("vdkfrost"));
+        assert_eq!(claims.phone_number.as_deref(), Some("+15550100"));
+        assert_eq!(claims.name.as_deref(), Some("Vladislav Kibenko"));
+        assert_eq!(claims.sub, "V2hvIHJlYWRzIHRoaXM");
+    }
+}
+
+#[test]
+fn every_algorithm_signs_and_validates() {
+    let signer = IdTokenSigner::test_keys();
+    let jwks = signer.jwks();
+    assert_eq!(jwks.keys.len(), kids().len());
+    // The JWKS round-trips through its JSON form, as the sandbox serves it.
+    let jwks: Jwks = serde_json::from_str(&serde_json::to_string(&jwks).unwrap()).unwrap();
+    let validator = IdTokenValidator::new(jwks, "123456");
+    for kid in kids() {
+        let token = signer.sign(kid, &claims()).unwrap();
+        let verified = validator
+            .validate(&token, Some("nonce-1"), at(1_700_000_010))
+            .unwrap();
+        assert_eq!(verified, claims(), "{kid}");
+    }
+}
+
+#[test]
+fn rejections() {
+    let signer = IdTokenSigner::test_keys();
+    let validator = validator(&signer);
+    let now = at(1_700_000_010);
+    let sign = |claims: &IdTokenClaims| signer.sign("test-es256", claims).unwrap();
+    let check = |token: &str, nonce: Option<&str>, now, expected: IdTokenError| {
+        assert_eq!(validator.validate(token, nonce, now).unwrap_err(), expected);
+    };
+
+    let mut wrong_aud = claims();
+    wrong_aud.aud = vec!["654321".into()];
+    check(
+        &sign(&wrong_aud),
+        Some("nonce-1"),
+        now,
+        IdTokenError::WrongAudience,
+    );
+    let mut many_aud = claims();
+    many_aud.aud = vec!["other".into(), "123456".into()];
+    assert!(validator.validate(&sign(&many_aud), None, now).is_ok());
+
+    let mut wrong_iss = claims();
+    wrong_iss.iss = "https://evil.example".into();
+    check(
+        &sign(&wrong_iss),
+        None,
+        now,
+        IdTokenError::WrongIssuer {
+            found: "https://evil.example".into(),
+        },
+    );
+
+    check(
+        &sign(&claims()),
+        Some("nonce-2"),
+        now,
+        IdTokenError::WrongNonce,
+    );
+    let mut no_nonce = claims();
+    no_nonce.nonce = None;
+    check(
+        &sign(&no_nonce),
+        Some("nonce-1"),
+        now,
+        IdTokenError::MissingNonce,
+    );
+
+    // Expiry with the default 60 s skew.
+    assert!(
+        validator
+            .validate(&sign(&claims()), None, at(1_700_003_660))
+            .is_ok()
+    );
+    check(
+        &sign(&claims()),
+        None,
+        at(1_700_003_661),
+        IdTokenError::Expired {
+            exp: 1_700_003_600,
+            now: 1_700_003_661,
+        },
+    );
+    check(
+        &sign(&claims()),
+        None,
+        at(1_699_999_939),
+        IdTokenError::IssuedInFuture {
+            iat: 1_700_000_000,
+            now: 1_699_999_939,
+        },
+    );
+
+    // A key the validator does not know.
+    let other = IdTokenSigner::default()
+        .add_ed25519_seed("rotated", &[1; 32])
+        .unwrap();
+    check(
+        &other.sign("rotated", &claims()).unwrap(),
+        None,
+        now,
+        IdTokenError::UnknownKeyId {
+            kid: "rotated".into(),
+        },
+    );
+    // A known kid with a signature by another key.
+    let impostor = IdTokenSigner::default()
+        .add_ed25519_seed("test-eddsa", &[1; 32])
+        .unwrap();
+    check(
+        &impostor.sign("test-eddsa", &claims()).unwrap(),
+        None,
+        now,
+        IdTokenError::InvalidSignature,
+    );
+
+    // alg none, with or without a signature part.
+    let payload = B64.encode(serde_json::to_vec(&claims()).unwrap());
+    for header in [r#"{"alg":"none","kid":"test-es256"}"#, r#"{"alg":"None"}"#] {
+        let header = B64.encode(header);
+        check(
+            &format!("{header}.{payload}."),
+            None,
+            now,
+            IdTokenError::AlgorithmNone,
+        );
+    }
+    // The header's algorithm must match the key's: HS256 or RS256 over an EC key are refused.
+    let token = sign(&claims());
+    let (_, rest) = token.split_once('.').unwrap();
+    let hs = format!(
+        "{}.{rest}",
+        B64.encode(r#"{"alg":"HS256","kid":"test-es256"}"#)
+    );
+    check(
+        &hs,
+        None,
+        now,
+        IdTokenError::UnsupportedAlgorithm {
+            alg: "HS256".into(),
+        },
+    );
+    let swapped = format!(
+        "{}.{rest}",
+        B64.encode(r#"{"alg":"RS256","kid":"test-es256"}"#)
+    );
+    check(
+        &swapped,
+        None,
+        now,
+        IdTokenError::KeyMismatch {
+            kid: "test-es256".into(),
+        },
+    );
+    let no_kid = format!("{}.{rest}", B64.encode(r#"{"alg":"ES256"}"#));
+    check(&no_kid, None, now, IdTokenError::MissingKeyId);
+
+    // A changed payload breaks the signature.
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut forged = claims();
+    forged.sub = "sub-2".into();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        B64.encode(serde_json::to_vec(&forged).unwrap()),
+        parts[2]
+    );
+    check(&forged, None, now, IdTokenError::InvalidSignature);
+
+    for malformed in ["", "a.b", "a.b.c.d", "!!.!!.!!"] {
+        assert!(
+            matches!(
+                validator.validate(malformed, None, now),
+                Err(IdTokenError::Malformed { .. })
+            ),
+            "{malformed}"
+        );
+    }
+}
+
+#[test]
+fn authorization_url_carries_pkce_state_nonce_and_scopes() {
+    // RFC 7636 appendix B.
+    let pkce = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
+    assert_eq!(
+        pkce.challenge(),
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
+    assert!(!format!("{pkce:?}").contains("dBjft"));
+    let url = AuthorizationParams {
+        client_id: "123456",
+        redirect_uri: "https://example.com/cb",
+        scopes: &[Scope::Profile, Scope::Phone, Scope::BotAccess],
+        state: "st",
+        nonce: "nn",
+        pkce: &pkce,
+    }
+    .url(&Provider::telegram());
+    assert_eq!(
+        url,
+        "https://oauth.telegram.org/auth?response_type=code&client_id=123456\
+         &redirect_uri=https%3A%2F%2Fexample.com%2Fcb&scope=openid+profile+phone+telegram%3Abot_access\
+         &state=st&nonce=nn&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+    );
+    let sandbox = Provider::with_base_url("http://127.0.0.1:8080/");
+    assert_eq!(sandbox.token_endpoint(), "http://127.0.0.1:8080/token");
+    assert_eq!(
+        sandbox.jwks_uri(),
+        "http://127.0.0.1:8080/.well-known/jwks.json"
+    );
+    assert_eq!(sandbox.issuer(), "http://127.0.0.1:8080");
+    assert!(PkceVerifier::new("short").is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_tokens_never_panic(token in any::<String>(), parts in proptest::collection::vec("[A-Za-z0-9_-]{0,40}", 0..5)) {
+        let signer = IdTokenSigner::test_keys();
+        let validator = validator(&signer);
+        let _ = validator.validate(&token, Some("n"), at(0));
+        let _ = validator.validate(&parts.join("."), None, at(0));
+    }
+}

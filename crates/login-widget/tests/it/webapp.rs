@@ -1,0 +1,226 @@
+//! Mini App initData: known-answer vectors, real strings signed by Telegram, third-party Ed25519.
+
+use std::time::Duration;
+
+use login_widget::{
+    BotToken, ErrorKind, LoginError, Malformed, Policy,
+    webapp::{
+        TELEGRAM_PUBLIC_KEY, ThirdPartyKey, ThirdPartyVerifier, WebAppSigner, WebAppVerifier,
+    },
+};
+use proptest::prelude::*;
+
+use crate::{at, vectors};
+
+#[test]
+fn known_answer_vectors() {
+    let file = vectors("webapp.json");
+    let cases = file["vectors"].as_array().unwrap();
+    assert!(cases.len() >= 6, "the vectors ran");
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let token = BotToken::new(case["token"].as_str().unwrap()).unwrap();
+        let policy =
+            Policy::default().with_max_age(case["max_age"].as_u64().map(Duration::from_secs));
+        let verifier = WebAppVerifier::new(&token).with_policy(policy);
+        let outcome = verifier.verify(
+            case["data"].as_str().unwrap(),
+            at(case["now"].as_i64().unwrap()),
+        );
+        let expected = &case["expected"];
+        if expected["valid"].as_bool().unwrap() {
+            let data = outcome.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                data.user.unwrap().id,
+                expected["user_id"].as_i64().unwrap(),
+                "{name}"
+            );
+        } else {
+            let error = outcome.expect_err(name);
+            assert_eq!(
+                error.kind().as_str(),
+                expected["reason"].as_str().unwrap(),
+                "{name}: {error}"
+            );
+        }
+    }
+}
+
+#[test]
+fn real_init_data_signed_by_telegram() {
+    let file = vectors("real_webapp.json");
+    let cases = file["vectors"].as_array().unwrap();
+    let mut third_party_checked = 0;
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let data = case["data"].as_str().unwrap();
+        let auth_date = case["auth_date"].as_i64().unwrap();
+        let token = BotToken::new(case["token"].as_str().unwrap()).unwrap();
+        let verifier = WebAppVerifier::new(&token);
+        let verified = verifier
+            .verify(data, at(auth_date + 60))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            verified.user.as_ref().unwrap().id,
+            case["user_id"].as_i64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(verified.auth_date, auth_date);
+        // A day and a second later the same data has expired.
+        assert_eq!(
+            verifier
+                .verify(data, at(auth_date + 86_401))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Expired,
+            "{name}"
+        );
+        if case["third_party"].as_str() == Some("production") {
+            let bot_id = case["bot_id"].as_u64().unwrap();
+            let third = ThirdPartyVerifier::production(bot_id);
+            assert_eq!(
+                third.verify(data, at(auth_date)).unwrap(),
+                verified,
+                "{name}"
+            );
+            // The same signature for another bot, or under the test key, is refused.
+            assert_eq!(
+                ThirdPartyVerifier::production(bot_id + 1)
+                    .verify(data, at(auth_date))
+                    .unwrap_err(),
+                LoginError::InvalidSignature
+            );
+            assert_eq!(
+                ThirdPartyVerifier::test_environment(bot_id)
+                    .verify(data, at(auth_date))
+                    .unwrap_err(),
+                LoginError::InvalidSignature
+            );
+            third_party_checked += 1;
+        }
+    }
+    assert_eq!(
+        third_party_checked, 2,
+        "both real third-party signatures ran"
+    );
+}
+
+#[test]
+fn typed_fields_are_parsed_from_their_raw_text() {
+    let file = vectors("real_webapp.json");
+    let case = file["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|case| case["name"] == "init_data_node_sign_all_fields")
+        .unwrap();
+    let token = BotToken::new(case["token"].as_str().unwrap()).unwrap();
+    let data = WebAppVerifier::new(&token)
+        .verify(case["data"].as_str().unwrap(), at(100))
+        .unwrap();
+    assert_eq!(data.query_id.as_deref(), Some("QUERY"));
+    assert_eq!(data.can_send_after, Some(10_000));
+    assert_eq!(data.chat_type.as_deref(), Some("sender"));
+    assert_eq!(data.chat_instance.as_deref(), Some("888"));
+    assert_eq!(data.start_param.as_deref(), Some("debug"));
+    assert_eq!(data.signature.as_deref(), Some("abc"));
+    let chat = data.chat.unwrap();
+    assert_eq!(
+        (chat.id, chat.kind.as_str(), chat.title.as_str()),
+        (1, "group", "chat-title")
+    );
+    let receiver = data.receiver.unwrap();
+    assert_eq!(
+        (receiver.id, receiver.is_bot, receiver.is_premium),
+        (991, Some(false), Some(true))
+    );
+    let user = data.user.unwrap();
+    assert_eq!(user.username.as_deref(), Some("user-username"));
+    assert_eq!(user.language_code.as_deref(), Some("en"));
+}
+
+fn token() -> BotToken {
+    BotToken::new("123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11").unwrap()
+}
+
+#[test]
+fn third_party_signature_rules() {
+    let key = ThirdPartyKey::from_seed(&[9; 32]).unwrap();
+    let signer = WebAppSigner::new(&token());
+    let fields = [
+        ("user", r#"{"id":1,"first_name":"A"}"#),
+        ("auth_date", "1700000000"),
+    ];
+    let data = signer.sign_with_signature(fields, &key).unwrap();
+    let verifier = ThirdPartyVerifier::with_public_key(123_456, key.public_key());
+    let now = at(1_700_000_000);
+    assert!(verifier.verify(&data, now).is_ok());
+    assert!(WebAppVerifier::new(&token()).verify(&data, now).is_ok());
+    // Telegram's production key did not sign it.
+    assert_eq!(
+        ThirdPartyVerifier::production(123_456)
+            .verify(&data, now)
+            .unwrap_err(),
+        LoginError::InvalidSignature
+    );
+    assert_ne!(key.public_key(), TELEGRAM_PUBLIC_KEY);
+    // No signature, padded or short signatures are malformed.
+    let unsigned = signer.sign(fields).unwrap();
+    assert_eq!(
+        verifier.verify(&unsigned, now).unwrap_err(),
+        LoginError::Malformed(Malformed::MissingSignature)
+    );
+    let signature = key.signature(123_456, fields).unwrap();
+    for bad in [
+        format!("{signature}=="),
+        signature[..signature.len() - 4].to_owned(),
+        format!("{signature}AAAA"),
+    ] {
+        let mut pairs = fields.to_vec();
+        pairs.push(("signature", &bad));
+        let data = signer.sign(pairs).unwrap();
+        assert_eq!(
+            verifier.verify(&data, now).unwrap_err(),
+            LoginError::Malformed(Malformed::InvalidSignatureEncoding),
+            "{bad}"
+        );
+    }
+    // The hash is not part of the signed message, but it must be there.
+    let without_hash = data.split("&hash=").next().unwrap();
+    assert_eq!(
+        verifier.verify(without_hash, now).unwrap_err(),
+        LoginError::Malformed(Malformed::MissingHash)
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sign_then_verify_first_and_third_party(
+        start_param in any::<String>(),
+        query_id in "\\PC{0,16}",
+        first_name in any::<String>(),
+        auth_date in 0i64..4_000_000_000,
+        seed in any::<[u8; 32]>(),
+    ) {
+        let user = serde_json::json!({ "id": 5, "first_name": first_name }).to_string();
+        let auth = auth_date.to_string();
+        let fields = [("start_param", start_param.as_str()), ("query_id", query_id.as_str()), ("user", user.as_str()), ("auth_date", auth.as_str())];
+        let key = ThirdPartyKey::from_seed(&seed).unwrap();
+        let data = WebAppSigner::new(&token()).sign_with_signature(fields, &key).unwrap();
+        let now = at(auth_date);
+        let first = WebAppVerifier::new(&token()).verify(&data, now).unwrap();
+        let third = ThirdPartyVerifier::with_public_key(123_456, key.public_key()).verify(&data, now).unwrap();
+        prop_assert_eq!(&first, &third);
+        prop_assert_eq!(first.user.unwrap().first_name, first_name);
+        prop_assert_eq!(first.start_param.as_deref(), Some(start_param.as_str()));
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics(data in any::<String>()) {
+        let now = at(1_700_000_000);
+        let _ = WebAppVerifier::new(&token()).verify(&data, now);
+        let _ = ThirdPartyVerifier::production(1).verify(&data, now);
+    }
+}
