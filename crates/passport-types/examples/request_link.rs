@@ -32,6 +32,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "scope: {}", request.scope)?;
     writeln!(out, "link:  {}", request.url()?)?;
-    writeln!(out, "html:  {}", request.html_button("Log in with Telegram Passport")?)?;
+    writeln!(
+        out,
+        "html:  {}",
+        request.html_button("Log in with Telegram Passport")?
+    )?;
     Ok(())
 }
