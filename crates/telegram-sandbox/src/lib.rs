@@ -1,14 +1,80 @@
 //! A loopback emulator of Telegram for offline tests and demos.
 //!
-//! It serves the Bot API (`/bot<token>/<method>`, `/file/bot<token>/<path>`), the OpenID Connect
-//! provider of oauth.telegram.org, and a control API under `/sandbox/` that plays the Telegram
-//! app's side: users sending messages and `/start` payloads, submitting Passport data sealed to
-//! the bot's key, producing Login Widget data, and faults on demand.
+//! It serves the Bot API (`/bot<token>/<method>`, `/file/bot<token>/<path>`) with the real
+//! server's semantics, and a control API under `/sandbox/` that plays the Telegram app's side:
+//! creating bots and users, users sending messages and `/start` payloads, reading what a bot sent,
+//! and faults on demand. Point any Bot API client at [`SandboxHandle::base_url`] instead of
+//! `https://api.telegram.org`.
 //!
-//! - [`bot_api`]: the Bot API methods with the real server's semantics.
-//! - [`control`]: the `/sandbox/` control API.
-//! - [`oidc`]: the OpenID Connect provider endpoints.
+//! ```
+//! use telegram_sandbox::{NewBot, Sandbox};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
+//! let sandbox = Sandbox::start("127.0.0.1:0".parse()?).await?;
+//! sandbox.create_bot(NewBot::new("123456:sandbox-secret", "example_bot"))?;
+//!
+//! // The Telegram app's side: user 42 opens a deep link to the bot.
+//! let update = sandbox.send_message("example_bot", 42, "/start link-code")?;
+//!
+//! // The bot's side, over HTTP as with the real Bot API.
+//! let url = format!("{}/getUpdates", sandbox.bot_api_url("123456:sandbox-secret"));
+//! let answer: serde_json::Value = reqwest::get(url).await?.json().await?;
+//! assert_eq!(answer["ok"], true);
+//! assert_eq!(answer["result"][0]["update_id"], update.update_id);
+//! assert_eq!(answer["result"][0]["message"]["text"], "/start link-code");
+//! assert_eq!(answer["result"][0]["message"]["entities"][0]["type"], "bot_command");
+//!
+//! sandbox.shutdown().await?;
+//! # Ok(()) })
+//! # }
+//! ```
+//!
+//! # The Bot API
+//!
+//! See [`bot_api`] for the methods and the semantics they follow (update ids, offset
+//! confirmation, long polling, 409 conflicts, webhooks with retries, files valid for an hour,
+//! the 20 MB download limit).
+//!
+//! # The control API
+//!
+//! See [`control`] for the `/sandbox/` endpoints; [`SandboxHandle`] offers the same operations
+//! as typed methods for in-process tests, and [`faults`] describes fault injection.
+//!
+//! # Time and state
+//!
+//! Dates and file path expiry come from a [`Clock`] ([`ManualClock`] in tests). With
+//! [`SandboxBuilder::state_file`] the state survives a restart: bots, users, pending updates,
+//! webhooks, files and what bots sent are written to a JSON file shortly after each change and
+//! on [`SandboxHandle::shutdown`], and loaded on start.
 
 pub mod bot_api;
+mod clock;
 pub mod control;
+mod error;
+pub mod faults;
 pub mod oidc;
+mod sandbox;
+mod server;
+mod state;
+pub mod types;
+pub mod webhook;
+
+use std::sync::Arc;
+
+use axum::{Router, routing::any};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use control::{NewBot, NewUser};
+pub use error::{ControlError, Error};
+pub use faults::{FaultKind, FaultSpec};
+pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
+
+/// The whole HTTP surface: control API, file downloads, and the Bot API as the fallback.
+fn router(shared: Arc<sandbox::Shared>) -> Router {
+    Router::new()
+        .nest("/sandbox", control::router())
+        .route("/file/{*path}", any(bot_api::download))
+        .fallback(bot_api::handle)
+        .with_state(shared)
+}

@@ -1,0 +1,232 @@
+//! The Bot API objects the sandbox serves, serialized exactly as the Bot API documents them.
+//!
+//! Optional fields are omitted when absent, as the real server does. These are the sandbox's own
+//! types so that it can be written and tested independently of the client under test.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A Telegram user or bot (`User` in the Bot API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Unique identifier of the user or bot.
+    pub id: i64,
+    /// True if this user is a bot.
+    pub is_bot: bool,
+    /// First name of the user or bot.
+    pub first_name: String,
+    /// Last name of the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Username of the user or bot, without the `@`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// IETF language tag of the user's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language_code: Option<String>,
+    /// True if the user has Telegram Premium.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_premium: Option<bool>,
+    /// True if the bot can be invited to groups; only in `getMe`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub can_join_groups: Option<bool>,
+    /// True if privacy mode is disabled for the bot; only in `getMe`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub can_read_all_group_messages: Option<bool>,
+    /// True if the bot supports inline queries; only in `getMe`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_inline_queries: Option<bool>,
+    /// True if the bot can be connected to a Telegram Business account; only in `getMe`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub can_connect_to_business: Option<bool>,
+    /// True if the bot has a main Web App; only in `getMe`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_main_web_app: Option<bool>,
+}
+
+/// A chat (`Chat` in the Bot API); the sandbox has private chats only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chat {
+    /// Unique identifier of the chat; for a private chat, the user's id.
+    pub id: i64,
+    /// Type of the chat: `private` in the sandbox.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// First name of the other party in a private chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name of the other party in a private chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Username of the other party in a private chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+impl Chat {
+    /// The private chat with `user`.
+    pub fn private(user: &User) -> Self {
+        Self {
+            id: user.id,
+            kind: "private".to_owned(),
+            first_name: Some(user.first_name.clone()),
+            last_name: user.last_name.clone(),
+            username: user.username.clone(),
+        }
+    }
+}
+
+/// A special entity in a text message (`MessageEntity` in the Bot API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageEntity {
+    /// Type of the entity, such as `bot_command` or `url`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Offset in UTF-16 code units to the start of the entity.
+    pub offset: i64,
+    /// Length of the entity in UTF-16 code units.
+    pub length: i64,
+    /// For `text_link` only: the URL opened on tap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// For `text_mention` only: the mentioned user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    /// For `pre` only: the programming language of the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// For `custom_emoji` only: the custom emoji's identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_emoji_id: Option<String>,
+}
+
+/// A general file (`Document` in the Bot API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// Identifier for downloading or reusing the file.
+    pub file_id: String,
+    /// Unique identifier of the file, the same for every bot.
+    pub file_unique_id: String,
+    /// Original file name as defined by the sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// MIME type of the file as defined by the sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// File size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_size: Option<u64>,
+}
+
+/// A message (`Message` in the Bot API), with the fields the sandbox produces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Unique message identifier inside its chat.
+    pub message_id: i64,
+    /// Sender of the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<User>,
+    /// Date the message was sent, in Unix time.
+    pub date: i64,
+    /// Chat the message belongs to.
+    pub chat: Chat,
+    /// The UTF-8 text of a text message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Special entities in the text, such as a `bot_command`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entities: Option<Vec<MessageEntity>>,
+    /// A general file attached to the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<Document>,
+    /// Telegram Passport data submitted by the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passport_data: Option<Value>,
+    /// Options used for link preview generation, as the bot sent them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_preview_options: Option<Value>,
+    /// Inline keyboard attached to the message, as the bot sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_markup: Option<Value>,
+}
+
+/// An incoming update (`Update` in the Bot API); the sandbox produces `message` updates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Update {
+    /// The update's unique identifier, increasing by one per update of a bot.
+    pub update_id: i64,
+    /// New incoming message of any kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Message>,
+}
+
+impl Update {
+    /// The update kind as named in `allowed_updates`, such as `message`.
+    pub fn kind(&self) -> &'static str {
+        if self.message.is_some() {
+            "message"
+        } else {
+            "unknown"
+        }
+    }
+}
+
+/// A file ready to be downloaded (`File` in the Bot API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct File {
+    /// Identifier for downloading or reusing the file.
+    pub file_id: String,
+    /// Unique identifier of the file, the same for every bot.
+    pub file_unique_id: String,
+    /// File size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_size: Option<u64>,
+    /// Path to download the file from `/file/bot<token>/<file_path>`, valid for one hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_path: Option<String>,
+}
+
+/// The current webhook status (`WebhookInfo` in the Bot API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookInfo {
+    /// Webhook URL, empty if no webhook is set.
+    pub url: String,
+    /// True if a custom certificate was provided; always false in the sandbox.
+    pub has_custom_certificate: bool,
+    /// Number of updates awaiting delivery.
+    pub pending_update_count: u64,
+    /// Currently used webhook IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// Unix time of the most recent error that happened when delivering an update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error_date: Option<i64>,
+    /// Error message of the most recent delivery error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error_message: Option<String>,
+    /// Maximum allowed number of simultaneous connections for delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
+    /// Update types the bot is subscribed to, if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_updates: Option<Vec<String>>,
+}
+
+/// A message a bot sent, as recorded by the sandbox and listed by `GET /sandbox/bots/{username}/sent`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentMessage {
+    /// The message as the Bot API returned it to the bot.
+    pub message: Message,
+    /// The `parse_mode` the bot asked for, if any; the sandbox does not render markup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_mode: Option<String>,
+}
+
+/// Passport element errors a bot set for a user with `setPassportDataErrors`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PassportErrors {
+    /// The user whose Passport data the errors are about.
+    pub user_id: i64,
+    /// The `PassportElementError` objects as the bot sent them.
+    pub errors: Vec<Value>,
+}

@@ -1,0 +1,14 @@
+//! Integration tests of the sandbox over real HTTP on loopback, with plain reqwest as the client.
+
+// Test code: a failed expectation should stop the test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod control;
+mod envelope;
+mod faults;
+mod files;
+mod polling;
+mod ptb;
+mod restart;
+mod webhook;

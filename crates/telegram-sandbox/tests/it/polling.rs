@@ -1,0 +1,151 @@
+//! getUpdates: update ids, offset confirmation, limits, long polling and 409 conflicts.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::common::{BOT, Fixture, answer, assert_error, guard, ids};
+
+#[tokio::test]
+async fn update_ids_increase_by_one() {
+    let fixture = Fixture::start().await;
+    let sent: Vec<i64> = (0..3)
+        .map(|i| fixture.user_says(&format!("m{i}")))
+        .collect();
+    assert_eq!(sent, [1, 2, 3]);
+    assert_eq!(fixture.update_ids(json!({})).await, [1, 2, 3]);
+}
+
+#[tokio::test]
+async fn updates_are_forgotten_only_when_a_higher_offset_confirms_them() {
+    let fixture = Fixture::start().await;
+    for text in ["a", "b", "c"] {
+        fixture.user_says(text);
+    }
+    // Reading does not confirm: the same updates come again.
+    assert_eq!(fixture.update_ids(json!({})).await, [1, 2, 3]);
+    assert_eq!(fixture.update_ids(json!({"offset": 1})).await, [1, 2, 3]);
+    // Offset 3 confirms 1 and 2 only.
+    assert_eq!(fixture.update_ids(json!({"offset": 3})).await, [3]);
+    assert_eq!(fixture.update_ids(json!({})).await, [3]);
+    assert_eq!(fixture.sandbox.pending_updates(BOT).unwrap().len(), 1);
+    assert_eq!(
+        fixture.update_ids(json!({"offset": 4})).await,
+        Vec::<i64>::new()
+    );
+    assert!(fixture.sandbox.pending_updates(BOT).unwrap().is_empty());
+    // Numbering continues after confirmation.
+    assert_eq!(fixture.user_says("d"), 4);
+}
+
+#[tokio::test]
+async fn a_negative_offset_keeps_the_last_updates_and_forgets_the_rest() {
+    let fixture = Fixture::start().await;
+    for text in ["a", "b", "c", "d"] {
+        fixture.user_says(text);
+    }
+    assert_eq!(fixture.update_ids(json!({"offset": -2})).await, [3, 4]);
+    assert_eq!(fixture.update_ids(json!({})).await, [3, 4]);
+}
+
+#[tokio::test]
+async fn limit_is_clamped_to_1_through_100() {
+    let fixture = Fixture::start().await;
+    for i in 0..105 {
+        fixture.user_says(&format!("m{i}"));
+    }
+    assert_eq!(fixture.update_ids(json!({"limit": 2})).await, [1, 2]);
+    assert_eq!(fixture.update_ids(json!({"limit": 0})).await, [1]);
+    assert_eq!(fixture.update_ids(json!({"limit": 1000})).await.len(), 100);
+    assert_eq!(fixture.update_ids(json!({})).await.len(), 100);
+}
+
+#[tokio::test]
+async fn a_long_poll_is_woken_by_an_arriving_update() {
+    let fixture = Fixture::start().await;
+    let poll = fixture
+        .http
+        .post(fixture.url("getUpdates"))
+        .json(&json!({"timeout": 30}))
+        .send();
+    let poll = tokio::spawn(poll);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let id = fixture.user_says("wake up");
+    // Far less than the 30 s timeout is allowed; the guard only stops a hang.
+    let response = guard(poll).await.unwrap().unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(ids(&body), [id]);
+}
+
+#[tokio::test]
+async fn a_long_poll_without_updates_ends_empty_at_its_timeout() {
+    let fixture = Fixture::start().await;
+    assert_eq!(
+        fixture.update_ids(json!({"timeout": 1})).await,
+        Vec::<i64>::new()
+    );
+}
+
+type Poll = tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>;
+
+/// Starts a 30 s long poll and gives it a moment to start waiting.
+async fn long_poll(fixture: &Fixture) -> Poll {
+    let request = fixture.http.post(fixture.url("getUpdates"));
+    let poll = tokio::spawn(request.json(&json!({"timeout": 30})).send());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    poll
+}
+
+async fn finish(poll: Poll) -> (u16, serde_json::Value) {
+    answer(guard(poll).await.unwrap().unwrap()).await
+}
+
+#[tokio::test]
+async fn a_second_poller_terminates_the_waiting_one_with_409() {
+    let fixture = Fixture::start().await;
+    let first = long_poll(&fixture).await;
+    let second = fixture.update_ids(json!({"timeout": 0})).await;
+    assert!(second.is_empty());
+    let (status, body) = finish(first).await;
+    assert_error(
+        status,
+        &body,
+        409,
+        "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+    );
+}
+
+#[tokio::test]
+async fn get_updates_while_a_webhook_is_set_is_409() {
+    let fixture = Fixture::start().await;
+    let (status, _) = fixture
+        .call("setWebhook", json!({"url": "http://127.0.0.1:9/hook"}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = fixture.call("getUpdates", json!({})).await;
+    assert_error(
+        status,
+        &body,
+        409,
+        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+    );
+    fixture.call("deleteWebhook", json!({})).await;
+    let (status, _) = fixture.call("getUpdates", json!({})).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn set_webhook_terminates_a_waiting_poller() {
+    let fixture = Fixture::start().await;
+    let poll = long_poll(&fixture).await;
+    fixture
+        .call("setWebhook", json!({"url": "http://127.0.0.1:9/hook"}))
+        .await;
+    let (status, body) = finish(poll).await;
+    assert_error(
+        status,
+        &body,
+        409,
+        "Conflict: terminated by setWebhook request",
+    );
+}

@@ -1,0 +1,63 @@
+//! A state file keeps bots, users and unconfirmed updates across a sandbox restart.
+
+use serde_json::json;
+use telegram_sandbox::{ManualClock, Sandbox};
+
+use crate::common::{BOT, Fixture, START, USER};
+
+#[tokio::test]
+async fn unconfirmed_updates_survive_a_restart() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("sandbox.json");
+    let clock = ManualClock::new(START);
+    let sandbox = Sandbox::builder()
+        .clock(clock.clone())
+        .state_file(&path)
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let fixture = Fixture::with(sandbox, clock.clone()).await;
+    for text in ["/start one", "two", "three"] {
+        fixture.user_says(text);
+    }
+    assert_eq!(fixture.update_ids(json!({"offset": 2})).await, [2, 3]);
+    let (status, _) = fixture
+        .call("sendMessage", json!({"chat_id": USER, "text": "hello"}))
+        .await;
+    assert_eq!(status, 200);
+    let document = fixture.sandbox.add_file(BOT, &b"kept"[..], None).unwrap();
+    fixture.sandbox.shutdown().await.unwrap();
+
+    let sandbox = Sandbox::builder()
+        .clock(clock.clone())
+        .state_file(&path)
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    // Creating the same bot and user again is harmless.
+    let fixture = Fixture::with(sandbox, clock).await;
+    assert_eq!(fixture.update_ids(json!({})).await, [2, 3]);
+    assert_eq!(fixture.user_says("four"), 4);
+    assert_eq!(fixture.sandbox.sent(BOT).unwrap().len(), 1);
+    let (status, _) = fixture
+        .call("getFile", json!({"file_id": document.file_id}))
+        .await;
+    assert_eq!(status, 200);
+    fixture.sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_corrupt_state_file_is_an_error_not_a_fresh_start() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("sandbox.json");
+    std::fs::write(&path, "{ not json").unwrap();
+    let error = Sandbox::builder()
+        .state_file(&path)
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("is not a sandbox state"),
+        "{error}"
+    );
+}
