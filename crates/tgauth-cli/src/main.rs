@@ -5,14 +5,29 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+
+mod sandbox;
 
 /// Know who a person is through Telegram.
 #[derive(Debug, Parser)]
 #[command(name = "tgauth", version, about, long_about = None)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// The subcommands, one variant per area.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the loopback Telegram sandbox (Bot API and control API) until Ctrl-C.
+    Sandbox(sandbox::SandboxArgs),
+}
 
 fn main() -> ExitCode {
-    let Cli {} = Cli::parse();
-    ExitCode::SUCCESS
+    let Cli { command } = Cli::parse();
+    match command {
+        Some(Command::Sandbox(args)) => sandbox::run(args),
+        None => ExitCode::SUCCESS,
+    }
 }

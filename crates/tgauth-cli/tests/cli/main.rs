@@ -3,4 +3,5 @@
 // Test code: a failed expectation should stop the test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod sandbox;
 mod version;

@@ -1,0 +1,81 @@
+//! `tgauth sandbox --listen ADDR`: serves the Bot API and the control API until Ctrl-C.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    process::{Command, Stdio},
+};
+
+/// One HTTP/1.1 request with `Connection: close`; returns the whole answer.
+fn http(base: &str, method: &str, path: &str, body: &str) -> String {
+    let address = base.strip_prefix("http://").unwrap();
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn sandbox_serves_until_interrupted() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+        .args(["sandbox", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tgauth runs");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut base = String::new();
+    stdout.read_line(&mut base).unwrap();
+    let base = base.trim().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+
+    let created = http(
+        &base,
+        "POST",
+        "/sandbox/bots",
+        r#"{"token":"77:cli-secret","username":"cli_bot"}"#,
+    );
+    assert!(created.starts_with("HTTP/1.1 200"), "{created}");
+    let me = http(&base, "GET", "/bot77:cli-secret/getMe", "");
+    assert!(me.contains(r#""username":"cli_bot""#), "{me}");
+    let unknown = http(&base, "GET", "/bot77:wrong/getMe", "");
+    assert!(unknown.starts_with("HTTP/1.1 401"), "{unknown}");
+
+    // Ctrl-C is SIGINT.
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("stopped"), "{stderr}");
+}
+
+#[test]
+fn sandbox_reports_an_address_it_cannot_use() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+        .args(["sandbox", "--listen", "203.0.113.1:1"])
+        .output()
+        .expect("tgauth runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("could not listen on 203.0.113.1:1"),
+        "{stderr}"
+    );
+}
