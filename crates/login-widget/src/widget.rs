@@ -60,10 +60,13 @@ pub struct TelegramUser {
     /// First name.
     pub first_name: String,
     /// Last name, if the user has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Username, if the user has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// Profile photo URL, if the user has one and shares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo_url: Option<String>,
     /// When the user authorized, in Unix seconds.
     pub auth_date: i64,

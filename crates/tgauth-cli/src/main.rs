@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod login;
 mod sandbox;
 
 /// Know who a person is through Telegram.
@@ -20,6 +21,12 @@ struct Cli {
 /// The subcommands, one variant per area.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Login Widget data: verify, sign.
+    #[command(subcommand)]
+    Login(login::LoginCommand),
+    /// Mini App initData: verify.
+    #[command(subcommand)]
+    Webapp(login::WebappCommand),
     /// Run the loopback Telegram sandbox (Bot API and control API) until Ctrl-C.
     Sandbox(sandbox::SandboxArgs),
 }
@@ -27,6 +34,8 @@ enum Command {
 fn main() -> ExitCode {
     let Cli { command } = Cli::parse();
     match command {
+        Some(Command::Login(command)) => login::run_login(command),
+        Some(Command::Webapp(command)) => login::run_webapp(command),
         Some(Command::Sandbox(args)) => sandbox::run(args),
         None => ExitCode::SUCCESS,
     }

@@ -3,5 +3,6 @@
 // Test code: a failed expectation should stop the test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod login;
 mod sandbox;
 mod version;
