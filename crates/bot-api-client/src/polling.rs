@@ -1,1 +1,599 @@
 //! Long polling with explicit acknowledgement and an optional persisted offset.
+//!
+//! `getUpdates` confirms an update only when it is called again with a higher `offset`. The
+//! [`Updates`] stream therefore sends an offset just past the longest run of updates the consumer
+//! has *acknowledged* ([`Delivery::ack`]); an update whose handler failed ([`Delivery::nack`], or
+//! the [`Delivery`] dropped without an answer) stays unconfirmed and is delivered again, and so is
+//! every unacknowledged update after a crash. Delivery is at-least-once; [`Dedupe`] helps
+//! handlers that must act once.
+//!
+//! Within one process an update that was acknowledged is never delivered again, even when an
+//! earlier update holds the offset back. Across restarts an [`OffsetStore`] keeps the offset, so
+//! acknowledged updates that Telegram has not yet confirmed are skipped too.
+//!
+//! Errors: 401 (bad token) and 409 (a webhook is set, or another poller runs) end the stream with
+//! the error; every other failure is logged and retried after a bounded backoff.
+
+use crate::client::{Client, GetUpdates, Jitter, MAX_POLL_TIMEOUT_SECONDS, exponential};
+use crate::error::{ApiErrorKind, Error};
+use crate::types::Update;
+use futures_core::Stream;
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Where the polling offset survives restarts.
+pub trait OffsetStore: Send + Sync {
+    /// The saved offset, or `None` when nothing was saved yet.
+    fn load(&self) -> Result<Option<i64>, Error>;
+    /// Saves `offset`, the id of the first update not yet acknowledged.
+    fn save(&self, offset: i64) -> Result<(), Error>;
+}
+
+/// An [`OffsetStore`] in a file, replaced atomically (write a sibling, sync, rename), so a crash
+/// leaves either the old or the new offset, never a torn one.
+#[derive(Debug, Clone)]
+pub struct FileOffsetStore {
+    path: PathBuf,
+}
+
+impl FileOffsetStore {
+    /// A store at `path`; the file is created on the first save.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn store_error(what: &str, path: &Path, error: impl std::fmt::Display) -> Error {
+    Error::OffsetStore {
+        message: format!("{what} {}: {error}", path.display()),
+    }
+}
+
+impl OffsetStore for FileOffsetStore {
+    fn load(&self) -> Result<Option<i64>, Error> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => text
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|e| store_error("invalid offset in", &self.path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(store_error("cannot read", &self.path, e)),
+        }
+    }
+
+    fn save(&self, offset: i64) -> Result<(), Error> {
+        use std::io::Write as _;
+        let mut temporary = self.path.clone().into_os_string();
+        temporary.push(".tmp");
+        let temporary = PathBuf::from(temporary);
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&temporary)?;
+            file.write_all(format!("{offset}\n").as_bytes())?;
+            file.sync_all()?;
+            std::fs::rename(&temporary, &self.path)
+        };
+        write().map_err(|e| store_error("cannot write", &self.path, e))
+    }
+}
+
+/// An in-memory [`OffsetStore`], for tests and for sharing an offset between pollers in turn.
+#[derive(Debug, Default)]
+pub struct MemoryOffsetStore {
+    offset: Mutex<Option<i64>>,
+}
+
+impl OffsetStore for MemoryOffsetStore {
+    fn load(&self) -> Result<Option<i64>, Error> {
+        Ok(*lock(&self.offset))
+    }
+
+    fn save(&self, offset: i64) -> Result<(), Error> {
+        *lock(&self.offset) = Some(offset);
+        Ok(())
+    }
+}
+
+/// Remembers recent update ids, for handlers that must not act twice on a redelivered update.
+#[derive(Debug)]
+pub struct Dedupe {
+    capacity: usize,
+    seen: HashSet<i64>,
+    order: VecDeque<i64>,
+}
+
+impl Dedupe {
+    /// Remembers the last `capacity` ids (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        Self {
+            capacity,
+            seen: HashSet::with_capacity(capacity),
+            order: VecDeque::with_capacity(capacity),
+        }
+    }
+
+    /// True the first time `update_id` is seen (while it is among the remembered ones).
+    pub fn first_time(&mut self, update_id: i64) -> bool {
+        if !self.seen.insert(update_id) {
+            return false;
+        }
+        self.order.push_back(update_id);
+        if self.order.len() > self.capacity
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.seen.remove(&oldest);
+        }
+        true
+    }
+}
+
+/// Settings of a [`Poller`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PollingConfig {
+    /// Long-poll timeout in seconds (30 by default; capped at 50, Telegram's maximum).
+    pub timeout_seconds: u32,
+    /// Updates per `getUpdates`, 1-100 (100 by default).
+    pub limit: u32,
+    /// Update kinds to receive; `None` keeps the bot's previous setting.
+    pub allowed_updates: Option<Vec<String>>,
+    /// End the stream on 409 Conflict (true by default). When false, conflicts are retried with
+    /// backoff, for a poller that waits for another one to stop.
+    pub conflict_is_fatal: bool,
+    /// Backoff after the first failed `getUpdates` (1 s by default).
+    pub initial_backoff: Duration,
+    /// The longest backoff between failed `getUpdates` calls (30 s by default).
+    pub max_backoff: Duration,
+    /// Pause before fetching again when a failed update is due for redelivery (1 s by
+    /// default), so that a handler that keeps failing does not spin.
+    pub redelivery_delay: Duration,
+}
+
+impl Default for PollingConfig {
+    fn default() -> Self {
+        Self {
+            timeout_seconds: 30,
+            limit: 100,
+            allowed_updates: None,
+            conflict_is_fatal: true,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            redelivery_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+impl PollingConfig {
+    /// Sets [`timeout_seconds`](Self::timeout_seconds).
+    pub fn timeout_seconds(mut self, seconds: u32) -> Self {
+        self.timeout_seconds = seconds;
+        self
+    }
+
+    /// Sets [`limit`](Self::limit).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Sets [`allowed_updates`](Self::allowed_updates).
+    pub fn allowed_updates(mut self, kinds: Vec<String>) -> Self {
+        self.allowed_updates = Some(kinds);
+        self
+    }
+
+    /// Sets [`conflict_is_fatal`](Self::conflict_is_fatal).
+    pub fn conflict_is_fatal(mut self, fatal: bool) -> Self {
+        self.conflict_is_fatal = fatal;
+        self
+    }
+
+    /// Sets the backoff range after failed `getUpdates` calls.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
+    }
+
+    /// Sets [`redelivery_delay`](Self::redelivery_delay).
+    pub fn redelivery_delay(mut self, delay: Duration) -> Self {
+        self.redelivery_delay = delay;
+        self
+    }
+}
+
+/// Builds an [`Updates`] stream.
+pub struct Poller {
+    client: Client,
+    config: PollingConfig,
+    store: Option<Arc<dyn OffsetStore>>,
+}
+
+impl std::fmt::Debug for Poller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poller")
+            .field("client", &self.client)
+            .field("config", &self.config)
+            .field("persisted", &self.store.is_some())
+            .finish()
+    }
+}
+
+impl Poller {
+    /// A poller with the default [`PollingConfig`] and no persisted offset.
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            config: PollingConfig::default(),
+            store: None,
+        }
+    }
+
+    /// Sets the configuration.
+    pub fn config(mut self, config: PollingConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Keeps the offset in `store` across restarts.
+    pub fn offset_store(mut self, store: Arc<dyn OffsetStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Loads the persisted offset, if any, and returns the stream of updates.
+    pub fn start(self) -> Result<Updates, Error> {
+        let offset = match &self.store {
+            Some(store) => store.load()?,
+            None => None,
+        };
+        let (version, changes) = watch::channel(0u64);
+        let shared = Arc::new(Shared {
+            ledger: Mutex::new(Ledger {
+                offset,
+                entries: BTreeMap::new(),
+            }),
+            version,
+        });
+        let state = State {
+            client: self.client.clone(),
+            config: self.config,
+            shared: Arc::clone(&shared),
+            store: self.store.clone(),
+            buffer: VecDeque::new(),
+            changes,
+            failures: 0,
+            saved: offset,
+            finished: false,
+            jitter: Jitter::new(self.client.retry_policy().jitter_seed),
+        };
+        let inner = futures_util::stream::unfold(state, |mut state| async move {
+            let item = state.next().await?;
+            Some((item, state))
+        });
+        Ok(Updates {
+            inner: Some(Box::pin(inner)),
+            shared,
+            client: self.client,
+            store: self.store,
+        })
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves the ledger consistent (every update is a single
+    // insert), so a poisoned lock is still usable.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    InFlight,
+    Acked,
+    Failed,
+}
+
+/// Which fetched updates are in flight, acknowledged or failed, and the offset they allow.
+struct Ledger {
+    /// The id of the first update not acknowledged; `None` until the first acknowledgement
+    /// (or a persisted offset).
+    offset: Option<i64>,
+    entries: BTreeMap<i64, Status>,
+}
+
+impl Ledger {
+    fn advance(&mut self) {
+        while let Some(entry) = self.entries.first_entry() {
+            if *entry.get() != Status::Acked {
+                break;
+            }
+            let id = *entry.key();
+            entry.remove();
+            self.offset = Some(id.saturating_add(1));
+        }
+    }
+}
+
+struct Shared {
+    ledger: Mutex<Ledger>,
+    version: watch::Sender<u64>,
+}
+
+impl Shared {
+    fn resolve(&self, update_id: i64, status: Status) {
+        {
+            let mut ledger = lock(&self.ledger);
+            if let Some(entry) = ledger.entries.get_mut(&update_id)
+                && *entry == Status::InFlight
+            {
+                *entry = status;
+            }
+            ledger.advance();
+        }
+        self.version.send_modify(|v| *v = v.wrapping_add(1));
+    }
+}
+
+struct State {
+    client: Client,
+    config: PollingConfig,
+    shared: Arc<Shared>,
+    store: Option<Arc<dyn OffsetStore>>,
+    buffer: VecDeque<Update>,
+    changes: watch::Receiver<u64>,
+    failures: u32,
+    saved: Option<i64>,
+    finished: bool,
+    jitter: Jitter,
+}
+
+impl State {
+    async fn next(&mut self) -> Option<Result<Delivery, Error>> {
+        loop {
+            if self.finished {
+                return None;
+            }
+            if let Some(update) = self.buffer.pop_front() {
+                let ack = Acknowledger {
+                    shared: Arc::clone(&self.shared),
+                    update_id: update.update_id,
+                    resolved: false,
+                };
+                return Some(Ok(Delivery { update, ack }));
+            }
+            if let Err(error) = self.fetch().await {
+                if self.is_fatal(&error) {
+                    self.finished = true;
+                    return Some(Err(error));
+                }
+                let delay = exponential(
+                    self.config.initial_backoff,
+                    self.config.max_backoff,
+                    self.failures,
+                    &self.jitter,
+                );
+                self.failures = self.failures.saturating_add(1);
+                tracing::warn!(%error, ?delay, "getUpdates failed; polling again after a backoff");
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+
+    fn is_fatal(&self, error: &Error) -> bool {
+        match error.api_kind() {
+            Some(ApiErrorKind::Unauthorized) => true,
+            Some(ApiErrorKind::Conflict) => self.config.conflict_is_fatal,
+            _ => false,
+        }
+    }
+
+    /// One `getUpdates`; fills the buffer with updates not yet delivered, or waits for the
+    /// consumer to resolve the updates that hold the offset back.
+    async fn fetch(&mut self) -> Result<(), Error> {
+        let (offset, redelivery) = {
+            let ledger = lock(&self.shared.ledger);
+            (
+                ledger.offset,
+                ledger.entries.values().any(|s| *s == Status::Failed),
+            )
+        };
+        if redelivery {
+            tokio::time::sleep(self.config.redelivery_delay).await;
+        }
+        self.persist(offset);
+        self.changes.borrow_and_update();
+        let request = GetUpdates {
+            offset,
+            limit: Some(self.config.limit.clamp(1, 100)),
+            timeout: Some(self.config.timeout_seconds.min(MAX_POLL_TIMEOUT_SECONDS)),
+            allowed_updates: self.config.allowed_updates.clone(),
+        };
+        let updates = self.client.updates(&request).await?;
+        self.failures = 0;
+        let received = updates.len();
+        {
+            let mut ledger = lock(&self.shared.ledger);
+            for update in updates {
+                if ledger
+                    .offset
+                    .is_some_and(|offset| update.update_id < offset)
+                {
+                    continue;
+                }
+                match ledger.entries.get(&update.update_id) {
+                    Some(Status::InFlight | Status::Acked) => continue,
+                    Some(Status::Failed) | None => {
+                        ledger.entries.insert(update.update_id, Status::InFlight);
+                        self.buffer.push_back(update);
+                    }
+                }
+            }
+        }
+        if received > 0 && self.buffer.is_empty() {
+            // Everything Telegram returned is in flight or acknowledged behind an update that is
+            // still in flight: fetching again would return the same batch at once.
+            let _ = self.changes.changed().await;
+        }
+        Ok(())
+    }
+
+    fn persist(&mut self, offset: Option<i64>) {
+        let (Some(store), Some(offset)) = (&self.store, offset) else {
+            return;
+        };
+        if self.saved == Some(offset) {
+            return;
+        }
+        match store.save(offset) {
+            Ok(()) => self.saved = Some(offset),
+            // Not fatal: the persisted offset only lags, so updates are redelivered, not lost.
+            Err(error) => tracing::warn!(%error, "could not persist the polling offset"),
+        }
+    }
+}
+
+type DeliveryStream = Pin<Box<dyn Stream<Item = Result<Delivery, Error>> + Send>>;
+
+/// The stream of updates from [`Poller::start`]. Call [`shutdown`](Self::shutdown) to confirm
+/// the acknowledged updates before exiting.
+pub struct Updates {
+    inner: Option<DeliveryStream>,
+    shared: Arc<Shared>,
+    client: Client,
+    store: Option<Arc<dyn OffsetStore>>,
+}
+
+impl std::fmt::Debug for Updates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Updates")
+            .field("offset", &self.offset())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Updates {
+    /// The id of the first update not acknowledged, once known.
+    pub fn offset(&self) -> Option<i64> {
+        lock(&self.shared.ledger).offset
+    }
+
+    /// Stops polling and confirms every acknowledged update to Telegram (a final `getUpdates`
+    /// with the offset and timeout 0) and to the offset store. Returns the final offset.
+    ///
+    /// Updates delivered but not yet acknowledged are not confirmed: acknowledge or drop them
+    /// first.
+    pub async fn shutdown(mut self) -> Result<Option<i64>, Error> {
+        self.inner = None;
+        let Some(offset) = self.offset() else {
+            return Ok(None);
+        };
+        if let Some(store) = &self.store {
+            store.save(offset)?;
+        }
+        let request = GetUpdates {
+            offset: Some(offset),
+            limit: Some(1),
+            timeout: Some(0),
+            allowed_updates: None,
+        };
+        self.client.updates(&request).await?;
+        Ok(Some(offset))
+    }
+}
+
+impl Stream for Updates {
+    type Item = Result<Delivery, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.inner.as_mut() {
+            Some(inner) => inner.as_mut().poll_next(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+/// One update from [`Updates`], to be acknowledged when handled.
+///
+/// Dropping it without [`ack`](Self::ack) counts as a failure: the update is delivered again.
+#[derive(Debug)]
+pub struct Delivery {
+    /// The update.
+    pub update: Update,
+    ack: Acknowledger,
+}
+
+impl Delivery {
+    /// The update's id.
+    pub fn update_id(&self) -> i64 {
+        self.update.update_id
+    }
+
+    /// Marks the update handled: it will not be delivered again, and Telegram is told so with
+    /// the next `getUpdates` once every earlier update is acknowledged too.
+    pub fn ack(self) {
+        self.ack.resolve(Status::Acked);
+    }
+
+    /// Marks the update failed: it is delivered again after the redelivery delay.
+    pub fn nack(self) {
+        self.ack.resolve(Status::Failed);
+    }
+
+    /// Separates the update from its acknowledgement, for handlers that move the update.
+    pub fn into_parts(self) -> (Update, Acknowledger) {
+        (self.update, self.ack)
+    }
+}
+
+/// The acknowledgement of one delivered update. Dropping it unresolved counts as a failure.
+pub struct Acknowledger {
+    shared: Arc<Shared>,
+    update_id: i64,
+    resolved: bool,
+}
+
+impl std::fmt::Debug for Acknowledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acknowledger")
+            .field("update_id", &self.update_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Acknowledger {
+    /// Marks the update handled.
+    pub fn ack(self) {
+        self.resolve(Status::Acked);
+    }
+
+    /// Marks the update failed: it is delivered again.
+    pub fn nack(self) {
+        self.resolve(Status::Failed);
+    }
+
+    fn resolve(mut self, status: Status) {
+        self.resolved = true;
+        self.shared.resolve(self.update_id, status);
+    }
+}
+
+impl Drop for Acknowledger {
+    fn drop(&mut self) {
+        if !self.resolved {
+            self.shared.resolve(self.update_id, Status::Failed);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Telegram's errors kept losslessly and classified; decode errors carry the raw body.
+
+use crate::stub::{Reply, Stub};
+use bot_api_client::error::{ApiError, ApiErrorKind, Error, TransportKind};
+use serde_json::json;
+
+fn api(code: i64, parameters: Option<serde_json::Value>) -> ApiError {
+    let parameter = |name: &str| parameters.as_ref().and_then(|p| p.get(name)).cloned();
+    ApiError {
+        error_code: code,
+        description: "d".into(),
+        retry_after: parameter("retry_after").and_then(|v| v.as_u64()),
+        migrate_to_chat_id: parameter("migrate_to_chat_id").and_then(|v| v.as_i64()),
+        parameters,
+    }
+}
+
+#[test]
+fn classification() {
+    let check =
+        |code, parameters, expected| assert_eq!(api(code, parameters).kind(), expected, "{code}");
+    check(
+        429,
+        Some(json!({"retry_after": 3})),
+        ApiErrorKind::RetryAfter,
+    );
+    check(
+        400,
+        Some(json!({"migrate_to_chat_id": -1001})),
+        ApiErrorKind::Migrated,
+    );
+    check(401, None, ApiErrorKind::Unauthorized);
+    check(403, None, ApiErrorKind::Forbidden);
+    check(409, None, ApiErrorKind::Conflict);
+    check(404, None, ApiErrorKind::NotFound);
+    check(400, None, ApiErrorKind::BadRequest);
+    check(500, None, ApiErrorKind::ServerError);
+    check(502, None, ApiErrorKind::ServerError);
+    check(418, None, ApiErrorKind::Other);
+}
+
+#[tokio::test]
+async fn api_errors_are_lossless() {
+    let stub = Stub::start().await;
+    stub.script([Reply::error(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        Some(json!({"migrate_to_chat_id": -1001234567890_i64, "future_field": [1, 2]})),
+    )]);
+    let error = stub.client().me().await.unwrap_err();
+    let api = error.api().unwrap();
+    assert_eq!(api.error_code, 400);
+    assert_eq!(
+        api.description,
+        "Bad Request: group chat was upgraded to a supergroup chat"
+    );
+    assert_eq!(api.migrate_to_chat_id, Some(-1001234567890));
+    assert_eq!(
+        api.parameters.as_ref().unwrap()["future_field"],
+        json!([1, 2])
+    );
+    assert_eq!(error.api_kind(), Some(ApiErrorKind::Migrated));
+    insta::assert_snapshot!(error, @"getMe: telegram answered 400: Bad Request: group chat was upgraded to a supergroup chat (migrated to chat -1001234567890)");
+}
+
+#[tokio::test]
+async fn forbidden_blocked_by_user() {
+    let stub = Stub::start().await;
+    stub.script([Reply::error(
+        403,
+        "Forbidden: bot was blocked by the user",
+        None,
+    )]);
+    let error = stub
+        .client()
+        .send_message(&bot_api_client::client::SendMessage::new(1, "hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.api_kind(), Some(ApiErrorKind::Forbidden));
+    insta::assert_snapshot!(error, @"sendMessage: telegram answered 403: Forbidden: bot was blocked by the user");
+}
+
+#[tokio::test]
+async fn decode_error_keeps_the_raw_body() {
+    let stub = Stub::start().await;
+    stub.script([Reply::Raw(
+        200,
+        "text/html",
+        b"<html>captive portal</html>".to_vec(),
+    )]);
+    let error = stub.client().me().await.unwrap_err();
+    let Error::Decode {
+        method,
+        status,
+        body,
+        ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        (*method, *status, body.as_str()),
+        ("getMe", 200, "<html>captive portal</html>")
+    );
+}
+
+#[tokio::test]
+async fn wrong_result_shape_is_a_decode_error() {
+    let stub = Stub::start().await;
+    stub.script([Reply::ok(json!("not a user"))]);
+    let error = stub.client().me().await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Decode { body, .. } if body.contains("not a user")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn transport_kinds() {
+    // Connection refused: bind a port, then free it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let client = bot_api_client::client::Client::builder(
+        bot_api_client::client::BotToken::new(crate::stub::CANARY).unwrap(),
+    )
+    .base_url(format!("http://{addr}"))
+    .retry_policy(bot_api_client::client::RetryPolicy::none())
+    .build()
+    .unwrap();
+    let error = client.me().await.unwrap_err();
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportKind::Connect),
+        "{error:?}"
+    );
+
+    let stub = Stub::start().await;
+    stub.script([Reply::Drop]);
+    let client = stub
+        .client_builder()
+        .retry_policy(bot_api_client::client::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let error = client.me().await.unwrap_err();
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportKind::Request),
+        "{error:?}"
+    );
+
+    stub.script([Reply::Delay(
+        std::time::Duration::from_secs(5),
+        Box::new(Reply::ok(json!(true))),
+    )]);
+    let client = stub
+        .client_builder()
+        .retry_policy(bot_api_client::client::RetryPolicy::none())
+        .request_timeout(std::time::Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let error = client.webhook_info().await.unwrap_err();
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportKind::Timeout),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn invalid_tokens_and_base_urls() {
+    use bot_api_client::client::{BotToken, Client};
+    for bad in [
+        "",
+        "123",
+        ":abc",
+        "12a:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        "123:short",
+        "123:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDs/w",
+        "123:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDs w",
+    ] {
+        assert!(
+            matches!(BotToken::new(bad), Err(Error::InvalidToken)),
+            "{bad}"
+        );
+    }
+    let token = BotToken::new("123:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw").unwrap();
+    assert_eq!(token.bot_id(), 123);
+    for bad in ["ftp://x", "api.telegram.org", "http://x/?a=1"] {
+        let error = Client::builder(token.clone())
+            .base_url(bad)
+            .build()
+            .unwrap_err();
+        assert!(matches!(error, Error::InvalidBaseUrl { .. }), "{bad}");
+    }
+}

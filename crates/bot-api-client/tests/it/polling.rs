@@ -1,0 +1,297 @@
+//! Polling with explicit acknowledgement against the stub's fake `getUpdates`: every update
+//! reaches a succeeding handler once, a failed or unacknowledged one comes back, nothing is
+//! skipped across restarts, and 401/409 end the stream.
+
+use crate::stub::{Reply, Stub};
+use bot_api_client::error::ApiErrorKind;
+use bot_api_client::polling::{
+    Dedupe, FileOffsetStore, MemoryOffsetStore, OffsetStore, Poller, PollingConfig, Updates,
+};
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn config() -> PollingConfig {
+    PollingConfig::default()
+        .timeout_seconds(0)
+        .backoff(Duration::from_millis(1), Duration::from_millis(4))
+        .redelivery_delay(Duration::from_millis(1))
+}
+
+fn start(stub: &Stub, store: Option<Arc<dyn OffsetStore>>) -> Updates {
+    let mut poller = Poller::new(stub.client()).config(config());
+    if let Some(store) = store {
+        poller = poller.offset_store(store);
+    }
+    poller.start().unwrap()
+}
+
+fn push(stub: &Stub, count: usize) -> Vec<i64> {
+    let mut fake = stub.fake.lock().unwrap();
+    (0..count)
+        .map(|i| fake.push_message(&format!("m{i}")))
+        .collect()
+}
+
+fn offsets_sent(stub: &Stub) -> Vec<Option<i64>> {
+    stub.requests()
+        .iter()
+        .filter(|r| r.method == "getUpdates")
+        .map(|r| r.body.get("offset").and_then(serde_json::Value::as_i64))
+        .collect()
+}
+
+async fn next_id(updates: &mut Updates) -> bot_api_client::polling::Delivery {
+    tokio::time::timeout(Duration::from_secs(10), updates.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_update_once_and_shutdown_confirms() {
+    let stub = Stub::start().await;
+    let ids = push(&stub, 250);
+    let mut updates = start(&stub, None);
+    let mut seen = Vec::new();
+    while seen.len() < ids.len() {
+        let delivery = next_id(&mut updates).await;
+        seen.push(delivery.update_id());
+        delivery.ack();
+    }
+    assert_eq!(seen, ids);
+    assert_eq!(updates.offset(), Some(251));
+    assert_eq!(updates.shutdown().await.unwrap(), Some(251));
+    let last = stub.requests().pop().unwrap();
+    assert_eq!(last.body["offset"], 251);
+    assert_eq!(last.body["timeout"], 0);
+    assert!(
+        stub.fake.lock().unwrap().pending.is_empty(),
+        "everything acknowledged is confirmed"
+    );
+    // The first call has no offset: Telegram then starts at its oldest unconfirmed update.
+    assert_eq!(offsets_sent(&stub)[0], None);
+}
+
+#[tokio::test]
+async fn failed_update_is_delivered_again_and_holds_the_offset() {
+    let stub = Stub::start().await;
+    push(&stub, 5);
+    let mut updates = start(&stub, None);
+    let mut seen = Vec::new();
+    let mut failed_once = false;
+    while seen.iter().filter(|&&(_, ok)| ok).count() < 5 {
+        let delivery = next_id(&mut updates).await;
+        let id = delivery.update_id();
+        if id == 3 && !failed_once {
+            failed_once = true;
+            seen.push((id, false));
+            delivery.nack();
+        } else {
+            seen.push((id, true));
+            delivery.ack();
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            (1, true),
+            (2, true),
+            (3, false),
+            (4, true),
+            (5, true),
+            (3, true)
+        ]
+    );
+    // While 3 failed, the offset stayed at 3: Telegram kept it.
+    assert!(offsets_sent(&stub).contains(&Some(3)));
+    assert_eq!(updates.shutdown().await.unwrap(), Some(6));
+}
+
+#[tokio::test]
+async fn dropped_delivery_counts_as_failure() {
+    let stub = Stub::start().await;
+    push(&stub, 2);
+    let mut updates = start(&stub, None);
+    let first = next_id(&mut updates).await;
+    assert_eq!(first.update_id(), 1);
+    drop(first);
+    let second = next_id(&mut updates).await;
+    assert_eq!(second.update_id(), 2);
+    second.ack();
+    let again = next_id(&mut updates).await;
+    assert_eq!(again.update_id(), 1);
+    again.ack();
+    assert_eq!(updates.shutdown().await.unwrap(), Some(3));
+}
+
+#[tokio::test]
+async fn concurrent_handlers_do_not_get_duplicates() {
+    // Handlers running in tasks ack out of order; nothing is delivered twice.
+    let stub = Stub::start().await;
+    let ids = push(&stub, 300);
+    let mut updates = start(&stub, None);
+    let mut seen = Vec::new();
+    while seen.len() < ids.len() {
+        let delivery = next_id(&mut updates).await;
+        seen.push(delivery.update_id());
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis((delivery.update_id() % 3) as u64)).await;
+            delivery.ack();
+        });
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, ids);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(updates.shutdown().await.unwrap(), Some(301));
+}
+
+#[tokio::test]
+async fn restart_without_shutdown_loses_nothing() {
+    let stub = Stub::start().await;
+    push(&stub, 4);
+    let store: Arc<dyn OffsetStore> = Arc::new(MemoryOffsetStore::default());
+    let mut updates = start(&stub, Some(Arc::clone(&store)));
+    for _ in 0..2 {
+        next_id(&mut updates).await.ack();
+    }
+    let third = next_id(&mut updates).await;
+    assert_eq!(third.update_id(), 3);
+    // The process dies while handling 3: no ack, no shutdown.
+    drop(third);
+    drop(updates);
+    let mut updates = start(&stub, Some(store));
+    let mut seen = Vec::new();
+    while !seen.contains(&4) {
+        let delivery = next_id(&mut updates).await;
+        seen.push(delivery.update_id());
+        delivery.ack();
+    }
+    // 3 and 4 come back; 1 and 2 may too (acknowledged but not yet confirmed), nothing is lost.
+    assert!(seen.ends_with(&[3, 4]), "{seen:?}");
+    updates.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn restart_after_shutdown_resumes_from_the_persisted_offset() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("offset");
+    let stub = Stub::start().await;
+    push(&stub, 3);
+    let mut updates = start(&stub, Some(Arc::new(FileOffsetStore::new(&path))));
+    for _ in 0..3 {
+        next_id(&mut updates).await.ack();
+    }
+    assert_eq!(updates.shutdown().await.unwrap(), Some(4));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "4\n");
+    push(&stub, 1);
+    let mut updates = start(&stub, Some(Arc::new(FileOffsetStore::new(&path))));
+    let delivery = next_id(&mut updates).await;
+    assert_eq!(delivery.update_id(), 4);
+    delivery.ack();
+    assert_eq!(
+        offsets_sent(&stub).into_iter().find(Option::is_some),
+        Some(Some(4))
+    );
+    updates.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn persisted_offset_skips_acknowledged_but_unconfirmed_updates() {
+    // Telegram still holds 1 and 2 (never confirmed), but the store says they were handled.
+    let stub = Stub::start().await;
+    push(&stub, 3);
+    let store = Arc::new(MemoryOffsetStore::default());
+    store.save(3).unwrap();
+    let mut updates = start(&stub, Some(store));
+    assert_eq!(next_id(&mut updates).await.update_id(), 3);
+}
+
+#[tokio::test]
+async fn conflict_and_unauthorized_are_fatal() {
+    for (code, kind) in [
+        (409, ApiErrorKind::Conflict),
+        (401, ApiErrorKind::Unauthorized),
+    ] {
+        let stub = Stub::start().await;
+        stub.script([Reply::error(
+            code,
+            "Conflict: terminated by other getUpdates request",
+            None,
+        )]);
+        let mut updates = start(&stub, None);
+        let error = updates.next().await.unwrap().unwrap_err();
+        assert_eq!(error.api_kind(), Some(kind));
+        assert!(
+            updates.next().await.is_none(),
+            "the stream ends after a fatal error"
+        );
+    }
+}
+
+#[tokio::test]
+async fn conflict_can_be_waited_out() {
+    let stub = Stub::start().await;
+    push(&stub, 1);
+    stub.script([
+        Reply::error(409, "Conflict", None),
+        Reply::error(409, "Conflict", None),
+    ]);
+    let mut updates = Poller::new(stub.client())
+        .config(config().conflict_is_fatal(false))
+        .start()
+        .unwrap();
+    assert_eq!(next_id(&mut updates).await.update_id(), 1);
+}
+
+#[tokio::test]
+async fn transient_failures_back_off_and_continue() {
+    let stub = Stub::start().await;
+    push(&stub, 2);
+    // More failures than the client's own retries: the poller's backoff takes over.
+    stub.script(
+        std::iter::repeat_n(Reply::error(500, "Internal Server Error", None), 6)
+            .chain([Reply::Drop, Reply::Drop]),
+    );
+    let mut updates = start(&stub, None);
+    let first = next_id(&mut updates).await;
+    assert_eq!(first.update_id(), 1);
+    first.ack();
+    let second = next_id(&mut updates).await;
+    assert_eq!(second.update_id(), 2);
+    second.ack();
+}
+
+#[test]
+fn file_offset_store_round_trip_and_errors() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = FileOffsetStore::new(directory.path().join("offset"));
+    assert_eq!(store.load().unwrap(), None);
+    store.save(42).unwrap();
+    store.save(43).unwrap();
+    assert_eq!(store.load().unwrap(), Some(43));
+    let names: Vec<_> = std::fs::read_dir(directory.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["offset"], "no temporary file is left behind");
+    std::fs::write(store.path(), "not a number").unwrap();
+    assert!(matches!(
+        store.load(),
+        Err(bot_api_client::error::Error::OffsetStore { .. })
+    ));
+    let missing_directory = FileOffsetStore::new(directory.path().join("missing/offset"));
+    assert!(missing_directory.save(1).is_err());
+}
+
+#[test]
+fn dedupe_remembers_a_window() {
+    let mut dedupe = Dedupe::new(2);
+    assert!(dedupe.first_time(1));
+    assert!(!dedupe.first_time(1));
+    assert!(dedupe.first_time(2));
+    assert!(dedupe.first_time(3));
+    assert!(dedupe.first_time(1), "1 fell out of the window");
+    assert!(!dedupe.first_time(3));
+}

@@ -1,0 +1,202 @@
+//! The canary token never appears in an error, a `Debug` output or a log line, over every
+//! error kind: connection refused, timeout, dropped connection, decode, API errors and downloads.
+
+use crate::stub::{CANARY, Reply, Stub, assert_clean, assert_error_clean};
+use bot_api_client::client::{BotToken, Client, RetryPolicy, SendMessage};
+use bot_api_client::error::Error;
+use bot_api_client::types::File;
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Collects formatted log lines at debug level.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+fn file(path: &str) -> File {
+    File {
+        file_id: "f".into(),
+        file_unique_id: "u".into(),
+        file_size: None,
+        file_path: Some(path.into()),
+    }
+}
+
+#[test]
+fn debug_and_display_are_redacted() {
+    let token = BotToken::new(CANARY).unwrap();
+    assert_eq!(format!("{token:?}"), "BotToken(987654321:<redacted>)");
+    assert_eq!(token.to_string(), "987654321:<redacted>");
+    let client = Client::builder(token)
+        .base_url("http://127.0.0.1:1")
+        .build()
+        .unwrap();
+    assert_clean(&format!("{client:?}"));
+    assert_clean(&format!("{client:#?}"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_error_kind_is_clean_and_so_are_the_logs() {
+    let logs = Logs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
+    // Global, not scoped: a scoped subscriber misses events whose callsites other test threads
+    // registered first. Every test's log lines then land here, and all must be clean.
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let mut errors: Vec<Error> = Vec::new();
+
+    // Connection refused, retried (so retry logs are produced) and then given up.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = listener.local_addr().unwrap();
+    drop(listener);
+    let refused = Client::builder(BotToken::new(CANARY).unwrap())
+        .base_url(format!("http://{closed}"))
+        .retry_policy(crate::stub::fast_retries())
+        .build()
+        .unwrap();
+    errors.push(refused.me().await.unwrap_err());
+    errors.push(
+        refused
+            .download_file(&file("documents/a.pdf"), &mut Vec::new())
+            .await
+            .unwrap_err(),
+    );
+
+    let stub = Stub::start().await;
+    let client = stub.client();
+    let impatient = stub
+        .client_builder()
+        .retry_policy(RetryPolicy::none())
+        .request_timeout(Duration::from_millis(30))
+        .download_idle_timeout(Duration::from_millis(30))
+        .download_limit(10)
+        .build()
+        .unwrap();
+
+    // Timeout.
+    stub.script([Reply::Delay(
+        Duration::from_secs(5),
+        Box::new(Reply::ok(json!(true))),
+    )]);
+    errors.push(impatient.me().await.unwrap_err());
+    // Dropped connection on a non-idempotent call.
+    stub.script([Reply::Drop]);
+    errors.push(
+        client
+            .send_message(&SendMessage::new(1, "x"))
+            .await
+            .unwrap_err(),
+    );
+    // Decode error whose body echoes the request path, token included.
+    stub.script(std::iter::repeat_n(
+        Reply::Raw(
+            502,
+            "text/html",
+            format!("bad gateway for /bot{CANARY}/getMe").into_bytes(),
+        ),
+        4,
+    ));
+    errors.push(client.me().await.unwrap_err());
+    // API error whose description echoes the token.
+    stub.script([Reply::error(
+        404,
+        &format!("Not Found: method /bot{CANARY}/nope"),
+        None,
+    )]);
+    errors.push(client.me().await.unwrap_err());
+    // 429 retried until exhausted.
+    stub.script([
+        Reply::retry_after(1),
+        Reply::retry_after(1),
+        Reply::retry_after(1),
+        Reply::retry_after(1),
+    ]);
+    errors.push(client.me().await.unwrap_err());
+    // Downloads: 404, too large, idle timeout, no path.
+    stub.script([Reply::error(404, "Not Found", None)]);
+    errors.push(
+        client
+            .download_file(&file("photos/x.jpg"), &mut Vec::new())
+            .await
+            .unwrap_err(),
+    );
+    stub.script([Reply::Raw(200, "application/octet-stream", vec![0; 64])]);
+    errors.push(
+        impatient
+            .download_file(&file("photos/x.jpg"), &mut Vec::new())
+            .await
+            .unwrap_err(),
+    );
+    stub.script([Reply::Stall {
+        length: 8,
+        sent: vec![1, 2],
+    }]);
+    errors.push(
+        impatient
+            .download_file(&file("photos/x.jpg"), &mut Vec::new())
+            .await
+            .unwrap_err(),
+    );
+    let mut no_path = file("x");
+    no_path.file_path = None;
+    errors.push(
+        client
+            .download_file(&no_path, &mut Vec::new())
+            .await
+            .unwrap_err(),
+    );
+
+    let kinds: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            format!("{e:?}")
+                .split([' ', '{', '('])
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "Transport",
+            "Transport",
+            "Transport",
+            "Transport",
+            "Decode",
+            "Api",
+            "Api",
+            "Api",
+            "FileTooLarge",
+            "Transport",
+            "NoFilePath"
+        ]
+    );
+    for error in &errors {
+        assert_error_clean(error);
+    }
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("retrying"), "the retries were logged: {logs}");
+    assert_clean(&logs);
+}
