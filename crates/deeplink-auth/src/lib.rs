@@ -1,12 +1,70 @@
 //! Deep-link account linking: bind a Telegram chat to a website account through a one-time code
-//! in `https://t.me/<bot>?start=<code>`.
+//! in `https://t.me/<bot>?start=<code>`, and send linked people signed one-time login links.
 //!
 //! - [`code`]: one-time codes from the OS CSPRNG, stored only as their SHA-256.
 //! - [`link`]: `t.me` and `tg://` link builders and payload validation.
-//! - [`start`]: parsing `/start <code>` from a message.
-//! - [`store`]: the `Store` trait and its backends (memory, SQLite, PostgreSQL, Redis).
+//! - [`start`]: parsing `/start <code>` and the checked identity of a private chat.
+//! - [`store`]: the [`Store`] trait and its backends (memory, SQLite, PostgreSQL, Redis).
+//! - [`linker`]: the flow on top: issue, `/start`, confirmation, policies.
+//! - [`login`]: signed, expiring, single-use login links (the reverse flow).
+//!
+//! # Example
+//!
+//! ```
+//! # #[cfg(feature = "memory")]
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use deeplink_auth::{BotUsername, Linker, MemoryStore, StartMessage, StartOutcome, UnixTime, UserId};
+//!
+//! let bot = BotUsername::new("tgauth_demo_bot")?;
+//! let linker = Linker::new(MemoryStore::default(), bot);
+//! let now = UnixTime(1_700_000_000);
+//!
+//! // The website issues a code for its logged-in user and shows the link.
+//! let issued = linker.issue(&UserId::new("alice")?, now).await?;
+//! assert!(issued.url.starts_with("https://t.me/tgauth_demo_bot?start="));
+//!
+//! // The bot receives `/start <code>` in a private chat and asks for confirmation.
+//! let message = StartMessage {
+//!     chat_id: 42,
+//!     chat_type: "private".to_owned(),
+//!     user_id: Some(42),
+//!     text: format!("/start {}", issued.code.expose()),
+//! };
+//! let outcome = linker.handle_start(&message, now).await?;
+//! assert!(matches!(outcome, StartOutcome::ConfirmationNeeded { .. }));
+//!
+//! // The person presses "Link": the link is committed.
+//! let linked = linker.confirm(&issued.code, message.identity()?, now).await?;
+//! assert_eq!(linked.link.user.as_str(), "alice");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Crate features
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `memory` | on | [`MemoryStore`] |
+//! | `sqlite` | on | `SqliteStore`: a file, WAL, `synchronous=NORMAL`, migrations applied at open |
+//! | `postgres` | off | `PostgresStore`: several servers sharing one database |
+//! | `redis` | off | `RedisStore`: codes with native TTL; links durable only with AOF on |
 
 pub mod code;
+mod error;
+mod ids;
 pub mod link;
+pub mod linker;
+pub mod login;
 pub mod start;
 pub mod store;
+
+pub use code::{CodeHash, LinkCode};
+pub use error::{BoxError, InputError, LinkError, StoreError};
+pub use ids::{ChatId, TelegramIdentity, TelegramUserId, Ttl, UnixTime, UserId};
+pub use link::BotUsername;
+pub use linker::{IssuedLink, Linker, StartOutcome};
+pub use login::{LoginClaims, LoginLinkKey};
+pub use start::{StartCommand, StartMessage, parse_start};
+#[cfg(feature = "memory")]
+pub use store::MemoryStore;
+pub use store::{AnyStore, Claim, Link, LinkOutcome, LinkPolicy, Linked, Store};

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL and Redis on loopback for the deeplink-auth store suites (owned by the
+# deeplink-auth area). `.ci/run` sources this file; it installs Debian's `postgresql` and
+# `redis-server` when missing, starts both with their own data directories under /tmp on
+# non-default ports, exports the URLs the suites read, and stops them when the shell exits.
+#
+#   TGAUTH_TEST_POSTGRES_URL  postgres://tgauth@127.0.0.1:$TGAUTH_CI_POSTGRES_PORT/tgauth
+#   TGAUTH_TEST_REDIS_URL     redis://127.0.0.1:$TGAUTH_CI_REDIS_PORT/
+#
+# Standalone use: `source .ci/services.sh` in a shell, then run the tests there.
+
+TGAUTH_CI_POSTGRES_PORT="${TGAUTH_CI_POSTGRES_PORT:-55439}"
+TGAUTH_CI_REDIS_PORT="${TGAUTH_CI_REDIS_PORT:-56390}"
+TGAUTH_CI_SERVICES_DIR=""
+
+tgauth_services_log() { echo "ci services: $*" >&2; }
+
+tgauth_apt_install() {
+    if [ "$(id -u)" != 0 ]; then
+        tgauth_services_log "cannot install $* without root; the suites will report it"
+        return 1
+    fi
+    if [ -z "${TGAUTH_APT_UPDATED:-}" ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        TGAUTH_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Prints the directory holding initdb and pg_ctl: PATH first, then Debian's versioned dirs.
+tgauth_postgres_bindir() {
+    if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
+        # Follow symlinks (/usr/local/bin/initdb -> /usr/lib/postgresql/N/bin/initdb).
+        dirname "$(readlink -f "$(command -v initdb)")"
+        return 0
+    fi
+    local dir
+    dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    [ -n "$dir" ] && [ -x "$dir/initdb" ] && echo "$dir"
+}
+
+# Runs a command as the PostgreSQL owner: postgres refuses to run as root.
+tgauth_as_pg_owner() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+tgauth_services_start() {
+    TGAUTH_CI_SERVICES_DIR="$(mktemp -d /tmp/tgauth-ci-services.XXXXXX)"
+    chmod 755 "$TGAUTH_CI_SERVICES_DIR"
+
+    # PostgreSQL.
+    local bindir
+    bindir="$(tgauth_postgres_bindir || true)"
+    if [ -z "$bindir" ]; then
+        tgauth_services_log "installing postgresql"
+        tgauth_apt_install postgresql || true
+        bindir="$(tgauth_postgres_bindir || true)"
+    fi
+    if [ -n "$bindir" ]; then
+        if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+            useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin postgres
+        fi
+        local pgdata="$TGAUTH_CI_SERVICES_DIR/postgres"
+        mkdir -p "$pgdata"
+        if [ "$(id -u)" = 0 ]; then chown postgres "$pgdata"; fi
+        # A failure here must not stop CI: with CI=true the suites then fail with the reason.
+        if tgauth_as_pg_owner "$bindir/initdb" -D "$pgdata" -U tgauth --auth=trust -E UTF8 \
+            --no-sync >"$TGAUTH_CI_SERVICES_DIR/initdb.log" 2>&1 &&
+            tgauth_as_pg_owner "$bindir/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -t 60 \
+                -o "-p $TGAUTH_CI_POSTGRES_PORT -c listen_addresses=127.0.0.1 -k $pgdata -c max_connections=400" \
+                start >/dev/null; then
+            export TGAUTH_TEST_POSTGRES_URL="postgres://tgauth@127.0.0.1:$TGAUTH_CI_POSTGRES_PORT/postgres"
+            TGAUTH_CI_POSTGRES_BINDIR="$bindir"
+            tgauth_services_log "postgresql on 127.0.0.1:$TGAUTH_CI_POSTGRES_PORT ($bindir)"
+        else
+            tgauth_services_log "postgresql did not start; see $TGAUTH_CI_SERVICES_DIR/initdb.log"
+        fi
+    else
+        tgauth_services_log "postgresql unavailable"
+    fi
+
+    # Redis, with the append-only file on as the store requires for durable links.
+    if ! command -v redis-server >/dev/null 2>&1; then
+        tgauth_services_log "installing redis-server"
+        tgauth_apt_install redis-server || true
+    fi
+    if command -v redis-server >/dev/null 2>&1; then
+        local redisdir="$TGAUTH_CI_SERVICES_DIR/redis"
+        mkdir -p "$redisdir"
+        redis-server --port "$TGAUTH_CI_REDIS_PORT" --bind 127.0.0.1 --daemonize yes \
+            --dir "$redisdir" --appendonly yes --save "" \
+            --pidfile "$redisdir/redis.pid" --logfile "$redisdir/redis.log" || true
+        local tries=0
+        until redis-cli -p "$TGAUTH_CI_REDIS_PORT" ping >/dev/null 2>&1; do
+            tries=$((tries + 1))
+            if [ "$tries" -gt 100 ]; then
+                tgauth_services_log "redis did not answer; see $redisdir/redis.log"
+                return 0
+            fi
+            sleep 0.1
+        done
+        export TGAUTH_TEST_REDIS_URL="redis://127.0.0.1:$TGAUTH_CI_REDIS_PORT/"
+        tgauth_services_log "redis on 127.0.0.1:$TGAUTH_CI_REDIS_PORT"
+    else
+        tgauth_services_log "redis unavailable"
+    fi
+}
+
+tgauth_services_stop() {
+    [ -n "$TGAUTH_CI_SERVICES_DIR" ] || return 0
+    if [ -n "${TGAUTH_CI_POSTGRES_BINDIR:-}" ]; then
+        tgauth_as_pg_owner "$TGAUTH_CI_POSTGRES_BINDIR/pg_ctl" -D "$TGAUTH_CI_SERVICES_DIR/postgres" \
+            -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    if [ -f "$TGAUTH_CI_SERVICES_DIR/redis/redis.pid" ]; then
+        redis-cli -p "$TGAUTH_CI_REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    fi
+    rm -rf "$TGAUTH_CI_SERVICES_DIR"
+    TGAUTH_CI_SERVICES_DIR=""
+}
+
+trap tgauth_services_stop EXIT
+tgauth_services_start

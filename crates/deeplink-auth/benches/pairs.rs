@@ -1,0 +1,3 @@
+//! Issue+consume pairs per second per backend.
+
+fn main() {}

@@ -1,0 +1,156 @@
+//! The linking flow on top of a [`Store`]: issue a code and its link, handle `/start`, ask for
+//! confirmation (on by default), apply the conflict policy.
+
+use crate::code::LinkCode;
+use crate::error::{LinkError, StoreError};
+use crate::ids::{TelegramIdentity, Ttl, UnixTime, UserId};
+use crate::link::{BotUsername, code_url};
+use crate::start::{StartCommand, StartMessage, parse_start};
+use crate::store::{Claim, LinkPolicy, Linked, Store};
+
+/// A code issued for a website user, with the links to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedLink {
+    /// The code (secret; redacted in `Debug`).
+    pub code: LinkCode,
+    /// `https://t.me/<bot>?start=<code>` (show it, and as a QR code).
+    pub url: String,
+    /// `tg://resolve?domain=<bot>&start=<code>` (opens the app directly).
+    pub app_url: String,
+    /// When the code stops working.
+    pub expires_at: UnixTime,
+}
+
+/// What the bot should answer to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StartOutcome {
+    /// Not a `/start` for this bot: not ours to answer.
+    Ignored,
+    /// `/start` outside a private chat: links are made in private chats only (no store access).
+    NotPrivate,
+    /// `/start` without a well-formed code (no store access): greet, offer to link from the site.
+    Welcome,
+    /// Ask "Link this Telegram account to `user`?" with a button carrying the code; commit with
+    /// [`Linker::confirm`]. `repeated` when this chat already saw the question.
+    ConfirmationNeeded {
+        /// The website account the code belongs to.
+        user: UserId,
+        /// The code, for the confirmation button's callback data (secret).
+        code: LinkCode,
+        /// Whether this is a redelivered `/start`.
+        repeated: bool,
+    },
+    /// Linked (confirmation off), or already linked by this chat (a redelivered `/start`).
+    Linked(Linked),
+}
+
+/// The linking flow for one bot over a store.
+#[derive(Debug, Clone)]
+pub struct Linker<S> {
+    store: S,
+    bot: BotUsername,
+    policy: LinkPolicy,
+    code_ttl: Ttl,
+    confirmation: bool,
+}
+
+impl<S: Store> Linker<S> {
+    /// A linker with the defaults: codes live an hour, confirmation on, conflicts rejected.
+    pub fn new(store: S, bot: BotUsername) -> Self {
+        Self {
+            store,
+            bot,
+            policy: LinkPolicy::default(),
+            code_ttl: Ttl::CODE_DEFAULT,
+            confirmation: true,
+        }
+    }
+
+    /// Sets the conflict and chats-per-user policy.
+    pub fn with_policy(mut self, policy: LinkPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets how long codes live.
+    pub fn with_code_ttl(mut self, ttl: Ttl) -> Self {
+        self.code_ttl = ttl;
+        self
+    }
+
+    /// Commits links on `/start` without asking. This weakens the defence against a person
+    /// being tricked into pressing someone else's link.
+    pub fn dangerous_without_confirmation(mut self) -> Self {
+        self.confirmation = false;
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The bot.
+    pub fn bot(&self) -> &BotUsername {
+        &self.bot
+    }
+
+    /// Issues a code for a logged-in website user.
+    pub async fn issue(&self, user: &UserId, now: UnixTime) -> Result<IssuedLink, StoreError> {
+        let issued = self.store.issue(user, self.code_ttl, now).await?;
+        Ok(IssuedLink {
+            url: code_url(&self.bot, &issued.code),
+            app_url: format!(
+                "tg://resolve?domain={}&start={}",
+                self.bot.as_str(),
+                issued.code.expose()
+            ),
+            code: issued.code,
+            expires_at: issued.expires_at,
+        })
+    }
+
+    /// Handles a message the bot received. Only a `/start <code>` from a private chat reaches
+    /// the store; the identity comes from the update, never from the website's client.
+    pub async fn handle_start(
+        &self,
+        message: &StartMessage,
+        now: UnixTime,
+    ) -> Result<StartOutcome, LinkError> {
+        let code = match parse_start(&message.text, &self.bot) {
+            StartCommand::NotStart | StartCommand::NotForUs => return Ok(StartOutcome::Ignored),
+            StartCommand::NoCode => return Ok(StartOutcome::Welcome),
+            StartCommand::Code(code) => code,
+        };
+        let Ok(who) = message.identity() else {
+            return Ok(StartOutcome::NotPrivate);
+        };
+        if !self.confirmation {
+            let linked = self.store.consume(&code, who, self.policy, now).await?;
+            return Ok(StartOutcome::Linked(linked));
+        }
+        match self.store.claim(&code, who, now).await? {
+            Claim::Pending { user, repeated } => Ok(StartOutcome::ConfirmationNeeded {
+                user,
+                code,
+                repeated,
+            }),
+            Claim::AlreadyLinked(link) => Ok(StartOutcome::Linked(Linked {
+                link,
+                outcome: crate::store::LinkOutcome::AlreadyLinked,
+            })),
+        }
+    }
+
+    /// Commits a claimed link: the bot calls it when the same person presses the confirmation
+    /// button (`who` from the callback query), the website when its user confirms.
+    pub async fn confirm(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+    ) -> Result<Linked, LinkError> {
+        self.store.consume(code, who, self.policy, now).await
+    }
+}

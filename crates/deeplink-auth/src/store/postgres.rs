@@ -1,0 +1,119 @@
+//! The PostgreSQL store through sqlx, for several servers sharing one database: a consume
+//! locks the code's row (`SELECT ... FOR UPDATE`) inside a transaction, so exactly one of
+//! concurrent consumers wins on any server; migrations run under an advisory lock.
+
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::error::StoreError;
+use crate::store::sql::{migrate, sql_store, store_error};
+
+/// Each migration is a list of statements, applied in order once.
+const MIGRATIONS: &[&[&str]] = &[&[
+    "CREATE TABLE deeplink_codes (
+        hash BYTEA PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        state BIGINT NOT NULL,
+        telegram_user_id BIGINT,
+        chat_id BIGINT
+    )",
+    "CREATE INDEX deeplink_codes_expires_at ON deeplink_codes (expires_at)",
+    "CREATE TABLE deeplink_links (
+        telegram_user_id BIGINT PRIMARY KEY,
+        chat_id BIGINT NOT NULL,
+        user_id TEXT NOT NULL,
+        linked_at BIGINT NOT NULL
+    )",
+    "CREATE INDEX deeplink_links_user_id ON deeplink_links (user_id)",
+    "CREATE TABLE deeplink_login_uses (
+        id BYTEA PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+    )",
+]];
+
+/// The advisory lock that serialises migrations of servers starting together.
+const MIGRATION_LOCK: i64 = 0x7467_6175_7468_0001;
+
+/// A [`Store`](crate::Store) in PostgreSQL; clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: sqlx::PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database a `postgres://` URL names and applies the migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(Self::options(url)?).await
+    }
+
+    /// Like [`PostgresStore::open`], with the tables in `schema` (created if missing):
+    /// several applications, or tests running in parallel, can share one database.
+    /// `schema` is 1 to 63 characters of `a-z0-9_`, not starting with a digit.
+    pub async fn open_in_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
+        let valid = (1..=63).contains(&schema.len())
+            && schema
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && !schema.starts_with(|c: char| c.is_ascii_digit());
+        if !valid {
+            return Err(StoreError::Url {
+                reason: "a schema is 1 to 63 characters of a-z, 0-9 and _".to_owned(),
+            });
+        }
+        let options = Self::options(url)?;
+        let setup = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| store_error("postgres", e))?;
+        // The name was checked above to hold only identifier characters.
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .execute(&setup)
+            .await
+            .map_err(|e| store_error("postgres", e))?;
+        setup.close().await;
+        Self::open_with(options.options([("search_path", schema)])).await
+    }
+
+    fn options(url: &str) -> Result<PgConnectOptions, StoreError> {
+        PgConnectOptions::from_str(url).map_err(|e| StoreError::Url {
+            reason: e.to_string(),
+        })
+    }
+
+    async fn open_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|e| store_error("postgres", e))?;
+        let store = Self { pool };
+        let mut tx = store.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| store_error("postgres", e))?;
+        migrate!(tx, "postgres", MIGRATIONS);
+        Self::commit(tx).await?;
+        Ok(store)
+    }
+
+    /// Closes the pool; operations afterwards fail with [`StoreError::Unavailable`].
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+sql_store!(
+    PostgresStore,
+    sqlx::Postgres,
+    backend = "postgres",
+    begin = "BEGIN",
+    lock = " FOR UPDATE"
+);

@@ -1,0 +1,532 @@
+//! The Redis store: codes as hashes with a native TTL, links as durable keys, and every
+//! multi-key change in one Lua script (Redis runs a script atomically), so exactly one of
+//! concurrent consumers wins.
+//!
+//! **Durability:** links are only as durable as the server's persistence. Run Redis with the
+//! append-only file on (`appendonly yes`, and `appendfsync everysec` or `always`); with RDB
+//! snapshots alone a crash loses the links made since the last snapshot. Codes can be lost
+//! harmlessly (the person asks for a new one).
+//!
+//! Keys, under a prefix (default `tgauth:`): `code:<sha256 hex>` (hash), `link:<telegram user
+//! id>` (hash), `user:<website user id>` (set of Telegram user ids), `login:<sha256 hex>`. The
+//! scripts compute keys from the prefix, so this store needs a single Redis server (or a
+//! primary with replicas), not Redis Cluster.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::{
+    ChatsPerUser, Claim, Link, LinkOutcome, LinkPolicy, Linked, OnConflict, Store,
+    USED_CODE_RETENTION_SECONDS,
+};
+use crate::code::{CodeHash, LinkCode};
+use crate::error::{LinkError, StoreError};
+use crate::ids::{ChatId, TelegramIdentity, TelegramUserId, UnixTime, UserId};
+
+const BACKEND: &str = "redis";
+
+/// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"linked", user, chat, at}` or
+/// `{"pending", user, "0"|"1"}` (the last field: repeated).
+const CLAIM: &str = r"
+local code = redis.call('HMGET', KEYS[1], 'user', 'exp', 'state', 'tu', 'chat')
+if not code[1] then return {'unknown'} end
+local user, exp, state = code[1], tonumber(code[2]), tonumber(code[3])
+local tg, chat, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
+if not exp or not state then return {'corrupt'} end
+local same = code[4] == tg and code[5] == chat
+if state == 2 then
+  if not same then return {'used'} end
+  local link = redis.call('HMGET', ARGV[1] .. 'link:' .. tg, 'user', 'chat', 'at')
+  if link[1] == user then return {'linked', link[1], link[2], link[3]} end
+  return {'used'}
+end
+if state == 1 and not same then return {'used'} end
+if exp <= now then return {'expired'} end
+if state == 1 then return {'pending', user, '1'} end
+redis.call('HSET', KEYS[1], 'state', '1', 'tu', tg, 'chat', chat)
+return {'pending', user, '0'}
+";
+
+/// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"conflict"}`, or
+/// `{outcome, user, chat, at, from}` with outcome `new`, `same`, `moved` or `repeat`.
+const CONSUME: &str = r"
+local prefix = ARGV[1]
+local code = redis.call('HMGET', KEYS[1], 'user', 'exp', 'state', 'tu', 'chat')
+if not code[1] then return {'unknown'} end
+local user, exp, state = code[1], tonumber(code[2]), tonumber(code[3])
+local tg, chat, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
+if not exp or not state then return {'corrupt'} end
+local same = code[4] == tg and code[5] == chat
+local linkkey = prefix .. 'link:' .. tg
+if state == 2 then
+  if not same then return {'used'} end
+  local link = redis.call('HMGET', linkkey, 'user', 'chat', 'at')
+  if link[1] == user then return {'repeat', link[1], link[2], link[3], ''} end
+  return {'used'}
+end
+if state == 1 and not same then return {'used'} end
+if exp <= now then return {'expired'} end
+local old = redis.call('HMGET', linkkey, 'user', 'chat', 'at')
+local outcome, at, from = 'new', ARGV[4], ''
+if old[1] then
+  if old[1] == user then
+    outcome, at = 'same', old[3]
+  elseif ARGV[5] == '1' then
+    outcome, from = 'moved', old[1]
+    redis.call('SREM', prefix .. 'user:' .. old[1], tg)
+  else
+    return {'conflict'}
+  end
+end
+local userkey = prefix .. 'user:' .. user
+if ARGV[6] == '1' then
+  for _, other in ipairs(redis.call('SMEMBERS', userkey)) do
+    if other ~= tg then
+      redis.call('DEL', prefix .. 'link:' .. other)
+      redis.call('SREM', userkey, other)
+    end
+  end
+end
+redis.call('HSET', linkkey, 'user', user, 'chat', chat, 'at', at)
+redis.call('SADD', userkey, tg)
+redis.call('HSET', KEYS[1], 'state', '2', 'tu', tg, 'chat', chat)
+local keep = exp - now
+if keep < 0 then keep = 0 end
+redis.call('EXPIRE', KEYS[1], keep + tonumber(ARGV[7]))
+return {outcome, user, chat, at, from}
+";
+
+/// Answers the links of a website user as a flat list `tg, chat, at, tg, chat, at, ...`.
+const LINKS_OF_USER: &str = r"
+local out = {}
+for _, tg in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local link = redis.call('HMGET', ARGV[1] .. 'link:' .. tg, 'user', 'chat', 'at')
+  if link[1] == ARGV[2] then
+    table.insert(out, tg)
+    table.insert(out, link[2])
+    table.insert(out, link[3])
+  end
+end
+return out
+";
+
+/// Removes one link; answers `{user, chat, at}` or `{}`.
+const UNLINK_TELEGRAM_USER: &str = r"
+local link = redis.call('HMGET', KEYS[1], 'user', 'chat', 'at')
+if not link[1] then return {} end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', ARGV[1] .. 'user:' .. link[1], ARGV[2])
+return {link[1], link[2], link[3]}
+";
+
+/// Removes every link of a website user; answers how many.
+const UNLINK_USER: &str = r"
+local count = 0
+for _, tg in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[1] .. 'link:' .. tg
+  if redis.call('HGET', key, 'user') == ARGV[2] then
+    redis.call('DEL', key)
+    count = count + 1
+  end
+end
+redis.call('DEL', KEYS[1])
+return count
+";
+
+/// A [`Store`] in Redis; clones share one multiplexed, reconnecting connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: String,
+    scripts: std::sync::Arc<Scripts>,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Scripts {
+    claim: redis::Script,
+    consume: redis::Script,
+    links_of_user: redis::Script,
+    unlink_telegram_user: redis::Script,
+    unlink_user: redis::Script,
+}
+
+fn store_error(error: redis::RedisError) -> StoreError {
+    if error.is_io_error()
+        || error.is_connection_refusal()
+        || error.is_connection_dropped()
+        || error.is_timeout()
+    {
+        StoreError::Unavailable {
+            backend: BACKEND,
+            source: Box::new(error),
+        }
+    } else {
+        StoreError::Backend {
+            backend: BACKEND,
+            source: Box::new(error),
+        }
+    }
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt {
+        backend: BACKEND,
+        what: what.to_owned(),
+    }
+}
+
+fn parse_i64(text: Option<&String>, what: &str) -> Result<i64, StoreError> {
+    text.and_then(|t| t.parse().ok())
+        .ok_or_else(|| corrupt(what))
+}
+
+/// Builds a link from stored fields.
+fn link_from(
+    user: Option<&String>,
+    telegram_user: i64,
+    chat: Option<&String>,
+    at: Option<&String>,
+) -> Result<Link, StoreError> {
+    let user = user
+        .and_then(|u| UserId::new(u).ok())
+        .ok_or_else(|| corrupt("link user"))?;
+    let telegram = TelegramIdentity::new(
+        TelegramUserId(telegram_user),
+        ChatId(parse_i64(chat, "link chat")?),
+    )
+    .map_err(|_| corrupt("link telegram ids"))?;
+    Ok(Link {
+        user,
+        telegram,
+        linked_at: UnixTime(parse_i64(at, "link time")?),
+    })
+}
+
+/// Maps a script's rejection answer.
+fn rejection(answer: &[String]) -> LinkError {
+    match answer.first().map(String::as_str) {
+        Some("unknown") => LinkError::Unknown,
+        Some("expired") => LinkError::Expired,
+        Some("used") => LinkError::AlreadyUsed,
+        Some("conflict") => LinkError::Conflict,
+        _ => LinkError::Store(corrupt("code record")),
+    }
+}
+
+impl RedisStore {
+    /// Connects to the server a `redis://` URL names, with keys under `tgauth:`.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with_prefix(url, "tgauth:").await
+    }
+
+    /// Connects with keys under `prefix` (several applications, or parallel tests, can share
+    /// one server).
+    pub async fn open_with_prefix(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|e| StoreError::Url {
+            reason: e.to_string(),
+        })?;
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(2)
+            .set_connection_timeout(Some(Duration::from_secs(5)))
+            .set_response_timeout(Some(Duration::from_secs(10)));
+        let mut connection = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(store_error)?;
+        // Fail at open, not at first use, when the server is not there.
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await
+            .map_err(store_error)?;
+        Ok(Self {
+            connection,
+            prefix: prefix.to_owned(),
+            scripts: std::sync::Arc::new(Scripts {
+                claim: redis::Script::new(CLAIM),
+                consume: redis::Script::new(CONSUME),
+                links_of_user: redis::Script::new(LINKS_OF_USER),
+                unlink_telegram_user: redis::Script::new(UNLINK_TELEGRAM_USER),
+                unlink_user: redis::Script::new(UNLINK_USER),
+            }),
+        })
+    }
+
+    fn code_key(&self, hash: &CodeHash) -> String {
+        format!("{}code:{}", self.prefix, hash.to_hex())
+    }
+
+    fn link_key(&self, telegram_user: TelegramUserId) -> String {
+        format!("{}link:{}", self.prefix, telegram_user.0)
+    }
+
+    fn user_key(&self, user: &UserId) -> Vec<u8> {
+        let mut key = format!("{}user:", self.prefix).into_bytes();
+        key.extend_from_slice(user.as_str().as_bytes());
+        key
+    }
+
+    /// Deletes every key under this store's prefix (for tests and decommissioning).
+    pub async fn clear(&self) -> Result<u64, StoreError> {
+        let mut connection = self.connection.clone();
+        let mut pattern = String::with_capacity(self.prefix.len() + 1);
+        for c in self.prefix.chars() {
+            if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('*');
+        let mut cursor = 0_u64;
+        let mut deleted = 0_u64;
+        loop {
+            let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut connection)
+                .await
+                .map_err(store_error)?;
+            if !keys.is_empty() {
+                let count: u64 = redis::cmd("DEL")
+                    .arg(&keys)
+                    .query_async(&mut connection)
+                    .await
+                    .map_err(store_error)?;
+                deleted = deleted.saturating_add(count);
+            }
+            if next == 0 {
+                return Ok(deleted);
+            }
+            cursor = next;
+        }
+    }
+}
+
+impl Store for RedisStore {
+    async fn insert_code(
+        &self,
+        hash: &CodeHash,
+        user: &UserId,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        // The key's real TTL is the code's remaining life as of the caller's clock.
+        let mut connection = self.connection.clone();
+        let key = self.code_key(hash);
+        let ttl = expires_at.0.saturating_sub(now.0).max(1);
+        let _: () = redis::pipe()
+            .atomic()
+            .hset_multiple(&key, &[("user", user.as_str()), ("state", "0")])
+            .hset(&key, "exp", expires_at.0)
+            .expire(&key, ttl)
+            .query_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn claim(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+    ) -> Result<Claim, LinkError> {
+        let mut connection = self.connection.clone();
+        let answer: Vec<String> = self
+            .scripts
+            .claim
+            .key(self.code_key(&code.hash()))
+            .arg(&self.prefix)
+            .arg(who.user_id().0)
+            .arg(who.chat_id().0)
+            .arg(now.0)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        match answer.first().map(String::as_str) {
+            Some("pending") => {
+                let user = answer
+                    .get(1)
+                    .and_then(|u| UserId::new(u).ok())
+                    .ok_or_else(|| corrupt("code user"))?;
+                Ok(Claim::Pending {
+                    user,
+                    repeated: answer.get(2).map(String::as_str) == Some("1"),
+                })
+            }
+            Some("linked") => Ok(Claim::AlreadyLinked(link_from(
+                answer.get(1),
+                who.user_id().0,
+                answer.get(2),
+                answer.get(3),
+            )?)),
+            _ => Err(rejection(&answer)),
+        }
+    }
+
+    async fn consume(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        policy: LinkPolicy,
+        now: UnixTime,
+    ) -> Result<Linked, LinkError> {
+        let mut connection = self.connection.clone();
+        let answer: Vec<String> = self
+            .scripts
+            .consume
+            .key(self.code_key(&code.hash()))
+            .arg(&self.prefix)
+            .arg(who.user_id().0)
+            .arg(who.chat_id().0)
+            .arg(now.0)
+            .arg(if policy.on_conflict == OnConflict::Move {
+                "1"
+            } else {
+                "0"
+            })
+            .arg(if policy.chats_per_user == ChatsPerUser::One {
+                "1"
+            } else {
+                "0"
+            })
+            .arg(USED_CODE_RETENTION_SECONDS)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        let outcome = match answer.first().map(String::as_str) {
+            Some("new") => LinkOutcome::New,
+            Some("same" | "repeat") => LinkOutcome::AlreadyLinked,
+            Some("moved") => LinkOutcome::Moved {
+                from: answer
+                    .get(4)
+                    .and_then(|u| UserId::new(u).ok())
+                    .ok_or_else(|| corrupt("previous link user"))?,
+            },
+            _ => return Err(rejection(&answer)),
+        };
+        let link = link_from(answer.get(1), who.user_id().0, answer.get(2), answer.get(3))?;
+        Ok(Linked { link, outcome })
+    }
+
+    async fn links_of_user(&self, user: &UserId) -> Result<Vec<Link>, StoreError> {
+        let mut connection = self.connection.clone();
+        let flat: Vec<String> = self
+            .scripts
+            .links_of_user
+            .key(self.user_key(user))
+            .arg(&self.prefix)
+            .arg(user.as_str())
+            .invoke_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        let mut links = Vec::with_capacity(flat.len() / 3);
+        for triple in flat.chunks(3) {
+            let telegram_user = parse_i64(triple.first(), "user set member")?;
+            links.push(link_from(
+                Some(&user.as_str().to_owned()),
+                telegram_user,
+                triple.get(1),
+                triple.get(2),
+            )?);
+        }
+        links.sort_by_key(|link| link.telegram.user_id());
+        Ok(links)
+    }
+
+    async fn link_of_telegram_user(
+        &self,
+        telegram_user: TelegramUserId,
+    ) -> Result<Option<Link>, StoreError> {
+        let mut connection = self.connection.clone();
+        let fields: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(self.link_key(telegram_user))
+            .arg(&["user", "chat", "at"])
+            .query_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        match fields.as_slice() {
+            [None, ..] | [] => Ok(None),
+            [user, chat, at] => {
+                link_from(user.as_ref(), telegram_user.0, chat.as_ref(), at.as_ref()).map(Some)
+            }
+            _ => Err(corrupt("link fields")),
+        }
+    }
+
+    async fn unlink_telegram_user(
+        &self,
+        telegram_user: TelegramUserId,
+    ) -> Result<Option<Link>, StoreError> {
+        let mut connection = self.connection.clone();
+        let answer: Vec<String> = self
+            .scripts
+            .unlink_telegram_user
+            .key(self.link_key(telegram_user))
+            .arg(&self.prefix)
+            .arg(telegram_user.0)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        if answer.is_empty() {
+            return Ok(None);
+        }
+        link_from(
+            answer.first(),
+            telegram_user.0,
+            answer.get(1),
+            answer.get(2),
+        )
+        .map(Some)
+    }
+
+    async fn unlink_user(&self, user: &UserId) -> Result<u64, StoreError> {
+        let mut connection = self.connection.clone();
+        self.scripts
+            .unlink_user
+            .key(self.user_key(user))
+            .arg(&self.prefix)
+            .arg(user.as_str())
+            .invoke_async(&mut connection)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn purge_expired(&self, _now: UnixTime) -> Result<u64, StoreError> {
+        // Codes and login-link records carry native TTLs; Redis removes them itself.
+        Ok(0)
+    }
+
+    async fn use_login_link(
+        &self,
+        id: &CodeHash,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), LinkError> {
+        let mut connection = self.connection.clone();
+        let ttl = expires_at.0.saturating_sub(now.0).max(1);
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("{}login:{}", self.prefix, id.to_hex()))
+            .arg("1")
+            .arg("NX")
+            .arg("EX")
+            .arg(ttl)
+            .query_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        match set {
+            Some(_) => Ok(()),
+            None => Err(LinkError::AlreadyUsed),
+        }
+    }
+}

@@ -1,0 +1,458 @@
+//! What the SQLite and PostgreSQL stores share: error mapping, row decoding, and the store
+//! implementation itself, written once as a macro over the two sqlx drivers (their SQL differs
+//! only in types, the transaction's opening statement and row locks).
+
+use crate::error::StoreError;
+use crate::ids::{ChatId, TelegramIdentity, TelegramUserId, UnixTime, UserId};
+use crate::store::{CodeRecord, CodeState, Link};
+
+/// Maps a sqlx error: I/O, TLS, pool and worker failures mean the store is down.
+pub(crate) fn store_error(backend: &'static str, error: sqlx::Error) -> StoreError {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable {
+            backend,
+            source: Box::new(error),
+        },
+        other => StoreError::Backend {
+            backend,
+            source: Box::new(other),
+        },
+    }
+}
+
+/// A malformed stored record.
+pub(crate) fn corrupt(backend: &'static str, what: &str) -> StoreError {
+    StoreError::Corrupt {
+        backend,
+        what: what.to_owned(),
+    }
+}
+
+/// Decodes a link row `(telegram_user_id, chat_id, user_id, linked_at)`.
+pub(crate) fn link_from_columns(
+    backend: &'static str,
+    telegram_user: i64,
+    chat: i64,
+    user: &str,
+    linked_at: i64,
+) -> Result<Link, StoreError> {
+    let user = UserId::new(user).map_err(|_| corrupt(backend, "link user_id"))?;
+    let telegram = TelegramIdentity::new(TelegramUserId(telegram_user), ChatId(chat))
+        .map_err(|_| corrupt(backend, "link telegram ids"))?;
+    Ok(Link {
+        user,
+        telegram,
+        linked_at: UnixTime(linked_at),
+    })
+}
+
+/// Decodes a code row `(user_id, expires_at, state, telegram_user_id, chat_id)`.
+pub(crate) fn code_from_columns(
+    backend: &'static str,
+    user: &str,
+    expires_at: i64,
+    state: i64,
+    telegram_user: Option<i64>,
+    chat: Option<i64>,
+) -> Result<CodeRecord, StoreError> {
+    let user = UserId::new(user).map_err(|_| corrupt(backend, "code user_id"))?;
+    let state = CodeState::from_columns(state, telegram_user, chat)
+        .ok_or_else(|| corrupt(backend, "code state"))?;
+    Ok(CodeRecord {
+        user,
+        expires_at: UnixTime(expires_at),
+        state,
+    })
+}
+
+/// Implements [`Store`](crate::store::Store) for a sqlx-backed store struct with a `pool`
+/// field. `begin` opens a write transaction, `lock` is appended to row reads that must lock.
+macro_rules! sql_store {
+    ($store:ty, $db:ty, backend = $backend:literal, begin = $begin:literal, lock = $lock:literal) => {
+        impl $store {
+            /// Reads a code under the transaction's lock.
+            async fn read_code(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                hash: &$crate::code::CodeHash,
+            ) -> Result<Option<$crate::store::CodeRecord>, $crate::error::StoreError> {
+                use sqlx::Row as _;
+                let row = sqlx::query(concat!(
+                    "SELECT user_id, expires_at, state, telegram_user_id, chat_id \
+                     FROM deeplink_codes WHERE hash = $1",
+                    $lock
+                ))
+                .bind(hash.as_bytes().as_slice())
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(|e| $crate::store::sql::store_error($backend, e))?;
+                let Some(row) = row else { return Ok(None) };
+                let decode = |e| $crate::store::sql::store_error($backend, e);
+                $crate::store::sql::code_from_columns(
+                    $backend,
+                    row.try_get::<&str, _>(0).map_err(decode)?,
+                    row.try_get(1).map_err(decode)?,
+                    row.try_get(2).map_err(decode)?,
+                    row.try_get(3).map_err(decode)?,
+                    row.try_get(4).map_err(decode)?,
+                )
+                .map(Some)
+            }
+
+            /// Reads the link of a Telegram user (under the transaction's lock when in one).
+            async fn read_link<'e, E>(
+                executor: E,
+                telegram_user: i64,
+            ) -> Result<Option<$crate::store::Link>, $crate::error::StoreError>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                let row = sqlx::query(concat!(
+                    "SELECT telegram_user_id, chat_id, user_id, linked_at \
+                     FROM deeplink_links WHERE telegram_user_id = $1",
+                    $lock
+                ))
+                .bind(telegram_user)
+                .fetch_optional(executor)
+                .await
+                .map_err(|e| $crate::store::sql::store_error($backend, e))?;
+                row.map(|row| Self::link_row(&row)).transpose()
+            }
+
+            fn link_row(
+                row: &<$db as sqlx::Database>::Row,
+            ) -> Result<$crate::store::Link, $crate::error::StoreError> {
+                use sqlx::Row as _;
+                let decode = |e| $crate::store::sql::store_error($backend, e);
+                $crate::store::sql::link_from_columns(
+                    $backend,
+                    row.try_get(0).map_err(decode)?,
+                    row.try_get(1).map_err(decode)?,
+                    row.try_get::<&str, _>(2).map_err(decode)?,
+                    row.try_get(3).map_err(decode)?,
+                )
+            }
+
+            async fn set_code_state(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                hash: &$crate::code::CodeHash,
+                state: $crate::store::CodeState,
+            ) -> Result<(), $crate::error::StoreError> {
+                let (state, telegram_user, chat) = state.columns();
+                sqlx::query(
+                    "UPDATE deeplink_codes SET state = $1, telegram_user_id = $2, chat_id = $3 \
+                     WHERE hash = $4",
+                )
+                .bind(i64::from(state))
+                .bind(telegram_user)
+                .bind(chat)
+                .bind(hash.as_bytes().as_slice())
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| $crate::store::sql::store_error($backend, e))?;
+                Ok(())
+            }
+
+            /// Writes a link under the policy inside the transaction; `Ok(None)` when a
+            /// concurrent writer inserted the same Telegram user first (retry).
+            async fn write_link(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                user: &$crate::ids::UserId,
+                who: $crate::ids::TelegramIdentity,
+                policy: $crate::store::LinkPolicy,
+                now: $crate::ids::UnixTime,
+            ) -> Result<Option<$crate::store::Linked>, $crate::error::LinkError> {
+                let map = |e| $crate::store::sql::store_error($backend, e);
+                let existing = Self::read_link(&mut **tx, who.user_id().0).await?;
+                let step = $crate::store::decide_put(existing, user, policy)?;
+                if policy.chats_per_user == $crate::store::ChatsPerUser::One {
+                    sqlx::query(
+                        "DELETE FROM deeplink_links WHERE user_id = $1 AND telegram_user_id <> $2",
+                    )
+                    .bind(user.as_str())
+                    .bind(who.user_id().0)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map)?;
+                }
+                let linked = $crate::store::put_result(step, user, who, now);
+                let written = match linked.outcome {
+                    $crate::store::LinkOutcome::New => sqlx::query(
+                        "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (telegram_user_id) DO NOTHING",
+                    ),
+                    _ => sqlx::query(
+                        "UPDATE deeplink_links SET chat_id = $2, user_id = $3, linked_at = $4 \
+                         WHERE telegram_user_id = $1",
+                    ),
+                }
+                .bind(who.user_id().0)
+                .bind(who.chat_id().0)
+                .bind(linked.link.user.as_str())
+                .bind(linked.link.linked_at.0)
+                .execute(&mut **tx)
+                .await
+                .map_err(map)?;
+                Ok((written.rows_affected() == 1).then_some(linked))
+            }
+
+            async fn begin(
+                &self,
+            ) -> Result<sqlx::Transaction<'static, $db>, $crate::error::StoreError> {
+                self.pool
+                    .begin_with($begin)
+                    .await
+                    .map_err(|e| $crate::store::sql::store_error($backend, e))
+            }
+
+            async fn commit(
+                tx: sqlx::Transaction<'static, $db>,
+            ) -> Result<(), $crate::error::StoreError> {
+                tx.commit()
+                    .await
+                    .map_err(|e| $crate::store::sql::store_error($backend, e))
+            }
+        }
+
+        impl $crate::store::Store for $store {
+            async fn insert_code(
+                &self,
+                hash: &$crate::code::CodeHash,
+                user: &$crate::ids::UserId,
+                expires_at: $crate::ids::UnixTime,
+                _now: $crate::ids::UnixTime,
+            ) -> Result<(), $crate::error::StoreError> {
+                sqlx::query(
+                    "INSERT INTO deeplink_codes (hash, user_id, expires_at, state) \
+                     VALUES ($1, $2, $3, 0)",
+                )
+                .bind(hash.as_bytes().as_slice())
+                .bind(user.as_str())
+                .bind(expires_at.0)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::store::sql::store_error($backend, e))?;
+                Ok(())
+            }
+
+            async fn claim(
+                &self,
+                code: &$crate::code::LinkCode,
+                who: $crate::ids::TelegramIdentity,
+                now: $crate::ids::UnixTime,
+            ) -> Result<$crate::store::Claim, $crate::error::LinkError> {
+                use $crate::store::{Claim, ClaimStep, CodeState};
+                let hash = code.hash();
+                let mut tx = self.begin().await?;
+                let record = Self::read_code(&mut tx, &hash).await?;
+                let step = $crate::store::decide_claim(record.as_ref(), who, now)?;
+                let record = record.ok_or($crate::error::LinkError::Unknown)?;
+                let claim = match step {
+                    ClaimStep::MarkPending => {
+                        Self::set_code_state(&mut tx, &hash, CodeState::Pending(who)).await?;
+                        Claim::Pending { user: record.user, repeated: false }
+                    }
+                    ClaimStep::AlreadyPending => Claim::Pending { user: record.user, repeated: true },
+                    ClaimStep::Repeat => {
+                        let current = Self::read_link(&mut *tx, who.user_id().0).await?;
+                        Claim::AlreadyLinked($crate::store::repeat_answer(&record.user, current)?.link)
+                    }
+                };
+                Self::commit(tx).await?;
+                Ok(claim)
+            }
+
+            async fn consume(
+                &self,
+                code: &$crate::code::LinkCode,
+                who: $crate::ids::TelegramIdentity,
+                policy: $crate::store::LinkPolicy,
+                now: $crate::ids::UnixTime,
+            ) -> Result<$crate::store::Linked, $crate::error::LinkError> {
+                use $crate::store::{CodeState, ConsumeStep};
+                let hash = code.hash();
+                // A concurrent first insert of the same Telegram user makes `write_link` ask
+                // for a retry; it re-reads and applies the policy to what now exists.
+                for _ in 0..3 {
+                    let mut tx = self.begin().await?;
+                    let record = Self::read_code(&mut tx, &hash).await?;
+                    let step = $crate::store::decide_consume(record.as_ref(), who, now)?;
+                    let record = record.ok_or($crate::error::LinkError::Unknown)?;
+                    match step {
+                        ConsumeStep::Repeat => {
+                            let current = Self::read_link(&mut *tx, who.user_id().0).await?;
+                            return $crate::store::repeat_answer(&record.user, current);
+                        }
+                        ConsumeStep::Link => {
+                            let Some(linked) =
+                                Self::write_link(&mut tx, &record.user, who, policy, now).await?
+                            else {
+                                continue;
+                            };
+                            Self::set_code_state(&mut tx, &hash, CodeState::Used(who)).await?;
+                            Self::commit(tx).await?;
+                            return Ok(linked);
+                        }
+                    }
+                }
+                Err($crate::error::LinkError::Store($crate::store::sql::corrupt(
+                    $backend,
+                    "a link kept changing under a consume",
+                )))
+            }
+
+            async fn links_of_user(
+                &self,
+                user: &$crate::ids::UserId,
+            ) -> Result<Vec<$crate::store::Link>, $crate::error::StoreError> {
+                let rows = sqlx::query(
+                    "SELECT telegram_user_id, chat_id, user_id, linked_at FROM deeplink_links \
+                     WHERE user_id = $1 ORDER BY telegram_user_id",
+                )
+                .bind(user.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| $crate::store::sql::store_error($backend, e))?;
+                rows.iter().map(Self::link_row).collect()
+            }
+
+            async fn link_of_telegram_user(
+                &self,
+                telegram_user: $crate::ids::TelegramUserId,
+            ) -> Result<Option<$crate::store::Link>, $crate::error::StoreError> {
+                let row = sqlx::query(
+                    "SELECT telegram_user_id, chat_id, user_id, linked_at FROM deeplink_links \
+                     WHERE telegram_user_id = $1",
+                )
+                .bind(telegram_user.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| $crate::store::sql::store_error($backend, e))?;
+                row.map(|row| Self::link_row(&row)).transpose()
+            }
+
+            async fn unlink_telegram_user(
+                &self,
+                telegram_user: $crate::ids::TelegramUserId,
+            ) -> Result<Option<$crate::store::Link>, $crate::error::StoreError> {
+                let row = sqlx::query(
+                    "DELETE FROM deeplink_links WHERE telegram_user_id = $1 \
+                     RETURNING telegram_user_id, chat_id, user_id, linked_at",
+                )
+                .bind(telegram_user.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| $crate::store::sql::store_error($backend, e))?;
+                row.map(|row| Self::link_row(&row)).transpose()
+            }
+
+            async fn unlink_user(
+                &self,
+                user: &$crate::ids::UserId,
+            ) -> Result<u64, $crate::error::StoreError> {
+                let done = sqlx::query("DELETE FROM deeplink_links WHERE user_id = $1")
+                    .bind(user.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| $crate::store::sql::store_error($backend, e))?;
+                Ok(done.rows_affected())
+            }
+
+            async fn purge_expired(
+                &self,
+                now: $crate::ids::UnixTime,
+            ) -> Result<u64, $crate::error::StoreError> {
+                let map = |e| $crate::store::sql::store_error($backend, e);
+                let mut tx = self.begin().await?;
+                let codes = sqlx::query(
+                    "DELETE FROM deeplink_codes WHERE (state <> 2 AND expires_at <= $1) \
+                     OR (state = 2 AND expires_at <= $2)",
+                )
+                .bind(now.0)
+                .bind(now.0.saturating_sub($crate::store::USED_CODE_RETENTION_SECONDS))
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+                let logins = sqlx::query("DELETE FROM deeplink_login_uses WHERE expires_at <= $1")
+                    .bind(now.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map)?;
+                Self::commit(tx).await?;
+                Ok(codes.rows_affected().saturating_add(logins.rows_affected()))
+            }
+
+            async fn use_login_link(
+                &self,
+                id: &$crate::code::CodeHash,
+                expires_at: $crate::ids::UnixTime,
+                now: $crate::ids::UnixTime,
+            ) -> Result<(), $crate::error::LinkError> {
+                // One statement: a new id is inserted, an expired record is reused, a live one
+                // is left alone (and no row is affected).
+                let done = sqlx::query(
+                    "INSERT INTO deeplink_login_uses (id, expires_at) VALUES ($1, $2) \
+                     ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at \
+                     WHERE deeplink_login_uses.expires_at <= $3",
+                )
+                .bind(id.as_bytes().as_slice())
+                .bind(expires_at.0)
+                .bind(now.0)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::store::sql::store_error($backend, e))?;
+                if done.rows_affected() == 1 {
+                    Ok(())
+                } else {
+                    Err($crate::error::LinkError::AlreadyUsed)
+                }
+            }
+        }
+    };
+}
+pub(crate) use sql_store;
+
+/// Applies the embedded migrations newer than the database's version inside the open
+/// transaction, or refuses a database written by a newer build.
+macro_rules! migrate {
+    ($tx:expr, $backend:literal, $migrations:expr) => {{
+        use sqlx::Row as _;
+        let map = |e| $crate::store::sql::store_error($backend, e);
+        sqlx::query("CREATE TABLE IF NOT EXISTS deeplink_schema (version BIGINT PRIMARY KEY)")
+            .execute(&mut *$tx)
+            .await
+            .map_err(map)?;
+        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM deeplink_schema")
+            .fetch_one(&mut *$tx)
+            .await
+            .map_err(map)?;
+        let current: i64 = row.try_get(0).map_err(map)?;
+        let known = i64::try_from($migrations.len()).unwrap_or(i64::MAX);
+        if current > known {
+            return Err($crate::store::sql::corrupt(
+                $backend,
+                "schema version is newer than this build",
+            ));
+        }
+        for (version, statements) in (1_i64..).zip($migrations.iter()) {
+            if version <= current {
+                continue;
+            }
+            for statement in statements.iter() {
+                sqlx::query(statement)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(map)?;
+            }
+            sqlx::query("INSERT INTO deeplink_schema (version) VALUES ($1)")
+                .bind(version)
+                .execute(&mut *$tx)
+                .await
+                .map_err(map)?;
+        }
+    }};
+}
+pub(crate) use migrate;

@@ -1,0 +1,622 @@
+//! The conformance suite, written once and run against every backend (rustls's per-provider
+//! tests): `conformance_suite!(name, open)` expands to one `#[tokio::test]` per check.
+
+use std::collections::HashSet;
+
+use deeplink_auth::store::{ChatsPerUser, OnConflict};
+use deeplink_auth::{
+    BotUsername, ChatId, Claim, LinkCode, LinkError, LinkOutcome, LinkPolicy, Linker, StartMessage,
+    StartOutcome, Store, StoreError, TelegramIdentity, TelegramUserId, Ttl, UnixTime, UserId,
+};
+
+/// How a backend is opened for one test.
+pub(crate) trait Harness: Sized + Send + Sync + 'static {
+    /// The backend.
+    type S: Store + Clone + 'static;
+    /// The store under test, empty at the start of the test.
+    fn store(&self) -> Self::S;
+    /// A second, independent handle on the same data after closing the first (a restart);
+    /// `None` for a backend without durability.
+    async fn reopen(&self) -> Option<Self::S>;
+    /// A store whose server is gone: `Err` if opening already fails, `Ok` with a handle whose
+    /// operations fail; `None` when the backend cannot be down (memory).
+    async fn down(&self) -> Option<Result<Self::S, StoreError>>;
+}
+
+pub(crate) const NOW: UnixTime = UnixTime(1_700_000_000);
+
+pub(crate) fn user(name: &str) -> UserId {
+    UserId::new(name).unwrap()
+}
+
+pub(crate) fn who(id: i64) -> TelegramIdentity {
+    TelegramIdentity::new(TelegramUserId(id), ChatId(id)).unwrap()
+}
+
+fn ttl(seconds: u64) -> Ttl {
+    Ttl::from_seconds(seconds).unwrap()
+}
+
+const REJECT: LinkPolicy = LinkPolicy {
+    on_conflict: OnConflict::Reject,
+    chats_per_user: ChatsPerUser::Many,
+};
+
+/// Generates the suite for one backend; `$open` is an async fn taking the test's name and
+/// returning `Option<impl Harness>` (`None`: skipped, after saying why).
+macro_rules! conformance_suite {
+    ($open:path) => {
+        conformance_suite!(@tests $open;
+            issue_then_consume, expiry, concurrent_consumers_one_winner, claim_then_confirm,
+            conflict_rejected_by_default, conflict_move, chats_per_user, unlink,
+            purge_expired, login_link_single_use, persistence, bad_input, store_down,
+            start_flow);
+    };
+    (@tests $open:path; $($test:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() {
+                if let Some(harness) = $open(stringify!($test)).await {
+                    $crate::conformance::$test(harness).await;
+                }
+            }
+        )*
+    };
+}
+pub(crate) use conformance_suite;
+
+pub(crate) async fn issue_then_consume<H: Harness>(h: H) {
+    let store = h.store();
+    let alice = user("alice");
+    let issued = store.issue(&alice, ttl(3600), NOW).await.unwrap();
+    assert_eq!(issued.expires_at, NOW.plus(3600));
+    let linked = store
+        .consume(&issued.code, who(42), REJECT, NOW)
+        .await
+        .unwrap();
+    assert_eq!(linked.outcome, LinkOutcome::New);
+    assert_eq!(linked.link.user, alice);
+    assert_eq!(linked.link.telegram, who(42));
+    assert_eq!(linked.link.linked_at, NOW);
+    assert_eq!(
+        store.links_of_user(&alice).await.unwrap(),
+        vec![linked.link.clone()]
+    );
+    assert_eq!(
+        store
+            .link_of_telegram_user(TelegramUserId(42))
+            .await
+            .unwrap(),
+        Some(linked.link.clone())
+    );
+    assert_eq!(
+        store
+            .link_of_telegram_user(TelegramUserId(43))
+            .await
+            .unwrap(),
+        None
+    );
+    // A redelivered `/start` from the same chat: already linked, not an error.
+    let again = store
+        .consume(&issued.code, who(42), REJECT, NOW.plus(5))
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, LinkOutcome::AlreadyLinked);
+    assert_eq!(again.link, linked.link);
+    // Anyone else: used.
+    let other = store.consume(&issued.code, who(43), REJECT, NOW).await;
+    assert!(matches!(other, Err(LinkError::AlreadyUsed)), "{other:?}");
+    let unknown = store
+        .consume(&LinkCode::generate().unwrap(), who(43), REJECT, NOW)
+        .await;
+    assert!(matches!(unknown, Err(LinkError::Unknown)), "{unknown:?}");
+    assert_eq!(
+        store
+            .link_of_telegram_user(TelegramUserId(43))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub(crate) async fn expiry<H: Harness>(h: H) {
+    let store = h.store();
+    let alice = user("alice");
+    let late = store.issue(&alice, ttl(60), NOW).await.unwrap();
+    let result = store
+        .consume(&late.code, who(42), REJECT, NOW.plus(60))
+        .await;
+    assert!(matches!(result, Err(LinkError::Expired)), "{result:?}");
+    let result = store.claim(&late.code, who(42), NOW.plus(61)).await;
+    assert!(matches!(result, Err(LinkError::Expired)), "{result:?}");
+    let in_time = store.issue(&alice, ttl(60), NOW).await.unwrap();
+    store
+        .consume(&in_time.code, who(42), REJECT, NOW.plus(59))
+        .await
+        .unwrap();
+    // A claim waits no longer than the code lives.
+    let pending = store.issue(&alice, ttl(60), NOW).await.unwrap();
+    store
+        .claim(&pending.code, who(43), NOW.plus(10))
+        .await
+        .unwrap();
+    let result = store
+        .consume(&pending.code, who(43), REJECT, NOW.plus(60))
+        .await;
+    assert!(matches!(result, Err(LinkError::Expired)), "{result:?}");
+    assert_eq!(
+        store
+            .link_of_telegram_user(TelegramUserId(43))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub(crate) async fn concurrent_consumers_one_winner<H: Harness>(h: H) {
+    let store = h.store();
+    let issued = store.issue(&user("alice"), ttl(3600), NOW).await.unwrap();
+    let mut tasks = Vec::new();
+    for id in 1..=100_i64 {
+        let store = store.clone();
+        let code = issued.code.clone();
+        tasks.push(tokio::spawn(async move {
+            (id, store.consume(&code, who(1000 + id), REJECT, NOW).await)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (id, result) = task.await.unwrap();
+        match result {
+            Ok(linked) => winners.push((id, linked)),
+            Err(LinkError::AlreadyUsed) => {}
+            Err(other) => panic!("consumer {id}: unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one consumer wins");
+    let (id, linked) = &winners[0];
+    assert_eq!(linked.link.telegram, who(1000 + id));
+    assert_eq!(
+        store.links_of_user(&user("alice")).await.unwrap(),
+        vec![linked.link.clone()]
+    );
+}
+
+pub(crate) async fn claim_then_confirm<H: Harness>(h: H) {
+    let store = h.store();
+    let alice = user("alice");
+    let issued = store.issue(&alice, ttl(3600), NOW).await.unwrap();
+    let claim = store.claim(&issued.code, who(42), NOW).await.unwrap();
+    assert_eq!(
+        claim,
+        Claim::Pending {
+            user: alice.clone(),
+            repeated: false
+        }
+    );
+    // Nothing is linked before confirmation.
+    assert_eq!(
+        store
+            .link_of_telegram_user(TelegramUserId(42))
+            .await
+            .unwrap(),
+        None
+    );
+    let claim = store
+        .claim(&issued.code, who(42), NOW.plus(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        claim,
+        Claim::Pending {
+            user: alice.clone(),
+            repeated: true
+        }
+    );
+    // A forwarded link cannot be taken over by another chat, by claim or by consume.
+    assert!(matches!(
+        store.claim(&issued.code, who(43), NOW).await,
+        Err(LinkError::AlreadyUsed)
+    ));
+    assert!(matches!(
+        store.consume(&issued.code, who(43), REJECT, NOW).await,
+        Err(LinkError::AlreadyUsed)
+    ));
+    let linked = store
+        .consume(&issued.code, who(42), REJECT, NOW.plus(2))
+        .await
+        .unwrap();
+    assert_eq!(linked.outcome, LinkOutcome::New);
+    let claim = store
+        .claim(&issued.code, who(42), NOW.plus(3))
+        .await
+        .unwrap();
+    assert_eq!(claim, Claim::AlreadyLinked(linked.link));
+}
+
+pub(crate) async fn conflict_rejected_by_default<H: Harness>(h: H) {
+    let store = h.store();
+    let (alice, bob) = (user("alice"), user("bob"));
+    let first = store.issue(&alice, ttl(3600), NOW).await.unwrap();
+    let alice_link = store
+        .consume(&first.code, who(42), LinkPolicy::default(), NOW)
+        .await
+        .unwrap()
+        .link;
+    let second = store.issue(&bob, ttl(3600), NOW).await.unwrap();
+    let result = store
+        .consume(&second.code, who(42), LinkPolicy::default(), NOW)
+        .await;
+    assert!(matches!(result, Err(LinkError::Conflict)), "{result:?}");
+    assert_eq!(
+        store
+            .link_of_telegram_user(TelegramUserId(42))
+            .await
+            .unwrap(),
+        Some(alice_link)
+    );
+    assert_eq!(store.links_of_user(&bob).await.unwrap(), vec![]);
+    // The rejected code stays unused: another Telegram account can still take it.
+    let linked = store
+        .consume(&second.code, who(43), LinkPolicy::default(), NOW)
+        .await
+        .unwrap();
+    assert_eq!(linked.link.user, bob);
+}
+
+pub(crate) async fn conflict_move<H: Harness>(h: H) {
+    let store = h.store();
+    let (alice, bob) = (user("alice"), user("bob"));
+    let first = store.issue(&alice, ttl(3600), NOW).await.unwrap();
+    store
+        .consume(&first.code, who(42), REJECT, NOW)
+        .await
+        .unwrap();
+    let second = store.issue(&bob, ttl(3600), NOW).await.unwrap();
+    let policy = LinkPolicy {
+        on_conflict: OnConflict::Move,
+        ..LinkPolicy::default()
+    };
+    let linked = store
+        .consume(&second.code, who(42), policy, NOW.plus(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        linked.outcome,
+        LinkOutcome::Moved {
+            from: alice.clone()
+        }
+    );
+    assert_eq!(linked.link.linked_at, NOW.plus(1));
+    assert_eq!(store.links_of_user(&alice).await.unwrap(), vec![]);
+    assert_eq!(store.links_of_user(&bob).await.unwrap(), vec![linked.link]);
+}
+
+pub(crate) async fn chats_per_user<H: Harness>(h: H) {
+    let store = h.store();
+    let alice = user("alice");
+    for id in [42, 43] {
+        let issued = store.issue(&alice, ttl(3600), NOW).await.unwrap();
+        store
+            .consume(&issued.code, who(id), REJECT, NOW)
+            .await
+            .unwrap();
+    }
+    let ids: Vec<_> = store
+        .links_of_user(&alice)
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| l.telegram)
+        .collect();
+    assert_eq!(ids, vec![who(42), who(43)]);
+    let one = LinkPolicy {
+        chats_per_user: ChatsPerUser::One,
+        ..LinkPolicy::default()
+    };
+    let issued = store.issue(&alice, ttl(3600), NOW).await.unwrap();
+    store
+        .consume(&issued.code, who(44), one, NOW)
+        .await
+        .unwrap();
+    let ids: Vec<_> = store
+        .links_of_user(&alice)
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| l.telegram)
+        .collect();
+    assert_eq!(ids, vec![who(44)]);
+    assert_eq!(
+        store
+            .link_of_telegram_user(TelegramUserId(42))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub(crate) async fn unlink<H: Harness>(h: H) {
+    let store = h.store();
+    let (alice, bob) = (user("alice"), user("bob"));
+    let code = store.issue(&alice, ttl(3600), NOW).await.unwrap().code;
+    let link = store
+        .consume(&code, who(42), REJECT, NOW)
+        .await
+        .unwrap()
+        .link;
+    assert_eq!(
+        store
+            .unlink_telegram_user(TelegramUserId(42))
+            .await
+            .unwrap(),
+        Some(link)
+    );
+    assert_eq!(
+        store
+            .unlink_telegram_user(TelegramUserId(42))
+            .await
+            .unwrap(),
+        None
+    );
+    // A redelivered `/start` does not bring an unlinked account back.
+    let again = store.consume(&code, who(42), REJECT, NOW).await;
+    assert!(matches!(again, Err(LinkError::AlreadyUsed)), "{again:?}");
+    assert_eq!(store.links_of_user(&alice).await.unwrap(), vec![]);
+    for id in [50, 51, 52] {
+        let code = store.issue(&bob, ttl(3600), NOW).await.unwrap().code;
+        store.consume(&code, who(id), REJECT, NOW).await.unwrap();
+    }
+    assert_eq!(store.unlink_user(&bob).await.unwrap(), 3);
+    assert_eq!(store.unlink_user(&bob).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .link_of_telegram_user(TelegramUserId(51))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub(crate) async fn purge_expired<H: Harness>(h: H) {
+    let store = h.store();
+    let alice = user("alice");
+    let short = store.issue(&alice, ttl(10), NOW).await.unwrap();
+    let long = store.issue(&alice, ttl(1000), NOW).await.unwrap();
+    let used = store.issue(&alice, ttl(10), NOW).await.unwrap();
+    store
+        .consume(&used.code, who(42), REJECT, NOW)
+        .await
+        .unwrap();
+    let purged = store.purge_expired(NOW.plus(100)).await.unwrap();
+    // Redis expires codes natively (its TTL is real time), so it purges nothing by hand.
+    assert!(purged == 1 || purged == 0, "{purged}");
+    if purged == 1 {
+        assert!(matches!(
+            store.consume(&short.code, who(43), REJECT, NOW).await,
+            Err(LinkError::Unknown)
+        ));
+    }
+    store
+        .consume(&long.code, who(43), REJECT, NOW.plus(100))
+        .await
+        .unwrap();
+    // The consumed code is still known, so a redelivery reads "already linked".
+    let again = store
+        .consume(&used.code, who(42), REJECT, NOW.plus(100))
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, LinkOutcome::AlreadyLinked);
+    // Links are never purged.
+    assert_eq!(store.links_of_user(&alice).await.unwrap().len(), 2);
+}
+
+pub(crate) async fn login_link_single_use<H: Harness>(h: H) {
+    let store = h.store();
+    let id = deeplink_auth::CodeHash::from_bytes([7; 32]);
+    store.use_login_link(&id, NOW.plus(600), NOW).await.unwrap();
+    let again = store.use_login_link(&id, NOW.plus(600), NOW.plus(1)).await;
+    assert!(matches!(again, Err(LinkError::AlreadyUsed)), "{again:?}");
+    let other = deeplink_auth::CodeHash::from_bytes([8; 32]);
+    store
+        .use_login_link(&other, NOW.plus(600), NOW)
+        .await
+        .unwrap();
+    crate::login::redeem_once(&store).await;
+}
+
+pub(crate) async fn persistence<H: Harness>(h: H) {
+    let store = h.store();
+    let alice = user("alice");
+    let linked_code = store.issue(&alice, ttl(3600), NOW).await.unwrap().code;
+    let link = store
+        .consume(&linked_code, who(42), REJECT, NOW)
+        .await
+        .unwrap()
+        .link;
+    let open_code = store.issue(&alice, ttl(3600), NOW).await.unwrap().code;
+    drop(store);
+    let Some(reopened) = h.reopen().await else {
+        eprintln!("persistence: skipped: this backend keeps nothing across a restart");
+        return;
+    };
+    assert_eq!(reopened.links_of_user(&alice).await.unwrap(), vec![link]);
+    let again = reopened
+        .consume(&linked_code, who(42), REJECT, NOW)
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, LinkOutcome::AlreadyLinked);
+    reopened
+        .consume(&open_code, who(43), REJECT, NOW)
+        .await
+        .unwrap();
+}
+
+pub(crate) async fn bad_input<H: Harness>(h: H) {
+    let store = h.store();
+    // Awkward but valid website ids round-trip unchanged.
+    let awkward = [
+        "o'brien\"; DROP TABLE deeplink_links; --",
+        "ünïcødé 🦀",
+        "a:b:{c}*?[x]",
+        &"x".repeat(128),
+    ];
+    for (index, name) in awkward.iter().enumerate() {
+        let id = 7000 + i64::try_from(index).unwrap();
+        let name = user(name);
+        let code = store.issue(&name, ttl(3600), NOW).await.unwrap().code;
+        let link = store
+            .consume(&code, who(id), REJECT, NOW)
+            .await
+            .unwrap()
+            .link;
+        assert_eq!(store.links_of_user(&name).await.unwrap(), vec![link]);
+    }
+    assert!(
+        UserId::new("").is_err()
+            && UserId::new("a\nb").is_err()
+            && UserId::new(&"x".repeat(129)).is_err()
+    );
+    // Well-formed codes that were never issued are unknown everywhere.
+    let stranger = LinkCode::parse(&"A".repeat(32)).unwrap();
+    assert!(matches!(
+        store.claim(&stranger, who(1), NOW).await,
+        Err(LinkError::Unknown)
+    ));
+    assert!(matches!(
+        store.consume(&stranger, who(1), REJECT, NOW).await,
+        Err(LinkError::Unknown)
+    ));
+}
+
+pub(crate) async fn store_down<H: Harness>(h: H) {
+    let Some(down) = h.down().await else {
+        eprintln!("store_down: skipped: an in-memory store cannot be down");
+        return;
+    };
+    let store = match down {
+        Err(error) => {
+            assert!(error.is_unavailable(), "{error:?}");
+            return;
+        }
+        Ok(store) => store,
+    };
+    let issued = store.issue(&user("alice"), ttl(3600), NOW).await;
+    assert!(
+        matches!(&issued, Err(e) if e.is_unavailable()),
+        "{issued:?}"
+    );
+    let code = LinkCode::generate().unwrap();
+    let consumed = store.consume(&code, who(42), REJECT, NOW).await;
+    assert!(
+        matches!(&consumed, Err(LinkError::Store(e)) if e.is_unavailable()),
+        "{consumed:?}"
+    );
+    let read = store.links_of_user(&user("alice")).await;
+    assert!(matches!(&read, Err(e) if e.is_unavailable()), "{read:?}");
+    // The live store saw nothing of it.
+    assert_eq!(
+        h.store().links_of_user(&user("alice")).await.unwrap(),
+        vec![]
+    );
+}
+
+pub(crate) async fn start_flow<H: Harness>(h: H) {
+    let bot = BotUsername::new("tgauth_test_bot").unwrap();
+    let linker = Linker::new(h.store(), bot);
+    let alice = user("alice");
+    let issued = linker.issue(&alice, NOW).await.unwrap();
+    assert_eq!(
+        issued.url,
+        format!(
+            "https://t.me/tgauth_test_bot?start={}",
+            issued.code.expose()
+        )
+    );
+    let message = |chat_type: &str, chat_id: i64, text: String| StartMessage {
+        chat_id,
+        chat_type: chat_type.to_owned(),
+        user_id: Some(42),
+        text,
+    };
+    let start = format!("/start {}", issued.code.expose());
+    // Groups, other bots and malformed payloads never touch the code.
+    let group = linker
+        .handle_start(&message("group", -100, start.clone()), NOW)
+        .await
+        .unwrap();
+    assert_eq!(group, StartOutcome::NotPrivate);
+    let other = format!("/start@other_bot {}", issued.code.expose());
+    assert_eq!(
+        linker
+            .handle_start(&message("private", 42, other), NOW)
+            .await
+            .unwrap(),
+        StartOutcome::Ignored
+    );
+    let garbage = message("private", 42, "/start '; DROP TABLE x; --".to_owned());
+    assert_eq!(
+        linker.handle_start(&garbage, NOW).await.unwrap(),
+        StartOutcome::Welcome
+    );
+    let outcome = linker
+        .handle_start(&message("private", 42, start.clone()), NOW)
+        .await
+        .unwrap();
+    let StartOutcome::ConfirmationNeeded {
+        user: asked,
+        code,
+        repeated: false,
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(asked, alice);
+    let linked = linker.confirm(&code, who(42), NOW).await.unwrap();
+    // Webhooks are at-least-once: the same `/start` again reads "already linked".
+    let outcome = linker
+        .handle_start(&message("private", 42, start), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        StartOutcome::Linked(deeplink_auth::Linked {
+            link: linked.link,
+            outcome: LinkOutcome::AlreadyLinked
+        })
+    );
+    // Without confirmation, `/start` commits at once.
+    let direct = Linker::new(h.store(), BotUsername::new("tgauth_test_bot").unwrap())
+        .dangerous_without_confirmation();
+    let issued = direct.issue(&user("bob"), NOW).await.unwrap();
+    let mut message = message(
+        "private",
+        77,
+        format!("/start@TGAUTH_TEST_BOT  {}", issued.code.expose()),
+    );
+    message.user_id = Some(77);
+    let outcome = direct.handle_start(&message, NOW).await.unwrap();
+    assert!(
+        matches!(outcome, StartOutcome::Linked(ref l) if l.outcome == LinkOutcome::New),
+        "{outcome:?}"
+    );
+    let distinct: HashSet<_> = [
+        linker
+            .issue(&alice, NOW)
+            .await
+            .unwrap()
+            .code
+            .expose()
+            .to_owned(),
+        linker
+            .issue(&alice, NOW)
+            .await
+            .unwrap()
+            .code
+            .expose()
+            .to_owned(),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(distinct.len(), 2);
+}
