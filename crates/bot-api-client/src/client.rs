@@ -671,6 +671,27 @@ impl Client {
             .await
     }
 
+    /// `setPassportDataErrors`: tells the user which Passport elements must be fixed; they
+    /// cannot re-submit the passport until the errors are resolved.
+    pub async fn set_passport_data_errors(
+        &self,
+        user_id: i64,
+        errors: &[passport_types::errors::PassportElementError],
+    ) -> Result<bool, Error> {
+        #[derive(Serialize)]
+        struct SetPassportDataErrors<'a> {
+            user_id: i64,
+            errors: &'a [passport_types::errors::PassportElementError],
+        }
+        let parameters = SetPassportDataErrors { user_id, errors };
+        self.call(
+            "setPassportDataErrors",
+            &parameters,
+            Idempotency::Idempotent,
+        )
+        .await
+    }
+
     /// `getFile` then [`download_file`](Self::download_file).
     pub async fn download_file_by_id<W>(&self, file_id: &str, writer: &mut W) -> Result<u64, Error>
     where

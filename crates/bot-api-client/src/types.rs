@@ -215,6 +215,10 @@ pub struct Message {
     /// Special entities (commands, links, formatting) in the text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entities: Option<Vec<MessageEntity>>,
+    /// Telegram Passport data the user shared with the bot (encrypted; open it with
+    /// `passport-crypto`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passport_data: Option<passport_types::received::PassportData>,
     /// Data sent by a Web App.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_app_data: Option<WebAppData>,

@@ -194,3 +194,31 @@ fn invalid_tokens_and_base_urls() {
         assert!(matches!(error, Error::InvalidBaseUrl { .. }), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn set_passport_data_errors_sends_telegram_shapes() {
+    use passport_types::element::ElementType;
+    use passport_types::errors::PassportElementError;
+    let stub = Stub::start().await;
+    stub.script([Reply::ok(json!(true))]);
+    let errors = [PassportElementError::data(
+        ElementType::Passport,
+        "document_no",
+        "aGFzaA==",
+        "unreadable",
+    )
+    .unwrap()];
+    assert!(
+        stub.client()
+            .set_passport_data_errors(5, &errors)
+            .await
+            .unwrap()
+    );
+    let request = stub.requests().pop().unwrap();
+    assert_eq!(request.method, "setPassportDataErrors");
+    assert_eq!(
+        request.body,
+        json!({"user_id": 5, "errors": [{"source": "data", "type": "passport", "field_name": "document_no",
+            "data_hash": "aGFzaA==", "message": "unreadable"}]})
+    );
+}

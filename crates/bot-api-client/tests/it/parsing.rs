@@ -240,3 +240,29 @@ proptest! {
         prop_assert_eq!(parsed.update_id, id);
     }
 }
+
+#[test]
+fn message_with_real_passport_data() {
+    // Real Passport data from a Telegram client (see the fixture's provenance).
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/ptb_passport_data.json")).unwrap();
+    let raw = json!({"update_id": 9, "message": {"message_id": 12, "date": 1,
+        "chat": {"id": 5, "type": "private", "first_name": "P"}, "from": {"id": 5, "is_bot": false, "first_name": "P"},
+        "passport_data": fixture["passport_data"]}});
+    let parsed = update(raw.clone());
+    let passport = parsed
+        .message()
+        .unwrap()
+        .passport_data
+        .as_ref()
+        .expect("passport_data parsed");
+    assert_eq!(
+        passport.data.len(),
+        fixture["passport_data"]["data"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        serde_json::to_value(&parsed).unwrap(),
+        raw,
+        "nothing is lost on the way through"
+    );
+}
