@@ -1,1 +1,270 @@
-//! Decrypting downloaded Passport files in memory and streaming; output is untrusted until the hash is checked.
+//! Decrypting downloaded Passport files in memory and streaming; output is untrusted until the
+//! hash is checked.
+//!
+//! A file downloaded with `getFile` is AES-256-CBC ciphertext. Its [`FileKey`] comes from the
+//! `FileCredentials` that [`crate::open`] returns for it.
+//!
+//! - [`decrypt_in_place`] decrypts a buffer in place and returns the payload slice: no copy, so
+//!   memory stays at the file size plus a constant.
+//! - [`FileDecryptor`] streams: it decrypts whatever it is given into a [`Write`] with a fixed
+//!   buffer. **Everything it writes is untrusted until [`FileDecryptor::finish`] returns `Ok`**:
+//!   the integrity hash covers the whole file and can only be checked at the end. Discard the
+//!   output on any error. [`decrypt_to_path`] does that for you: it writes to a temporary file
+//!   next to the destination and renames it into place only after the hash verified.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::blob::{self, BLOCK, BlobError, BlobKey, CHUNK, Decryptor};
+use crate::error::{Error, Location, Result};
+
+/// The key of one encrypted file (or data blob): derived from its secret and hash.
+pub struct FileKey {
+    key: BlobKey,
+}
+
+impl FileKey {
+    /// A key from the raw secret and the expected SHA-256 of the padded plaintext.
+    pub fn new(secret: &[u8], hash: &[u8]) -> Result<Self> {
+        Self::new_at(secret, hash, &Location::File)
+    }
+
+    /// A key from the base64 `secret` and `file_hash` of `FileCredentials`.
+    pub fn from_base64(secret: &str, hash: &str) -> Result<Self> {
+        Self::from_base64_at(secret, hash, &Location::File, "file_hash")
+    }
+
+    pub(crate) fn from_base64_at(
+        secret: &str,
+        hash: &str,
+        location: &Location,
+        hash_field: &'static str,
+    ) -> Result<Self> {
+        let base64 = |field| Error::Base64 {
+            location: location.clone(),
+            field,
+        };
+        let secret = Zeroizing::new(STANDARD.decode(secret).map_err(|_| base64("secret"))?);
+        let hash = STANDARD.decode(hash).map_err(|_| base64(hash_field))?;
+        Self::new_at(&secret, &hash, location)
+    }
+
+    pub(crate) fn new_at(secret: &[u8], hash: &[u8], location: &Location) -> Result<Self> {
+        let hash = <[u8; 32]>::try_from(hash).map_err(|_| Error::HashLength {
+            location: location.clone(),
+            length: hash.len(),
+        })?;
+        Ok(Self {
+            key: BlobKey::derive(secret, hash),
+        })
+    }
+}
+
+impl std::fmt::Debug for FileKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FileKey(<redacted>)")
+    }
+}
+
+/// Turns a blob failure into the crate error for `location`.
+pub(crate) fn blob_error(error: BlobError, location: &Location) -> Error {
+    let location = location.clone();
+    match error {
+        BlobError::Length(length) => Error::CiphertextLength { location, length },
+        BlobError::Hash => Error::HashMismatch { location },
+        BlobError::Padding { padding, length } => Error::Padding {
+            location,
+            padding,
+            length,
+        },
+    }
+}
+
+/// Decrypts and verifies `buffer` in place and returns the payload (the plaintext after its
+/// padding prefix). On error the buffer holds unverified bytes: discard it.
+pub fn decrypt_in_place<'a>(key: &FileKey, buffer: &'a mut [u8]) -> Result<&'a mut [u8]> {
+    decrypt_in_place_at(key, buffer, &Location::File)
+}
+
+pub(crate) fn decrypt_in_place_at<'a>(
+    key: &FileKey,
+    buffer: &'a mut [u8],
+    location: &Location,
+) -> Result<&'a mut [u8]> {
+    let padding =
+        blob::open_in_place(&key.key, buffer).map_err(|error| blob_error(error, location))?;
+    let length = buffer.len() as u64;
+    buffer
+        .get_mut(padding..)
+        .ok_or_else(|| blob_error(BlobError::Padding { padding: 0, length }, location))
+}
+
+/// Decrypts and verifies an owned buffer and returns the payload in the same allocation (the
+/// padding prefix is removed by moving the payload to the front).
+pub fn decrypt_vec(key: &FileKey, mut buffer: Vec<u8>) -> Result<Vec<u8>> {
+    let padding = blob::open_in_place(&key.key, &mut buffer)
+        .map_err(|error| blob_error(error, &Location::File))?;
+    buffer.drain(..padding);
+    Ok(buffer)
+}
+
+/// What a verified stream held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamSummary {
+    /// Ciphertext bytes read.
+    pub ciphertext_len: u64,
+    /// Payload bytes written (the plaintext without its padding prefix).
+    pub payload_len: u64,
+}
+
+/// Streaming decryption with a fixed buffer. See the module docs: the output is untrusted until
+/// [`FileDecryptor::finish`] returns `Ok`.
+pub struct FileDecryptor {
+    decryptor: Decryptor,
+    hasher: Sha256,
+    expected: [u8; 32],
+    /// Ciphertext waiting for a full chunk; always less than [`CHUNK`] bytes between calls.
+    buffer: Box<[u8]>,
+    buffered: usize,
+    ciphertext_len: u64,
+    payload_len: u64,
+    /// The padding byte once the first block is decrypted.
+    padding: Option<u8>,
+}
+
+impl std::fmt::Debug for FileDecryptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileDecryptor")
+            .field("ciphertext_len", &self.ciphertext_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileDecryptor {
+    /// A decryptor for the file with this key.
+    pub fn new(key: &FileKey) -> Self {
+        Self {
+            decryptor: key.key.decryptor(),
+            hasher: Sha256::new(),
+            expected: key.key.hash,
+            buffer: vec![0; CHUNK].into_boxed_slice(),
+            buffered: 0,
+            ciphertext_len: 0,
+            payload_len: 0,
+            padding: None,
+        }
+    }
+
+    /// Decrypts the next piece of ciphertext (any length) and writes the plaintext it completes,
+    /// minus the padding prefix, to `output`. The bytes written are not verified yet.
+    pub fn update(&mut self, mut ciphertext: &[u8], output: &mut impl Write) -> Result<()> {
+        while !ciphertext.is_empty() {
+            let free = self.buffer.get_mut(self.buffered..).unwrap_or_default();
+            let take = free.len().min(ciphertext.len());
+            let (now, later) = ciphertext.split_at(take);
+            free.get_mut(..take)
+                .unwrap_or_default()
+                .copy_from_slice(now);
+            self.buffered += take;
+            self.ciphertext_len += take as u64;
+            ciphertext = later;
+            if self.buffered == self.buffer.len() {
+                self.flush(self.buffered, output)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decrypts the first `length` buffered bytes (a multiple of 16) and writes them out.
+    fn flush(&mut self, length: usize, output: &mut impl Write) -> Result<()> {
+        let chunk = self.buffer.get_mut(..length).unwrap_or_default();
+        blob::decrypt_blocks(&mut self.decryptor, chunk);
+        self.hasher.update(&*chunk);
+        let padding = *self
+            .padding
+            .get_or_insert_with(|| chunk.first().copied().unwrap_or_default());
+        // The number of padding bytes still to skip: those not already behind us.
+        let before = self.ciphertext_len - self.buffered as u64;
+        let skip = u64::from(padding).saturating_sub(before);
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX).min(chunk.len());
+        let payload = chunk.get(skip..).unwrap_or_default();
+        output.write_all(payload).map_err(Error::Io)?;
+        self.payload_len += payload.len() as u64;
+        let rest = self.buffered - length;
+        self.buffer.copy_within(length..self.buffered, 0);
+        self.buffered = rest;
+        Ok(())
+    }
+
+    /// Decrypts what is left, checks the length, the hash (in constant time) and the padding.
+    /// Only when this returns `Ok` is the output trustworthy.
+    pub fn finish(mut self, output: &mut impl Write) -> Result<StreamSummary> {
+        let location = Location::File;
+        let length = self.ciphertext_len;
+        if length == 0 || !length.is_multiple_of(BLOCK as u64) {
+            return Err(blob_error(BlobError::Length(length), &location));
+        }
+        if self.buffered > 0 {
+            self.flush(self.buffered, output)?;
+        }
+        output.flush().map_err(Error::Io)?;
+        if !blob::hashes_equal(&self.hasher.finalize(), &self.expected) {
+            return Err(blob_error(BlobError::Hash, &location));
+        }
+        blob::check_padding(self.padding.unwrap_or_default(), length)
+            .map_err(|error| blob_error(error, &location))?;
+        Ok(StreamSummary {
+            ciphertext_len: length,
+            payload_len: self.payload_len,
+        })
+    }
+}
+
+/// Streams `input` through a [`FileDecryptor`] into `output` with a fixed buffer. The output is
+/// untrusted unless this returns `Ok`.
+pub fn decrypt_stream(
+    key: &FileKey,
+    input: &mut impl Read,
+    output: &mut impl Write,
+) -> Result<StreamSummary> {
+    let mut decryptor = FileDecryptor::new(key);
+    let mut buffer = vec![0u8; CHUNK];
+    loop {
+        let read = match input.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(Error::Io(error)),
+        };
+        decryptor.update(buffer.get(..read).unwrap_or_default(), output)?;
+    }
+    decryptor.finish(output)
+}
+
+/// Streams `input` into a temporary file next to `destination` and renames it to `destination`
+/// only once the hash verified; on any error nothing is left behind.
+pub fn decrypt_to_path(
+    key: &FileKey,
+    input: &mut impl Read,
+    destination: &Path,
+) -> Result<StreamSummary> {
+    let directory = match destination.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temporary = tempfile::NamedTempFile::new_in(directory).map_err(Error::Io)?;
+    let summary = {
+        let mut writer = std::io::BufWriter::new(temporary.as_file_mut());
+        decrypt_stream(key, input, &mut writer)?
+    };
+    temporary
+        .persist(destination)
+        .map_err(|error| Error::Io(error.error))?;
+    Ok(summary)
+}

@@ -15,10 +15,32 @@
 //! - [`seal`]: the Telegram app's side, for tests, fixtures and the sandbox.
 //! - [`nonce`]: issuing and verifying request nonces bound to a user and an expiry.
 //! - [`scope_check`]: what an opened passport lacks against the requested scope.
+//!
+//! # Crate features
+//!
+//! - `aws-lc-rs` (default): RSA-OAEP through AWS-LC, constant-time and blinded.
+//! - `rsa-backend`: RSA-OAEP through the pure-Rust `rsa` crate, for targets that cannot build C.
+//!   It always uses blinded decryption, but the crate carries
+//!   [RUSTSEC-2023-0071](https://rustsec.org/advisories/RUSTSEC-2023-0071) (Marvin: a timing
+//!   side channel, no fixed release). Here the attacker chooses the ciphertext (the client
+//!   produces `EncryptedCredentials.secret`), so prefer `aws-lc-rs` wherever C builds.
+//!
+//! At least one of the two must be enabled; with both, [`Backend`] chooses per key.
 
+#[cfg(not(any(feature = "aws-lc-rs", feature = "rsa-backend")))]
+compile_error!("enable at least one RSA backend: feature `aws-lc-rs` or `rsa-backend`");
+
+mod backend;
+mod blob;
+mod der;
+mod error;
 pub mod file;
 pub mod key;
 pub mod nonce;
 pub mod open;
+mod pem;
 pub mod scope_check;
 pub mod seal;
+
+pub use backend::Backend;
+pub use error::{Error, Location, Part, Result};

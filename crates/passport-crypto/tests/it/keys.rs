@@ -1,0 +1,121 @@
+//! Key loading (PKCS#1, CRLF, PKCS#8, encrypted PKCS#8), size limits, export and redaction.
+
+use passport_crypto::key::{KeySize, PrivateKey, PublicKey};
+use passport_crypto::{Backend, Error};
+
+use crate::common::{ptb, read_text, test_key};
+
+fn load_formats(backend: Backend) {
+    let reference = test_key(backend);
+    let expected_public = read_text("test-key.pub.pem");
+    for name in ["test-key.pem", "test-key-crlf.pem", "test-key-pkcs8.pem"] {
+        let key = PrivateKey::from_pem_with(&read_text(name), None, backend).unwrap();
+        assert_eq!(key.bits(), 2048, "{name}");
+        assert_eq!(key.backend(), backend);
+        assert_eq!(key.public_key().to_pem(), expected_public, "{name}");
+        assert_eq!(*key.to_pkcs8_der(), *reference.to_pkcs8_der(), "{name}");
+    }
+    let encrypted = read_text("test-key-encrypted.pem");
+    let key = PrivateKey::from_pem_with(&encrypted, Some(b"test-password"), backend).unwrap();
+    assert_eq!(key.public_key().to_pem(), expected_public);
+    assert!(matches!(
+        PrivateKey::from_pem_with(&encrypted, Some(b"wrong"), backend),
+        Err(Error::KeyPassword)
+    ));
+    assert!(matches!(
+        PrivateKey::from_pem_with(&encrypted, None, backend),
+        Err(Error::KeyPasswordRequired)
+    ));
+}
+
+fn public_key_export_matches_openssl(backend: Backend) {
+    let key = PrivateKey::from_pem_with(&read_text("test-key-4096.pem"), None, backend).unwrap();
+    assert_eq!(key.bits(), 4096);
+    assert_eq!(
+        key.public_key().to_pem(),
+        read_text("test-key-4096.pub.pem")
+    );
+    let ptb_key =
+        PrivateKey::from_pem_with(ptb()["private_key_pem"].as_str().unwrap(), None, backend)
+            .unwrap();
+    assert_eq!(
+        ptb_key.public_key().to_pem(),
+        ptb()["public_key_pem_derived"].as_str().unwrap()
+    );
+    let parsed = PublicKey::from_pem(&key.public_key().to_pem()).unwrap();
+    assert_eq!(&parsed, key.public_key());
+}
+
+fn small_keys_rejected(backend: Backend) {
+    let small = PrivateKey::from_pem_with(&read_text("small-key-1024.pem"), None, backend);
+    assert!(
+        matches!(small, Err(Error::KeyTooSmall { bits: 1024 })),
+        "{small:?}"
+    );
+    let wrong = ptb()["wrong_key_pem"].as_str().unwrap();
+    let wrong = PrivateKey::from_pem_with(wrong, None, backend);
+    assert!(
+        matches!(wrong, Err(Error::KeyTooSmall { bits: 512 })),
+        "{wrong:?}"
+    );
+}
+
+fn generate_and_reload(backend: Backend) {
+    let key = PrivateKey::generate_with(KeySize::Rsa2048, backend).unwrap();
+    assert_eq!(key.bits(), 2048);
+    let reloaded = PrivateKey::from_pem_with(&key.to_pkcs8_pem(), None, backend).unwrap();
+    assert_eq!(reloaded.public_key(), key.public_key());
+}
+
+per_backend!(
+    load_formats,
+    public_key_export_matches_openssl,
+    small_keys_rejected,
+    generate_and_reload,
+);
+
+#[test]
+fn debug_is_redacted() {
+    let key = test_key(Backend::default());
+    let debug = format!("{key:?}");
+    assert!(debug.contains("<redacted>"), "{debug}");
+    let der = key.to_pkcs8_der();
+    let body = &read_text("test-key-pkcs8.pem")[28..60];
+    assert!(!debug.contains(body));
+    assert!(der.len() > 1000);
+}
+
+#[test]
+fn invalid_pem_is_a_typed_error() {
+    for (text, expected) in [
+        ("", "key is not valid PEM: no `-----BEGIN` line"),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n",
+            "key is not valid PEM: no matching `-----END` line",
+        ),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\n!!!\n-----END RSA PRIVATE KEY-----\n",
+            "key is not valid PEM: the body is not valid base64",
+        ),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n",
+            "key is not a valid RSA PKCS#1 key",
+        ),
+        (
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            "unsupported PEM block `CERTIFICATE`: expected `RSA PRIVATE KEY`, `PRIVATE KEY` or \
+             `ENCRYPTED PRIVATE KEY`",
+        ),
+        ("Invalid key!", "key is not valid PEM: no `-----BEGIN` line"),
+    ] {
+        let error = PrivateKey::from_pem(text).unwrap_err();
+        assert_eq!(error.to_string(), expected);
+    }
+}
+
+#[test]
+fn key_sizes() {
+    assert_eq!(KeySize::from_bits(3072), Some(KeySize::Rsa3072));
+    assert_eq!(KeySize::from_bits(1024), None);
+    assert_eq!(KeySize::Rsa4096.bits(), 4096);
+}
