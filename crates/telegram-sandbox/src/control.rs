@@ -12,6 +12,9 @@
 //! | `POST /sandbox/bots/{username}/messages` | `{"user_id","text"}` | the `Update` the bot receives |
 //! | `POST /sandbox/bots/{username}/files?file_name=&mime_type=` | the file's bytes | a `Document` whose `file_id` works with `getFile` |
 //! | `POST /sandbox/bots/{username}/block` | `{"user_id","blocked"?}` (default true) | `true` |
+//! | `POST /sandbox/bots/{username}/login_widget` | `{"user_id","auth_date"?}` | Login Widget data: `{"json","query","hash"}` |
+//! | `POST /sandbox/bots/{username}/web_app` | `{"user_id","auth_date"?,"query_id"?,"start_param"?}` | Mini App data: `{"init_data","third_party_public_key"}` |
+//! | `POST /sandbox/bots/{username}/oidc` | `{"user_id"}` or `{"deny":true}` | `true`; who OIDC logins to the bot are approved as |
 //! | `GET /sandbox/bots/{username}/sent` | | the messages the bot sent: `[{"message","parse_mode"?}]` |
 //! | `GET /sandbox/bots/{username}/passport_errors` | | `[{"user_id","errors":[...]}]` from `setPassportDataErrors` |
 //! | `GET /sandbox/bots/{username}/updates` | | the updates not yet confirmed or delivered |
@@ -40,6 +43,7 @@ use crate::{
     bot_api::{ApiError, BODY_LIMIT, Reply},
     error::ControlError,
     faults::{ArmedFault, FaultSpec},
+    login::{self, WebAppLaunch},
     sandbox::Shared,
 };
 
@@ -187,6 +191,9 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/bots/{username}/messages", post(send_message))
         .route("/bots/{username}/files", post(add_file))
         .route("/bots/{username}/block", post(block))
+        .route("/bots/{username}/login_widget", post(login_widget))
+        .route("/bots/{username}/web_app", post(web_app))
+        .route("/bots/{username}/oidc", post(oidc))
         .route("/bots/{username}/sent", get(sent))
         .route("/bots/{username}/passport_errors", get(passport_errors))
         .route("/bots/{username}/updates", get(updates))
@@ -251,6 +258,61 @@ async fn block(
     shared
         .lock()
         .set_blocked(&username, request.user_id, request.blocked)?;
+    shared.changed();
+    reply(&true)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginRequest {
+    user_id: i64,
+    auth_date: Option<i64>,
+}
+
+async fn login_widget(
+    State(shared): State<Arc<Shared>>,
+    Path(username): Path<String>,
+    body: Bytes,
+) -> ControlResult {
+    let request: LoginRequest = parse(&body)?;
+    let auth_date = request.auth_date.unwrap_or_else(|| shared.now());
+    let data = login::login_widget(&mut shared.lock(), &username, request.user_id, auth_date)?;
+    reply(&data)
+}
+
+async fn web_app(
+    State(shared): State<Arc<Shared>>,
+    Path(username): Path<String>,
+    body: Bytes,
+) -> ControlResult {
+    let launch: WebAppLaunch = parse(&body)?;
+    let now = shared.now();
+    let data = login::web_app(&mut shared.lock(), &username, launch, now)?;
+    reply(&data)
+}
+
+#[derive(Debug, Deserialize)]
+struct OidcApproval {
+    user_id: Option<i64>,
+    #[serde(default)]
+    deny: bool,
+}
+
+async fn oidc(
+    State(shared): State<Arc<Shared>>,
+    Path(username): Path<String>,
+    body: Bytes,
+) -> ControlResult {
+    let approval: OidcApproval = parse(&body)?;
+    let user_id = match (approval.user_id, approval.deny) {
+        (Some(user_id), false) => Some(user_id),
+        (None, true) => None,
+        _ => {
+            return Err(ControlError::InvalidRequest {
+                reason: "give either user_id or \"deny\": true".to_owned(),
+            });
+        }
+    };
+    shared.lock().set_oidc_user(&username, user_id)?;
     shared.changed();
     reply(&true)
 }

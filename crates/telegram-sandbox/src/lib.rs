@@ -53,6 +53,7 @@ mod clock;
 pub mod control;
 mod error;
 pub mod faults;
+mod login;
 pub mod oidc;
 mod sandbox;
 mod server;
@@ -68,12 +69,15 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use control::{NewBot, NewUser};
 pub use error::{ControlError, Error};
 pub use faults::{FaultKind, FaultSpec};
+pub use login::{LoginWidgetData, WebAppData, WebAppLaunch};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
 
-/// The whole HTTP surface: control API, file downloads, and the Bot API as the fallback.
+/// The whole HTTP surface: control API, OIDC provider, file downloads, and the Bot API as the
+/// fallback.
 fn router(shared: Arc<sandbox::Shared>) -> Router {
     Router::new()
         .nest("/sandbox", control::router())
+        .nest("/oauth", oidc::router())
         .route("/file/{*path}", any(bot_api::download))
         .fallback(bot_api::handle)
         .with_state(shared)

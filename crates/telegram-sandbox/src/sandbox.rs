@@ -10,6 +10,7 @@ use std::{
 };
 
 use axum::body::Bytes;
+use login_widget::oidc::IdTokenSigner;
 use tokio::{net::TcpListener, sync::Notify, sync::watch, task::JoinHandle, task::JoinSet};
 
 use crate::{
@@ -17,6 +18,7 @@ use crate::{
     control::{NewBot, NewFile, NewUser},
     error::{ControlError, Error},
     faults::{ArmedFault, FaultSpec},
+    login::{self, LoginWidgetData, WebAppData, WebAppLaunch},
     server,
     state::State,
     types::{Document, PassportErrors, SentMessage, Update, User},
@@ -128,6 +130,8 @@ impl SandboxBuilder {
             .map_err(|source| Error::Bind { addr, source })?;
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
+            base_url: format!("http://{local_addr}"),
+            oidc_signer: IdTokenSigner::test_keys(),
             clock: self.clock,
             config: self.config,
             http,
@@ -181,6 +185,8 @@ async fn load_state(path: &Path) -> Result<State, Error> {
 /// What the server, the webhook tasks and the handle share.
 pub(crate) struct Shared {
     state: Mutex<State>,
+    base_url: String,
+    pub(crate) oidc_signer: IdTokenSigner,
     clock: Arc<dyn Clock>,
     pub(crate) config: Config,
     pub(crate) http: reqwest::Client,
@@ -207,6 +213,11 @@ impl Shared {
 
     pub(crate) fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// The OIDC issuer: the `/oauth` base URL.
+    pub(crate) fn oidc_issuer(&self) -> String {
+        format!("{}/oauth", self.base_url)
     }
 
     /// Notes that the state changed, so the state file (if any) gets written soon.
@@ -292,6 +303,16 @@ impl SandboxHandle {
     /// The sandbox's root URL, such as `http://127.0.0.1:8081`, without a trailing slash.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The OpenID Connect provider's base URL and issuer, `<base>/oauth` (see [`crate::oidc`]).
+    pub fn oidc_base_url(&self) -> String {
+        self.shared.oidc_issuer()
+    }
+
+    /// The JWKS the provider publishes, as `GET /oauth/.well-known/jwks.json` serves it.
+    pub fn oidc_jwks(&self) -> login_widget::oidc::Jwks {
+        self.shared.oidc_signer.jwks()
     }
 
     /// The Bot API URL of a bot: `<base>/bot<token>`; append `/<method>`.
@@ -390,6 +411,36 @@ impl SandboxHandle {
             .iter()
             .cloned()
             .collect())
+    }
+
+    /// Login Widget data of `user_id` for the bot `username`, signed with its token, with
+    /// `auth_date` from the sandbox clock (see `POST /sandbox/bots/{username}/login_widget`).
+    pub fn login_widget(
+        &self,
+        username: &str,
+        user_id: i64,
+    ) -> Result<LoginWidgetData, ControlError> {
+        let now = self.shared.now();
+        login::login_widget(&mut self.shared.lock(), username, user_id, now)
+    }
+
+    /// Mini App `initData` of a launch for the bot `username` (see `POST
+    /// /sandbox/bots/{username}/web_app`).
+    pub fn web_app(
+        &self,
+        username: &str,
+        launch: WebAppLaunch,
+    ) -> Result<WebAppData, ControlError> {
+        let now = self.shared.now();
+        login::web_app(&mut self.shared.lock(), username, launch, now)
+    }
+
+    /// Approves the bot's OIDC authorizations as `user_id` from now on, or refuses them with
+    /// `None` (see `POST /sandbox/bots/{username}/oidc`).
+    pub fn approve_oidc(&self, username: &str, user_id: Option<i64>) -> Result<(), ControlError> {
+        let result = self.shared.lock().set_oidc_user(username, user_id);
+        self.shared.changed();
+        result
     }
 
     /// Arms a fault (see `POST /sandbox/faults`).

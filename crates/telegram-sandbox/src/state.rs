@@ -20,6 +20,7 @@ use crate::{
     control::{NewBot, NewFile, NewUser},
     error::ControlError,
     faults::ArmedFault,
+    oidc::{Approval, Codes},
     types::{Chat, Document, Message, MessageEntity, PassportErrors, SentMessage, Update, User},
 };
 
@@ -67,6 +68,8 @@ pub(crate) struct State {
     pub(crate) users: BTreeMap<i64, User>,
     pub(crate) faults: Vec<ArmedFault>,
     pub(crate) next_file: u64,
+    #[serde(skip)]
+    pub(crate) oidc_codes: Codes,
 }
 
 /// One bot and what happened to it.
@@ -84,6 +87,8 @@ pub(crate) struct Bot {
     pub(crate) passport_errors: Vec<PassportErrors>,
     pub(crate) files: BTreeMap<String, StoredFile>,
     pub(crate) file_paths: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(crate) oidc_approval: Option<Approval>,
     #[serde(skip)]
     pub(crate) runtime: BotRuntime,
 }
@@ -336,6 +341,7 @@ impl State {
                 passport_errors: Vec::new(),
                 files: BTreeMap::new(),
                 file_paths: BTreeMap::new(),
+                oidc_approval: None,
                 runtime: BotRuntime::default(),
             },
         );
@@ -461,6 +467,20 @@ impl State {
         self.user_or_create(user_id)?;
         let bot = self.bot_mut(username)?;
         bot.chats.entry(user_id).or_default().blocked = blocked;
+        Ok(())
+    }
+
+    /// Chooses who the bot's OIDC authorizations are approved as (`None`: refused).
+    pub(crate) fn set_oidc_user(
+        &mut self,
+        username: &str,
+        user_id: Option<i64>,
+    ) -> Result<(), ControlError> {
+        if let Some(user_id) = user_id {
+            self.user_or_create(user_id)?;
+        }
+        let bot = self.bot_mut(username)?;
+        bot.oidc_approval = Some(user_id.map_or(Approval::Deny, Approval::User));
         Ok(())
     }
 

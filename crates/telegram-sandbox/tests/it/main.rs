@@ -8,6 +8,7 @@ mod control;
 mod envelope;
 mod faults;
 mod files;
+mod login;
 mod polling;
 mod ptb;
 mod restart;

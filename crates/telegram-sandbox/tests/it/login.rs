@@ -1,0 +1,261 @@
+//! Login Widget data, Mini App initData and the OIDC provider, checked with login-widget's
+//! verifiers as a website would.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use login_widget::{
+    BotToken,
+    oidc::{AuthorizationParams, IdTokenValidator, Jwks, PkceVerifier, Provider, Scope},
+    webapp::{ThirdPartyVerifier, WebAppVerifier},
+    widget::WidgetVerifier,
+};
+use reqwest::{Method, Url, redirect::Policy};
+use serde_json::{Value, json};
+use telegram_sandbox::WebAppLaunch;
+
+use crate::common::{BOT, Fixture, START, TOKEN, USER, answer, guard};
+
+fn at(seconds: i64) -> std::time::SystemTime {
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap())
+}
+
+#[tokio::test]
+async fn login_widget_data_verifies_with_the_bot_token() {
+    let fixture = Fixture::start().await;
+    let (status, body) = fixture
+        .control(
+            Method::POST,
+            &format!("bots/{BOT}/login_widget"),
+            Some(json!({"user_id": USER})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let data = &body["result"];
+    assert_eq!(data["json"]["id"], USER);
+    assert_eq!(data["json"]["auth_date"], START);
+    let verifier = WidgetVerifier::new(&BotToken::new(TOKEN).unwrap());
+    let user = verifier
+        .verify_query(data["query"].as_str().unwrap(), at(START + 5))
+        .unwrap();
+    assert_eq!((user.id, user.username.as_deref()), (USER, Some("alice")));
+    let user = verifier
+        .verify_json(&data["json"].to_string(), at(START + 5))
+        .unwrap();
+    assert_eq!(user.first_name, "Alice");
+    // Another bot's token does not verify it.
+    let other = WidgetVerifier::new(&BotToken::new("1:other").unwrap());
+    assert!(
+        other
+            .verify_query(data["query"].as_str().unwrap(), at(START + 5))
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn mini_app_init_data_verifies_first_and_third_party() {
+    let fixture = Fixture::start().await;
+    let launch = WebAppLaunch {
+        user_id: USER,
+        start_param: Some("ref42".to_owned()),
+        ..WebAppLaunch::default()
+    };
+    let data = fixture.sandbox.web_app(BOT, launch).unwrap();
+    let verified = WebAppVerifier::new(&BotToken::new(TOKEN).unwrap())
+        .verify(&data.init_data, at(START + 5))
+        .unwrap();
+    assert_eq!(verified.user.unwrap().id, USER);
+    assert_eq!(verified.start_param.as_deref(), Some("ref42"));
+    let mut public_key = [0u8; 32];
+    for (index, byte) in public_key.iter_mut().enumerate() {
+        *byte =
+            u8::from_str_radix(&data.third_party_public_key[index * 2..index * 2 + 2], 16).unwrap();
+    }
+    ThirdPartyVerifier::with_public_key(123_456, public_key)
+        .verify(&data.init_data, at(START + 5))
+        .unwrap();
+    assert!(
+        ThirdPartyVerifier::with_public_key(999, public_key)
+            .verify(&data.init_data, at(START + 5))
+            .is_err()
+    );
+}
+
+/// The relying party's side of one authorization, up to the redirect back.
+struct Authorization {
+    verifier: PkceVerifier,
+    location: Url,
+}
+
+const REDIRECT: &str = "https://rp.example/callback";
+
+async fn authorize(fixture: &Fixture, http: &reqwest::Client) -> Authorization {
+    let verifier = PkceVerifier::new("v".repeat(43) + "-sandbox-verifier").unwrap();
+    let provider = Provider::with_base_url(&fixture.sandbox.oidc_base_url());
+    let url = AuthorizationParams {
+        client_id: "123456",
+        redirect_uri: REDIRECT,
+        scopes: &[Scope::Profile],
+        state: "state-1",
+        nonce: "nonce-1",
+        pkce: &verifier,
+    }
+    .url(&provider);
+    let response = guard(http.get(url).send()).await.unwrap();
+    assert_eq!(response.status(), 302, "{:?}", response.text().await);
+    let location = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    Authorization { verifier, location }
+}
+
+fn parameter(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+async fn exchange(
+    http: &reqwest::Client,
+    fixture: &Fixture,
+    code: &str,
+    verifier: &str,
+    secret: &str,
+) -> (u16, Value) {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier),
+    ];
+    let request = http
+        .post(format!("{}/token", fixture.sandbox.oidc_base_url()))
+        .basic_auth("123456", Some(secret))
+        .form(&form);
+    answer(guard(request.send()).await.unwrap()).await
+}
+
+#[tokio::test]
+async fn the_oidc_flow_runs_offline_and_its_id_token_validates() {
+    let fixture = Fixture::start().await;
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let base = fixture.sandbox.oidc_base_url();
+    let discovery: Value = guard(
+        http.get(format!("{base}/.well-known/openid-configuration"))
+            .send(),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(discovery["issuer"], base.as_str());
+    assert_eq!(discovery["token_endpoint"], format!("{base}/token"));
+    let jwks: Jwks = guard(http.get(discovery["jwks_uri"].as_str().unwrap()).send())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    fixture.sandbox.approve_oidc(BOT, Some(USER)).unwrap();
+    let authorization = authorize(&fixture, &http).await;
+    assert!(authorization.location.as_str().starts_with(REDIRECT));
+    assert_eq!(
+        parameter(&authorization.location, "state").as_deref(),
+        Some("state-1")
+    );
+    let code = parameter(&authorization.location, "code").unwrap();
+    let verifier = authorization.verifier.dangerous_expose();
+
+    let (status, body) = exchange(&http, &fixture, &code, verifier, "123456:wrong").await;
+    assert_eq!((status, &body["error"]), (401, &json!("invalid_client")));
+    let (status, body) = exchange(&http, &fixture, &code, verifier, TOKEN).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    let claims = IdTokenValidator::new(jwks, "123456")
+        .with_issuer(base.as_str())
+        .validate(
+            body["id_token"].as_str().unwrap(),
+            Some("nonce-1"),
+            at(START + 10),
+        )
+        .unwrap();
+    assert_eq!(claims.sub, USER.to_string());
+    assert_eq!(claims.id, Some(USER));
+    assert_eq!(claims.name.as_deref(), Some("Alice"));
+    assert_eq!(claims.preferred_username.as_deref(), Some("alice"));
+    // A code works once.
+    let (status, body) = exchange(&http, &fixture, &code, verifier, TOKEN).await;
+    assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")));
+}
+
+#[tokio::test]
+async fn a_wrong_pkce_verifier_or_a_late_exchange_is_refused() {
+    let fixture = Fixture::start().await;
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    fixture.sandbox.approve_oidc(BOT, Some(USER)).unwrap();
+    let authorization = authorize(&fixture, &http).await;
+    let code = parameter(&authorization.location, "code").unwrap();
+    let wrong = "w".repeat(43);
+    let (status, body) = exchange(&http, &fixture, &code, &wrong, TOKEN).await;
+    assert_eq!(
+        (status, &body["error"]),
+        (400, &json!("invalid_grant")),
+        "{body}"
+    );
+
+    let authorization = authorize(&fixture, &http).await;
+    let code = parameter(&authorization.location, "code").unwrap();
+    fixture.clock.advance(600);
+    let (status, body) = exchange(
+        &http,
+        &fixture,
+        &code,
+        authorization.verifier.dangerous_expose(),
+        TOKEN,
+    )
+    .await;
+    assert_eq!(body["error_description"], "the code expired");
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_refused_or_unchosen_login_redirects_with_an_error() {
+    let fixture = Fixture::start().await;
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let authorization = authorize(&fixture, &http).await;
+    assert_eq!(
+        parameter(&authorization.location, "error").as_deref(),
+        Some("login_required")
+    );
+    let (status, _) = fixture
+        .control(
+            Method::POST,
+            &format!("bots/{BOT}/oidc"),
+            Some(json!({"deny": true})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let authorization = authorize(&fixture, &http).await;
+    assert_eq!(
+        parameter(&authorization.location, "error").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(
+        parameter(&authorization.location, "state").as_deref(),
+        Some("state-1")
+    );
+    let unknown = format!(
+        "{}/auth?response_type=code&client_id=9&redirect_uri={REDIRECT}&scope=openid",
+        fixture.sandbox.oidc_base_url()
+    );
+    let response = guard(http.get(unknown).send()).await.unwrap();
+    assert_eq!(response.status(), 400);
+}
