@@ -67,4 +67,10 @@ pub use login::{LoginClaims, LoginLinkKey};
 pub use start::{StartCommand, StartMessage, parse_start};
 #[cfg(feature = "memory")]
 pub use store::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use store::PostgresStore;
+#[cfg(feature = "redis")]
+pub use store::RedisStore;
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
 pub use store::{AnyStore, Claim, Link, LinkOutcome, LinkPolicy, Linked, Store};

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod link;
+mod link_qr;
 mod login;
 mod sandbox;
 
@@ -27,6 +29,9 @@ enum Command {
     /// Mini App initData: verify.
     #[command(subcommand)]
     Webapp(login::WebappCommand),
+    /// Deep-link account linking: issue, consume, show, unlink, qr.
+    #[command(subcommand)]
+    Link(link::LinkCommand),
     /// Run the loopback Telegram sandbox (Bot API and control API) until Ctrl-C.
     Sandbox(sandbox::SandboxArgs),
 }
@@ -37,6 +42,7 @@ fn main() -> ExitCode {
         Some(Command::Login(command)) => login::run_login(command),
         Some(Command::Webapp(command)) => login::run_webapp(command),
         Some(Command::Sandbox(args)) => sandbox::run(args),
+        Some(Command::Link(command)) => link::run(command),
         None => ExitCode::SUCCESS,
     }
 }

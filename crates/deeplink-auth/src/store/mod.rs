@@ -12,7 +12,12 @@
 
 // Without any backend feature only the trait remains, and the shared rules go unused.
 #![cfg_attr(
-    not(any(feature = "memory", feature = "sqlite", feature = "postgres", feature = "redis")),
+    not(any(
+        feature = "memory",
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "redis"
+    )),
     allow(unused_variables, dead_code, unused_imports)
 )]
 

@@ -4,9 +4,19 @@
 // Test code: a failed expectation should stop the test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
-#[cfg(any(feature = "memory", feature = "sqlite", feature = "postgres", feature = "redis"))]
+#[cfg(any(
+    feature = "memory",
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "redis"
+))]
 mod conformance;
-#[cfg(any(feature = "memory", feature = "sqlite", feature = "postgres", feature = "redis"))]
+#[cfg(any(
+    feature = "memory",
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "redis"
+))]
 mod login;
 mod properties;
 

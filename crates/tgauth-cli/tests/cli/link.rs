@@ -1,0 +1,265 @@
+//! `tgauth link ...` against a real SQLite file in a temporary directory.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tgauth::deeplink_auth::{LinkCode, SqliteStore, Store, UnixTime, UserId};
+
+struct Db {
+    dir: tempfile::TempDir,
+}
+
+impl Db {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("links.db").display())
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, Value, String) {
+        let output: Output = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+            .arg("link")
+            .args(args)
+            .args(["--store", &self.url()])
+            .output()
+            .expect("tgauth runs");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let json = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+        (
+            output.status.code().unwrap_or(-1),
+            json,
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    }
+
+    fn issue(&self, user: &str, now: i64) -> String {
+        let (code, json, stderr) = self.run(&[
+            "issue",
+            "--user",
+            user,
+            "--bot",
+            "@TgAuth_Bot",
+            "--now",
+            &now.to_string(),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        json["code"].as_str().unwrap().to_owned()
+    }
+
+    fn consume(&self, code: &str, telegram_user: i64, extra: &[&str]) -> (i32, Value) {
+        let id = telegram_user.to_string();
+        let mut args = vec![
+            "consume",
+            "--code",
+            code,
+            "--chat-id",
+            &id,
+            "--telegram-user-id",
+            &id,
+            "--now",
+            "1000",
+        ];
+        args.extend_from_slice(extra);
+        let (status, json, _) = self.run(&args);
+        (status, json)
+    }
+}
+
+#[test]
+fn issue_prints_code_url_and_expiry() {
+    let db = Db::new();
+    let (status, json, stderr) = db.run(&[
+        "issue",
+        "--user",
+        "alice",
+        "--bot",
+        "TgAuth_Bot",
+        "--ttl",
+        "60",
+        "--now",
+        "1000",
+    ]);
+    assert_eq!(status, 0, "{stderr}");
+    let code = json["code"].as_str().unwrap();
+    assert!(LinkCode::parse(code).is_some(), "{code}");
+    assert_eq!(json["url"], format!("https://t.me/TgAuth_Bot?start={code}"));
+    assert_eq!(json["expires_at"], 1060);
+    assert!(db.dir.path().join("links.db").exists());
+    // The store keeps only the hash: the code's text is nowhere in the database files.
+    for entry in std::fs::read_dir(db.dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(!bytes.windows(code.len()).any(|w| w == code.as_bytes()));
+    }
+}
+
+#[test]
+fn consume_links_once() {
+    let db = Db::new();
+    let code = db.issue("alice", 1000);
+    let (status, json) = db.consume(&code, 42, &[]);
+    assert_eq!(status, 0, "{json}");
+    assert_eq!(json["user"], "alice");
+    assert_eq!(json["outcome"], "new");
+    // The same chat again (a redelivered /start): still linked, not an error.
+    let (status, json) = db.consume(&code, 42, &[]);
+    assert_eq!(
+        (status, json["outcome"].as_str()),
+        (0, Some("already_linked"))
+    );
+    let (status, json) = db.consume(&code, 43, &[]);
+    assert_eq!(
+        (status, json),
+        (1, serde_json::json!({"error": "already_used"}))
+    );
+    let (status, json, _) = db.run(&["show", "--user", "alice"]);
+    assert_eq!(status, 0);
+    assert_eq!(json["links"][0]["telegram_user_id"], 42);
+    assert_eq!(json["links"][0]["chat_id"], 42);
+    let (_, json, _) = db.run(&["show", "--telegram-user-id", "42"]);
+    assert_eq!(json["links"][0]["user"], "alice");
+}
+
+#[test]
+fn consume_errors() {
+    let db = Db::new();
+    let code = db.issue("alice", 1000);
+    // Issued at -3000 with the default hour, it expired at 600; consume runs at 1000.
+    let late = db.issue("alice", -3000);
+    let (status, json) = db.consume(&late, 42, &[]);
+    assert_eq!((status, json), (1, serde_json::json!({"error": "expired"})));
+    let (status, json) = db.consume(&"A".repeat(32), 42, &[]);
+    assert_eq!((status, json), (1, serde_json::json!({"error": "unknown"})));
+    let (status, json) = db.consume("not-a-code", 42, &[]);
+    assert_eq!((status, json), (1, serde_json::json!({"error": "unknown"})));
+    // A chat id that is not the user's private chat is refused before the store.
+    let (status, _, stderr) = db.run(&[
+        "consume",
+        "--code",
+        &code,
+        "--chat-id",
+        "-100",
+        "--telegram-user-id",
+        "42",
+    ]);
+    assert_eq!(status, 2, "{stderr}");
+}
+
+#[test]
+fn conflict_rejects_by_default_and_moves_on_request() {
+    let db = Db::new();
+    let first = db.issue("alice", 1000);
+    assert_eq!(db.consume(&first, 42, &[]).0, 0);
+    let second = db.issue("bob", 1000);
+    let (status, json) = db.consume(&second, 42, &[]);
+    assert_eq!(
+        (status, json),
+        (1, serde_json::json!({"error": "conflict"}))
+    );
+    let (status, json) = db.consume(&second, 42, &["--on-conflict", "move"]);
+    assert_eq!(
+        (status, json["outcome"].as_str(), json["user"].as_str()),
+        (0, Some("moved"), Some("bob"))
+    );
+    let (_, json, _) = db.run(&["show", "--user", "alice"]);
+    assert_eq!(json["links"], serde_json::json!([]));
+}
+
+#[test]
+fn a_code_starting_with_a_hyphen_is_a_value() {
+    let db = Db::new();
+    let text = format!("-AbC{}", "x".repeat(28));
+    let code = LinkCode::parse(&text).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = SqliteStore::open(&db.url()).await.unwrap();
+        store
+            .insert_code(
+                &code.hash(),
+                &UserId::new("carol").unwrap(),
+                UnixTime(5000),
+                UnixTime(1000),
+            )
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let (status, json) = db.consume(&text, 42, &[]);
+    assert_eq!((status, json["user"].as_str()), (0, Some("carol")));
+}
+
+#[test]
+fn unlink_by_either_side() {
+    let db = Db::new();
+    for id in [42, 43] {
+        let code = db.issue("alice", 1000);
+        assert_eq!(db.consume(&code, id, &[]).0, 0);
+    }
+    let (status, json, _) = db.run(&["unlink", "--telegram-user-id", "42"]);
+    assert_eq!((status, json), (0, serde_json::json!({"unlinked": 1})));
+    let (status, json, _) = db.run(&["unlink", "--user", "alice"]);
+    assert_eq!((status, json), (0, serde_json::json!({"unlinked": 1})));
+    let (_, json, _) = db.run(&["show", "--user", "alice"]);
+    assert_eq!(json["links"], serde_json::json!([]));
+    let (status, _, _) = db.run(&["show"]);
+    assert_eq!(
+        status, 2,
+        "one of --user and --telegram-user-id is required"
+    );
+}
+
+#[test]
+fn bad_input_and_unreachable_store_exit_2() {
+    let db = Db::new();
+    let (status, _, stderr) = db.run(&["issue", "--user", "alice", "--bot", "not a bot"]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("bot username"), "{stderr}");
+    let output = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+        .args([
+            "link",
+            "show",
+            "--user",
+            "a",
+            "--store",
+            "sqlite:///nonexistent-dir-for-tgauth/x.db",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("sqlite store"));
+}
+
+#[test]
+fn qr_prints_and_writes_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("link.png");
+    let output = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+        .args(["link", "qr", "https://t.me/TgAuth_Bot?start=abc"])
+        .args(["--png", png.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let art = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = art.lines().collect();
+    // A square: two module rows per line, and a quiet zone of 4 modules around a version 1+
+    // symbol (21 modules and up, odd).
+    let side = lines[0].chars().count();
+    assert!(side >= 29 && side % 2 == 1, "{art}");
+    assert!(
+        lines.iter().all(|line| line.chars().count() == side),
+        "{art}"
+    );
+    assert_eq!(lines.len(), side.div_ceil(2), "{art}");
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR width and height: 8 pixels per module.
+    let pixels = u32::try_from(side * 8).unwrap().to_be_bytes();
+    assert_eq!(&bytes[16..20], &pixels);
+    assert_eq!(&bytes[20..24], &pixels);
+}
