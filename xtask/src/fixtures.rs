@@ -23,7 +23,145 @@ pub(crate) struct Fixture {
 
 /// Every fixture generator of the project. Later components add theirs here.
 fn generators() -> Vec<fn() -> Result<Vec<Fixture>>> {
-    Vec::new()
+    vec![passport_sample]
+}
+
+/// Where the sample passport and its encrypted files are written.
+const PASSPORT_DATA: &str = "crates/passport-crypto/tests/it/data";
+
+/// A sample passport with every element type and a few files, sealed as the Telegram app would
+/// to the committed test-only key with a seeded RNG: a Bot API `Message` holding
+/// `passport_data`, plus each file's encrypted bytes under `sample-files/<file_id>`. The CLI's
+/// README demo (`tgauth passport decrypt`) and passport-crypto's snapshot tests use it.
+fn passport_sample() -> Result<Vec<Fixture>> {
+    use passport_crypto::key::PrivateKey;
+    use passport_crypto::seal::{ElementToSeal, FileToSeal, seal};
+    use passport_types::element::ElementType;
+    use rand_core::SeedableRng as _;
+
+    let root = project_root();
+    let key_path = root.join(PASSPORT_DATA).join("test-key.pem");
+    let pem = fs::read_to_string(&key_path)
+        .map_err(|error| format!("{}: {error}", key_path.display()))?;
+    let key = PrivateKey::from_pem(&pem).map_err(|error| format!("test key: {error}"))?;
+
+    let date = 1_795_219_200; // 2026-11-21
+    let mut counter = 0;
+    let mut file = |what: &str, size: usize| {
+        counter += 1;
+        // Recognisable text that fills `size` bytes: the "scan" of a sample document.
+        let line = format!("sample {what} scan #{counter}\n");
+        let contents = line.bytes().cycle().take(size).collect();
+        FileToSeal::new(
+            format!("sample-file-{counter:02}"),
+            format!("sample-unique-{counter:02}"),
+            date,
+            contents,
+        )
+    };
+    let element = |kind: ElementType, data: Option<serde_json::Value>| {
+        let mut element = ElementToSeal::new(kind);
+        element.data = data.map(|data| data.to_string().into_bytes());
+        element
+    };
+    let document = |number: &str, expiry: Option<&str>| {
+        let mut data = serde_json::json!({ "document_no": number });
+        if let Some(expiry) = expiry {
+            data["expiry_date"] = expiry.into();
+        }
+        Some(data)
+    };
+
+    let mut elements = vec![element(
+        ElementType::PersonalDetails,
+        Some(serde_json::json!({
+            "first_name": "Ada", "middle_name": "Augusta", "last_name": "Lovelace",
+            "birth_date": "10.12.1815", "gender": "female", "country_code": "GB",
+            "residence_country_code": "GB", "first_name_native": "Ada",
+            "last_name_native": "Lovelace",
+        })),
+    )];
+    let mut passport = element(
+        ElementType::Passport,
+        document("P0001815", Some("10.12.2035")),
+    );
+    passport.front_side = Some(file("passport front side", 1500));
+    passport.selfie = Some(file("passport selfie", 2100));
+    passport.translation = Some(vec![file("passport translation", 700)]);
+    elements.push(passport);
+    let mut licence = element(
+        ElementType::DriverLicense,
+        document("DL-1843", Some("01.01.2001")),
+    );
+    licence.front_side = Some(file("driver license front side", 900));
+    licence.reverse_side = Some(file("driver license reverse side", 0));
+    elements.push(licence);
+    let mut card = element(ElementType::IdentityCard, document("ID-77", None));
+    card.front_side = Some(file("identity card front side", 300));
+    card.reverse_side = Some(file("identity card reverse side", 301));
+    elements.push(card);
+    let mut internal = element(ElementType::InternalPassport, document("IP-5", None));
+    internal.front_side = Some(file("internal passport front side", 64));
+    elements.push(internal);
+    elements.push(element(
+        ElementType::Address,
+        Some(serde_json::json!({
+            "street_line1": "12 St James's Square", "city": "London", "country_code": "GB",
+            "post_code": "SW1Y 4JH",
+        })),
+    ));
+    for (kind, name) in [
+        (ElementType::UtilityBill, "utility bill"),
+        (ElementType::BankStatement, "bank statement"),
+        (ElementType::RentalAgreement, "rental agreement"),
+        (ElementType::PassportRegistration, "passport registration"),
+        (ElementType::TemporaryRegistration, "temporary registration"),
+    ] {
+        let mut proof = element(kind, None);
+        if name == "utility bill" {
+            proof.files = Some(vec![
+                file("utility bill page 1", 1200),
+                file("utility bill page 2", 800),
+            ]);
+            proof.translation = Some(vec![file("utility bill translation", 400)]);
+        } else {
+            proof.files = Some(vec![file(name, 500)]);
+        }
+        elements.push(proof);
+    }
+    let mut phone = element(ElementType::PhoneNumber, None);
+    phone.phone_number = Some("441234567890".to_owned());
+    elements.push(phone);
+    let mut email = element(ElementType::Email, None);
+    email.email = Some("ada@example.com".to_owned());
+    elements.push(email);
+
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(2026);
+    let sealed = seal(key.public_key(), "sample-nonce-2026", &elements, &mut rng)
+        .map_err(|error| format!("sealing the sample passport: {error}"))?;
+    let message = serde_json::json!({
+        "_generated": "generated by `cargo xtask fixtures`, do not edit",
+        "message_id": 1,
+        "date": date,
+        "chat": { "id": 1815, "type": "private", "first_name": "Ada" },
+        "from": { "id": 1815, "is_bot": false, "first_name": "Ada" },
+        "passport_data": sealed.passport_data,
+    });
+    let mut json = serde_json::to_vec_pretty(&message).map_err(|error| error.to_string())?;
+    json.push(b'\n');
+    let mut fixtures = vec![Fixture {
+        path: PathBuf::from(PASSPORT_DATA).join("sample-passport.json"),
+        contents: json,
+    }];
+    for (file_id, ciphertext) in sealed.files {
+        fixtures.push(Fixture {
+            path: PathBuf::from(PASSPORT_DATA)
+                .join("sample-files")
+                .join(file_id),
+            contents: ciphertext,
+        });
+    }
+    Ok(fixtures)
 }
 
 pub(crate) fn run(mode: Mode) -> Result<()> {

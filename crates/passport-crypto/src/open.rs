@@ -92,6 +92,9 @@ pub struct OpenedElement {
     /// The element's `hash`, as sent, for `PassportElementErrorUnspecified`.
     #[serde(skip)]
     pub hash: String,
+    /// The `data_hash` of the element's data credentials, for `PassportElementErrorDataField`.
+    #[serde(skip)]
+    pub data_hash: Option<String>,
 }
 
 /// A file of an element with the credentials that decrypt it once downloaded.
@@ -223,6 +226,7 @@ fn open_element(
         files: None,
         translation: None,
         hash: element.hash.clone(),
+        data_hash: None,
     };
     if !kind.is_known() {
         // A newer client's type: keep the files' metadata, decrypt nothing.
@@ -289,6 +293,7 @@ fn open_element(
                     source,
                 })?;
             opened.data = Some(parsed);
+            opened.data_hash = Some(data_credentials.data_hash.clone());
         }
     }
 

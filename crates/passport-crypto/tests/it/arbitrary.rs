@@ -1,1 +1,77 @@
-//! arbitrary tests.
+//! Arbitrary bytes into every parser and decryptor give errors, never panics.
+
+use passport_crypto::file::{FileKey, decrypt_stream, decrypt_vec};
+use passport_crypto::key::{PrivateKey, PublicKey};
+use passport_crypto::open::{open, open_credentials};
+use passport_crypto::{Backend, Error};
+use passport_types::received::{EncryptedCredentials, PassportData};
+use proptest::prelude::*;
+
+use crate::common::{b64, ptb_passport, test_key};
+
+fn key() -> &'static PrivateKey {
+    static KEY: std::sync::OnceLock<PrivateKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| test_key(Backend::default()))
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_pem_text(text in "\\PC{0,200}", bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = PrivateKey::from_pem(&text);
+        let _ = PublicKey::from_pem(&text);
+        for label in ["RSA PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "PUBLIC KEY"] {
+            let pem = format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", b64(&bytes));
+            let _ = PrivateKey::from_encrypted_pem(&pem, b"password");
+            let _ = PublicKey::from_pem(&pem);
+        }
+        let _ = PublicKey::from_spki_der(&bytes);
+        let _ = PrivateKey::from_pkcs8_der_with(&bytes, Backend::default());
+        let _ = PrivateKey::from_pkcs1_der_with(&bytes, Backend::default());
+    }
+
+    #[test]
+    fn arbitrary_file_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2000), secret: [u8; 32], hash: [u8; 32]) {
+        let key = FileKey::new(&secret, &hash).unwrap();
+        let result = decrypt_vec(&key, bytes.clone());
+        prop_assert!(result.is_err());
+        let mut output = Vec::new();
+        let streamed = decrypt_stream(&key, &mut bytes.as_slice(), &mut output);
+        prop_assert!(streamed.is_err());
+    }
+
+    #[test]
+    fn arbitrary_credentials(data in proptest::collection::vec(any::<u8>(), 0..300),
+                             hash in proptest::collection::vec(any::<u8>(), 0..40),
+                             secret in proptest::collection::vec(any::<u8>(), 0..300),
+                             raw in "\\PC{0,40}") {
+        for credentials in [
+            EncryptedCredentials { data: b64(&data), hash: b64(&hash), secret: b64(&secret) },
+            EncryptedCredentials { data: raw.clone(), hash: raw.clone(), secret: raw.clone() },
+        ] {
+            let result = open_credentials(key(), &credentials);
+            prop_assert!(matches!(result, Err(Error::CredentialsUndecryptable)));
+        }
+    }
+
+    #[test]
+    fn arbitrary_passport_json(json in "\\PC{0,300}") {
+        if let Ok(passport) = serde_json::from_str::<PassportData>(&json) {
+            prop_assert!(open(key(), &passport).is_err());
+        }
+    }
+
+    /// Elements with arbitrary data, files and types next to real credentials never panic.
+    #[test]
+    fn arbitrary_elements_with_real_credentials(
+        index in 0usize..5,
+        data in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..200)),
+        kind in "[a-z_]{1,20}",
+    ) {
+        let key = crate::common::ptb_key(Backend::default());
+        let mut passport = ptb_passport();
+        passport.data[index].data = data.map(|data| b64(&data));
+        let _ = open(&key, &passport);
+        passport.data[index].kind = kind.as_str().into();
+        let _ = open(&key, &passport);
+    }
+}

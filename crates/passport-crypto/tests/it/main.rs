@@ -12,6 +12,7 @@ mod files;
 mod keys;
 mod nonce;
 mod roundtrip;
+mod sample;
 mod snapshots;
 mod tampering;
 mod vectors;
