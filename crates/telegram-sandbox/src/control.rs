@@ -14,6 +14,7 @@
 //! | `POST /sandbox/bots/{username}/block` | `{"user_id","blocked"?}` (default true) | `true` |
 //! | `POST /sandbox/bots/{username}/login_widget` | `{"user_id","auth_date"?}` | Login Widget data: `{"json","query","hash"}` |
 //! | `POST /sandbox/bots/{username}/web_app` | `{"user_id","auth_date"?,"query_id"?,"start_param"?}` | Mini App data: `{"init_data","third_party_public_key"}` |
+//! | `POST /sandbox/bots/{username}/passport` | `{"user_id","nonce","elements":[...]}` (see [`crate::passport`]) | the `Update` with `passport_data` |
 //! | `POST /sandbox/bots/{username}/oidc` | `{"user_id"}` or `{"deny":true}` | `true`; who OIDC logins to the bot are approved as |
 //! | `GET /sandbox/bots/{username}/sent` | | the messages the bot sent: `[{"message","parse_mode"?}]` |
 //! | `GET /sandbox/bots/{username}/passport_errors` | | `[{"user_id","errors":[...]}]` from `setPassportDataErrors` |
@@ -44,6 +45,7 @@ use crate::{
     error::ControlError,
     faults::{ArmedFault, FaultSpec},
     login::{self, WebAppLaunch},
+    passport::PassportSubmission,
     sandbox::Shared,
 };
 
@@ -194,6 +196,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/bots/{username}/login_widget", post(login_widget))
         .route("/bots/{username}/web_app", post(web_app))
         .route("/bots/{username}/oidc", post(oidc))
+        .route("/bots/{username}/passport", post(submit_passport))
         .route("/bots/{username}/sent", get(sent))
         .route("/bots/{username}/passport_errors", get(passport_errors))
         .route("/bots/{username}/updates", get(updates))
@@ -315,6 +318,17 @@ async fn oidc(
     shared.lock().set_oidc_user(&username, user_id)?;
     shared.changed();
     reply(&true)
+}
+
+async fn submit_passport(
+    State(shared): State<Arc<Shared>>,
+    Path(username): Path<String>,
+    body: Bytes,
+) -> ControlResult {
+    let submission: PassportSubmission = parse(&body)?;
+    let update = shared.submit_passport(&username, submission)?;
+    shared.changed();
+    reply(&update)
 }
 
 async fn sent(State(shared): State<Arc<Shared>>, Path(username): Path<String>) -> ControlResult {

@@ -2,9 +2,10 @@
 //!
 //! It serves the Bot API (`/bot<token>/<method>`, `/file/bot<token>/<path>`) with the real
 //! server's semantics, and a control API under `/sandbox/` that plays the Telegram app's side:
-//! creating bots and users, users sending messages and `/start` payloads, reading what a bot sent,
-//! and faults on demand. Point any Bot API client at [`SandboxHandle::base_url`] instead of
-//! `https://api.telegram.org`.
+//! creating bots and users, users sending messages and `/start` payloads and submitting Passport
+//! data, Login Widget and Mini App data, reading what a bot sent, and faults on demand; and the
+//! OpenID Connect provider of oauth.telegram.org under `/oauth`. Point any Bot API client at
+//! [`SandboxHandle::base_url`] instead of `https://api.telegram.org`.
 //!
 //! ```
 //! use telegram_sandbox::{NewBot, Sandbox};
@@ -41,6 +42,13 @@
 //! See [`control`] for the `/sandbox/` endpoints; [`SandboxHandle`] offers the same operations
 //! as typed methods for in-process tests, and [`faults`] describes fault injection.
 //!
+//! # The app's side of the login and Passport flows
+//!
+//! [`passport`] seals Passport submissions to a bot's key with passport-crypto, `login_widget`
+//! and `web_app` on [`SandboxHandle`] (and the control API) sign Login Widget and Mini App data
+//! with login-widget's signers, and [`oidc`] is oauth.telegram.org's OpenID Connect provider.
+//! The sandbox uses the same code as the verifiers, so the two cannot drift apart on the wire.
+//!
 //! # Time and state
 //!
 //! Dates and file path expiry come from a [`Clock`] ([`ManualClock`] in tests). With
@@ -55,6 +63,7 @@ mod error;
 pub mod faults;
 mod login;
 pub mod oidc;
+pub mod passport;
 mod sandbox;
 mod server;
 mod state;
@@ -70,6 +79,7 @@ pub use control::{NewBot, NewUser};
 pub use error::{ControlError, Error};
 pub use faults::{FaultKind, FaultSpec};
 pub use login::{LoginWidgetData, WebAppData, WebAppLaunch};
+pub use passport::{PassportElementInput, PassportFileInput, PassportSubmission};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
 
 /// The whole HTTP surface: control API, OIDC provider, file downloads, and the Bot API as the

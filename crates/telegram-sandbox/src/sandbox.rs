@@ -11,6 +11,7 @@ use std::{
 
 use axum::body::Bytes;
 use login_widget::oidc::IdTokenSigner;
+use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 use tokio::{net::TcpListener, sync::Notify, sync::watch, task::JoinHandle, task::JoinSet};
 
 use crate::{
@@ -19,6 +20,7 @@ use crate::{
     error::{ControlError, Error},
     faults::{ArmedFault, FaultSpec},
     login::{self, LoginWidgetData, WebAppData, WebAppLaunch},
+    passport::{self, PassportSubmission},
     server,
     state::State,
     types::{Document, PassportErrors, SentMessage, Update, User},
@@ -46,6 +48,7 @@ impl Sandbox {
 #[derive(Debug)]
 pub struct SandboxBuilder {
     clock: Arc<dyn Clock>,
+    seed: u64,
     state_file: Option<PathBuf>,
     config: Config,
 }
@@ -54,11 +57,15 @@ impl Default for SandboxBuilder {
     fn default() -> Self {
         Self {
             clock: Arc::new(SystemClock),
+            seed: DEFAULT_SEED,
             state_file: None,
             config: Config::default(),
         }
     }
 }
+
+/// The default seed of the generator behind Passport sealing: "tgauth" in ASCII.
+const DEFAULT_SEED: u64 = 0x7467_6175_7468;
 
 /// Timing of webhook delivery.
 #[derive(Debug, Clone, Copy)]
@@ -83,6 +90,13 @@ impl SandboxBuilder {
     /// system clock). Tests pass a [`crate::ManualClock`].
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Seeds the random generator behind Passport sealing (secrets, padding, RSA-OAEP seeds),
+    /// so the same submissions give the same bytes.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
         self
     }
 
@@ -132,6 +146,7 @@ impl SandboxBuilder {
             state: Mutex::new(state),
             base_url: format!("http://{local_addr}"),
             oidc_signer: IdTokenSigner::test_keys(),
+            rng: Mutex::new(ChaCha20Rng::seed_from_u64(self.seed)),
             clock: self.clock,
             config: self.config,
             http,
@@ -187,6 +202,7 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     base_url: String,
     pub(crate) oidc_signer: IdTokenSigner,
+    rng: Mutex<ChaCha20Rng>,
     clock: Arc<dyn Clock>,
     pub(crate) config: Config,
     pub(crate) http: reqwest::Client,
@@ -213,6 +229,18 @@ impl Shared {
 
     pub(crate) fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Seals and queues a Passport submission (see [`crate::passport`]).
+    pub(crate) fn submit_passport(
+        &self,
+        username: &str,
+        submission: PassportSubmission,
+    ) -> Result<Update, ControlError> {
+        let now = self.now();
+        let mut state = self.lock();
+        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        passport::submit(&mut state, &mut rng, username, submission, now)
     }
 
     /// The OIDC issuer: the `/oauth` base URL.
@@ -439,6 +467,18 @@ impl SandboxHandle {
     /// `None` (see `POST /sandbox/bots/{username}/oidc`).
     pub fn approve_oidc(&self, username: &str, user_id: Option<i64>) -> Result<(), ControlError> {
         let result = self.shared.lock().set_oidc_user(username, user_id);
+        self.shared.changed();
+        result
+    }
+
+    /// A user submits Telegram Passport data to the bot `username`, sealed to its
+    /// `passport_public_key_pem` (see [`crate::passport`]); returns the update carrying it.
+    pub fn submit_passport(
+        &self,
+        username: &str,
+        submission: PassportSubmission,
+    ) -> Result<Update, ControlError> {
+        let result = self.shared.submit_passport(username, submission);
         self.shared.changed();
         result
     }

@@ -292,6 +292,13 @@ impl State {
         if !valid_username(&username) {
             return Err(ControlError::InvalidUsername { username });
         }
+        if let Some(pem) = &new.passport_public_key_pem
+            && let Err(error) = passport_crypto::key::PublicKey::from_pem(pem)
+        {
+            return Err(ControlError::InvalidRequest {
+                reason: format!("passport_public_key_pem: {error}"),
+            });
+        }
         if let Some(existing) = self.bots.get(&id) {
             let same_username = existing.user.username.as_deref() == Some(username.as_str());
             if existing.token.matches(token.expose()) && same_username {
@@ -484,6 +491,44 @@ impl State {
         Ok(())
     }
 
+    /// A new file id, unique id and sequence number for a file of bot `bot_id`.
+    pub(crate) fn allocate_file_id(&mut self, bot_id: i64) -> (String, String, u64) {
+        self.next_file = self.next_file.saturating_add(1);
+        let number = self.next_file;
+        (
+            format!("BQACAgIAAxkBAAI{bot_id:x}F{number:08x}"),
+            format!("AgAD{number:08x}"),
+            number,
+        )
+    }
+
+    /// Stores a file under ids from [`State::allocate_file_id`].
+    #[allow(clippy::too_many_arguments)] // One call per kind of file; a struct would only rename them.
+    pub(crate) fn store_file(
+        &mut self,
+        bot_id: i64,
+        file_id: String,
+        unique_id: String,
+        path: String,
+        bytes: Bytes,
+        file_name: Option<String>,
+        mime_type: Option<String>,
+    ) {
+        if let Some(bot) = self.bots.get_mut(&bot_id) {
+            bot.files.insert(
+                file_id,
+                StoredFile {
+                    unique_id,
+                    file_name,
+                    mime_type,
+                    bytes,
+                    path,
+                    path_expires_at: None,
+                },
+            );
+        }
+    }
+
     /// Stores a file a bot can fetch with `getFile`.
     pub(crate) fn add_file(
         &mut self,
@@ -491,16 +536,7 @@ impl State {
         new: NewFile,
     ) -> Result<Document, ControlError> {
         let bot_id = self.bot_id(username)?;
-        self.next_file = self.next_file.saturating_add(1);
-        let number = self.next_file;
-        let bot = self
-            .bots
-            .get_mut(&bot_id)
-            .ok_or_else(|| ControlError::UnknownBot {
-                username: username.to_owned(),
-            })?;
-        let file_id = format!("BQACAgIAAxkBAAI{bot_id:x}F{number:08x}");
-        let unique_id = format!("AgAD{number:08x}");
+        let (file_id, unique_id, number) = self.allocate_file_id(bot_id);
         let extension = new
             .file_name
             .as_deref()
@@ -522,16 +558,14 @@ impl State {
             mime_type: new.mime_type.clone(),
             file_size: u64::try_from(new.bytes.len()).ok(),
         };
-        bot.files.insert(
+        self.store_file(
+            bot_id,
             file_id,
-            StoredFile {
-                unique_id,
-                file_name: new.file_name,
-                mime_type: new.mime_type,
-                bytes: new.bytes,
-                path,
-                path_expires_at: None,
-            },
+            unique_id,
+            path,
+            new.bytes,
+            new.file_name,
+            new.mime_type,
         );
         Ok(document)
     }
@@ -558,5 +592,22 @@ mod base64_bytes {
             .decode(text)
             .map(Bytes::from)
             .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serializes byte vectors as standard base64 in JSON.
+pub(crate) mod base64_vec {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
     }
 }

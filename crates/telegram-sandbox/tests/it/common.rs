@@ -116,3 +116,8 @@ pub(crate) fn assert_error(status: u16, body: &Value, code: u16, description: &s
         &json!({"ok": false, "error_code": code, "description": description})
     );
 }
+
+/// Sends `request` and decodes its JSON answer, whatever the status.
+pub(crate) async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    guard(request.send()).await.unwrap().json().await.unwrap()
+}

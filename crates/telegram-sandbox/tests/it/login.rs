@@ -13,7 +13,7 @@ use reqwest::{Method, Url, redirect::Policy};
 use serde_json::{Value, json};
 use telegram_sandbox::WebAppLaunch;
 
-use crate::common::{BOT, Fixture, START, TOKEN, USER, answer, guard};
+use crate::common::{BOT, Fixture, START, TOKEN, USER, answer, guard, json_of};
 
 fn at(seconds: i64) -> std::time::SystemTime {
     UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap())
@@ -140,23 +140,12 @@ async fn the_oidc_flow_runs_offline_and_its_id_token_validates() {
         .build()
         .unwrap();
     let base = fixture.sandbox.oidc_base_url();
-    let discovery: Value = guard(
-        http.get(format!("{base}/.well-known/openid-configuration"))
-            .send(),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let discovery = json_of(http.get(format!("{base}/.well-known/openid-configuration"))).await;
     assert_eq!(discovery["issuer"], base.as_str());
     assert_eq!(discovery["token_endpoint"], format!("{base}/token"));
-    let jwks: Jwks = guard(http.get(discovery["jwks_uri"].as_str().unwrap()).send())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Jwks =
+        serde_json::from_value(json_of(http.get(discovery["jwks_uri"].as_str().unwrap())).await)
+            .unwrap();
 
     fixture.sandbox.approve_oidc(BOT, Some(USER)).unwrap();
     let authorization = authorize(&fixture, &http).await;

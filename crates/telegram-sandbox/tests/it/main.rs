@@ -9,6 +9,7 @@ mod envelope;
 mod faults;
 mod files;
 mod login;
+mod passport;
 mod polling;
 mod ptb;
 mod restart;
