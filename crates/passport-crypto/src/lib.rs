@@ -6,6 +6,32 @@
 //! integrity is `SHA256(padded plaintext) == hash`. This crate never touches the network and does
 //! not depend on an async runtime.
 //!
+//! ```
+//! use passport_crypto::key::{KeySize, PrivateKey};
+//! use passport_crypto::open::open;
+//! use passport_crypto::seal::{ElementToSeal, seal};
+//! use passport_types::element::ElementType;
+//! use rand_core::SeedableRng;
+//!
+//! // The bot's key; give `key.public_key().to_pem()` to BotFather with /setpublickey.
+//! let key = PrivateKey::generate(KeySize::Rsa2048)?;
+//!
+//! // What the Telegram app sends (here sealed locally, as the sandbox does).
+//! let mut email = ElementToSeal::new(ElementType::Email);
+//! email.email = Some("ada@example.com".to_owned());
+//! let mut address = ElementToSeal::new(ElementType::Address);
+//! address.data = Some(br#"{"street_line1":"1 Main St","city":"London","country_code":"GB","post_code":"N1"}"#.to_vec());
+//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+//! let sealed = seal(key.public_key(), "my-nonce", &[email, address], &mut rng)?;
+//!
+//! // The bot's side: decrypt and verify everything, then check the nonce.
+//! let passport = open(&key, &sealed.passport_data)?;
+//! passport.check_nonce("my-nonce")?;
+//! let address = passport.element(&ElementType::Address).and_then(|element| element.data.as_ref());
+//! assert_eq!(address.and_then(|data| data.as_address()).map(|a| a.city.as_str()), Some("London"));
+//! # Ok::<(), passport_crypto::Error>(())
+//! ```
+//!
 //! # Modules
 //!
 //! - [`key`]: the bot's RSA private key: loading (PEM, PKCS#1, PKCS#8, encrypted PKCS#8),

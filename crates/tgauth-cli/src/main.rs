@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod link;
 mod link_qr;
 mod login;
+mod passport;
 mod sandbox;
 
 /// Know who a person is through Telegram.
@@ -32,6 +33,11 @@ enum Command {
     /// Deep-link account linking: issue, consume, show, unlink, qr.
     #[command(subcommand)]
     Link(link::LinkCommand),
+    /// Generate the bot's RSA key for Telegram Passport and print the BotFather steps.
+    Keygen(passport::KeygenArgs),
+    /// Telegram Passport: decrypt, request-url.
+    #[command(subcommand)]
+    Passport(passport::PassportCommand),
     /// Run the loopback Telegram sandbox (Bot API and control API) until Ctrl-C.
     Sandbox(sandbox::SandboxArgs),
 }
@@ -43,6 +49,8 @@ fn main() -> ExitCode {
         Some(Command::Webapp(command)) => login::run_webapp(command),
         Some(Command::Sandbox(args)) => sandbox::run(args),
         Some(Command::Link(command)) => link::run(command),
+        Some(Command::Keygen(args)) => passport::run_keygen(args),
+        Some(Command::Passport(command)) => passport::run(command),
         None => ExitCode::SUCCESS,
     }
 }

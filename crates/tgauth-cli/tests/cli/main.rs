@@ -5,5 +5,6 @@
 
 mod link;
 mod login;
+mod passport;
 mod sandbox;
 mod version;

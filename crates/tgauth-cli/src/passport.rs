@@ -1,0 +1,471 @@
+//! `tgauth keygen` and `tgauth passport decrypt|request-url`: the bot's key and Telegram
+//! Passport data.
+//!
+//! - `keygen` writes a new private key (PKCS#8 PEM, mode 0600, never over an existing file
+//!   without `--force`) and prints its public key with the BotFather steps.
+//! - `passport decrypt` opens `PassportData` (alone, in a Message or in an Update) and prints
+//!   one JSON document; with `--files DIR` it decrypts each downloaded file named by its
+//!   `file_id`, with `--save DIR` it writes the verified bytes to `DIR/<file_unique_id>`.
+//!   A rejected passport exits 1 with one line on stderr naming the element and the reason;
+//!   usage errors (unreadable files, bad JSON, a bad key) exit 2.
+//! - `passport request-url` prints the `tg://resolve?domain=telegrampassport` link the official
+//!   JS SDK opens.
+
+use std::fs;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+use tgauth::passport_crypto::key::{KeySize, PrivateKey};
+use tgauth::passport_crypto::open::{OpenedFile, open};
+use tgauth::passport_crypto::scope_check::check_scope;
+use tgauth::passport_types::decrypted::ElementData;
+use tgauth::passport_types::errors::PassportElementError;
+use tgauth::passport_types::received::PassportData;
+use tgauth::passport_types::scope::{PassportRequest, PassportScope};
+
+/// Environment variable holding the password of an encrypted (PKCS#8) key file.
+const PASSWORD_VARIABLE: &str = "TGAUTH_KEY_PASSWORD";
+
+/// `tgauth keygen`.
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// Key size in bits.
+    #[arg(long, default_value = "2048", value_parser = ["2048", "3072", "4096"])]
+    bits: String,
+    /// Where to write the private key (PEM, mode 0600).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Telegram Passport data.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PassportCommand {
+    /// Decrypt and verify PassportData (alone, in a Message or in an Update) and print it as JSON.
+    Decrypt(DecryptArgs),
+    /// Print the tg:// link that asks a user for Passport data.
+    RequestUrl(RequestUrlArgs),
+}
+
+/// `tgauth passport decrypt`.
+#[derive(Debug, Args)]
+pub(crate) struct DecryptArgs {
+    /// The bot's private key (PEM: PKCS#1, PKCS#8, or encrypted PKCS#8 with the password in
+    /// TGAUTH_KEY_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// Directory holding the downloaded encrypted files, each named by its file_id.
+    #[arg(long, value_name = "DIR")]
+    files: Option<PathBuf>,
+    /// Write each verified decrypted file to DIR/<file_unique_id> (needs --files).
+    #[arg(long, value_name = "DIR", requires = "files")]
+    save: Option<PathBuf>,
+    /// Reject the passport unless its nonce is N.
+    #[arg(long, value_name = "N")]
+    expect_nonce: Option<String>,
+    /// Check the passport against this scope (JSON file) and add "scope_errors".
+    #[arg(long, value_name = "FILE")]
+    scope: Option<PathBuf>,
+    /// The current time as Unix seconds, for expiry dates in the scope check (default: the
+    /// system clock).
+    #[arg(long, value_name = "UNIX")]
+    now: Option<u64>,
+    /// The JSON input; `-` or nothing reads stdin.
+    #[arg(value_name = "INPUT|-")]
+    input: Option<PathBuf>,
+}
+
+/// `tgauth passport request-url`.
+#[derive(Debug, Args)]
+pub(crate) struct RequestUrlArgs {
+    /// The bot's user id (the number before the colon of its token).
+    #[arg(long, value_name = "N")]
+    bot_id: i64,
+    /// The requested scope: a JSON file, or the JSON itself.
+    #[arg(long, value_name = "FILE|JSON")]
+    scope: String,
+    /// The bot's public key PEM file (what `tgauth keygen` printed).
+    #[arg(long, value_name = "FILE")]
+    public_key: PathBuf,
+    /// The request nonce.
+    #[arg(long, value_name = "N")]
+    nonce: String,
+    /// Where the Telegram app sends the user afterwards.
+    #[arg(long, value_name = "URL")]
+    callback_url: Option<String>,
+}
+
+/// Why a command failed: usage problems exit 2, a rejected passport exits 1.
+enum Failure {
+    Usage(String),
+    Rejected(String),
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure::Usage(message.into())
+}
+
+fn finish(command: &str, outcome: Result<(), Failure>) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Rejected(message)) => {
+            eprintln!("tgauth {command}: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("tgauth {command}: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs `tgauth keygen`.
+pub(crate) fn run_keygen(args: KeygenArgs) -> ExitCode {
+    finish("keygen", keygen(&args))
+}
+
+/// Runs `tgauth passport ...`.
+pub(crate) fn run(command: PassportCommand) -> ExitCode {
+    match command {
+        PassportCommand::Decrypt(args) => finish("passport decrypt", decrypt(&args)),
+        PassportCommand::RequestUrl(args) => finish("passport request-url", request_url(&args)),
+    }
+}
+
+fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
+    let bits = args.bits.parse().unwrap_or_default();
+    let size =
+        KeySize::from_bits(bits).ok_or_else(|| usage("--bits must be 2048, 3072 or 4096"))?;
+    let key = PrivateKey::generate(size).map_err(|error| usage(error.to_string()))?;
+    write_private(&args.out, key.to_pkcs8_pem().as_bytes(), args.force)?;
+    let public = key.public_key().to_pem();
+    let mut stdout = std::io::stdout().lock();
+    let text = format!(
+        "{public}\nWrote the {bits}-bit private key to {} (mode 0600); keep it secret.\n\
+         Give Telegram the public key above:\n\
+         1. In @BotFather send /setpublickey, choose your bot and paste the public key.\n\
+         2. Send /setprivacypolicy and give the URL of your privacy policy (Passport requires one).\n",
+        args.out.display()
+    );
+    stdout
+        .write_all(text.as_bytes())
+        .map_err(|error| usage(format!("stdout: {error}")))
+}
+
+/// Writes the private key with mode 0600, refusing to replace a file unless `force`.
+fn write_private(path: &Path, contents: &[u8], force: bool) -> Result<(), Failure> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let failed = |error: std::io::Error| {
+        if error.kind() == std::io::ErrorKind::AlreadyExists {
+            usage(format!(
+                "{} exists; pass --force to overwrite it",
+                path.display()
+            ))
+        } else {
+            usage(format!("{}: {error}", path.display()))
+        }
+    };
+    let mut file = options.open(path).map_err(failed)?;
+    // An existing file opened with --force keeps its old mode: tighten it explicitly.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(failed)?;
+    }
+    file.write_all(contents).map_err(failed)?;
+    file.sync_all().map_err(failed)
+}
+
+fn read_text(path: &Path) -> Result<String, Failure> {
+    fs::read_to_string(path).map_err(|error| usage(format!("{}: {error}", path.display())))
+}
+
+fn load_key(path: &Path) -> Result<PrivateKey, Failure> {
+    let pem = read_text(path)?;
+    let password = std::env::var(PASSWORD_VARIABLE).ok();
+    let key = match &password {
+        Some(password) => PrivateKey::from_encrypted_pem(&pem, password.as_bytes()),
+        None => PrivateKey::from_pem(&pem),
+    };
+    key.map_err(|error| usage(format!("{}: {error}", path.display())))
+}
+
+/// Finds the PassportData in a PassportData object, a Message or an Update.
+fn passport_data(input: Value) -> Result<PassportData, Failure> {
+    let value = if input.get("credentials").is_some() {
+        input
+    } else if let Some(data) = input.get("passport_data") {
+        data.clone()
+    } else if let Some(data) = ["message", "edited_message", "channel_post"]
+        .iter()
+        .find_map(|key| {
+            input
+                .get(key)
+                .and_then(|message| message.get("passport_data"))
+        })
+    {
+        data.clone()
+    } else {
+        return Err(usage(
+            "input holds no PassportData (expected PassportData, a Message or an Update)",
+        ));
+    };
+    serde_json::from_value(value).map_err(|error| usage(format!("PassportData: {error}")))
+}
+
+fn read_input(input: Option<&Path>) -> Result<Value, Failure> {
+    let text = match input {
+        Some(path) if path != Path::new("-") => read_text(path)?,
+        _ => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|error| usage(format!("stdin: {error}")))?;
+            text
+        }
+    };
+    serde_json::from_str(&text).map_err(|error| usage(format!("input is not JSON: {error}")))
+}
+
+fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
+    let key = load_key(&args.key)?;
+    let scope = match &args.scope {
+        Some(path) => {
+            let scope: PassportScope = serde_json::from_str(&read_text(path)?)
+                .map_err(|error| usage(format!("{}: {error}", path.display())))?;
+            scope
+                .validate()
+                .map_err(|error| usage(format!("{}: {error}", path.display())))?;
+            Some(scope)
+        }
+        None => None,
+    };
+    let passport = passport_data(read_input(args.input.as_deref())?)?;
+    let opened = open(&key, &passport).map_err(|error| Failure::Rejected(error.to_string()))?;
+    if let Some(expected) = &args.expect_nonce {
+        opened
+            .check_nonce(expected)
+            .map_err(|error| Failure::Rejected(error.to_string()))?;
+    }
+    if let Some(save) = &args.save {
+        fs::create_dir_all(save).map_err(|error| usage(format!("{}: {error}", save.display())))?;
+    }
+    let files = Files {
+        directory: args.files.as_deref(),
+        save: args.save.as_deref(),
+    };
+    let mut elements = Vec::with_capacity(opened.elements.len());
+    for element in &opened.elements {
+        elements.push(ElementOut {
+            kind: element.kind.as_str(),
+            data: element.data.as_ref(),
+            phone_number: element.phone_number.as_deref(),
+            email: element.email.as_deref(),
+            front_side: element
+                .front_side
+                .as_ref()
+                .map(|file| files.describe(file))
+                .transpose()?,
+            reverse_side: element
+                .reverse_side
+                .as_ref()
+                .map(|file| files.describe(file))
+                .transpose()?,
+            selfie: element
+                .selfie
+                .as_ref()
+                .map(|file| files.describe(file))
+                .transpose()?,
+            files: files.describe_list(&element.files)?,
+            translation: files.describe_list(&element.translation)?,
+        });
+    }
+    let check = scope.as_ref().map(|scope| {
+        let now = args.now.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs())
+        });
+        check_scope(scope, &opened, now)
+    });
+    let output = Output {
+        nonce: &opened.nonce,
+        elements,
+        scope_errors: check.as_ref().map(|check| check.errors.as_slice()),
+        // Absent elements cannot be named in setPassportDataErrors; they are listed apart.
+        scope_missing: check.as_ref().map(|check| {
+            check
+                .missing
+                .iter()
+                .map(|types| types.iter().map(|kind| kind.as_str()).collect())
+                .collect()
+        }),
+    };
+    let text = serde_json::to_string(&output)
+        .map_err(|error| usage(format!("cannot serialize the result: {error}")))?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}").map_err(|error| usage(format!("stdout: {error}")))
+}
+
+/// The JSON document `passport decrypt` prints, keys in the documented order.
+#[derive(Serialize)]
+struct Output<'a> {
+    nonce: &'a str,
+    elements: Vec<ElementOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope_errors: Option<&'a [PassportElementError]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope_missing: Option<Vec<Vec<&'a str>>>,
+}
+
+/// One element of the output, fields present only when the element has them.
+#[derive(Serialize)]
+struct ElementOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a ElementData>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    front_side: Option<FileOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reverse_side: Option<FileOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selfie: Option<FileOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files: Option<Vec<FileOut<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    translation: Option<Vec<FileOut<'a>>>,
+}
+
+/// A file of the output: the Bot API fields, plus what decrypting it found.
+#[derive(Serialize)]
+struct FileOut<'a> {
+    file_id: &'a str,
+    file_unique_id: &'a str,
+    file_size: i64,
+    file_date: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saved_as: Option<String>,
+}
+
+/// Where downloaded files are read from and decrypted files written to.
+struct Files<'a> {
+    directory: Option<&'a Path>,
+    save: Option<&'a Path>,
+}
+
+impl Files<'_> {
+    /// Describes every file of a list.
+    fn describe_list<'f>(
+        &self,
+        list: &'f Option<Vec<OpenedFile>>,
+    ) -> Result<Option<Vec<FileOut<'f>>>, Failure> {
+        list.as_ref()
+            .map(|list| list.iter().map(|file| self.describe(file)).collect())
+            .transpose()
+    }
+
+    /// Describes a file, decrypting it when its encrypted bytes are in the files directory.
+    fn describe<'f>(&self, file: &'f OpenedFile) -> Result<FileOut<'f>, Failure> {
+        let mut out = FileOut {
+            file_id: &file.file.file_id,
+            file_unique_id: &file.file.file_unique_id,
+            file_size: file.file.file_size,
+            file_date: file.file.file_date,
+            sha256: None,
+            size: None,
+            saved_as: None,
+        };
+        let Some(directory) = self.directory else {
+            return Ok(out);
+        };
+        if !is_plain_name(out.file_id) {
+            return Err(Failure::Rejected(format!(
+                "{}: file_id is not a plain file name",
+                file.location
+            )));
+        }
+        let path = directory.join(out.file_id);
+        let ciphertext = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(error) => return Err(usage(format!("{}: {error}", path.display()))),
+        };
+        let plain = file
+            .decrypt_vec(ciphertext)
+            .map_err(|error| Failure::Rejected(error.to_string()))?;
+        let digest = Sha256::digest(&plain);
+        out.sha256 = Some(digest.iter().map(|byte| format!("{byte:02x}")).collect());
+        out.size = Some(plain.len());
+        if let Some(save) = self.save {
+            if !is_plain_name(out.file_unique_id) {
+                return Err(Failure::Rejected(format!(
+                    "{}: file_unique_id is not a plain file name",
+                    file.location
+                )));
+            }
+            let target = save.join(out.file_unique_id);
+            fs::write(&target, &plain)
+                .map_err(|error| usage(format!("{}: {error}", target.display())))?;
+            out.saved_as = Some(target.display().to_string());
+        }
+        Ok(out)
+    }
+}
+
+/// Whether an identifier from the input is safe as one file name: no separators, no `..`.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+fn request_url(args: &RequestUrlArgs) -> Result<(), Failure> {
+    let scope_text = if args.scope.trim_start().starts_with('{') {
+        args.scope.clone()
+    } else {
+        read_text(Path::new(&args.scope))?
+    };
+    let scope: PassportScope =
+        serde_json::from_str(&scope_text).map_err(|error| usage(format!("scope: {error}")))?;
+    let request = PassportRequest {
+        bot_id: args.bot_id,
+        scope,
+        public_key: read_text(&args.public_key)?,
+        nonce: args.nonce.clone(),
+        callback_url: args.callback_url.clone(),
+    };
+    let url = request.url().map_err(|error| usage(error.to_string()))?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{url}").map_err(|error| usage(format!("stdout: {error}")))
+}

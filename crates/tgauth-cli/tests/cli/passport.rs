@@ -1,0 +1,377 @@
+//! `tgauth keygen` and `tgauth passport decrypt|request-url` on passport-crypto's generated
+//! sample passport (sealed to its committed test-only key): outputs, files and exit codes.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use sha2::{Digest as _, Sha256};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../passport-crypto/tests/it/data")
+        .join(name)
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn tgauth(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+        .args(args)
+        .env_remove("TGAUTH_KEY_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// Runs tgauth and returns (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    run_with_stdin(args, None)
+}
+
+fn run_with_stdin(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let output = tgauth(args, stdin);
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn decrypt(extra: &[&str]) -> (i32, String, String) {
+    let key = data("test-key.pem");
+    let mut args = vec!["passport", "decrypt", "--key", arg(&key)];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn sample() -> String {
+    data("sample-passport.json").to_str().unwrap().to_owned()
+}
+
+/// The contents the fixture generator sealed for file number `n`.
+fn sample_contents(what: &str, n: usize, size: usize) -> Vec<u8> {
+    format!("sample {what} scan #{n}\n")
+        .bytes()
+        .cycle()
+        .take(size)
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[test]
+fn decrypt_prints_every_element_in_order() {
+    let (code, stdout, stderr) = decrypt(&["--expect-nonce", "sample-nonce-2026", &sample()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(stdout.starts_with(r#"{"nonce":"sample-nonce-2026","elements":[{"type":"personal_details","data":{"first_name":"Ada","#));
+    let output: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let types: Vec<&str> = output["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|element| element["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "personal_details",
+            "passport",
+            "driver_license",
+            "identity_card",
+            "internal_passport",
+            "address",
+            "utility_bill",
+            "bank_statement",
+            "rental_agreement",
+            "passport_registration",
+            "temporary_registration",
+            "phone_number",
+            "email",
+        ]
+    );
+    let passport = &output["elements"][1];
+    assert_eq!(
+        passport["data"],
+        serde_json::json!({"document_no": "P0001815", "expiry_date": "10.12.2035"})
+    );
+    assert_eq!(
+        passport["front_side"],
+        serde_json::json!({
+            "file_id": "sample-file-01", "file_unique_id": "sample-unique-01",
+            "file_size": 1600, "file_date": 1795219200
+        })
+    );
+    assert_eq!(output["elements"][11]["phone_number"], "441234567890");
+    assert_eq!(output["elements"][12]["email"], "ada@example.com");
+    assert!(output.get("scope_errors").is_none());
+}
+
+#[test]
+fn decrypt_accepts_message_update_and_stdin() {
+    let message: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample()).unwrap()).unwrap();
+    let (_, expected, _) = decrypt(&[&sample()]);
+    let update = serde_json::json!({"update_id": 5, "message": message}).to_string();
+    let bare = message["passport_data"].to_string();
+    let key = data("test-key.pem");
+    for input in [update, bare, message.to_string()] {
+        for path in [vec!["-"], vec![]] {
+            let mut args = vec!["passport", "decrypt", "--key", arg(&key)];
+            args.extend(path);
+            let (code, stdout, stderr) = run_with_stdin(&args, Some(&input));
+            assert_eq!((code, stdout.as_str()), (0, expected.as_str()), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn decrypt_files_hashes_and_saves_them() {
+    let save = tempfile::tempdir().unwrap();
+    let files = data("sample-files");
+    let (code, stdout, stderr) = decrypt(&[
+        "--files",
+        arg(&files),
+        "--save",
+        arg(save.path()),
+        &sample(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let output: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let front = &output["elements"][1]["front_side"];
+    let expected = sample_contents("passport front side", 1, 1500);
+    assert_eq!(front["sha256"], hex(&Sha256::digest(&expected)));
+    assert_eq!(front["size"], 1500);
+    let saved = save.path().join("sample-unique-01");
+    assert_eq!(front["saved_as"], saved.to_str().unwrap());
+    assert_eq!(std::fs::read(&saved).unwrap(), expected);
+    // The empty reverse side of the driver licence decrypts to nothing.
+    let reverse = &output["elements"][2]["reverse_side"];
+    assert_eq!(reverse["size"], 0);
+    assert_eq!(reverse["sha256"], hex(&Sha256::digest(b"")));
+    let translation = &output["elements"][6]["translation"][0];
+    assert_eq!(translation["size"], 400);
+    assert_eq!(std::fs::read_dir(save.path()).unwrap().count(), 15);
+}
+
+#[test]
+fn rejected_passports_exit_one_with_one_line() {
+    let wrong_key = data("test-key-4096.pem");
+    let sample = sample();
+    let (code, stdout, stderr) = run(&["passport", "decrypt", "--key", arg(&wrong_key), &sample]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(
+        stderr,
+        "tgauth passport decrypt: credentials could not be decrypted\n"
+    );
+
+    let (code, _, stderr) = decrypt(&["--expect-nonce", "another-nonce", &sample]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "tgauth passport decrypt: passport nonce does not match the expected nonce\n"
+    );
+
+    // A tampered download names the file.
+    let files = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(data("sample-files")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), files.path().join(entry.file_name())).unwrap();
+    }
+    let target = files.path().join("sample-file-06");
+    let mut bytes = std::fs::read(&target).unwrap();
+    bytes[40] ^= 1;
+    std::fs::write(&target, bytes).unwrap();
+    let (code, stdout, stderr) = decrypt(&["--files", arg(files.path()), &sample]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(
+        stderr,
+        "tgauth passport decrypt: identity_card front_side: hash of the decrypted data does not \
+         match its credentials\n"
+    );
+}
+
+#[test]
+fn unsafe_file_names_are_refused() {
+    let message = std::fs::read_to_string(sample())
+        .unwrap()
+        .replace("sample-unique-01", "../escape");
+    let save = tempfile::tempdir().unwrap();
+    let files = data("sample-files");
+    let key = data("test-key.pem");
+    let (code, _, stderr) = run_with_stdin(
+        &[
+            "passport",
+            "decrypt",
+            "--key",
+            arg(&key),
+            "--files",
+            arg(&files),
+            "--save",
+            arg(save.path()),
+            "-",
+        ],
+        Some(&message),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "tgauth passport decrypt: passport front_side: file_unique_id is not a plain file name\n"
+    );
+    assert!(!save.path().join("../escape").exists());
+}
+
+#[test]
+fn scope_errors_are_bot_api_objects() {
+    let scope = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        scope.path(),
+        r#"{"data":[{"type":"driver_license","selfie":true},"address"],"v":1}"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) = decrypt(&[
+        "--scope",
+        arg(scope.path()),
+        "--now",
+        "1795219200",
+        &sample(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let output: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let element_hash = output["elements"][2].get("hash").cloned();
+    assert_eq!(
+        element_hash, None,
+        "element hashes are not part of the output"
+    );
+    let errors = output["scope_errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0]["source"], "unspecified");
+    assert_eq!(
+        errors[0]["message"],
+        "a selfie with the document is required"
+    );
+    assert_eq!(errors[1]["source"], "data");
+    assert_eq!(errors[1]["field_name"], "expiry_date");
+    assert_eq!(errors[1]["message"], "the document has expired");
+    assert_eq!(output["scope_missing"], serde_json::json!([]));
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let sample = sample();
+    for args in [
+        vec![
+            "passport",
+            "decrypt",
+            "--key",
+            "/nonexistent/key.pem",
+            sample.as_str(),
+        ],
+        vec!["passport", "decrypt", "--key", &sample, sample.as_str()],
+        vec!["passport", "decrypt"],
+    ] {
+        let (code, stdout, _) = run(&args);
+        assert_eq!((code, stdout.as_str()), (2, ""), "{args:?}");
+    }
+    let key = data("test-key.pem");
+    for input in [
+        "not json",
+        r#"{"hello":1}"#,
+        r#"{"data":[],"credentials":1}"#,
+    ] {
+        let (code, _, stderr) = run_with_stdin(
+            &["passport", "decrypt", "--key", arg(&key), "-"],
+            Some(input),
+        );
+        assert_eq!(code, 2, "{input}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1);
+    }
+}
+
+#[test]
+fn keygen_writes_a_private_key_once() {
+    let directory = tempfile::tempdir().unwrap();
+    let out = directory.path().join("bot.pem");
+    let (code, stdout, stderr) = run(&["keygen", "--out", arg(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    let public_pem = stdout
+        .split_inclusive("-----END PUBLIC KEY-----\n")
+        .next()
+        .unwrap();
+    assert!(public_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+    assert!(stdout.contains("/setpublickey") && stdout.contains("/setprivacypolicy"));
+    let key =
+        tgauth::passport_crypto::key::PrivateKey::from_pem(&std::fs::read_to_string(&out).unwrap())
+            .unwrap();
+    assert_eq!(key.bits(), 2048);
+    assert_eq!(key.public_key().to_pem(), public_pem);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let before = std::fs::read(&out).unwrap();
+    let (code, stdout, stderr) = run(&["keygen", "--out", arg(&out)]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert!(stderr.contains("exists; pass --force"), "{stderr}");
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    let (code, _, stderr) = run(&["keygen", "--out", arg(&out), "--force", "--bits", "3072"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_ne!(std::fs::read(&out).unwrap(), before);
+    let (code, _, _) = run(&["keygen", "--out", arg(&out), "--force", "--bits", "1024"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn request_url_is_the_sdk_link() {
+    let public = data("test-key.pub.pem");
+    let (code, stdout, stderr) = run(&[
+        "passport",
+        "request-url",
+        "--bot-id",
+        "543260180",
+        "--scope",
+        r#"{"data":["phone_number"],"v":1}"#,
+        "--public-key",
+        arg(&public),
+        "--nonce",
+        "b8e892dc2e0afe63424d101b964f1256",
+        "--callback-url",
+        "https://example.com/done",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with(
+        "tg://resolve?domain=telegrampassport&bot_id=543260180\
+         &scope=%7B%22v%22%3A1%2C%22d%22%3A%5B%22pn%22%5D%7D\
+         &public_key=-----BEGIN%20PUBLIC%20KEY-----%0AMIIBIjAN"
+    ));
+    assert!(stdout.ends_with(
+        "&nonce=b8e892dc2e0afe63424d101b964f1256\
+         &callback_url=https%3A%2F%2Fexample.com%2Fdone&payload=nonce\n"
+    ));
+    let (code, stdout, _) = run(&[
+        "passport",
+        "request-url",
+        "--bot-id",
+        "1",
+        "--scope",
+        r#"{"data":["email"],"v":1}"#,
+        "--public-key",
+        arg(&public),
+        "--nonce",
+        "short",
+    ]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+}
