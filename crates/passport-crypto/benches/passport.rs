@@ -5,7 +5,9 @@
 //! - `file_decrypt/1MiB`, `file_decrypt/16MiB`: decrypt and verify a file in memory, in place.
 //! - `file_decrypt_stream/16MiB`: the streaming path, into `io::sink()`.
 //! - `reference/rsa_oaep_decrypt/<bits>/<backend>`: the RSA step alone;
-//!   `reference/sha256/16MiB`: SHA-256 alone, the bound on file decryption.
+//!   `reference/sha256/16MiB`: SHA-256 alone (the crate's `sha2`), the bound on file decryption;
+//!   `reference/sha256_aws_lc/16MiB`: the same with AWS-LC; `reference/aes256cbc_decrypt/16MiB`:
+//!   AES-256-CBC decryption alone.
 //!
 //! Compare with `openssl speed rsa2048` and `openssl speed -evp sha256` run on the same machine.
 
@@ -107,6 +109,24 @@ fn file_decrypt(criterion: &mut Criterion) {
     group.throughput(Throughput::Bytes(ciphertext.len() as u64));
     group.bench_function("sha256/16MiB", |bench| {
         bench.iter(|| Sha256::digest(black_box(&ciphertext)));
+    });
+    #[cfg(feature = "aws-lc-rs")]
+    group.bench_function("sha256_aws_lc/16MiB", |bench| {
+        bench
+            .iter(|| aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, black_box(&ciphertext)));
+    });
+    group.bench_function("aes256cbc_decrypt/16MiB", |bench| {
+        use aes::cipher::{BlockDecryptMut as _, KeyIvInit as _, block_padding::NoPadding};
+        bench.iter_batched_ref(
+            || ciphertext.clone(),
+            |buffer| {
+                cbc::Decryptor::<aes::Aes256>::new(&[1; 32].into(), &[2; 16].into())
+                    .decrypt_padded_mut::<NoPadding>(buffer)
+                    .map(<[u8]>::len)
+                    .expect("whole blocks")
+            },
+            BatchSize::LargeInput,
+        );
     });
     group.finish();
 }

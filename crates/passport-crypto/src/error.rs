@@ -238,6 +238,14 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// The server secret of a nonce issuer is too short.
+    #[error("nonce secret has {length} bytes; at least {minimum} are required")]
+    NonceSecretTooShort {
+        /// The secret's length.
+        length: usize,
+        /// The minimum length.
+        minimum: usize,
+    },
     /// A nonce is not one this issuer could have made.
     #[error("nonce is malformed")]
     NonceMalformed,

@@ -73,8 +73,9 @@ impl NonceIssuer {
     /// An issuer with this server secret (at least [`MIN_SECRET_LEN`] random bytes).
     pub fn new(secret: &[u8]) -> Result<Self> {
         if secret.len() < MIN_SECRET_LEN {
-            return Err(Error::Seal {
-                reason: "nonce secret must be at least 32 bytes",
+            return Err(Error::NonceSecretTooShort {
+                length: secret.len(),
+                minimum: MIN_SECRET_LEN,
             });
         }
         Ok(Self {

@@ -79,3 +79,69 @@ fn scope_check_finds_empty_fields_and_missing_parts() {
     assert!(check.missing.is_empty());
     insta::assert_json_snapshot!("scope_errors_fields_and_parts", check.errors);
 }
+
+/// The messages of the key, file and nonce errors, one per variant reachable from the API.
+#[test]
+fn other_error_messages() {
+    use passport_crypto::file::{FileKey, decrypt_vec};
+    use passport_crypto::key::PrivateKey;
+    use passport_crypto::nonce::NonceIssuer;
+
+    use crate::common::{chain, read_text, rng};
+
+    let mut messages = Vec::new();
+    let mut push = |case: &str, error: passport_crypto::Error| {
+        messages.push(format!("{case}:\n  {}", chain(&error)));
+    };
+    push(
+        "1024-bit key",
+        PrivateKey::from_pem(&read_text("small-key-1024.pem")).unwrap_err(),
+    );
+    let encrypted = read_text("test-key-encrypted.pem");
+    push(
+        "encrypted key without password",
+        PrivateKey::from_pem(&encrypted).unwrap_err(),
+    );
+    push(
+        "encrypted key, wrong password",
+        PrivateKey::from_encrypted_pem(&encrypted, b"nope").unwrap_err(),
+    );
+    push(
+        "legacy encrypted PEM",
+        PrivateKey::from_pem(
+            "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END RSA PRIVATE KEY-----\n",
+        )
+        .unwrap_err(),
+    );
+    push(
+        "public key given as private key",
+        PrivateKey::from_pem(&read_text("test-key.pub.pem")).unwrap_err(),
+    );
+    let key = FileKey::new(&[1; 32], &[2; 32]).unwrap();
+    push(
+        "file of 20 bytes",
+        decrypt_vec(&key, vec![0; 20]).unwrap_err(),
+    );
+    push(
+        "file with wrong hash",
+        decrypt_vec(&key, vec![0; 32]).unwrap_err(),
+    );
+    push(
+        "nonce secret of 8 bytes",
+        NonceIssuer::new(b"12345678").unwrap_err(),
+    );
+    let issuer = NonceIssuer::new(&[7; 32]).unwrap();
+    let nonce = issuer.issue(1, 100, &mut rng(1));
+    push("nonce garbage", issuer.verify("garbage", 1, 0).unwrap_err());
+    push(
+        "nonce of another user",
+        issuer.verify(&nonce, 2, 0).unwrap_err(),
+    );
+    push("nonce expired", issuer.verify(&nonce, 1, 101).unwrap_err());
+    let other = NonceIssuer::new(&[8; 32]).unwrap();
+    push(
+        "nonce from another secret",
+        other.verify(&nonce, 1, 0).unwrap_err(),
+    );
+    insta::assert_snapshot!("other_error_messages", messages.join("\n"));
+}
