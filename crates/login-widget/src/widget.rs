@@ -168,15 +168,27 @@ impl WidgetVerifier {
         self.check(SortedFields::new(fields)?, now)
     }
 
-    fn check(&self, fields: SortedFields<'_>, now: SystemTime) -> Result<TelegramUser, LoginError> {
+    fn check(
+        &self,
+        mut fields: SortedFields<'_>,
+        now: SystemTime,
+    ) -> Result<TelegramUser, LoginError> {
         let hash = fields.hash()?;
         let auth_date = fields.auth_date()?;
-        let user = user_from(&fields, auth_date)?;
+        let id = user_id(&fields)?;
         if !fields.mac_matches(&self.key, hash) {
             return Err(LoginError::InvalidHash);
         }
         self.policy.check(auth_date, now)?;
-        Ok(user)
+        // Checked present above; the values move out of the fields without a copy.
+        Ok(TelegramUser {
+            id,
+            first_name: fields.take("first_name").unwrap_or_default(),
+            last_name: fields.take("last_name"),
+            username: fields.take("username"),
+            photo_url: fields.take("photo_url"),
+            auth_date,
+        })
     }
 }
 
@@ -185,26 +197,18 @@ fn widget_key(token: &BotToken) -> hmac::Key {
     hmac::Key::new(hmac::HMAC_SHA256, secret.as_ref())
 }
 
-fn user_from(fields: &SortedFields<'_>, auth_date: i64) -> Result<TelegramUser, Malformed> {
+/// The user's id, after checking that the fields a [`TelegramUser`] needs are there.
+fn user_id(fields: &SortedFields<'_>) -> Result<i64, Malformed> {
     let id = fields
         .get("id")
         .ok_or(Malformed::MissingField { field: "id" })?;
     let id = fields::parse_integer(id).ok_or(Malformed::InvalidField { field: "id" })?;
-    let first_name = fields
-        .get("first_name")
-        .ok_or(Malformed::MissingField {
+    if fields.get("first_name").is_none() {
+        return Err(Malformed::MissingField {
             field: "first_name",
-        })?
-        .to_owned();
-    let optional = |key| fields.get(key).map(str::to_owned);
-    Ok(TelegramUser {
-        id,
-        first_name,
-        last_name: optional("last_name"),
-        username: optional("username"),
-        photo_url: optional("photo_url"),
-        auth_date,
-    })
+        });
+    }
+    Ok(id)
 }
 
 /// The check string of `pairs` (every pair but `hash`, sorted by key, `key=value` joined by
