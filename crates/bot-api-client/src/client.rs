@@ -104,6 +104,12 @@ fn redact_bot_paths(text: &str) -> String {
     out
 }
 
+impl Drop for BotToken {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.token);
+    }
+}
+
 impl std::fmt::Debug for BotToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "BotToken({}:{REDACTED})", self.bot_id)
@@ -398,6 +404,14 @@ struct Inner {
     download_idle_timeout: Duration,
     download_limit: u64,
     retry: RetryPolicy,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The prefixes embed the token; the token itself wipes on its own drop.
+        zeroize::Zeroize::zeroize(&mut self.api_prefix);
+        zeroize::Zeroize::zeroize(&mut self.file_prefix);
+    }
 }
 
 impl std::fmt::Debug for Client {

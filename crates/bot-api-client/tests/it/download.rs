@@ -109,14 +109,14 @@ async fn idle_timeout_not_total_timeout() {
     let stub = Stub::start().await;
     let client = stub
         .client_builder()
-        .download_idle_timeout(Duration::from_millis(100))
+        .download_idle_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
-    // A body that trickles in for longer than the idle timeout in total, never pausing that long.
-    let chunks: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 16]).collect();
+    // A body that trickles in for twice the idle timeout in total, never pausing that long.
+    let chunks: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 16]).collect();
     stub.script([Reply::Trickle {
         chunks: chunks.clone(),
-        pause: Duration::from_millis(20),
+        pause: Duration::from_millis(15),
     }]);
     let mut out = Vec::new();
     client

@@ -133,17 +133,20 @@ async fn concurrent_handlers_do_not_get_duplicates() {
     let ids = push(&stub, 300);
     let mut updates = start(&stub, None);
     let mut seen = Vec::new();
+    let mut handlers = Vec::new();
     while seen.len() < ids.len() {
         let delivery = next_id(&mut updates).await;
         seen.push(delivery.update_id());
-        tokio::spawn(async move {
+        handlers.push(tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis((delivery.update_id() % 3) as u64)).await;
             delivery.ack();
-        });
+        }));
     }
     seen.sort_unstable();
     assert_eq!(seen, ids);
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    for handler in handlers {
+        handler.await.unwrap();
+    }
     assert_eq!(updates.shutdown().await.unwrap(), Some(301));
 }
 
