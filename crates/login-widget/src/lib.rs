@@ -40,12 +40,16 @@
 //! | feature | default | adds |
 //! |---|---|---|
 //! | `es256k` | off | ES256K `id_token` signatures (RustCrypto `k256`; ring has no secp256k1) |
+//! | `oidc-client` | off | `oidc::client`: the code exchange and JWKS fetch over HTTPS (reqwest, rustls) |
+//! | `axum` | off | `extract`: axum extractors for widget data and Mini App `initData` |
 
 mod error;
 mod fields;
 mod policy;
 mod token;
 
+#[cfg(feature = "axum")]
+pub mod extract;
 pub mod oidc;
 pub mod webapp;
 pub mod widget;

@@ -27,6 +27,9 @@
 //! # Ok::<(), login_widget::oidc::IdTokenError>(())
 //! ```
 
+#[cfg(feature = "oidc-client")]
+pub mod client;
+
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;

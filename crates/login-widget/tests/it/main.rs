@@ -3,7 +3,11 @@
 // Test code: a failed expectation should stop the test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "axum")]
+mod extract;
 mod oidc;
+#[cfg(feature = "oidc-client")]
+mod oidc_client;
 mod webapp;
 mod widget;
 

@@ -1,0 +1,233 @@
+//! The HTTP side of the flow (feature `oidc-client`): discovery, JWKS fetch and code exchange.
+//!
+//! [`OidcClient`] talks to the provider's endpoints ([`Provider::telegram`], or the sandbox via
+//! [`Provider::with_base_url`]) with reqwest on rustls. The token request authenticates with
+//! HTTP Basic (`client_id:client_secret`) and sends the PKCE verifier. No `reqwest::Error`
+//! crosses the API, and the client secret and access token never appear in `Debug` or errors.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::{IdTokenValidator, Jwks, PkceVerifier, Provider};
+
+/// The client secret @BotFather issues for OpenID Connect: redacted `Debug`, zeroized on drop.
+#[derive(Clone)]
+pub struct ClientSecret(Zeroizing<String>);
+
+impl ClientSecret {
+    /// Wraps the secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(Zeroizing::new(secret.into()))
+    }
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret(<redacted>)")
+    }
+}
+
+/// Why a request to the provider failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The HTTP client could not be built.
+    #[error("HTTP client could not be built: {what}")]
+    Setup {
+        /// What failed.
+        what: String,
+    },
+    /// The request did not complete (connection, TLS, timeout).
+    #[error("request to {endpoint} failed: {what}")]
+    Transport {
+        /// The endpoint URL.
+        endpoint: String,
+        /// What failed.
+        what: String,
+    },
+    /// The provider answered with an error status.
+    #[error("{endpoint} answered {status}: {body}")]
+    Status {
+        /// The endpoint URL.
+        endpoint: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the response body (an OAuth error object, usually).
+        body: String,
+    },
+    /// The answer is not the expected JSON.
+    #[error("{endpoint} answered something that is not {expected}")]
+    Decode {
+        /// The endpoint URL.
+        endpoint: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+}
+
+/// The provider's discovery document (`/.well-known/openid-configuration`), the fields used here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Discovery {
+    /// The issuer.
+    pub issuer: String,
+    /// The authorization endpoint.
+    pub authorization_endpoint: String,
+    /// The token endpoint.
+    pub token_endpoint: String,
+    /// The JWKS URL.
+    pub jwks_uri: String,
+    /// Supported scopes, if listed.
+    #[serde(default)]
+    pub scopes_supported: Vec<String>,
+    /// Supported id_token signing algorithms, if listed.
+    #[serde(default)]
+    pub id_token_signing_alg_values_supported: Vec<String>,
+}
+
+/// The token endpoint's answer.
+#[derive(Clone, Deserialize)]
+pub struct TokenResponse {
+    /// The signed `id_token`: validate it with [`IdTokenValidator`].
+    pub id_token: String,
+    /// The access token, if any (redacted in `Debug`).
+    #[serde(default)]
+    pub access_token: Option<String>,
+    /// The token type (`Bearer`).
+    #[serde(default)]
+    pub token_type: Option<String>,
+    /// Seconds until the access token expires.
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("id_token", &"<jwt>")
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// A relying party's connection to one provider.
+#[derive(Debug, Clone)]
+pub struct OidcClient {
+    http: reqwest::Client,
+    provider: Provider,
+    client_id: String,
+    client_secret: ClientSecret,
+}
+
+/// The longest error body kept in [`ClientError::Status`].
+const BODY_EXCERPT: usize = 512;
+
+impl OidcClient {
+    /// A client for `client_id` (the bot id) at `provider`, with a 30 s timeout and no
+    /// redirects followed.
+    pub fn new(
+        provider: Provider,
+        client_id: impl ToString,
+        client_secret: ClientSecret,
+    ) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| ClientError::Setup {
+                what: error.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            provider,
+            client_id: client_id.to_string(),
+            client_secret,
+        })
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// A validator for this client's tokens under `jwks`.
+    pub fn validator(&self, jwks: Jwks) -> IdTokenValidator {
+        IdTokenValidator::new(jwks, &self.client_id).with_issuer(self.provider.issuer())
+    }
+
+    /// Fetches the discovery document.
+    pub async fn discovery(&self) -> Result<Discovery, ClientError> {
+        let endpoint = self.provider.discovery_url();
+        let response = self.http.get(endpoint).send().await;
+        read_json(endpoint, response, "a discovery document").await
+    }
+
+    /// Fetches the JWKS.
+    pub async fn jwks(&self) -> Result<Jwks, ClientError> {
+        let endpoint = self.provider.jwks_uri();
+        let response = self.http.get(endpoint).send().await;
+        read_json(endpoint, response, "a JWKS").await
+    }
+
+    /// Exchanges the authorization `code` for tokens, sending the PKCE verifier.
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &PkceVerifier,
+    ) -> Result<TokenResponse, ClientError> {
+        let endpoint = self.provider.token_endpoint();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "authorization_code")
+            .append_pair("code", code)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("client_id", &self.client_id)
+            .append_pair("code_verifier", verifier.dangerous_expose())
+            .finish();
+        let response = self
+            .http
+            .post(endpoint)
+            .basic_auth(&self.client_id, Some(&*self.client_secret.0))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await;
+        read_json(endpoint, response, "a token response").await
+    }
+}
+
+async fn read_json<T: for<'de> Deserialize<'de>>(
+    endpoint: &str,
+    response: Result<reqwest::Response, reqwest::Error>,
+    expected: &'static str,
+) -> Result<T, ClientError> {
+    let transport = |error: reqwest::Error| ClientError::Transport {
+        endpoint: endpoint.to_owned(),
+        // Without the URL: it could carry a query the caller considers private.
+        what: error.without_url().to_string(),
+    };
+    let response = response.map_err(transport)?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(transport)?;
+    if !status.is_success() {
+        let body = String::from_utf8_lossy(&bytes);
+        return Err(ClientError::Status {
+            endpoint: endpoint.to_owned(),
+            status: status.as_u16(),
+            body: body.chars().take(BODY_EXCERPT).collect(),
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|_| ClientError::Decode {
+        endpoint: endpoint.to_owned(),
+        expected,
+    })
+}
