@@ -218,6 +218,48 @@ proptest! {
     }
 
     #[test]
+    fn changing_any_byte_fails_both_checks(
+        first_name in "\\PC{1,12}",
+        auth_date in 0i64..4_000_000_000,
+        field in any::<prop::sample::Index>(),
+        position in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+    ) {
+        let user = serde_json::json!({ "id": 5, "first_name": first_name }).to_string();
+        let auth = auth_date.to_string();
+        let key = ThirdPartyKey::from_seed(&[5; 32]).unwrap();
+        let data = WebAppSigner::new(&token())
+            .sign_with_signature([("user", user.as_str()), ("auth_date", auth.as_str())], &key)
+            .unwrap();
+        let mut pairs: Vec<(String, Vec<u8>)> = form_urlencoded::parse(data.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned().into_bytes()))
+            .collect();
+        let target = field.index(pairs.len());
+        let value = &mut pairs[target].1;
+        let at_byte = position.index(value.len().max(1));
+        match value.get_mut(at_byte) {
+            Some(byte) => *byte ^= flip,
+            None => value.push(flip),
+        }
+        let changed: Vec<(String, String)> = pairs
+            .into_iter()
+            .filter_map(|(k, v)| String::from_utf8(v).ok().map(|v| (k, v)))
+            .collect();
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(&changed).finish();
+        let now = at(auth_date);
+        let policy = Policy::default().with_max_age(None);
+        prop_assert!(WebAppVerifier::new(&token()).with_policy(policy).verify(&query, now).is_err());
+        prop_assert!(
+            ThirdPartyVerifier::with_public_key(123_456, key.public_key())
+                .with_policy(policy)
+                .verify(&query, now)
+                .is_err()
+                // Changing the first-party hash leaves the third-party signature intact.
+                || changed.iter().any(|(k, _)| k == "hash")
+        );
+    }
+
+    #[test]
     fn arbitrary_input_never_panics(data in any::<String>()) {
         let now = at(1_700_000_000);
         let _ = WebAppVerifier::new(&token()).verify(&data, now);
