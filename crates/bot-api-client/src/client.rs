@@ -82,26 +82,40 @@ impl BotToken {
     }
 }
 
-/// Replaces whatever follows `/bot` up to the next `/` (the token in `/bot<token>/` and
-/// `/file/bot<token>/`), so even a token the client does not know is removed.
+/// Replaces the token of every `/bot<digits>:<secret>` (the paths `/bot<token>/` and
+/// `/file/bot<token>/`), so even a token the client does not know is removed, while other text
+/// such as `/bottle` stays as it was.
 fn redact_bot_paths(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("/bot") {
-        let (before, after) = rest.split_at(at + 4);
+        // "/bot" is ASCII, so `at + 4` is a character boundary.
+        let (Some(before), Some(after)) = (rest.get(..at + 4), rest.get(at + 4..)) else {
+            break;
+        };
         out.push_str(before);
-        let end = after
-            .find(|c: char| c == '/' || c.is_whitespace())
-            .unwrap_or(after.len());
-        if end > 0 && !after.starts_with(REDACTED) {
+        let token = token_prefix_length(after);
+        if token > 0 {
             out.push_str(REDACTED);
-        } else {
-            out.push_str(&after[..end]);
         }
-        rest = &after[end..];
+        rest = after.get(token..).unwrap_or_default();
     }
     out.push_str(rest);
     out
+}
+
+/// The length of a `<digits>:<secret>` token at the start of `text`, or 0.
+fn token_prefix_length(text: &str) -> usize {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || text.as_bytes().get(digits) != Some(&b':') {
+        return 0;
+    }
+    let secret = text
+        .bytes()
+        .skip(digits + 1)
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+        .count();
+    if secret == 0 { 0 } else { digits + 1 + secret }
 }
 
 impl Drop for BotToken {
@@ -980,5 +994,32 @@ impl SendMessage {
     pub fn disable_notification(mut self, silent: bool) -> Self {
         self.disable_notification = Some(silent);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_bot_paths;
+
+    #[test]
+    fn bot_paths_are_redacted_and_other_text_is_kept() {
+        let check =
+            |input: &str, expected: &str| assert_eq!(redact_bot_paths(input), expected, "{input}");
+        check("http://h/bot1:a-_Z/getMe", "http://h/bot<redacted>/getMe");
+        check(
+            "GET /file/bot42:SeCrEt/photos/1.jpg failed",
+            "GET /file/bot<redacted>/photos/1.jpg failed",
+        );
+        check("/bot1:x /bot2:y", "/bot<redacted> /bot<redacted>");
+        check(
+            "see https://example.com/bottle/x",
+            "see https://example.com/bottle/x",
+        );
+        check(
+            "/bot123 and /bot:abc and /bot1:",
+            "/bot123 and /bot:abc and /bot1:",
+        );
+        check("ünïcødé /bot9:é", "ünïcødé /bot9:é");
+        check("/bot", "/bot");
     }
 }
