@@ -6,6 +6,12 @@
 //! Basic client authentication, keys at `/.well-known/jwks.json`). The client id is the bot id,
 //! so a valid `id_token` has `aud` = bot id and `iss` = `https://oauth.telegram.org`.
 //!
+//! Sources: the flow, scopes and claims follow core.telegram.org/bots/telegram-login. In the
+//! offline session that wrote this module the page's endpoint table was not readable, so the
+//! endpoint paths, the issuer string and HTTP Basic client authentication were taken from
+//! public relying-party integrations of Telegram's provider (which agree on them); every path
+//! is configurable through [`Provider`] in case Telegram's discovery document says otherwise.
+//!
 //! This module builds the authorization URL ([`AuthorizationParams`]), validates an `id_token`
 //! against a JWKS the caller holds ([`IdTokenValidator`]: RS256, ES256, EdDSA, and ES256K with
 //! the `es256k` feature) and signs tokens for tests and the sandbox ([`IdTokenSigner`]). The
@@ -269,6 +275,48 @@ pub fn random_token(rng: &dyn SecureRandom) -> Result<String, IdTokenError> {
         what: "random number generator failed",
     })?;
     Ok(B64.encode(bytes))
+}
+
+/// A fresh `state`, `nonce` and PKCE verifier for one login attempt: keep them (server-side,
+/// or in an encrypted cookie) until the callback.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    /// The anti-CSRF value the callback must echo.
+    pub state: String,
+    /// The value the `id_token` must carry.
+    pub nonce: String,
+    /// The PKCE verifier for the code exchange.
+    pub pkce: PkceVerifier,
+}
+
+impl LoginAttempt {
+    /// Draws the three values from `rng` (e.g. `ring::rand::SystemRandom::new()`).
+    pub fn generate(rng: &dyn SecureRandom) -> Result<Self, IdTokenError> {
+        Ok(Self {
+            state: random_token(rng)?,
+            nonce: random_token(rng)?,
+            pkce: PkceVerifier::generate(rng)?,
+        })
+    }
+
+    /// The authorization URL for this attempt.
+    pub fn url(
+        &self,
+        provider: &Provider,
+        client_id: &str,
+        redirect_uri: &str,
+        scopes: &[Scope],
+    ) -> String {
+        AuthorizationParams {
+            client_id,
+            redirect_uri,
+            scopes,
+            state: &self.state,
+            nonce: &self.nonce,
+            pkce: &self.pkce,
+        }
+        .url(provider)
+    }
 }
 
 /// What goes into the authorization URL.

@@ -6,6 +6,10 @@
 //! each form it arrives in, checks it in the order malformed, hash, freshness, and yields a
 //! [`TelegramUser`]. [`WidgetSigner`] produces such data (for tests and the sandbox), and
 //! [`WidgetEmbed`] writes the `<script>` tag that shows the button.
+//!
+//! Every received field is in the check string, unknown ones included, so the `data-auth-url`
+//! must not carry a query of its own: Telegram appends its fields to it, and the site's own
+//! parameters would then be checked too and fail the hash.
 
 use std::{borrow::Cow, time::SystemTime};
 
@@ -39,7 +43,13 @@ impl DataFormat {
         let data = data.trim_start();
         if data.starts_with('{') {
             DataFormat::Json
-        } else if data.contains("://") || data.starts_with('/') || data.contains('?') {
+        } else if data.starts_with("http://")
+            || data.starts_with("https://")
+            || data.starts_with('/')
+            || data
+                .split_once('?')
+                .is_some_and(|(before, _)| !before.contains(['=', '&']))
+        {
             DataFormat::Url
         } else if data.starts_with("#tgAuthResult=")
             || data.starts_with("tgAuthResult=")

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use login_widget::oidc::{
     AuthorizationParams, IdTokenClaims, IdTokenError, IdTokenSigner, IdTokenValidator, Jwks,
-    PkceVerifier, Provider, Scope, TELEGRAM_ISSUER,
+    LoginAttempt, PkceVerifier, Provider, Scope, TELEGRAM_ISSUER,
 };
 use proptest::prelude::*;
 
@@ -268,6 +268,29 @@ fn authorization_url_carries_pkce_state_nonce_and_scopes() {
     );
     assert_eq!(sandbox.issuer(), "http://127.0.0.1:8080");
     assert!(PkceVerifier::new("short").is_err());
+}
+
+#[test]
+fn login_attempts_are_fresh_and_well_formed() {
+    let rng = ring::rand::SystemRandom::new();
+    let one = LoginAttempt::generate(&rng).unwrap();
+    let two = LoginAttempt::generate(&rng).unwrap();
+    assert_ne!(one.state, two.state);
+    assert_ne!(one.nonce, two.nonce);
+    assert_eq!(one.pkce.dangerous_expose().len(), 43);
+    // The verifier passes its own shape check.
+    assert!(PkceVerifier::new(one.pkce.dangerous_expose()).is_ok());
+    let url = one.url(
+        &Provider::telegram(),
+        "123456",
+        "https://example.com/cb",
+        &[Scope::Profile],
+    );
+    assert!(url.contains(&format!("state={}", one.state)), "{url}");
+    assert!(
+        url.contains(&format!("code_challenge={}", one.pkce.challenge())),
+        "{url}"
+    );
 }
 
 proptest! {

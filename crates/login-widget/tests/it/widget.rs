@@ -108,6 +108,26 @@ fn a_callback_url_with_its_own_parameters_signs_them_too() {
 }
 
 #[test]
+fn format_detection() {
+    for (data, expected) in [
+        ("id=1&hash=2", DataFormat::Query),
+        (
+            "id=1&photo_url=https://x.example/a?b=c&hash=2",
+            DataFormat::Query,
+        ),
+        ("https://example.com/cb?id=1", DataFormat::Url),
+        ("/cb?id=1", DataFormat::Url),
+        ("example.com/cb?id=1", DataFormat::Url),
+        ("{\"id\":1}", DataFormat::Json),
+        ("eyJpZCI6MX0", DataFormat::TgAuthResult),
+        ("eyJpZCI6MX0=", DataFormat::TgAuthResult),
+        ("#tgAuthResult=eyJpZCI6MX0", DataFormat::TgAuthResult),
+    ] {
+        assert_eq!(DataFormat::detect(data), expected, "{data}");
+    }
+}
+
+#[test]
 fn check_string_is_sorted_and_leaves_out_the_hash() {
     let check = data_check_string([
         ("username", "ada"),
