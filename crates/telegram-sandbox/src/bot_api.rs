@@ -19,8 +19,9 @@
 //!   409 `Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to
 //!   delete the webhook first`;
 //! - a webhook receives each update as a JSON POST with `X-Telegram-Bot-Api-Secret-Token` when a
-//!   secret is set, one at a time in update order; a non-2xx answer or a connection failure is
-//!   retried with exponential backoff and reported by `getWebhookInfo`;
+//!   secret is set, one at a time in update order (or over `max_connections` concurrent requests
+//!   with [`crate::SandboxBuilder::parallel_webhooks`]); a non-2xx answer or a connection failure
+//!   is retried with exponential backoff and reported by `getWebhookInfo`;
 //! - `getFile` paths are valid for one hour; files over 20 MB cannot be fetched ("file is too
 //!   big").
 

@@ -73,6 +73,7 @@ pub(crate) struct Config {
     pub(crate) webhook_retry_initial: Duration,
     pub(crate) webhook_retry_max: Duration,
     pub(crate) webhook_timeout: Duration,
+    pub(crate) parallel_webhooks: bool,
 }
 
 impl Default for Config {
@@ -81,6 +82,7 @@ impl Default for Config {
             webhook_retry_initial: Duration::from_millis(100),
             webhook_retry_max: Duration::from_secs(5),
             webhook_timeout: Duration::from_secs(30),
+            parallel_webhooks: false,
         }
     }
 }
@@ -113,6 +115,14 @@ impl SandboxBuilder {
     pub fn webhook_retry(mut self, initial: Duration, max: Duration) -> Self {
         self.config.webhook_retry_initial = initial;
         self.config.webhook_retry_max = max.max(initial);
+        self
+    }
+
+    /// Delivers webhooks over up to `max_connections` concurrent requests, as the real server
+    /// does, instead of one at a time in update order (the default, which makes tests
+    /// deterministic). Updates are still retried until acknowledged, but may arrive out of order.
+    pub fn parallel_webhooks(mut self, parallel: bool) -> Self {
+        self.config.parallel_webhooks = parallel;
         self
     }
 

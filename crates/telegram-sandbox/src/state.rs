@@ -6,7 +6,7 @@
 //! generations) is rebuilt on start.
 
 use std::{
-    collections::{BTreeMap, VecDeque},
+    collections::{BTreeMap, BTreeSet, VecDeque},
     fmt,
     sync::Arc,
 };
@@ -135,6 +135,8 @@ pub(crate) struct BotRuntime {
     pub(crate) poll_preempted_by: &'static str,
     /// Bumped by each setWebhook and deleteWebhook; a delivery task of an older generation ends.
     pub(crate) webhook_generation: u64,
+    /// The updates a delivery task of the current generation is posting.
+    pub(crate) claimed: BTreeSet<i64>,
 }
 
 impl Bot {
@@ -174,6 +176,7 @@ impl Bot {
     /// Ends the current webhook delivery task, if any.
     pub(crate) fn bump_webhook_generation(&mut self) -> u64 {
         self.runtime.webhook_generation = self.runtime.webhook_generation.wrapping_add(1);
+        self.runtime.claimed.clear();
         self.runtime.notify.notify_waiters();
         self.runtime.webhook_generation
     }

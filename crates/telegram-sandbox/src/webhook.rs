@@ -1,8 +1,11 @@
-//! Webhook delivery: one task per bot posts its updates in order and retries with backoff.
+//! Webhook delivery: tasks post a bot's updates and retry each with backoff until it is taken.
 //!
 //! An update leaves the queue only after the webhook answered 2xx, so a failing endpoint gets
-//! the same update again (at-least-once, like Telegram). A task belongs to one webhook
-//! generation; `setWebhook` and `deleteWebhook` start a new generation, which ends the old task.
+//! the same update again (at-least-once, like Telegram). By default one task per bot delivers
+//! one update at a time, in update order. With [`crate::SandboxBuilder::parallel_webhooks`],
+//! `max_connections` tasks deliver concurrently as the real server does, and order is no longer
+//! guaranteed. Tasks belong to one webhook generation; `setWebhook` and `deleteWebhook` start a
+//! new generation, which ends the old tasks.
 
 use std::sync::Arc;
 
@@ -11,10 +14,21 @@ use crate::{sandbox::Shared, types::Update};
 /// The header carrying the webhook's secret token.
 pub const SECRET_TOKEN_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 
-/// Starts the delivery task of `bot_id` for webhook `generation`.
+/// Starts the delivery tasks of `bot_id` for webhook `generation`.
 pub(crate) fn start(shared: &Arc<Shared>, bot_id: i64, generation: u64) {
-    let shared_for_task = Arc::clone(shared);
-    shared.spawn(deliver(shared_for_task, bot_id, generation));
+    let workers = if shared.config.parallel_webhooks {
+        let state = shared.lock();
+        state
+            .bots
+            .get(&bot_id)
+            .and_then(|bot| bot.webhook.as_ref())
+            .map_or(1, |webhook| webhook.max_connections.max(1))
+    } else {
+        1
+    };
+    for _ in 0..workers {
+        shared.spawn(deliver(Arc::clone(shared), bot_id, generation));
+    }
 }
 
 struct Delivery {
@@ -29,9 +43,88 @@ enum Next {
     Stop,
 }
 
+/// Claims the oldest queued update no other task is delivering.
+fn claim(shared: &Shared, bot_id: i64, generation: u64) -> Next {
+    let mut state = shared.lock();
+    let Some(bot) = state.bots.get_mut(&bot_id) else {
+        return Next::Stop;
+    };
+    if bot.runtime.webhook_generation != generation {
+        return Next::Stop;
+    }
+    let Some(webhook) = &bot.webhook else {
+        return Next::Stop;
+    };
+    let claimed = &bot.runtime.claimed;
+    let Some(update) = bot
+        .updates
+        .iter()
+        .find(|update| !claimed.contains(&update.update_id))
+    else {
+        return Next::Wait;
+    };
+    let delivery = Delivery {
+        update: update.clone(),
+        url: webhook.url.clone(),
+        secret: webhook
+            .secret_token
+            .as_ref()
+            .map(|secret| secret.expose().to_owned()),
+    };
+    bot.runtime.claimed.insert(delivery.update.update_id);
+    Next::Deliver(Box::new(delivery))
+}
+
+/// What to do after one attempt.
+enum After {
+    Done,
+    Retry,
+    Stop,
+}
+
+/// Records the outcome of one attempt: a delivered update leaves the queue, a failure is
+/// reported by `getWebhookInfo`.
+fn record(
+    shared: &Shared,
+    bot_id: i64,
+    generation: u64,
+    update_id: i64,
+    outcome: Result<(), String>,
+) -> After {
+    let now = shared.now();
+    let mut state = shared.lock();
+    let Some(bot) = state.bots.get_mut(&bot_id) else {
+        return After::Stop;
+    };
+    if bot.runtime.webhook_generation != generation {
+        return After::Stop;
+    }
+    let position = bot
+        .updates
+        .iter()
+        .position(|update| update.update_id == update_id);
+    match (outcome, position) {
+        (Ok(()), Some(position)) => {
+            bot.updates.remove(position);
+            bot.runtime.claimed.remove(&update_id);
+            After::Done
+        }
+        // Dropped meanwhile (drop_pending_updates): nothing left to deliver.
+        (_, None) => {
+            bot.runtime.claimed.remove(&update_id);
+            After::Done
+        }
+        (Err(message), Some(_)) => {
+            if let Some(webhook) = &mut bot.webhook {
+                webhook.last_error_date = Some(now);
+                webhook.last_error_message = Some(message);
+            }
+            After::Retry
+        }
+    }
+}
+
 async fn deliver(shared: Arc<Shared>, bot_id: i64, generation: u64) {
-    let initial = shared.config.webhook_retry_initial;
-    let mut backoff = initial;
     loop {
         let notify = {
             let state = shared.lock();
@@ -43,27 +136,7 @@ async fn deliver(shared: Arc<Shared>, bot_id: i64, generation: u64) {
         let notified = notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let next = {
-            let state = shared.lock();
-            match state.bots.get(&bot_id) {
-                Some(bot) if bot.runtime.webhook_generation == generation => {
-                    match (&bot.webhook, bot.updates.front()) {
-                        (None, _) => Next::Stop,
-                        (Some(_), None) => Next::Wait,
-                        (Some(webhook), Some(update)) => Next::Deliver(Box::new(Delivery {
-                            update: update.clone(),
-                            url: webhook.url.clone(),
-                            secret: webhook
-                                .secret_token
-                                .as_ref()
-                                .map(|secret| secret.expose().to_owned()),
-                        })),
-                    }
-                }
-                _ => Next::Stop,
-            }
-        };
-        let delivery = match next {
+        let delivery = match claim(&shared, bot_id, generation) {
             Next::Stop => return,
             Next::Wait => {
                 notified.await;
@@ -71,40 +144,24 @@ async fn deliver(shared: Arc<Shared>, bot_id: i64, generation: u64) {
             }
             Next::Deliver(delivery) => delivery,
         };
-        let outcome = post(&shared, &delivery).await;
-        let now = shared.now();
-        {
-            let mut state = shared.lock();
-            let Some(bot) = state.bots.get_mut(&bot_id) else {
-                return;
-            };
-            if bot.runtime.webhook_generation != generation {
-                return;
-            }
-            match &outcome {
-                Ok(()) => {
-                    if bot
-                        .updates
-                        .front()
-                        .is_some_and(|front| front.update_id == delivery.update.update_id)
-                    {
-                        bot.updates.pop_front();
-                    }
+        let mut backoff = shared.config.webhook_retry_initial;
+        loop {
+            let outcome = post(&shared, &delivery).await;
+            let after = record(
+                &shared,
+                bot_id,
+                generation,
+                delivery.update.update_id,
+                outcome,
+            );
+            shared.changed();
+            match after {
+                After::Done => break,
+                After::Stop => return,
+                After::Retry => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(shared.config.webhook_retry_max);
                 }
-                Err(message) => {
-                    if let Some(webhook) = &mut bot.webhook {
-                        webhook.last_error_date = Some(now);
-                        webhook.last_error_message = Some(message.clone());
-                    }
-                }
-            }
-        }
-        shared.changed();
-        match outcome {
-            Ok(()) => backoff = initial,
-            Err(_) => {
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(shared.config.webhook_retry_max);
             }
         }
     }

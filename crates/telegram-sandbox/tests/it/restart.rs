@@ -61,3 +61,34 @@ async fn a_corrupt_state_file_is_an_error_not_a_fresh_start() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_webhook_and_its_pending_updates_survive_a_restart() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("sandbox.json");
+    let clock = ManualClock::new(START);
+    let start = || {
+        Sandbox::builder()
+            .clock(clock.clone())
+            .state_file(&path)
+            .start("127.0.0.1:0".parse().unwrap())
+    };
+    let fixture = Fixture::with(start().await.unwrap(), clock.clone()).await;
+    // Nothing listens on the discard port: the update stays pending.
+    fixture
+        .call(
+            "setWebhook",
+            json!({"url": "http://127.0.0.1:9/hook", "secret_token": "kept"}),
+        )
+        .await;
+    fixture.user_says("waiting");
+    fixture.sandbox.shutdown().await.unwrap();
+
+    let fixture = Fixture::with(start().await.unwrap(), clock.clone()).await;
+    let (_, info) = fixture.call("getWebhookInfo", json!({})).await;
+    assert_eq!(info["result"]["url"], "http://127.0.0.1:9/hook");
+    assert_eq!(info["result"]["pending_update_count"], 1);
+    let (status, _) = fixture.call("getUpdates", json!({})).await;
+    assert_eq!(status, 409);
+    fixture.sandbox.shutdown().await.unwrap();
+}

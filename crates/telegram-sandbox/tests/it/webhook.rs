@@ -214,3 +214,44 @@ async fn webhook_management_follows_the_bot_api() {
     let (_, removed) = fixture.call("setWebhook", json!({"url": ""})).await;
     assert_eq!(removed["description"], "Webhook was deleted");
 }
+
+#[tokio::test]
+async fn parallel_delivery_delivers_every_update_once_acknowledged() {
+    let clock = telegram_sandbox::ManualClock::new(START);
+    let sandbox = telegram_sandbox::Sandbox::builder()
+        .clock(clock.clone())
+        .parallel_webhooks(true)
+        .webhook_retry(
+            std::time::Duration::from_millis(10),
+            std::time::Duration::from_millis(50),
+        )
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let fixture = Fixture::with(sandbox, clock).await;
+    let mut receiver = Receiver::start(3).await;
+    fixture
+        .call(
+            "setWebhook",
+            json!({"url": receiver.url, "max_connections": 8}),
+        )
+        .await;
+    let sent: std::collections::BTreeSet<i64> = (0..50)
+        .map(|i| fixture.user_says(&format!("m{i}")))
+        .collect();
+    let mut received = std::collections::BTreeSet::new();
+    for _ in 0..50 {
+        received.insert(receiver.next().await.1["update_id"].as_i64().unwrap());
+    }
+    assert_eq!(received, sent);
+    // The three failed attempts were retried, not lost and not duplicated.
+    assert_eq!(receiver.attempts.load(Ordering::SeqCst), 53);
+    // The queue empties once the sandbox has read the last answers.
+    guard(async {
+        while !fixture.sandbox.pending_updates(BOT).unwrap().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert_eq!(receiver.attempts.load(Ordering::SeqCst), 53);
+}
