@@ -7,8 +7,11 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use crate::code::CodeHash;
 use crate::error::StoreError;
-use crate::store::sql::{migrate, sql_store, store_error};
+use crate::ids::{TelegramIdentity, UnixTime, UserId};
+use crate::store::sql::{corrupt, migrate, sql_store, store_error};
+use crate::store::{ChatsPerUser, Link, LinkOutcome, LinkPolicy, Linked};
 
 /// Each migration is a list of statements, applied in order once.
 const MIGRATIONS: &[&[&str]] = &[&[
@@ -86,8 +89,12 @@ impl PostgresStore {
     }
 
     async fn open_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        // No ping before each use: it doubles the round trips of short statements. A
+        // connection the server dropped fails its next statement with `Unavailable`, and the
+        // pool replaces it.
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
@@ -102,6 +109,66 @@ impl PostgresStore {
         migrate!(tx, "postgres", MIGRATIONS);
         Self::commit(tx).await?;
         Ok(store)
+    }
+
+    /// The common case of a consume in one statement (one round trip, one commit): a fresh
+    /// (or own pending) code and a Telegram account without a link. The code's update and the
+    /// link's insert are one statement, so a racing link for the same account (a unique
+    /// violation) undoes both. `None` sends the caller to the general path, which reads first
+    /// and applies every rule.
+    async fn consume_fast(
+        &self,
+        hash: &CodeHash,
+        who: TelegramIdentity,
+        policy: LinkPolicy,
+        now: UnixTime,
+    ) -> Result<Option<Linked>, StoreError> {
+        use sqlx::Row as _;
+        if policy.chats_per_user != ChatsPerUser::Many {
+            return Ok(None);
+        }
+        let result = sqlx::query(
+            "WITH claimed AS ( \
+                UPDATE deeplink_codes SET state = 2, telegram_user_id = $1, chat_id = $2 \
+                WHERE hash = $3 AND expires_at > $4 AND (state = 0 OR \
+                    (state = 1 AND telegram_user_id = $1 AND chat_id = $2)) \
+                AND NOT EXISTS (SELECT 1 FROM deeplink_links WHERE telegram_user_id = $1) \
+                RETURNING user_id) \
+             INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) \
+             SELECT $1, $2, user_id, $4 FROM claimed RETURNING user_id",
+        )
+        .bind(who.user_id().0)
+        .bind(who.chat_id().0)
+        .bind(hash.as_bytes().as_slice())
+        .bind(now.0)
+        .fetch_optional(&self.pool)
+        .await;
+        let row = match result {
+            Ok(row) => row,
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Ok(None),
+            Err(error) => return Err(store_error("postgres", error)),
+        };
+        let Some(row) = row else { return Ok(None) };
+        let user = row
+            .try_get::<&str, _>(0)
+            .map_err(|e| store_error("postgres", e))?;
+        let user = UserId::new(user).map_err(|_| corrupt("postgres", "code user_id"))?;
+        Ok(Some(Linked {
+            link: Link {
+                user,
+                telegram: who,
+                linked_at: now,
+            },
+            outcome: LinkOutcome::New,
+        }))
+    }
+
+    fn write_pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+
+    fn read_pool(&self) -> &sqlx::PgPool {
+        &self.pool
     }
 
     /// Closes the pool; operations afterwards fail with [`StoreError::Unavailable`].

@@ -26,6 +26,12 @@ use crate::ids::{ChatId, TelegramIdentity, TelegramUserId, UnixTime, UserId};
 
 const BACKEND: &str = "redis";
 
+/// Stores a fresh code with its real TTL in one command.
+const INSERT: &str = r"
+redis.call('HSET', KEYS[1], 'user', ARGV[1], 'exp', ARGV[2], 'state', '0')
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+";
+
 /// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"linked", user, chat, at}` or
 /// `{"pending", user, "0"|"1"}` (the last field: repeated).
 const CLAIM: &str = r"
@@ -151,6 +157,7 @@ impl std::fmt::Debug for RedisStore {
 }
 
 struct Scripts {
+    insert: redis::Script,
     claim: redis::Script,
     consume: redis::Script,
     links_of_user: redis::Script,
@@ -250,6 +257,7 @@ impl RedisStore {
             connection,
             prefix: prefix.to_owned(),
             scripts: std::sync::Arc::new(Scripts {
+                insert: redis::Script::new(INSERT),
                 claim: redis::Script::new(CLAIM),
                 consume: redis::Script::new(CONSUME),
                 links_of_user: redis::Script::new(LINKS_OF_USER),
@@ -324,12 +332,14 @@ impl Store for RedisStore {
         let mut connection = self.connection.clone();
         let key = self.code_key(hash);
         let ttl = expires_at.0.saturating_sub(now.0).max(1);
-        let _: () = redis::pipe()
-            .atomic()
-            .hset_multiple(&key, &[("user", user.as_str()), ("state", "0")])
-            .hset(&key, "exp", expires_at.0)
-            .expire(&key, ttl)
-            .query_async(&mut connection)
+        let _: () = self
+            .scripts
+            .insert
+            .key(key)
+            .arg(user.as_str())
+            .arg(expires_at.0)
+            .arg(ttl)
+            .invoke_async(&mut connection)
             .await
             .map_err(store_error)?;
         Ok(())

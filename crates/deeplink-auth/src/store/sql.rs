@@ -202,7 +202,7 @@ macro_rules! sql_store {
             async fn begin(
                 &self,
             ) -> Result<sqlx::Transaction<'static, $db>, $crate::error::StoreError> {
-                self.pool
+                self.write_pool()
                     .begin_with($begin)
                     .await
                     .map_err(|e| $crate::store::sql::store_error($backend, e))
@@ -232,7 +232,7 @@ macro_rules! sql_store {
                 .bind(hash.as_bytes().as_slice())
                 .bind(user.as_str())
                 .bind(expires_at.0)
-                .execute(&self.pool)
+                .execute(self.write_pool())
                 .await
                 .map_err(|e| $crate::store::sql::store_error($backend, e))?;
                 Ok(())
@@ -274,6 +274,9 @@ macro_rules! sql_store {
             ) -> Result<$crate::store::Linked, $crate::error::LinkError> {
                 use $crate::store::{CodeState, ConsumeStep};
                 let hash = code.hash();
+                if let Some(linked) = self.consume_fast(&hash, who, policy, now).await? {
+                    return Ok(linked);
+                }
                 // A concurrent first insert of the same Telegram user makes `write_link` ask
                 // for a retry; it re-reads and applies the policy to what now exists.
                 for _ in 0..3 {
@@ -313,7 +316,7 @@ macro_rules! sql_store {
                      WHERE user_id = $1 ORDER BY telegram_user_id",
                 )
                 .bind(user.as_str())
-                .fetch_all(&self.pool)
+                .fetch_all(self.read_pool())
                 .await
                 .map_err(|e| $crate::store::sql::store_error($backend, e))?;
                 rows.iter().map(Self::link_row).collect()
@@ -328,7 +331,7 @@ macro_rules! sql_store {
                      WHERE telegram_user_id = $1",
                 )
                 .bind(telegram_user.0)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.read_pool())
                 .await
                 .map_err(|e| $crate::store::sql::store_error($backend, e))?;
                 row.map(|row| Self::link_row(&row)).transpose()
@@ -343,7 +346,7 @@ macro_rules! sql_store {
                      RETURNING telegram_user_id, chat_id, user_id, linked_at",
                 )
                 .bind(telegram_user.0)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.write_pool())
                 .await
                 .map_err(|e| $crate::store::sql::store_error($backend, e))?;
                 row.map(|row| Self::link_row(&row)).transpose()
@@ -355,7 +358,7 @@ macro_rules! sql_store {
             ) -> Result<u64, $crate::error::StoreError> {
                 let done = sqlx::query("DELETE FROM deeplink_links WHERE user_id = $1")
                     .bind(user.as_str())
-                    .execute(&self.pool)
+                    .execute(self.write_pool())
                     .await
                     .map_err(|e| $crate::store::sql::store_error($backend, e))?;
                 Ok(done.rows_affected())
@@ -401,7 +404,7 @@ macro_rules! sql_store {
                 .bind(id.as_bytes().as_slice())
                 .bind(expires_at.0)
                 .bind(now.0)
-                .execute(&self.pool)
+                .execute(self.write_pool())
                 .await
                 .map_err(|e| $crate::store::sql::store_error($backend, e))?;
                 if done.rows_affected() == 1 {

@@ -8,8 +8,11 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::code::CodeHash;
 use crate::error::StoreError;
-use crate::store::sql::{migrate, sql_store, store_error};
+use crate::ids::{TelegramIdentity, UnixTime, UserId};
+use crate::store::sql::{corrupt, migrate, sql_store, store_error};
+use crate::store::{ChatsPerUser, Link, LinkOutcome, LinkPolicy, Linked};
 
 /// Each migration is a list of statements, applied in order once.
 const MIGRATIONS: &[&[&str]] = &[&[
@@ -35,10 +38,14 @@ const MIGRATIONS: &[&[&str]] = &[&[
     ) WITHOUT ROWID",
 ]];
 
-/// A [`Store`](crate::Store) in a SQLite file; clones share one connection pool.
+/// A [`Store`](crate::Store) in a SQLite file; clones share the connection pools.
+///
+/// SQLite allows one writer at a time, so writes go through a single connection (they queue
+/// in the pool instead of sleeping in SQLite's busy handler) and reads through a few more.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: sqlx::SqlitePool,
+    writer: sqlx::SqlitePool,
+    reader: sqlx::SqlitePool,
 }
 
 impl SqliteStore {
@@ -62,22 +69,98 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+        // A local file cannot go stale: no ping before each use (it would cost a round trip
+        // to the connection's worker thread per operation).
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| store_error("sqlite", e))?;
-        let store = Self { pool };
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(options);
+        let store = Self { writer, reader };
         let mut tx = store.begin().await?;
         migrate!(tx, "sqlite", MIGRATIONS);
         Self::commit(tx).await?;
         Ok(store)
     }
 
-    /// Closes the pool; operations afterwards fail with [`StoreError::Unavailable`].
+    /// The common case of a consume: a fresh (or own pending) code and a Telegram account
+    /// without a link, in one transaction of two statements. `None` sends the caller to the
+    /// general path, which reads first and applies every rule.
+    async fn consume_fast(
+        &self,
+        hash: &CodeHash,
+        who: TelegramIdentity,
+        policy: LinkPolicy,
+        now: UnixTime,
+    ) -> Result<Option<Linked>, StoreError> {
+        use sqlx::Row as _;
+        if policy.chats_per_user != ChatsPerUser::Many {
+            return Ok(None);
+        }
+        let map = |e| store_error("sqlite", e);
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "UPDATE deeplink_codes SET state = 2, telegram_user_id = $1, chat_id = $2 \
+             WHERE hash = $3 AND expires_at > $4 AND (state = 0 OR \
+             (state = 1 AND telegram_user_id = $1 AND chat_id = $2)) RETURNING user_id",
+        )
+        .bind(who.user_id().0)
+        .bind(who.chat_id().0)
+        .bind(hash.as_bytes().as_slice())
+        .bind(now.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map)?;
+        if let Some(row) = row {
+            let user = row.try_get::<&str, _>(0).map_err(map)?;
+            let user = UserId::new(user).map_err(|_| corrupt("sqlite", "code user_id"))?;
+            let inserted = sqlx::query(
+                "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (telegram_user_id) DO NOTHING",
+            )
+            .bind(who.user_id().0)
+            .bind(who.chat_id().0)
+            .bind(user.as_str())
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+            if inserted.rows_affected() == 1 {
+                Self::commit(tx).await?;
+                let link = Link {
+                    user,
+                    telegram: who,
+                    linked_at: now,
+                };
+                return Ok(Some(Linked {
+                    link,
+                    outcome: LinkOutcome::New,
+                }));
+            }
+        }
+        tx.rollback().await.map_err(map)?;
+        Ok(None)
+    }
+
+    fn write_pool(&self) -> &sqlx::SqlitePool {
+        &self.writer
+    }
+
+    fn read_pool(&self) -> &sqlx::SqlitePool {
+        &self.reader
+    }
+
+    /// Closes the pools; operations afterwards fail with [`StoreError::Unavailable`].
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.writer.close().await;
+        self.reader.close().await;
     }
 }
 
