@@ -27,6 +27,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// Where the polling offset survives restarts.
+///
+/// The poller calls it on tokio's blocking thread pool, so an implementation may block (write,
+/// fsync, a synchronous database call).
 pub trait OffsetStore: Send + Sync {
     /// The saved offset, or `None` when nothing was saved yet.
     fn load(&self) -> Result<Option<i64>, Error>;
@@ -85,6 +88,16 @@ impl OffsetStore for FileOffsetStore {
         };
         write().map_err(|e| store_error("cannot write", &self.path, e))
     }
+}
+
+/// Runs a (blocking, possibly fsyncing) save on tokio's blocking pool, off the async workers.
+async fn save_off_runtime(store: &Arc<dyn OffsetStore>, offset: i64) -> Result<(), Error> {
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || store.save(offset))
+        .await
+        .map_err(|e| Error::OffsetStore {
+            message: format!("the save task failed: {e}"),
+        })?
 }
 
 /// An in-memory [`OffsetStore`], for tests and for sharing an offset between pollers in turn.
@@ -413,7 +426,7 @@ impl State {
         if redelivery {
             tokio::time::sleep(self.config.redelivery_delay).await;
         }
-        self.persist(offset);
+        self.persist(offset).await;
         self.changes.borrow_and_update();
         let request = GetUpdates {
             offset,
@@ -450,14 +463,14 @@ impl State {
         Ok(())
     }
 
-    fn persist(&mut self, offset: Option<i64>) {
+    async fn persist(&mut self, offset: Option<i64>) {
         let (Some(store), Some(offset)) = (&self.store, offset) else {
             return;
         };
         if self.saved == Some(offset) {
             return;
         }
-        match store.save(offset) {
+        match save_off_runtime(store, offset).await {
             Ok(()) => self.saved = Some(offset),
             // Not fatal: the persisted offset only lags, so updates are redelivered, not lost.
             Err(error) => tracing::warn!(%error, "could not persist the polling offset"),
@@ -501,7 +514,7 @@ impl Updates {
             return Ok(None);
         };
         if let Some(store) = &self.store {
-            store.save(offset)?;
+            save_off_runtime(store, offset).await?;
         }
         let request = GetUpdates {
             offset: Some(offset),
