@@ -7,7 +7,8 @@
 //! mismatch between what was sent and what the credentials cover is an error: a data element
 //! without credentials, credentials for an element that was not sent, fewer (or more) file
 //! credentials than files, data on a type that carries none. `phone_number` and `email` pass
-//! through. Elements of a type this crate does not know are kept as sent, undecrypted.
+//! through. Elements of a type this crate does not know are kept with their type, contacts and
+//! hash; their data and files are not decrypted.
 //!
 //! Failures of the credentials themselves (RSA, hash, padding) all read "credentials could not
 //! be decrypted", so that errors form no decryption oracle. Nothing here panics on any input.
@@ -229,7 +230,7 @@ fn open_element(
         data_hash: None,
     };
     if !kind.is_known() {
-        // A newer client's type: keep the files' metadata, decrypt nothing.
+        // A type newer than this crate: kept with its plain fields, nothing decrypted.
         return Ok(opened);
     }
     let is_contact = matches!(kind, ElementType::PhoneNumber | ElementType::Email);
