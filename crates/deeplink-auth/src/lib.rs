@@ -73,4 +73,4 @@ pub use store::PostgresStore;
 pub use store::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
-pub use store::{AnyStore, Claim, Link, LinkOutcome, LinkPolicy, Linked, Store};
+pub use store::{AnyStore, Claim, CodeStatus, Link, LinkOutcome, LinkPolicy, Linked, Store};

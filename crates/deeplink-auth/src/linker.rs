@@ -6,7 +6,7 @@ use crate::error::{LinkError, StoreError};
 use crate::ids::{TelegramIdentity, Ttl, UnixTime, UserId};
 use crate::link::{BotUsername, code_url};
 use crate::start::{StartCommand, StartMessage, parse_start};
-use crate::store::{Claim, LinkPolicy, Linked, Store};
+use crate::store::{Claim, CodeStatus, LinkPolicy, Linked, Store};
 
 /// A code issued for a website user, with the links to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,8 +143,35 @@ impl<S: Store> Linker<S> {
         }
     }
 
+    /// The website's side of the confirmation: where the code it issued (kept in its user's
+    /// session) stands. While it is [`CodeStatus::Pending`], show "Link Telegram user Y?" and
+    /// commit with [`Linker::confirm_on_website`].
+    pub async fn code_status(
+        &self,
+        code: &LinkCode,
+        now: UnixTime,
+    ) -> Result<CodeStatus, StoreError> {
+        self.store.code_status(code, now).await
+    }
+
+    /// Commits the link a chat claimed with `code`, when the website's logged-in user confirms.
+    /// [`LinkError::Unknown`] if no chat has claimed it yet.
+    pub async fn confirm_on_website(
+        &self,
+        code: &LinkCode,
+        now: UnixTime,
+    ) -> Result<Linked, LinkError> {
+        match self.store.code_status(code, now).await? {
+            CodeStatus::Pending { telegram, .. } | CodeStatus::Used { telegram, .. } => {
+                self.store.consume(code, telegram, self.policy, now).await
+            }
+            CodeStatus::Expired => Err(LinkError::Expired),
+            _ => Err(LinkError::Unknown),
+        }
+    }
+
     /// Commits a claimed link: the bot calls it when the same person presses the confirmation
-    /// button (`who` from the callback query), the website when its user confirms.
+    /// button (`who` from the callback query).
     pub async fn confirm(
         &self,
         code: &LinkCode,

@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    ChatsPerUser, Claim, ClaimStep, CodeRecord, CodeState, ConsumeStep, Link, LinkPolicy, Linked,
-    Store, USED_CODE_RETENTION_SECONDS, decide_claim, decide_consume, decide_put, put_result,
-    repeat_answer,
+    ChatsPerUser, Claim, ClaimStep, CodeRecord, CodeState, CodeStatus, ConsumeStep, Link,
+    LinkPolicy, Linked, Store, USED_CODE_RETENTION_SECONDS, decide_claim, decide_consume,
+    decide_put, put_result, repeat_answer, status_of,
 };
 use crate::code::{CodeHash, LinkCode};
 use crate::error::{LinkError, StoreError};
@@ -194,6 +194,11 @@ impl Store for MemoryStore {
         state.login_uses.retain(|_, expires_at| *expires_at > now);
         let after = state.codes.len() + state.login_uses.len();
         Ok(u64::try_from(before - after).unwrap_or(u64::MAX))
+    }
+
+    async fn code_status(&self, code: &LinkCode, now: UnixTime) -> Result<CodeStatus, StoreError> {
+        let record = self.lock()?.codes.get(&code.hash()).cloned();
+        Ok(status_of(record, now))
     }
 
     async fn use_login_link(

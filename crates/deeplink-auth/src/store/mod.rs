@@ -218,6 +218,15 @@ pub trait Store: Send + Sync {
     /// login-link records, returning how many records went. Redis expires them natively.
     fn purge_expired(&self, now: UnixTime) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Where a code stands, for the website's side of the confirmation: the site keeps the
+    /// code it issued in its user's session, shows "Link Telegram user Y?" while the code is
+    /// [`CodeStatus::Pending`], and commits with [`Store::consume`].
+    fn code_status(
+        &self,
+        code: &LinkCode,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<CodeStatus, StoreError>> + Send;
+
     /// Records the single use of a login link identified by `id`, kept until `expires_at`;
     /// [`LinkError::AlreadyUsed`] if it was used before.
     fn use_login_link(
@@ -226,6 +235,54 @@ pub trait Store: Send + Sync {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> impl Future<Output = Result<(), LinkError>> + Send;
+}
+
+/// Where a code stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodeStatus {
+    /// Never issued, or purged.
+    Unknown,
+    /// Past its expiry without being consumed.
+    Expired,
+    /// Issued, waiting for a `/start`.
+    Issued {
+        /// The website user it was issued to.
+        user: UserId,
+    },
+    /// Claimed by a chat, waiting for confirmation.
+    Pending {
+        /// The website user it was issued to.
+        user: UserId,
+        /// The chat that claimed it.
+        telegram: TelegramIdentity,
+    },
+    /// Consumed by a chat.
+    Used {
+        /// The website user it was issued to.
+        user: UserId,
+        /// The chat that consumed it.
+        telegram: TelegramIdentity,
+    },
+}
+
+/// The status a stored code reads as at `now`.
+pub(crate) fn status_of(record: Option<CodeRecord>, now: UnixTime) -> CodeStatus {
+    let Some(record) = record else {
+        return CodeStatus::Unknown;
+    };
+    match record.state {
+        CodeState::Used(telegram) => CodeStatus::Used {
+            user: record.user,
+            telegram,
+        },
+        _ if record.expires_at <= now => CodeStatus::Expired,
+        CodeState::Issued => CodeStatus::Issued { user: record.user },
+        CodeState::Pending(telegram) => CodeStatus::Pending {
+            user: record.user,
+            telegram,
+        },
+    }
 }
 
 /// The state of a stored code.
@@ -538,6 +595,10 @@ impl Store for AnyStore {
 
     async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
         any_store_dispatch!(self, s => s.purge_expired(now).await)
+    }
+
+    async fn code_status(&self, code: &LinkCode, now: UnixTime) -> Result<CodeStatus, StoreError> {
+        any_store_dispatch!(self, s => s.code_status(code, now).await)
     }
 
     async fn use_login_link(

@@ -17,8 +17,8 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{
-    ChatsPerUser, Claim, Link, LinkOutcome, LinkPolicy, Linked, OnConflict, Store,
-    USED_CODE_RETENTION_SECONDS,
+    ChatsPerUser, Claim, CodeRecord, CodeState, CodeStatus, Link, LinkOutcome, LinkPolicy, Linked,
+    OnConflict, Store, USED_CODE_RETENTION_SECONDS, status_of,
 };
 use crate::code::{CodeHash, LinkCode};
 use crate::error::{LinkError, StoreError};
@@ -515,6 +515,37 @@ impl Store for RedisStore {
     async fn purge_expired(&self, _now: UnixTime) -> Result<u64, StoreError> {
         // Codes and login-link records carry native TTLs; Redis removes them itself.
         Ok(0)
+    }
+
+    async fn code_status(&self, code: &LinkCode, now: UnixTime) -> Result<CodeStatus, StoreError> {
+        let mut connection = self.connection.clone();
+        let fields: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(self.code_key(&code.hash()))
+            .arg(&["user", "exp", "state", "tu", "chat"])
+            .query_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        let record = match fields.as_slice() {
+            [None, ..] | [] => None,
+            [Some(user), exp, state, telegram_user, chat] => {
+                let optional = |field: &Option<String>, what| {
+                    field.as_ref().map(|t| parse_i64(Some(t), what)).transpose()
+                };
+                let state = CodeState::from_columns(
+                    parse_i64(state.as_ref(), "code state")?,
+                    optional(telegram_user, "code telegram user")?,
+                    optional(chat, "code chat")?,
+                )
+                .ok_or_else(|| corrupt("code state"))?;
+                Some(CodeRecord {
+                    user: UserId::new(user).map_err(|_| corrupt("code user"))?,
+                    expires_at: UnixTime(parse_i64(exp.as_ref(), "code expiry")?),
+                    state,
+                })
+            }
+            _ => return Err(corrupt("code fields")),
+        };
+        Ok(status_of(record, now))
     }
 
     async fn use_login_link(

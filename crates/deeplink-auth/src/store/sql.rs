@@ -388,6 +388,35 @@ macro_rules! sql_store {
                 Ok(codes.rows_affected().saturating_add(logins.rows_affected()))
             }
 
+            async fn code_status(
+                &self,
+                code: &$crate::code::LinkCode,
+                now: $crate::ids::UnixTime,
+            ) -> Result<$crate::store::CodeStatus, $crate::error::StoreError> {
+                use sqlx::Row as _;
+                let map = |e| $crate::store::sql::store_error($backend, e);
+                let row = sqlx::query(
+                    "SELECT user_id, expires_at, state, telegram_user_id, chat_id \
+                     FROM deeplink_codes WHERE hash = $1",
+                )
+                .bind(code.hash().as_bytes().as_slice())
+                .fetch_optional(self.read_pool())
+                .await
+                .map_err(map)?;
+                let record = match row {
+                    None => None,
+                    Some(row) => Some($crate::store::sql::code_from_columns(
+                        $backend,
+                        row.try_get::<&str, _>(0).map_err(map)?,
+                        row.try_get(1).map_err(map)?,
+                        row.try_get(2).map_err(map)?,
+                        row.try_get(3).map_err(map)?,
+                        row.try_get(4).map_err(map)?,
+                    )?),
+                };
+                Ok($crate::store::status_of(record, now))
+            }
+
             async fn use_login_link(
                 &self,
                 id: &$crate::code::CodeHash,

@@ -5,8 +5,9 @@ use std::collections::HashSet;
 
 use deeplink_auth::store::{ChatsPerUser, OnConflict};
 use deeplink_auth::{
-    BotUsername, ChatId, Claim, LinkCode, LinkError, LinkOutcome, LinkPolicy, Linker, StartMessage,
-    StartOutcome, Store, StoreError, TelegramIdentity, TelegramUserId, Ttl, UnixTime, UserId,
+    BotUsername, ChatId, Claim, CodeStatus, LinkCode, LinkError, LinkOutcome, LinkPolicy, Linker,
+    StartMessage, StartOutcome, Store, StoreError, TelegramIdentity, TelegramUserId, Ttl, UnixTime,
+    UserId,
 };
 
 /// How a backend is opened for one test.
@@ -50,7 +51,7 @@ macro_rules! conformance_suite {
             issue_then_consume, expiry, concurrent_consumers_one_winner, claim_then_confirm,
             conflict_rejected_by_default, conflict_move, chats_per_user, unlink,
             purge_expired, login_link_single_use, persistence, bad_input, store_down,
-            start_flow);
+            start_flow, website_confirmation);
     };
     (@tests $open:path; $($test:ident),*) => {
         $(
@@ -619,4 +620,68 @@ pub(crate) async fn start_flow<H: Harness>(h: H) {
     .into_iter()
     .collect();
     assert_eq!(distinct.len(), 2);
+}
+
+pub(crate) async fn website_confirmation<H: Harness>(h: H) {
+    let linker = Linker::new(h.store(), BotUsername::new("tgauth_test_bot").unwrap());
+    let alice = user("alice");
+    let issued = linker.issue(&alice, NOW).await.unwrap();
+    let status = linker.code_status(&issued.code, NOW).await.unwrap();
+    assert_eq!(
+        status,
+        CodeStatus::Issued {
+            user: alice.clone()
+        }
+    );
+    // Nobody claimed it yet: nothing to confirm.
+    let early = linker.confirm_on_website(&issued.code, NOW).await;
+    assert!(matches!(early, Err(LinkError::Unknown)), "{early:?}");
+    h.store().claim(&issued.code, who(42), NOW).await.unwrap();
+    let status = linker.code_status(&issued.code, NOW).await.unwrap();
+    assert_eq!(
+        status,
+        CodeStatus::Pending {
+            user: alice.clone(),
+            telegram: who(42)
+        }
+    );
+    let linked = linker
+        .confirm_on_website(&issued.code, NOW.plus(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            linked.link.user.clone(),
+            linked.link.telegram,
+            linked.outcome
+        ),
+        (alice.clone(), who(42), LinkOutcome::New)
+    );
+    let status = linker.code_status(&issued.code, NOW.plus(2)).await.unwrap();
+    assert_eq!(
+        status,
+        CodeStatus::Used {
+            user: alice.clone(),
+            telegram: who(42)
+        }
+    );
+    // Confirming twice is harmless.
+    let again = linker
+        .confirm_on_website(&issued.code, NOW.plus(2))
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, LinkOutcome::AlreadyLinked);
+    let stale = linker.issue(&alice, NOW).await.unwrap();
+    assert_eq!(
+        linker
+            .code_status(&stale.code, NOW.plus(3600))
+            .await
+            .unwrap(),
+        CodeStatus::Expired
+    );
+    let stranger = LinkCode::generate().unwrap();
+    assert_eq!(
+        linker.code_status(&stranger, NOW).await.unwrap(),
+        CodeStatus::Unknown
+    );
 }
