@@ -743,6 +743,9 @@ fn verify_signature(
                 k256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| mismatch())?;
             let signature = k256::ecdsa::Signature::from_slice(signature)
                 .map_err(|_| IdTokenError::InvalidSignature)?;
+            // k256 verifies only low-S signatures (Bitcoin's rule); JOSE (RFC 8812) allows
+            // both, and a JWT's validity does not hinge on signature malleability.
+            let signature = signature.normalize_s().unwrap_or(signature);
             verifying_key
                 .verify(message, &signature)
                 .map_err(|_| ring::error::Unspecified)

@@ -42,8 +42,13 @@ fn tokens_signed_by_another_implementation_validate() {
     let file = vectors("oidc.json");
     let signer = IdTokenSigner::test_keys();
     let cases = file["vectors"].as_array().unwrap();
-    assert_eq!(cases.len(), 3);
+    assert_eq!(cases.len(), 5);
+    let mut ran = 0;
     for case in cases {
+        if case["alg"] == "ES256K" && !cfg!(feature = "es256k") {
+            continue;
+        }
+        ran += 1;
         let claims = validator(&signer)
             .validate(
                 case["token"].as_str().unwrap(),
@@ -57,6 +62,7 @@ fn tokens_signed_by_another_implementation_validate() {
         assert_eq!(claims.name.as_deref(), Some("Vladislav Kibenko"));
         assert_eq!(claims.sub, "V2hvIHJlYWRzIHRoaXM");
     }
+    assert_eq!(ran, if cfg!(feature = "es256k") { 5 } else { 3 });
 }
 
 #[test]

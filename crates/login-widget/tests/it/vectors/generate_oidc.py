@@ -54,10 +54,25 @@ claims = {
     "picture": "https://t.me/i/userpic/320/vdkfrost.jpg",
     "phone_number": "+15550100",
 }
+k1_key = ec.derive_private_key(int.from_bytes(b"tgauth login-widget es256k test!", "big"), ec.SECP256K1())
+K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def es256k(high_s):
+    def sign(message):
+        r, s = decode_dss_signature(k1_key.sign(message, ec.ECDSA(hashes.SHA256())))
+        if (s > K1_ORDER // 2) != high_s:
+            s = K1_ORDER - s
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return sign
+
+
 vectors = [
     {"alg": "RS256", "token": token("RS256", "test-rs256", claims, rs256)},
     {"alg": "ES256", "token": token("ES256", "test-es256", claims, es256)},
     {"alg": "EdDSA", "token": token("EdDSA", "test-eddsa", claims, ed_key.sign)},
+    {"alg": "ES256K", "token": token("ES256K", "test-es256k", claims, es256k(False))},
+    {"alg": "ES256K", "token": token("ES256K", "test-es256k", claims, es256k(True)), "note": "high S"},
 ]
 with open("oidc.json", "w") as out:
     json.dump({
