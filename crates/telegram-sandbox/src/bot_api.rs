@@ -34,7 +34,8 @@ use axum::{
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::de::DeserializeOwned;
+use passport_types::errors::PassportElementError;
+use serde::{Deserialize as _, de::DeserializeOwned};
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
@@ -808,12 +809,16 @@ fn set_passport_data_errors(
     let errors: Vec<Value> = params
         .json("errors", "errors JSON array")?
         .ok_or_else(|| ApiError::bad_request("errors is empty"))?;
+    if errors.is_empty() {
+        return Err(ApiError::bad_request("errors is empty"));
+    }
+    // Checked with passport-types, the definition the client sends from; the record keeps the
+    // JSON exactly as received.
     for error in &errors {
-        let has = |field: &str| error.get(field).is_some_and(Value::is_string);
-        if !(has("source") && has("type") && has("message")) {
-            return Err(ApiError::bad_request(
-                "can't parse PassportElementError: source, type and message are required",
-            ));
+        if let Err(reason) = PassportElementError::deserialize(error) {
+            return Err(ApiError::bad_request(format!(
+                "can't parse PassportElementError: {reason}"
+            )));
         }
     }
     bot.passport_errors.push(PassportErrors { user_id, errors });

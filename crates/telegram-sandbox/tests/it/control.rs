@@ -219,6 +219,23 @@ async fn passport_errors_are_recorded() {
         )
         .await;
     assert_eq!(status, 400, "{body}");
+    // A type the Bot API does not allow for the source is refused, as passport-types defines it.
+    let selfie_of_email =
+        json!([{"source": "selfie", "type": "email", "file_hash": "aA==", "message": "x"}]);
+    let (status, body) = fixture
+        .call(
+            "setPassportDataErrors",
+            json!({"user_id": USER, "errors": selfie_of_email}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Bad Request: can't parse PassportElementError"),
+        "{body}"
+    );
     let (_, listed) = fixture
         .control(Method::GET, &format!("bots/{BOT}/passport_errors"), None)
         .await;
