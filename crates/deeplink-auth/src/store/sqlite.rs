@@ -157,6 +157,23 @@ impl SqliteStore {
         &self.reader
     }
 
+    /// Runs SQLite's `PRAGMA integrity_check`: `"ok"`, or the problems it found.
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        use sqlx::Row as _;
+        let rows = sqlx::query("PRAGMA integrity_check")
+            .fetch_all(&self.writer)
+            .await
+            .map_err(|e| store_error("sqlite", e))?;
+        let mut lines = Vec::with_capacity(rows.len());
+        for row in rows {
+            lines.push(
+                row.try_get::<String, _>(0)
+                    .map_err(|e| store_error("sqlite", e))?,
+            );
+        }
+        Ok(lines.join("\n"))
+    }
+
     /// Closes the pools; operations afterwards fail with [`StoreError::Unavailable`].
     pub async fn close(&self) {
         self.writer.close().await;

@@ -2,7 +2,12 @@
 //! plus the parsing and signing properties.
 
 // Test code: a failed expectation should stop the test with its message.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
 
 #[cfg(any(
     feature = "memory",

@@ -98,3 +98,97 @@ async fn a_file_from_elsewhere_is_refused_not_overwritten() {
         b"this is not a sqlite database, and it stays as it is"
     );
 }
+
+/// Where the crash test's child process writes, when it runs as the child.
+const CRASH_DB_VAR: &str = "TGAUTH_TEST_CRASH_DB";
+
+/// Issues and consumes pairs, printing a line after each commit: as the crash test's child
+/// (with `TGAUTH_TEST_CRASH_DB` set) until it is killed; on its own, 50 pairs checked at once.
+#[tokio::test]
+async fn crash_writer() {
+    let (path, pairs, _dir) = match std::env::var(CRASH_DB_VAR) {
+        Ok(path) => (std::path::PathBuf::from(path), u64::MAX, None),
+        Err(_) => {
+            let dir = tempfile::tempdir().unwrap();
+            (dir.path().join("writer.db"), 50, Some(dir))
+        }
+    };
+    let store = SqliteStore::open_path(&path).await.unwrap();
+    for n in 0..pairs {
+        let id = 1 + i64::try_from(n).unwrap();
+        let user = deeplink_auth::UserId::new(&format!("user-{id}")).unwrap();
+        let code = store
+            .issue(&user, deeplink_auth::Ttl::CODE_DEFAULT, NOW)
+            .await
+            .unwrap()
+            .code;
+        store
+            .consume(&code, crate::conformance::who(id), Default::default(), NOW)
+            .await
+            .unwrap();
+        println!("committed {id}");
+    }
+    if pairs != u64::MAX {
+        assert_eq!(
+            store.links_of_user(&user("user-50")).await.unwrap().len(),
+            1
+        );
+    }
+}
+
+/// A writer killed with SIGKILL mid-stream leaves a database that opens, passes SQLite's
+/// integrity check, and holds every pair it reported as committed, each complete.
+#[tokio::test]
+async fn killed_writer_loses_no_committed_link() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crash.db");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "sqlite::crash_writer",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(CRASH_DB_VAR, &path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut last = 0_i64;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(n) = line.strip_prefix("committed ") {
+            last = n.parse().unwrap();
+            if last >= 300 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(last >= 300, "the writer stopped early at {last}");
+    let store = SqliteStore::open_path(&path).await.unwrap();
+    for id in 1..=last {
+        let link = store
+            .link_of_telegram_user(deeplink_auth::TelegramUserId(id))
+            .await
+            .unwrap();
+        assert_eq!(
+            link.map(|l| l.user),
+            Some(user(&format!("user-{id}"))),
+            "pair {id}"
+        );
+    }
+    // Whatever the kill interrupted is either fully there or not at all.
+    let next = store
+        .link_of_telegram_user(deeplink_auth::TelegramUserId(last + 1))
+        .await
+        .unwrap();
+    if let Some(link) = next {
+        assert_eq!(link.user, user(&format!("user-{}", last + 1)));
+    }
+    assert_eq!(store.integrity_check().await.unwrap(), "ok");
+}
