@@ -248,3 +248,39 @@ async fn a_refused_or_unchosen_login_redirects_with_an_error() {
     let response = guard(http.get(unknown).send()).await.unwrap();
     assert_eq!(response.status(), 400);
 }
+
+#[tokio::test]
+async fn login_widgets_oidc_client_completes_the_flow() {
+    use login_widget::oidc::client::{ClientSecret, OidcClient};
+
+    let fixture = Fixture::start().await;
+    fixture.sandbox.approve_oidc(BOT, Some(USER)).unwrap();
+    let provider = Provider::with_base_url(&fixture.sandbox.oidc_base_url());
+    let client = OidcClient::new(provider, 123_456, ClientSecret::new(TOKEN)).unwrap();
+    let discovery = client.discovery().await.unwrap();
+    assert_eq!(discovery.issuer, fixture.sandbox.oidc_base_url());
+    let jwks = client.jwks().await.unwrap();
+    assert_eq!(jwks, fixture.sandbox.oidc_jwks());
+
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let authorization = authorize(&fixture, &http).await;
+    let code = parameter(&authorization.location, "code").unwrap();
+    let tokens = client
+        .exchange_code(&code, REDIRECT, &authorization.verifier)
+        .await
+        .unwrap();
+    let claims = client
+        .validator(jwks)
+        .validate(&tokens.id_token, Some("nonce-1"), at(START + 1))
+        .unwrap();
+    assert_eq!(claims.id, Some(USER));
+    // The same code again is refused with the provider's answer.
+    let error = client
+        .exchange_code(&code, REDIRECT, &authorization.verifier)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("400"), "{error}");
+}
