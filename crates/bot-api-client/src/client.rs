@@ -544,7 +544,8 @@ impl Client {
         P: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        self.call_with_timeout(method, parameters, idempotency, self.inner.request_timeout)
+        let timeout = self.inner.request_timeout;
+        self.call_with_timeout(method, parameters, idempotency, timeout, None)
             .await
     }
 
@@ -554,6 +555,7 @@ impl Client {
         parameters: &P,
         idempotency: Idempotency,
         timeout: Duration,
+        fallback: Option<Fallback<R>>,
     ) -> Result<R, Error>
     where
         P: Serialize + ?Sized,
@@ -568,7 +570,10 @@ impl Client {
         let idempotent = idempotency == Idempotency::Idempotent;
         let mut attempt = 0;
         loop {
-            let error = match self.call_once(method, body.clone(), timeout).await {
+            let error = match self
+                .call_once(method, body.clone(), timeout, fallback)
+                .await
+            {
                 Ok(result) => return Ok(result),
                 Err(error) => error,
             };
@@ -591,6 +596,7 @@ impl Client {
         method: &'static str,
         body: Vec<u8>,
         timeout: Duration,
+        fallback: Option<Fallback<R>>,
     ) -> Result<R, Error> {
         let url = format!("{}{method}", self.inner.api_prefix);
         let response = self
@@ -608,7 +614,12 @@ impl Client {
             .bytes()
             .await
             .map_err(|e| self.transport_error(method, e))?;
-        self.decode(method, status, &bytes)
+        match self.decode(method, status, &bytes) {
+            Err(error @ Error::Decode { .. }) => {
+                fallback.and_then(|lenient| lenient(&bytes)).ok_or(error)
+            }
+            other => other,
+        }
     }
 
     fn decode<R: DeserializeOwned>(
@@ -650,6 +661,7 @@ impl Client {
             request,
             Idempotency::Idempotent,
             poll + self.inner.request_timeout,
+            Some(lenient_updates),
         )
         .await
     }
@@ -844,6 +856,25 @@ impl Client {
             message: self.sanitize(&error.to_string()),
         }
     }
+}
+
+/// A second way to read an answer the typed decoder refused.
+type Fallback<R> = fn(&[u8]) -> Option<R>;
+
+/// Reads a `getUpdates` answer one update at a time, so that one update of a known kind with a
+/// body this crate cannot parse arrives as `UpdateKind::Other` instead of failing the batch (and
+/// blocking the offset forever).
+fn lenient_updates(bytes: &[u8]) -> Option<Vec<Update>> {
+    let envelope: Envelope<Vec<serde_json::Value>> = serde_json::from_slice(bytes).ok()?;
+    if !envelope.ok {
+        return None;
+    }
+    envelope
+        .result?
+        .into_iter()
+        .map(Update::from_value_lenient)
+        .collect::<Result<_, _>>()
+        .ok()
 }
 
 fn idle_timeout(method: &'static str, idle: Duration) -> Error {

@@ -60,10 +60,20 @@ impl Serialize for SecretToken {
 }
 
 /// Parses a webhook body into an [`Update`].
+///
+/// A known kind whose body does not parse (a newer or broken Telegram) becomes
+/// [`crate::types::UpdateKind::Other`]; only a body that is not an object with an integer
+/// `update_id` is an error.
 pub fn parse_update(body: &[u8]) -> Result<Update, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::WebhookBody {
-        message: e.to_string(),
-    })
+    let strict_error = match serde_json::from_slice(body) {
+        Ok(update) => return Ok(update),
+        Err(error) => error,
+    };
+    serde_json::from_slice(body)
+        .and_then(Update::from_value_lenient)
+        .map_err(|_| Error::WebhookBody {
+            message: strict_error.to_string(),
+        })
 }
 
 #[cfg(feature = "axum")]

@@ -298,3 +298,33 @@ fn dedupe_remembers_a_window() {
     assert!(dedupe.first_time(1), "1 fell out of the window");
     assert!(!dedupe.first_time(3));
 }
+
+#[tokio::test]
+async fn a_malformed_update_does_not_stop_the_batch() {
+    let stub = Stub::start().await;
+    push(&stub, 1);
+    stub.fake
+        .lock()
+        .unwrap()
+        .pending
+        .push_back(serde_json::json!(
+            {"update_id": 2, "message": {"message_id": "not a number", "date": 1}}
+        ));
+    stub.fake.lock().unwrap().next_update_id = 2;
+    push(&stub, 1);
+    let mut updates = start(&stub, None);
+    let mut kinds = Vec::new();
+    for _ in 0..3 {
+        let delivery = next_id(&mut updates).await;
+        kinds.push((
+            delivery.update_id(),
+            matches!(
+                delivery.update.kind,
+                bot_api_client::types::UpdateKind::Other(_)
+            ),
+        ));
+        delivery.ack();
+    }
+    assert_eq!(kinds, [(1, false), (2, true), (3, false)]);
+    assert_eq!(updates.shutdown().await.unwrap(), Some(4));
+}
