@@ -40,6 +40,32 @@
 //! # }).unwrap();
 //! ```
 //!
+//! # What the design rules out
+//!
+//! - **Guessable or reusable codes**: 192 bits from the OS CSPRNG; single use, enforced
+//!   atomically by the store (of concurrent consumers exactly one wins).
+//! - **Codes in a leaked database or in logs**: stores keep SHA-256 only; [`LinkCode`] has a
+//!   redacted `Debug` and no `Display`.
+//! - **Binding a chat id the client chose**: identities come from the bot's update through
+//!   [`StartMessage::identity`] (private chats only, chat id = user id); numeric ids, never the
+//!   mutable, recyclable `@username`.
+//! - **A forwarded link binding the wrong chat, or a victim pressing an attacker's code**: a
+//!   claimed code belongs to the first chat that claimed it, and the link waits for
+//!   confirmation (on by default): the bot asks "Link to account X?" ([`StartOutcome::ConfirmationNeeded`],
+//!   [`Linker::confirm`]) and/or the website asks "Link Telegram user Y?"
+//!   ([`Linker::code_status`], [`Linker::confirm_on_website`]).
+//! - **Errors on redelivered webhooks**: a `/start` the same chat already consumed reads
+//!   "already linked" ([`LinkOutcome::AlreadyLinked`]).
+//! - **Silently moving an account**: a Telegram account linked to another website user is
+//!   refused by default ([`store::OnConflict`]); several Telegram accounts per website user are
+//!   allowed unless [`store::ChatsPerUser::One`].
+//!
+//! # Durability
+//!
+//! SQLite (WAL, `synchronous=NORMAL`) survives a crash of the process with every committed link;
+//! a power loss can drop the last commits, never consistency. PostgreSQL commits durably. Redis
+//! keeps links only as durably as its persistence: run it with `appendonly yes`.
+//!
 //! # Crate features
 //!
 //! | feature | default | what |

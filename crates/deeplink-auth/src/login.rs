@@ -32,9 +32,17 @@ impl std::fmt::Debug for LoginLinkKey {
     }
 }
 
-/// A signed login token, to put in a URL; `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
+/// A signed login token, to put in a URL; `Debug` is redacted, equality is constant-time.
+#[derive(Clone)]
 pub struct LoginToken(String);
+
+impl PartialEq for LoginToken {
+    fn eq(&self, other: &Self) -> bool {
+        crate::code::constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+impl Eq for LoginToken {}
 
 impl std::fmt::Debug for LoginToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
