@@ -3,7 +3,7 @@
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
-    process::{Command, Stdio},
+    process::{Child, Command, Stdio},
 };
 
 /// One HTTP/1.1 request with `Connection: close`; returns the whole answer.
@@ -22,10 +22,11 @@ fn http(base: &str, method: &str, path: &str, body: &str) -> String {
     answer
 }
 
-#[test]
-fn sandbox_serves_until_interrupted() {
+/// Starts `tgauth sandbox` with `args` and returns it with its base URL.
+fn start(args: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tgauth"))
         .args(["sandbox", "--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -35,20 +36,11 @@ fn sandbox_serves_until_interrupted() {
     stdout.read_line(&mut base).unwrap();
     let base = base.trim().to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    (child, base)
+}
 
-    let created = http(
-        &base,
-        "POST",
-        "/sandbox/bots",
-        r#"{"token":"77:cli-secret","username":"cli_bot"}"#,
-    );
-    assert!(created.starts_with("HTTP/1.1 200"), "{created}");
-    let me = http(&base, "GET", "/bot77:cli-secret/getMe", "");
-    assert!(me.contains(r#""username":"cli_bot""#), "{me}");
-    let unknown = http(&base, "GET", "/bot77:wrong/getMe", "");
-    assert!(unknown.starts_with("HTTP/1.1 401"), "{unknown}");
-
-    // Ctrl-C is SIGINT.
+/// Sends Ctrl-C (SIGINT) and checks a clean exit.
+fn interrupt(mut child: Child) {
     let interrupted = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -64,6 +56,38 @@ fn sandbox_serves_until_interrupted() {
         .read_to_string(&mut stderr)
         .unwrap();
     assert!(stderr.contains("stopped"), "{stderr}");
+}
+
+const BOT: &str = r#"{"token":"77:cli-secret","username":"cli_bot"}"#;
+
+#[test]
+fn sandbox_serves_until_interrupted() {
+    let (child, base) = start(&[]);
+    let created = http(&base, "POST", "/sandbox/bots", BOT);
+    assert!(created.starts_with("HTTP/1.1 200"), "{created}");
+    let me = http(&base, "GET", "/bot77:cli-secret/getMe", "");
+    assert!(me.contains(r#""username":"cli_bot""#), "{me}");
+    let unknown = http(&base, "GET", "/bot77:wrong/getMe", "");
+    assert!(unknown.starts_with("HTTP/1.1 401"), "{unknown}");
+    interrupt(child);
+}
+
+#[test]
+fn sandbox_state_survives_a_restart() {
+    let directory = tempfile::tempdir().unwrap();
+    let state = directory.path().join("state.json");
+    let state = state.to_str().unwrap();
+    let (child, base) = start(&["--state", state]);
+    http(&base, "POST", "/sandbox/bots", BOT);
+    let message = r#"{"user_id":5,"text":"/start kept"}"#;
+    let sent = http(&base, "POST", "/sandbox/bots/cli_bot/messages", message);
+    assert!(sent.starts_with("HTTP/1.1 200"), "{sent}");
+    interrupt(child);
+
+    let (child, base) = start(&["--state", state]);
+    let updates = http(&base, "GET", "/bot77:cli-secret/getUpdates", "");
+    assert!(updates.contains(r#""text":"/start kept""#), "{updates}");
+    interrupt(child);
 }
 
 #[test]
