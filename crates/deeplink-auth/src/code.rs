@@ -14,8 +14,22 @@ pub const CODE_LEN: usize = 32;
 ///
 /// It is a bearer secret: `Debug` is redacted, there is no `Display`, and stores keep only its
 /// SHA-256 ([`CodeHash`]). [`LinkCode::expose`] hands the text out where it must go (a URL).
-#[derive(Clone, PartialEq, Eq)]
+/// Equality runs in constant time.
+#[derive(Clone)]
 pub struct LinkCode(String);
+
+impl PartialEq for LinkCode {
+    fn eq(&self, other: &Self) -> bool {
+        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+impl Eq for LinkCode {}
+
+/// Compares secrets in time that depends on their length only (lengths are public here).
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
 
 impl std::fmt::Debug for LinkCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
