@@ -108,3 +108,35 @@ pub enum ControlError {
         reason: String,
     },
 }
+
+/// Why a [`crate::ControlClient`] call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ControlClientError {
+    /// The sandbox could not be reached or the connection failed.
+    #[error("could not reach the sandbox at {url}: {reason}")]
+    Transport {
+        /// The control URL called.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The sandbox refused the operation.
+    #[error("the sandbox refused {url} with {status}: {description}")]
+    Refused {
+        /// The control URL called.
+        url: String,
+        /// The HTTP status (the envelope's `error_code`).
+        status: u16,
+        /// The envelope's `description`.
+        description: String,
+    },
+    /// The answer was not the expected envelope.
+    #[error("the sandbox answered {url} with something unexpected: {reason}")]
+    Decode {
+        /// The control URL called.
+        url: String,
+        /// What was wrong.
+        reason: String,
+    },
+}

@@ -40,7 +40,8 @@
 //! # The control API
 //!
 //! See [`control`] for the `/sandbox/` endpoints; [`SandboxHandle`] offers the same operations
-//! as typed methods for in-process tests, and [`faults`] describes fault injection.
+//! as typed methods for in-process tests, [`ControlClient`] over HTTP for a sandbox in another
+//! process (such as `tgauth sandbox`), and [`faults`] describes fault injection.
 //!
 //! # The app's side of the login and Passport flows
 //!
@@ -59,6 +60,7 @@
 pub mod bot_api;
 mod clock;
 pub mod control;
+mod control_client;
 mod error;
 pub mod faults;
 mod login;
@@ -76,7 +78,8 @@ use axum::{Router, routing::any};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use control::{NewBot, NewUser};
-pub use error::{ControlError, Error};
+pub use control_client::ControlClient;
+pub use error::{ControlClientError, ControlError, Error};
 pub use faults::{FaultKind, FaultSpec};
 pub use login::{LoginWidgetData, WebAppData, WebAppLaunch};
 pub use passport::{PassportElementInput, PassportFileInput, PassportSubmission};

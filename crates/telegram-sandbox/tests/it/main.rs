@@ -7,6 +7,7 @@ mod arbitrary;
 mod client_types;
 mod common;
 mod control;
+mod control_client;
 mod envelope;
 mod faults;
 mod files;

@@ -1,0 +1,180 @@
+//! A typed client of the control API, for a sandbox running in another process.
+//!
+//! In-process tests use [`crate::SandboxHandle`]'s methods directly; a sandbox started with
+//! `tgauth sandbox --listen ADDR` (or any other process) is driven over HTTP with
+//! [`ControlClient`], whose methods mirror the handle's.
+
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Value, json};
+
+use crate::{
+    control::{NewBot, NewUser},
+    error::ControlClientError,
+    faults::FaultSpec,
+    login::LoginWidgetData,
+    passport::PassportSubmission,
+    types::{PassportErrors, SentMessage, Update, User},
+};
+
+/// Calls the `/sandbox/` control API of a sandbox at a base URL.
+#[derive(Debug, Clone)]
+pub struct ControlClient {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl ControlClient {
+    /// A client of the sandbox at `base_url` (such as `http://127.0.0.1:8081`).
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+        }
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<T, ControlClientError> {
+        let url = format!("{}/sandbox/{path}", self.base_url);
+        let mut request = self.http.request(method, &url);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|error| ControlClientError::Transport {
+                url: url.clone(),
+                reason: error.without_url().to_string(),
+            })?;
+        let status = response.status().as_u16();
+        let envelope: Value =
+            response
+                .json()
+                .await
+                .map_err(|error| ControlClientError::Decode {
+                    url: url.clone(),
+                    reason: error.without_url().to_string(),
+                })?;
+        if envelope.get("ok") != Some(&Value::Bool(true)) {
+            let description = envelope
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            return Err(ControlClientError::Refused {
+                url,
+                status,
+                description,
+            });
+        }
+        let result = envelope.get("result").cloned().unwrap_or(Value::Null);
+        serde_json::from_value(result).map_err(|error| ControlClientError::Decode {
+            url,
+            reason: error.to_string(),
+        })
+    }
+
+    fn bot_path(username: &str, what: &str) -> String {
+        let username: String = form_urlencoded::byte_serialize(username.as_bytes()).collect();
+        format!("bots/{username}/{what}")
+    }
+
+    /// Creates a bot (`POST /sandbox/bots`).
+    pub async fn create_bot(&self, bot: &NewBot) -> Result<User, ControlClientError> {
+        self.call(reqwest::Method::POST, "bots", Some(bot)).await
+    }
+
+    /// Creates or updates a user (`POST /sandbox/users`).
+    pub async fn create_user(&self, user: &NewUser) -> Result<User, ControlClientError> {
+        self.call(reqwest::Method::POST, "users", Some(user)).await
+    }
+
+    /// A user sends `text` to the bot `username`; returns the update the bot will receive.
+    pub async fn send_message(
+        &self,
+        username: &str,
+        user_id: i64,
+        text: &str,
+    ) -> Result<Update, ControlClientError> {
+        let body = json!({"user_id": user_id, "text": text});
+        let path = Self::bot_path(username, "messages");
+        self.call(reqwest::Method::POST, &path, Some(&body)).await
+    }
+
+    /// A user submits Passport data to the bot `username`.
+    pub async fn submit_passport(
+        &self,
+        username: &str,
+        submission: &PassportSubmission,
+    ) -> Result<Update, ControlClientError> {
+        let path = Self::bot_path(username, "passport");
+        self.call(reqwest::Method::POST, &path, Some(submission))
+            .await
+    }
+
+    /// Login Widget data of `user_id` for the bot `username`.
+    pub async fn login_widget(
+        &self,
+        username: &str,
+        user_id: i64,
+    ) -> Result<LoginWidgetData, ControlClientError> {
+        let path = Self::bot_path(username, "login_widget");
+        let body = json!({"user_id": user_id});
+        self.call(reqwest::Method::POST, &path, Some(&body)).await
+    }
+
+    /// Approves the bot's OIDC logins as `user_id`, or refuses them with `None`.
+    pub async fn approve_oidc(
+        &self,
+        username: &str,
+        user_id: Option<i64>,
+    ) -> Result<(), ControlClientError> {
+        let body = match user_id {
+            Some(user_id) => json!({"user_id": user_id}),
+            None => json!({"deny": true}),
+        };
+        let path = Self::bot_path(username, "oidc");
+        self.call::<bool>(reqwest::Method::POST, &path, Some(&body))
+            .await
+            .map(drop)
+    }
+
+    /// The messages the bot `username` sent, oldest first.
+    pub async fn sent(&self, username: &str) -> Result<Vec<SentMessage>, ControlClientError> {
+        let path = Self::bot_path(username, "sent");
+        self.call(reqwest::Method::GET, &path, None::<&Value>).await
+    }
+
+    /// The Passport errors the bot `username` set, oldest first.
+    pub async fn passport_errors(
+        &self,
+        username: &str,
+    ) -> Result<Vec<PassportErrors>, ControlClientError> {
+        let path = Self::bot_path(username, "passport_errors");
+        self.call(reqwest::Method::GET, &path, None::<&Value>).await
+    }
+
+    /// The updates of the bot `username` not yet confirmed or delivered.
+    pub async fn pending_updates(&self, username: &str) -> Result<Vec<Update>, ControlClientError> {
+        let path = Self::bot_path(username, "updates");
+        self.call(reqwest::Method::GET, &path, None::<&Value>).await
+    }
+
+    /// Arms a fault.
+    pub async fn inject_fault(&self, fault: &FaultSpec) -> Result<(), ControlClientError> {
+        self.call::<bool>(reqwest::Method::POST, "faults", Some(fault))
+            .await
+            .map(drop)
+    }
+
+    /// Disarms every fault.
+    pub async fn clear_faults(&self) -> Result<(), ControlClientError> {
+        self.call::<bool>(reqwest::Method::DELETE, "faults", None::<&Value>)
+            .await
+            .map(drop)
+    }
+}

@@ -1,0 +1,60 @@
+//! The typed HTTP control client drives a sandbox as the handle does.
+
+use telegram_sandbox::{ControlClient, ControlClientError, FaultKind, FaultSpec, NewBot, NewUser};
+
+use crate::common::{BOT, Fixture, USER};
+
+#[tokio::test]
+async fn the_control_client_mirrors_the_handle() {
+    let fixture = Fixture::start().await;
+    let control = ControlClient::new(format!("{}/", fixture.sandbox.base_url()));
+    let bot = control
+        .create_bot(&NewBot::new("31:client-secret", "client_bot"))
+        .await
+        .unwrap();
+    assert_eq!(bot.id, 31);
+    let user = control.create_user(&NewUser::new(8, "Eve")).await.unwrap();
+    assert_eq!(user.first_name, "Eve");
+    let update = control.send_message(BOT, USER, "/start x").await.unwrap();
+    assert_eq!(control.pending_updates(BOT).await.unwrap(), vec![update]);
+    assert!(control.sent(BOT).await.unwrap().is_empty());
+    assert!(control.passport_errors(BOT).await.unwrap().is_empty());
+    let login = control.login_widget(BOT, USER).await.unwrap();
+    assert_eq!(login.json["id"], USER);
+    control.approve_oidc(BOT, Some(USER)).await.unwrap();
+    let fault = FaultSpec {
+        bot: None,
+        method: "getMe".to_owned(),
+        count: 1,
+        fault: FaultKind::ServerError,
+    };
+    control.inject_fault(&fault).await.unwrap();
+    control.clear_faults().await.unwrap();
+    let (status, _) = fixture.call("getMe", serde_json::json!({})).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn refusals_and_unreachable_sandboxes_are_typed_errors() {
+    let fixture = Fixture::start().await;
+    let control = ControlClient::new(fixture.sandbox.base_url());
+    let error = control.sent("nobody_bot").await.unwrap_err();
+    assert!(
+        matches!(&error, ControlClientError::Refused { status: 404, description, .. }
+            if description == "no bot with username \"nobody_bot\""),
+        "{error:?}"
+    );
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let error = ControlClient::new(format!("http://{closed}"))
+        .sent(BOT)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ControlClientError::Transport { .. }),
+        "{error:?}"
+    );
+}
