@@ -85,7 +85,7 @@ pub(crate) struct LoginVerify {
     /// The form of DATA.
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     format: Format,
-    /// The login data.
+    /// The login data, or `-` to read it from standard input.
     #[arg(value_name = "DATA")]
     data: String,
 }
@@ -161,7 +161,7 @@ pub(crate) struct WebappVerify {
     test_env: bool,
     #[command(flatten)]
     freshness: Freshness,
-    /// The initData query string.
+    /// The initData query string, or `-` to read it from standard input.
     #[arg(value_name = "INIT_DATA")]
     init_data: String,
 }
@@ -180,6 +180,17 @@ fn parse_public_key(text: &str) -> Result<PublicKey, String> {
         *byte = u8::from_str_radix(pair, 16).map_err(|_| invalid())?;
     }
     Ok(PublicKey(key))
+}
+
+/// `text` itself, or standard input (without its trailing newline) when `text` is `-`.
+fn argument_or_stdin(text: &str) -> Result<String, ExitCode> {
+    if text != "-" {
+        return Ok(text.to_owned());
+    }
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+        .map_err(|_| usage("standard input is not readable UTF-8"))?;
+    Ok(input.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 /// A usage error: message on stderr, exit code 2.
@@ -224,20 +235,19 @@ pub(crate) fn run_login(command: LoginCommand) -> ExitCode {
                 Ok(token) => token,
                 Err(code) => return code,
             };
+            let data = match argument_or_stdin(&args.data) {
+                Ok(data) => data,
+                Err(code) => return code,
+            };
             let verifier = WidgetVerifier::new(&token).with_policy(args.freshness.policy());
             let format = match args.format {
-                Format::Query if DataFormat::detect(&args.data) == DataFormat::Url => {
-                    DataFormat::Url
-                }
+                Format::Query if DataFormat::detect(&data) == DataFormat::Url => DataFormat::Url,
                 Format::Query => DataFormat::Query,
                 Format::Json => DataFormat::Json,
                 Format::TgAuthResult => DataFormat::TgAuthResult,
                 Format::Auto => DataFormat::Auto,
             };
-            report(
-                "user",
-                verifier.verify(&args.data, format, args.freshness.now()),
-            )
+            report("user", verifier.verify(&data, format, args.freshness.now()))
         }
         LoginCommand::Sign(args) => {
             let token = match token(&args.token) {
@@ -274,11 +284,15 @@ pub(crate) fn run_webapp(command: WebappCommand) -> ExitCode {
         WebappCommand::Verify(args) => {
             let now = args.freshness.now();
             let policy = args.freshness.policy();
+            let init_data = match argument_or_stdin(&args.init_data) {
+                Ok(init_data) => init_data,
+                Err(code) => return code,
+            };
             let outcome = match (&args.token, args.bot_id) {
                 (Some(text), _) => match token(text) {
                     Ok(token) => WebAppVerifier::new(&token)
                         .with_policy(policy)
-                        .verify(&args.init_data, now),
+                        .verify(&init_data, now),
                     Err(code) => return code,
                 },
                 (None, Some(bot_id)) => {
@@ -289,7 +303,7 @@ pub(crate) fn run_webapp(command: WebappCommand) -> ExitCode {
                         (None, true) => ThirdPartyVerifier::test_environment(bot_id),
                         (None, false) => ThirdPartyVerifier::production(bot_id),
                     };
-                    verifier.with_policy(policy).verify(&args.init_data, now)
+                    verifier.with_policy(policy).verify(&init_data, now)
                 }
                 (None, None) => return usage("one of --token or --bot-id is required"),
             };

@@ -277,6 +277,17 @@ fn authorization_url_carries_pkce_state_nonce_and_scopes() {
 }
 
 #[test]
+fn signers_can_live_in_shared_state() {
+    // The sandbox keeps them in an axum state shared across threads.
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<IdTokenSigner>();
+    shareable::<login_widget::webapp::ThirdPartyKey>();
+    shareable::<login_widget::webapp::WebAppSigner>();
+    shareable::<login_widget::widget::WidgetSigner>();
+    shareable::<IdTokenValidator>();
+}
+
+#[test]
 fn login_attempts_are_fresh_and_well_formed() {
     let rng = ring::rand::SystemRandom::new();
     let one = LoginAttempt::generate(&rng).unwrap();

@@ -163,6 +163,34 @@ fn login_sign_output_verifies_in_every_format() {
 }
 
 #[test]
+fn data_from_standard_input() {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+        .args([
+            "login",
+            "verify",
+            "--token",
+            TOKEN,
+            "--now",
+            "1700000010",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("tgauth runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{DATA}\n").as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("tgauth ends");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8(output.stdout).unwrap().trim_end(), USER);
+}
+
+#[test]
 fn usage_errors_exit_two() {
     for args in [
         vec!["login", "verify", "--token", "not-a-token", DATA],
