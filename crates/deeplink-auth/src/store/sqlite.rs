@@ -15,8 +15,9 @@ use crate::store::sql::{corrupt, migrate, sql_store, store_error};
 use crate::store::{ChatsPerUser, Link, LinkOutcome, LinkPolicy, Linked};
 
 /// Each migration is a list of statements, applied in order once.
-const MIGRATIONS: &[&[&str]] = &[&[
-    "CREATE TABLE deeplink_codes (
+const MIGRATIONS: &[&[&str]] = &[
+    &[
+        "CREATE TABLE deeplink_codes (
         hash BLOB PRIMARY KEY NOT NULL,
         user_id TEXT NOT NULL,
         expires_at INTEGER NOT NULL,
@@ -24,19 +25,32 @@ const MIGRATIONS: &[&[&str]] = &[&[
         telegram_user_id INTEGER,
         chat_id INTEGER
     ) WITHOUT ROWID",
-    "CREATE INDEX deeplink_codes_expires_at ON deeplink_codes (expires_at)",
-    "CREATE TABLE deeplink_links (
+        "CREATE INDEX deeplink_codes_expires_at ON deeplink_codes (expires_at)",
+        "CREATE TABLE deeplink_links (
         telegram_user_id INTEGER PRIMARY KEY NOT NULL,
         chat_id INTEGER NOT NULL,
         user_id TEXT NOT NULL,
         linked_at INTEGER NOT NULL
     )",
-    "CREATE INDEX deeplink_links_user_id ON deeplink_links (user_id)",
-    "CREATE TABLE deeplink_login_uses (
+        "CREATE INDEX deeplink_links_user_id ON deeplink_links (user_id)",
+        "CREATE TABLE deeplink_login_uses (
         id BLOB PRIMARY KEY NOT NULL,
         expires_at INTEGER NOT NULL
     ) WITHOUT ROWID",
-]];
+    ],
+    &[
+        // The fast consume is one UPDATE; this trigger writes its link inside the same statement.
+        // Only that UPDATE sets `fast_linked_at`, so the general path (which writes links itself)
+        // never fires it.
+        "ALTER TABLE deeplink_codes ADD COLUMN fast_linked_at INTEGER",
+        "CREATE TRIGGER deeplink_codes_fast_link AFTER UPDATE OF state ON deeplink_codes
+     WHEN NEW.fast_linked_at IS NOT NULL AND OLD.state <> 2 AND NEW.state = 2
+     BEGIN
+        INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at)
+        VALUES (NEW.telegram_user_id, NEW.chat_id, NEW.user_id, NEW.fast_linked_at);
+     END",
+    ],
+];
 
 /// A [`Store`](crate::Store) in a SQLite file; clones share the connection pools.
 ///
@@ -90,9 +104,11 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// The common case of a consume: a fresh (or own pending) code and a Telegram account
-    /// without a link, in one transaction of two statements. `None` sends the caller to the
-    /// general path, which reads first and applies every rule.
+    /// The common case of a consume in one statement (one round trip to the connection's
+    /// worker thread): a fresh (or own pending) code and a Telegram account without a link. The
+    /// UPDATE claims the code and its trigger inserts the link; SQLite runs both as one atomic
+    /// statement. `None` sends the caller to the general path, which reads first and applies
+    /// every rule.
     async fn consume_fast(
         &self,
         hash: &CodeHash,
@@ -104,49 +120,39 @@ impl SqliteStore {
         if policy.chats_per_user != ChatsPerUser::Many {
             return Ok(None);
         }
-        let map = |e| store_error("sqlite", e);
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "UPDATE deeplink_codes SET state = 2, telegram_user_id = $1, chat_id = $2 \
+        let result = sqlx::query(
+            "UPDATE deeplink_codes SET state = 2, telegram_user_id = $1, chat_id = $2, \
+             fast_linked_at = $4 \
              WHERE hash = $3 AND expires_at > $4 AND (state = 0 OR \
-             (state = 1 AND telegram_user_id = $1 AND chat_id = $2)) RETURNING user_id",
+             (state = 1 AND telegram_user_id = $1 AND chat_id = $2)) \
+             AND NOT EXISTS (SELECT 1 FROM deeplink_links WHERE telegram_user_id = $1) \
+             RETURNING user_id",
         )
         .bind(who.user_id().0)
         .bind(who.chat_id().0)
         .bind(hash.as_bytes().as_slice())
         .bind(now.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map)?;
-        if let Some(row) = row {
-            let user = row.try_get::<&str, _>(0).map_err(map)?;
-            let user = UserId::new(user).map_err(|_| corrupt("sqlite", "code user_id"))?;
-            let inserted = sqlx::query(
-                "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (telegram_user_id) DO NOTHING",
-            )
-            .bind(who.user_id().0)
-            .bind(who.chat_id().0)
-            .bind(user.as_str())
-            .bind(now.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(map)?;
-            if inserted.rows_affected() == 1 {
-                Self::commit(tx).await?;
-                let link = Link {
-                    user,
-                    telegram: who,
-                    linked_at: now,
-                };
-                return Ok(Some(Linked {
-                    link,
-                    outcome: LinkOutcome::New,
-                }));
-            }
-        }
-        tx.rollback().await.map_err(map)?;
-        Ok(None)
+        .fetch_optional(&self.writer)
+        .await;
+        let row = match result {
+            Ok(row) => row,
+            // Another process linked the account in between: the statement undid itself.
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Ok(None),
+            Err(error) => return Err(store_error("sqlite", error)),
+        };
+        let Some(row) = row else { return Ok(None) };
+        let user = row
+            .try_get::<&str, _>(0)
+            .map_err(|e| store_error("sqlite", e))?;
+        let user = UserId::new(user).map_err(|_| corrupt("sqlite", "code user_id"))?;
+        Ok(Some(Linked {
+            link: Link {
+                user,
+                telegram: who,
+                linked_at: now,
+            },
+            outcome: LinkOutcome::New,
+        }))
     }
 
     fn write_pool(&self) -> &sqlx::SqlitePool {
