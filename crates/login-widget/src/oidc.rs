@@ -707,7 +707,7 @@ fn verify_signature(
     {
         return Err(mismatch());
     }
-    let expect = |kty: &str, crv: Option<&str>| {
+    let require_key_type = |kty: &str, crv: Option<&str>| {
         if key.kty == kty && (crv.is_none() || key.crv.as_deref() == crv) {
             Ok(())
         } else {
@@ -716,7 +716,7 @@ fn verify_signature(
     };
     let verified = match algorithm {
         Algorithm::Rs256 => {
-            expect("RSA", None)?;
+            require_key_type("RSA", None)?;
             let components = signature::RsaPublicKeyComponents {
                 n: key_field(key, &key.n, kid)?,
                 e: key_field(key, &key.e, kid)?,
@@ -724,20 +724,20 @@ fn verify_signature(
             components.verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
         }
         Algorithm::Es256 => {
-            expect("EC", Some("P-256"))?;
+            require_key_type("EC", Some("P-256"))?;
             let point = uncompressed_point(key, kid)?;
             signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
                 .verify(message, signature)
         }
         Algorithm::EdDsa => {
-            expect("OKP", Some("Ed25519"))?;
+            require_key_type("OKP", Some("Ed25519"))?;
             let x = key_field(key, &key.x, kid)?;
             signature::UnparsedPublicKey::new(&signature::ED25519, x).verify(message, signature)
         }
         #[cfg(feature = "es256k")]
         Algorithm::Es256k => {
             use k256::ecdsa::signature::Verifier as _;
-            expect("EC", Some("secp256k1"))?;
+            require_key_type("EC", Some("secp256k1"))?;
             let point = uncompressed_point(key, kid)?;
             let verifying_key =
                 k256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| mismatch())?;
