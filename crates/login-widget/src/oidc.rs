@@ -681,12 +681,12 @@ fn decode_json<T: for<'de> Deserialize<'de>>(
     serde_json::from_slice(&bytes).map_err(|_| IdTokenError::Malformed { what })
 }
 
-fn key_field(key: &Jwk, field: &Option<String>, kid: &str) -> Result<Vec<u8>, IdTokenError> {
+/// A base64url member of a JWK, decoded; absent or undecodable means the key does not fit.
+fn key_field(field: Option<&str>, kid: &str) -> Result<Vec<u8>, IdTokenError> {
     let mismatch = || IdTokenError::KeyMismatch {
         kid: kid.chars().take(64).collect(),
     };
-    let _ = key;
-    let text = field.as_deref().ok_or_else(mismatch)?;
+    let text = field.ok_or_else(mismatch)?;
     B64.decode(text).map_err(|_| mismatch())
 }
 
@@ -718,8 +718,8 @@ fn verify_signature(
         Algorithm::Rs256 => {
             require_key_type("RSA", None)?;
             let components = signature::RsaPublicKeyComponents {
-                n: key_field(key, &key.n, kid)?,
-                e: key_field(key, &key.e, kid)?,
+                n: key_field(key.n.as_deref(), kid)?,
+                e: key_field(key.e.as_deref(), kid)?,
             };
             components.verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
         }
@@ -731,7 +731,7 @@ fn verify_signature(
         }
         Algorithm::EdDsa => {
             require_key_type("OKP", Some("Ed25519"))?;
-            let x = key_field(key, &key.x, kid)?;
+            let x = key_field(key.x.as_deref(), kid)?;
             signature::UnparsedPublicKey::new(&signature::ED25519, x).verify(message, signature)
         }
         #[cfg(feature = "es256k")]
@@ -755,8 +755,8 @@ fn verify_signature(
 }
 
 fn uncompressed_point(key: &Jwk, kid: &str) -> Result<Vec<u8>, IdTokenError> {
-    let x = key_field(key, &key.x, kid)?;
-    let y = key_field(key, &key.y, kid)?;
+    let x = key_field(key.x.as_deref(), kid)?;
+    let y = key_field(key.y.as_deref(), kid)?;
     if x.len() != 32 || y.len() != 32 {
         return Err(IdTokenError::KeyMismatch {
             kid: kid.chars().take(64).collect(),
