@@ -490,7 +490,7 @@ async fn get_updates(
     let allowed_updates: Option<Vec<String>> =
         params.json("allowed_updates", "allowed_updates JSON array")?;
 
-    let (generation, notify, confirmed) = {
+    let (generation, notify, (confirmed, immediate)) = {
         let mut state = shared.lock();
         let bot = state
             .bots
@@ -504,14 +504,23 @@ async fn get_updates(
         }
         bot.preempt_poller(CONFLICT_OTHER_POLLER);
         let confirmed = confirm(bot, offset);
+        // A request that need not wait answers under the same lock, so a newer request can
+        // only terminate requests that are really waiting.
+        let immediate = (!bot.updates.is_empty() || timeout == 0).then(|| {
+            let updates: Vec<_> = bot.updates.iter().take(limit).collect();
+            Reply::of(&updates)
+        });
         (
             bot.runtime.poll_generation,
             Arc::clone(&bot.runtime.notify),
-            confirmed,
+            (confirmed, immediate),
         )
     };
     if confirmed {
         shared.changed();
+    }
+    if let Some(reply) = immediate {
+        return reply;
     }
     loop {
         // Registered before looking at the queue, so an update queued right after the look

@@ -149,3 +149,23 @@ async fn set_webhook_terminates_a_waiting_poller() {
         "Conflict: terminated by setWebhook request",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_that_need_not_wait_are_never_terminated() {
+    let fixture = Fixture::start().await;
+    fixture.user_says("pending");
+    // Many concurrent short polls: each answers at once, none is "terminated by other
+    // getUpdates request", which only a waiting long poll can be.
+    let polls: Vec<_> = (0..32)
+        .map(|i| {
+            let request = fixture.http.post(fixture.url("getUpdates"));
+            let timeout = if i % 2 == 0 { 0 } else { 5 };
+            tokio::spawn(request.json(&json!({"timeout": timeout})).send())
+        })
+        .collect();
+    for poll in polls {
+        let (status, body) = finish(poll).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(ids(&body), [1]);
+    }
+}
