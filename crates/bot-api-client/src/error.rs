@@ -166,7 +166,10 @@ pub enum Error {
         reason: &'static str,
     },
     /// A file is larger than the download limit.
-    #[error("file is larger than the download limit of {limit} bytes (size {size:?})")]
+    #[error(
+        "file is larger than the download limit of {limit} bytes{}",
+        size.map(|size| format!(" ({size} bytes)")).unwrap_or_default()
+    )]
     FileTooLarge {
         /// The limit in bytes.
         limit: u64,

@@ -222,3 +222,68 @@ async fn set_passport_data_errors_sends_telegram_shapes() {
             "data_hash": "aGFzaA==", "message": "unreadable"}]})
     );
 }
+
+#[test]
+fn error_messages() {
+    // Lowercase, no trailing period, context in the message; one line per variant.
+    let api = ApiError {
+        error_code: 429,
+        description: "Too Many Requests: retry after 5".into(),
+        retry_after: Some(5),
+        migrate_to_chat_id: None,
+        parameters: Some(json!({"retry_after": 5})),
+    };
+    let errors = [
+        Error::Api {
+            method: "sendMessage",
+            error: api,
+        },
+        Error::Transport {
+            method: "getMe",
+            kind: TransportKind::Connect,
+            message: "tcp connect error".into(),
+        },
+        Error::Decode {
+            method: "getMe",
+            status: 502,
+            message: "expected value".into(),
+            body: "<html>".into(),
+        },
+        Error::InvalidToken,
+        Error::InvalidSecretToken,
+        Error::InvalidBaseUrl {
+            url: "ftp://x".into(),
+            reason: "the scheme must be http or https",
+        },
+        Error::FileTooLarge {
+            limit: 20,
+            size: Some(21),
+        },
+        Error::NoFilePath {
+            file_id: "BQAC".into(),
+        },
+        Error::FileIo {
+            message: "disk full".into(),
+        },
+        Error::OffsetStore {
+            message: "cannot write offset: denied".into(),
+        },
+        Error::WebhookBody {
+            message: "EOF while parsing".into(),
+        },
+    ];
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!(messages.join("\n"), @r#"
+    sendMessage: telegram answered 429: Too Many Requests: retry after 5 (retry after 5 s)
+    getMe: connect error: tcp connect error
+    getMe: could not decode the answer (http status 502): expected value
+    the bot token does not have the shape <digits>:<35 characters of A-Z a-z 0-9 _ ->
+    the webhook secret token must be 1-256 characters of A-Z a-z 0-9 _ -
+    invalid base url "ftp://x": the scheme must be http or https
+    file is larger than the download limit of 20 bytes (21 bytes)
+    file BQAC has no file_path to download
+    file i/o failed: disk full
+    offset store failed: cannot write offset: denied
+    webhook body is not an update: EOF while parsing
+    "#);
+}
