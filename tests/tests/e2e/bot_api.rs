@@ -637,3 +637,90 @@ async fn polling_survives_a_sandbox_restart() {
     assert!(sandbox.pending_updates(BOT).unwrap().is_empty());
     sandbox.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn no_error_from_the_sandbox_holds_the_token() {
+    let sandbox = sandbox().await;
+    let client = Client::builder(BotToken::new(TOKEN).unwrap())
+        .base_url(sandbox.base_url())
+        .retry_policy(RetryPolicy::none())
+        .request_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let secret = TOKEN.split_once(':').unwrap().1;
+    let mut errors = Vec::new();
+    for kind in [
+        FaultKind::TooManyRequests { retry_after: 3 },
+        FaultKind::ServerError,
+        FaultKind::BadGateway,
+        FaultKind::DropConnection,
+        FaultKind::DropConnectionAfterProcessing,
+        FaultKind::Delay { millis: 2_000 },
+    ] {
+        sandbox.inject_fault(fault("getMe", 1, kind)).unwrap();
+        errors.push(client.me().await.unwrap_err());
+    }
+    // A download of a path that does not exist, and one cut by a fault.
+    let missing = tgauth::bot_api_client::types::File {
+        file_id: "x".into(),
+        file_unique_id: "x".into(),
+        file_size: None,
+        file_path: Some("documents/missing.pdf".into()),
+    };
+    errors.push(
+        client
+            .download_file(&missing, &mut Vec::new())
+            .await
+            .unwrap_err(),
+    );
+    let document = sandbox.add_file(BOT, vec![1u8; 10], Some("a.bin")).unwrap();
+    let file = client.file(&document.file_id).await.unwrap();
+    sandbox
+        .inject_fault(fault("file", 1, FaultKind::DropConnection))
+        .unwrap();
+    errors.push(
+        client
+            .download_file(&file, &mut Vec::new())
+            .await
+            .unwrap_err(),
+    );
+    // Connection refused once the sandbox is gone.
+    sandbox.shutdown().await.unwrap();
+    errors.push(client.me().await.unwrap_err());
+
+    let kinds: Vec<String> = errors
+        .iter()
+        .map(|e| match (e.api_kind(), e.transport_kind()) {
+            (Some(kind), _) => format!("{kind:?}"),
+            (_, Some(kind)) => format!("{kind:?}"),
+            _ => format!("{e:?}")
+                .split([' ', '{'])
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "RetryAfter",
+            "ServerError",
+            "Decode",
+            "Request",
+            "Request",
+            "Timeout",
+            "NotFound",
+            "Request",
+            "Connect"
+        ]
+    );
+    for error in &errors {
+        let mut text = format!("{error} {error:?}");
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        assert!(!text.contains(secret), "token in {text}");
+    }
+}
