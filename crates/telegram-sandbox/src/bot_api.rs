@@ -35,8 +35,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use passport_types::errors::PassportElementError;
-use serde::{Deserialize as _, de::DeserializeOwned};
-use serde_json::{Map, Value};
+use serde::{Deserialize as _, Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value, value::RawValue};
 use tokio::time::Instant;
 
 use crate::{
@@ -105,63 +105,81 @@ impl ApiError {
     }
 }
 
+/// The error envelope, in the field order the real server writes.
+#[derive(Serialize)]
+struct ErrorEnvelope<'a> {
+    ok: bool,
+    error_code: u16,
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<ResponseParameters>,
+}
+
+#[derive(Serialize)]
+struct ResponseParameters {
+    retry_after: u64,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = Map::new();
-        body.insert("ok".to_owned(), Value::Bool(false));
-        body.insert("error_code".to_owned(), Value::from(self.code));
-        body.insert("description".to_owned(), Value::String(self.description));
-        if let Some(retry_after) = self.retry_after {
-            let mut parameters = Map::new();
-            parameters.insert("retry_after".to_owned(), Value::from(retry_after));
-            body.insert("parameters".to_owned(), Value::Object(parameters));
-        }
+        let body = ErrorEnvelope {
+            ok: false,
+            error_code: self.code,
+            description: &self.description,
+            parameters: self
+                .retry_after
+                .map(|retry_after| ResponseParameters { retry_after }),
+        };
         let status = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(Value::Object(body))).into_response()
+        (status, Json(body)).into_response()
     }
 }
 
-/// A successful answer: the result and the optional `description` some methods add.
+/// A successful answer: the result, serialized once in its own field order, and the optional
+/// `description` some methods add.
 #[derive(Debug)]
 pub(crate) struct Reply {
-    result: Value,
+    result: Box<RawValue>,
     description: Option<&'static str>,
 }
 
+#[derive(Serialize)]
+struct Envelope<'a> {
+    ok: bool,
+    result: &'a RawValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+}
+
 impl Reply {
-    pub(crate) fn new(result: Value) -> Self {
-        Self {
-            result,
-            description: None,
-        }
+    pub(crate) fn of(result: &(impl Serialize + ?Sized)) -> Result<Self, ApiError> {
+        serde_json::value::to_raw_value(result)
+            .map(|result| Self {
+                result,
+                description: None,
+            })
+            .map_err(|_| ApiError::internal())
     }
 
-    fn described(result: Value, description: &'static str) -> Self {
+    fn described(result: bool, description: &'static str) -> Self {
+        let result = if result { "true" } else { "false" };
         Self {
-            result,
+            // A JSON literal always parses.
+            result: RawValue::from_string(result.to_owned())
+                .unwrap_or_else(|_| RawValue::NULL.to_owned()),
             description: Some(description),
         }
-    }
-
-    pub(crate) fn of(result: &impl serde::Serialize) -> Result<Self, ApiError> {
-        serde_json::to_value(result)
-            .map(Self::new)
-            .map_err(|_| ApiError::internal())
     }
 }
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        let mut body = Map::new();
-        body.insert("ok".to_owned(), Value::Bool(true));
-        body.insert("result".to_owned(), self.result);
-        if let Some(description) = self.description {
-            body.insert(
-                "description".to_owned(),
-                Value::String(description.to_owned()),
-            );
-        }
-        (StatusCode::OK, Json(Value::Object(body))).into_response()
+        let body = Envelope {
+            ok: true,
+            result: &self.result,
+            description: self.description,
+        };
+        (StatusCode::OK, Json(body)).into_response()
     }
 }
 
@@ -626,10 +644,7 @@ fn set_webhook(bot: &mut Bot, params: &Params) -> Result<(Reply, Option<u64>), A
             && webhook.ip_address == ip_address
     });
     if unchanged {
-        return Ok((
-            Reply::described(Value::Bool(true), "Webhook is already set"),
-            None,
-        ));
+        return Ok((Reply::described(true, "Webhook is already set"), None));
     }
     bot.webhook = Some(Webhook {
         url,
@@ -641,10 +656,7 @@ fn set_webhook(bot: &mut Bot, params: &Params) -> Result<(Reply, Option<u64>), A
     });
     bot.preempt_poller(CONFLICT_SET_WEBHOOK);
     let generation = bot.bump_webhook_generation();
-    Ok((
-        Reply::described(Value::Bool(true), "Webhook was set"),
-        Some(generation),
-    ))
+    Ok((Reply::described(true, "Webhook was set"), Some(generation)))
 }
 
 fn delete_webhook(bot: &mut Bot, params: &Params) -> Result<Reply, ApiError> {
@@ -653,12 +665,9 @@ fn delete_webhook(bot: &mut Bot, params: &Params) -> Result<Reply, ApiError> {
     }
     if bot.webhook.take().is_some() {
         bot.bump_webhook_generation();
-        Ok(Reply::described(Value::Bool(true), "Webhook was deleted"))
+        Ok(Reply::described(true, "Webhook was deleted"))
     } else {
-        Ok(Reply::described(
-            Value::Bool(true),
-            "Webhook is already deleted",
-        ))
+        Ok(Reply::described(true, "Webhook is already deleted"))
     }
 }
 
@@ -831,7 +840,7 @@ fn set_passport_data_errors(
         }
     }
     bot.passport_errors.push(PassportErrors { user_id, errors });
-    Ok(Reply::new(Value::Bool(true)))
+    Reply::of(&true)
 }
 
 /// Serves `/file/bot<token>/<file_path>`.

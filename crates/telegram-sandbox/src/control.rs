@@ -178,11 +178,9 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ControlError> {
 }
 
 fn reply(value: &impl Serialize) -> ControlResult {
-    serde_json::to_value(value)
-        .map(Reply::new)
-        .map_err(|error| ControlError::InvalidRequest {
-            reason: error.to_string(),
-        })
+    Reply::of(value).map_err(|error| ControlError::InvalidRequest {
+        reason: error.description,
+    })
 }
 
 /// The `/sandbox/` routes, relative to `/sandbox`.

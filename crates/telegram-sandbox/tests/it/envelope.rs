@@ -148,3 +148,38 @@ async fn malformed_parameters_are_400_bad_request() {
         "Bad Request: field \"offset\" must be an integer",
     );
 }
+
+#[tokio::test]
+async fn envelopes_keep_the_real_servers_field_order() {
+    let fixture = Fixture::start().await;
+    let text = |url: String| {
+        let http = fixture.http.clone();
+        async move {
+            guard(http.get(url).send())
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let base = fixture.sandbox.base_url();
+    assert_eq!(
+        text(format!("{base}/bot1:x/getMe")).await,
+        r#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#
+    );
+    let url = fixture.url("setWebhook?url=http://127.0.0.1:9/");
+    assert_eq!(
+        text(url).await,
+        r#"{"ok":true,"result":true,"description":"Webhook was set"}"#
+    );
+    fixture.call("deleteWebhook", json!({})).await;
+    fixture.user_says("hi");
+    let updates = text(fixture.url("getUpdates")).await;
+    assert!(
+        updates.starts_with(
+            r#"{"ok":true,"result":[{"update_id":1,"message":{"message_id":1,"from":"#
+        ),
+        "{updates}"
+    );
+}
