@@ -75,7 +75,7 @@ impl LoginLinkKey {
     pub fn new(secret: &[u8]) -> Result<Self, InputError> {
         if secret.len() < MIN_KEY_LEN {
             return Err(InputError::Key {
-                reason: "a login-link key needs at least 32 bytes",
+                reason: "needs at least 32 bytes",
             });
         }
         Ok(Self(hmac::Key::new(hmac::HMAC_SHA256, secret)))

@@ -16,6 +16,7 @@
     feature = "redis"
 ))]
 mod conformance;
+mod errors;
 #[cfg(any(
     feature = "memory",
     feature = "sqlite",
