@@ -55,6 +55,13 @@ impl LoginToken {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The website URL the bot sends: `base` with `token=<token>` appended to its query
+    /// (base64url needs no escaping).
+    pub fn url(&self, base: &str) -> String {
+        let separator = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{separator}token={}", self.0)
+    }
 }
 
 /// What a verified login token says.

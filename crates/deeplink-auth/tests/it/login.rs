@@ -86,6 +86,20 @@ fn every_flipped_character_is_rejected() {
 }
 
 #[test]
+fn token_urls() {
+    let token = key().sign(&sample_link(), Ttl::LOGIN_DEFAULT, NOW).unwrap();
+    let text = token.expose();
+    assert_eq!(
+        token.url("https://example.com/login"),
+        format!("https://example.com/login?token={text}")
+    );
+    assert_eq!(
+        token.url("https://example.com/login?next=/a"),
+        format!("https://example.com/login?next=/a&token={text}")
+    );
+}
+
+#[test]
 fn tokens_are_unique() {
     let a = key().sign(&sample_link(), Ttl::LOGIN_DEFAULT, NOW).unwrap();
     let b = key().sign(&sample_link(), Ttl::LOGIN_DEFAULT, NOW).unwrap();
