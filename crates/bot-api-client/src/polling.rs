@@ -9,7 +9,9 @@
 //!
 //! Within one process an update that was acknowledged is never delivered again, even when an
 //! earlier update holds the offset back. Across restarts an [`OffsetStore`] keeps the offset, so
-//! acknowledged updates that Telegram has not yet confirmed are skipped too.
+//! acknowledged updates that Telegram has not yet confirmed are skipped too. The offset is
+//! written before each `getUpdates`, at [`Updates::shutdown`], and by [`Delivery::ack_durably`],
+//! which makes a sequential handler's acknowledgements survive a crash.
 //!
 //! Errors: 401 (bad token) and 409 (a webhook is set, or another poller runs) end the stream with
 //! the error; every other failure is logged and retried after a bounded backoff.
@@ -278,16 +280,16 @@ impl Poller {
                 entries: BTreeMap::new(),
             }),
             version,
+            store: self.store,
+            saved: tokio::sync::Mutex::new(offset),
         });
         let state = State {
             client: self.client.clone(),
             config: self.config,
             shared: Arc::clone(&shared),
-            store: self.store.clone(),
             buffer: VecDeque::new(),
             changes,
             failures: 0,
-            saved: offset,
             finished: false,
             jitter: Jitter::new(self.client.retry_policy().jitter_seed),
         };
@@ -299,7 +301,6 @@ impl Poller {
             inner: Some(Box::pin(inner)),
             shared,
             client: self.client,
-            store: self.store,
         })
     }
 }
@@ -343,9 +344,30 @@ impl Ledger {
 struct Shared {
     ledger: Mutex<Ledger>,
     version: watch::Sender<u64>,
+    store: Option<Arc<dyn OffsetStore>>,
+    /// The offset last written to the store. Its lock is held across the write, so writes are
+    /// serialized and the stored offset never moves backwards.
+    saved: tokio::sync::Mutex<Option<i64>>,
 }
 
 impl Shared {
+    /// Writes the current offset to the store, if there is one and the offset moved.
+    async fn persist(&self) -> Result<(), Error> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let mut saved = self.saved.lock().await;
+        let Some(offset) = lock(&self.ledger).offset else {
+            return Ok(());
+        };
+        if saved.is_some_and(|saved| saved >= offset) {
+            return Ok(());
+        }
+        save_off_runtime(store, offset).await?;
+        *saved = Some(offset);
+        Ok(())
+    }
+
     fn resolve(&self, update_id: i64, status: Status) {
         {
             let mut ledger = lock(&self.ledger);
@@ -364,11 +386,9 @@ struct State {
     client: Client,
     config: PollingConfig,
     shared: Arc<Shared>,
-    store: Option<Arc<dyn OffsetStore>>,
     buffer: VecDeque<Update>,
     changes: watch::Receiver<u64>,
     failures: u32,
-    saved: Option<i64>,
     finished: bool,
     jitter: Jitter,
 }
@@ -426,7 +446,10 @@ impl State {
         if redelivery {
             tokio::time::sleep(self.config.redelivery_delay).await;
         }
-        self.persist(offset).await;
+        if let Err(error) = self.shared.persist().await {
+            // Not fatal: the persisted offset only lags, so updates are redelivered, not lost.
+            tracing::warn!(%error, "could not persist the polling offset");
+        }
         self.changes.borrow_and_update();
         let request = GetUpdates {
             offset,
@@ -462,20 +485,6 @@ impl State {
         }
         Ok(())
     }
-
-    async fn persist(&mut self, offset: Option<i64>) {
-        let (Some(store), Some(offset)) = (&self.store, offset) else {
-            return;
-        };
-        if self.saved == Some(offset) {
-            return;
-        }
-        match save_off_runtime(store, offset).await {
-            Ok(()) => self.saved = Some(offset),
-            // Not fatal: the persisted offset only lags, so updates are redelivered, not lost.
-            Err(error) => tracing::warn!(%error, "could not persist the polling offset"),
-        }
-    }
 }
 
 type DeliveryStream = Pin<Box<dyn Stream<Item = Result<Delivery, Error>> + Send>>;
@@ -486,7 +495,6 @@ pub struct Updates {
     inner: Option<DeliveryStream>,
     shared: Arc<Shared>,
     client: Client,
-    store: Option<Arc<dyn OffsetStore>>,
 }
 
 impl std::fmt::Debug for Updates {
@@ -513,9 +521,7 @@ impl Updates {
         let Some(offset) = self.offset() else {
             return Ok(None);
         };
-        if let Some(store) = &self.store {
-            save_off_runtime(store, offset).await?;
-        }
+        self.shared.persist().await?;
         let request = GetUpdates {
             offset: Some(offset),
             limit: Some(1),
@@ -565,6 +571,15 @@ impl Delivery {
         self.ack.resolve(Status::Failed);
     }
 
+    /// [`ack`](Self::ack), then writes the offset to the offset store (if any) before
+    /// returning, so the update is not delivered again even after a crash. The offset covers
+    /// it only once every earlier update is acknowledged too: a sequential handler gets
+    /// exactly-once handling across restarts; with concurrent handlers, an update acknowledged
+    /// ahead of one still in flight can still come back.
+    pub async fn ack_durably(self) -> Result<(), Error> {
+        self.ack.ack_durably().await
+    }
+
     /// Separates the update from its acknowledgement, for handlers that move the update.
     pub fn into_parts(self) -> (Update, Acknowledger) {
         (self.update, self.ack)
@@ -595,6 +610,14 @@ impl Acknowledger {
     /// Marks the update failed: it is delivered again.
     pub fn nack(self) {
         self.resolve(Status::Failed);
+    }
+
+    /// Marks the update handled and writes the offset to the offset store before returning
+    /// (see [`Delivery::ack_durably`]).
+    pub async fn ack_durably(self) -> Result<(), Error> {
+        let shared = Arc::clone(&self.shared);
+        self.resolve(Status::Acked);
+        shared.persist().await
     }
 
     fn resolve(mut self, status: Status) {

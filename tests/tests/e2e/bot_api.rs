@@ -724,3 +724,58 @@ async fn no_error_from_the_sandbox_holds_the_token() {
         assert!(!text.contains(secret), "token in {text}");
     }
 }
+
+#[tokio::test]
+async fn durable_acks_give_exactly_once_across_a_crash() {
+    let sandbox = sandbox().await;
+    let directory = tempfile::tempdir().unwrap();
+    let offset_file = directory.path().join("offset");
+    let store = || -> Arc<dyn OffsetStore> { Arc::new(FileOffsetStore::new(&offset_file)) };
+    let expected: Vec<i64> = (0..30)
+        .map(|i| {
+            sandbox
+                .send_message(BOT, USER, &format!("d{i}"))
+                .unwrap()
+                .update_id
+        })
+        .collect();
+    let mut succeeded = Vec::new();
+    let mut updates = Poller::new(client(&sandbox))
+        .config(polling())
+        .offset_store(store())
+        .start()
+        .unwrap();
+    let crashed_on = loop {
+        let delivery = next(&mut updates).await;
+        if succeeded.len() == 10 {
+            break delivery.update_id(); // the process dies here: no ack, no shutdown
+        }
+        succeeded.push(delivery.update_id());
+        delivery.ack_durably().await.unwrap();
+    };
+    drop(updates);
+    let mut updates = Poller::new(client(&sandbox))
+        .config(polling())
+        .offset_store(store())
+        .start()
+        .unwrap();
+    let first_after_restart = next(&mut updates).await;
+    assert_eq!(
+        first_after_restart.update_id(),
+        crashed_on,
+        "the interrupted update comes back first"
+    );
+    succeeded.push(first_after_restart.update_id());
+    first_after_restart.ack_durably().await.unwrap();
+    while succeeded.len() < expected.len() {
+        let delivery = next(&mut updates).await;
+        succeeded.push(delivery.update_id());
+        delivery.ack_durably().await.unwrap();
+    }
+    assert_eq!(
+        succeeded, expected,
+        "each update handled exactly once, in order"
+    );
+    updates.shutdown().await.unwrap();
+    sandbox.shutdown().await.unwrap();
+}

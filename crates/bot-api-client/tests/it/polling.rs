@@ -328,3 +328,44 @@ async fn a_malformed_update_does_not_stop_the_batch() {
     assert_eq!(kinds, [(1, false), (2, true), (3, false)]);
     assert_eq!(updates.shutdown().await.unwrap(), Some(4));
 }
+
+#[tokio::test]
+async fn durable_acks_survive_a_crash() {
+    let stub = Stub::start().await;
+    push(&stub, 3);
+    let store: Arc<dyn OffsetStore> = Arc::new(MemoryOffsetStore::default());
+    let mut updates = start(&stub, Some(Arc::clone(&store)));
+    for expected in [1, 2] {
+        let delivery = next_id(&mut updates).await;
+        assert_eq!(delivery.update_id(), expected);
+        delivery.ack_durably().await.unwrap();
+        assert_eq!(store.load().unwrap(), Some(expected + 1));
+    }
+    let third = next_id(&mut updates).await;
+    // Crash while handling 3: nothing is confirmed to Telegram, but the store knows 1 and 2.
+    drop(third);
+    drop(updates);
+    let mut updates = start(&stub, Some(store));
+    let delivery = next_id(&mut updates).await;
+    assert_eq!(delivery.update_id(), 3, "1 and 2 are not handled twice");
+    delivery.ack_durably().await.unwrap();
+    assert_eq!(updates.shutdown().await.unwrap(), Some(4));
+}
+
+#[tokio::test]
+async fn durable_ack_behind_an_update_in_flight_waits_for_it() {
+    let stub = Stub::start().await;
+    push(&stub, 2);
+    let store: Arc<dyn OffsetStore> = Arc::new(MemoryOffsetStore::default());
+    let mut updates = start(&stub, Some(Arc::clone(&store)));
+    let first = next_id(&mut updates).await;
+    let second = next_id(&mut updates).await;
+    second.ack_durably().await.unwrap();
+    assert_eq!(
+        store.load().unwrap(),
+        None,
+        "the offset cannot pass 1 while it is in flight"
+    );
+    first.ack_durably().await.unwrap();
+    assert_eq!(store.load().unwrap(), Some(3));
+}
