@@ -30,8 +30,9 @@ pub const MAX_POLL_TIMEOUT_SECONDS: u32 = 50;
 
 const REDACTED: &str = "<redacted>";
 
-/// A bot token, `<bot id>:<secret>`. Its `Debug` and `Display` show only the bot id.
-#[derive(Clone, PartialEq, Eq)]
+/// A bot token, `<bot id>:<secret>`. Its `Debug` and `Display` show only the bot id; it is
+/// wiped from memory on drop and compared in constant time.
+#[derive(Clone)]
 pub struct BotToken {
     token: String,
     bot_id: u64,
@@ -40,18 +41,27 @@ pub struct BotToken {
 impl BotToken {
     /// Checks the shape `<digits>:<30-64 characters of A-Z a-z 0-9 _ ->` (real tokens have 35).
     pub fn new(token: impl Into<String>) -> Result<Self, Error> {
-        let token = token.into();
-        let (id, secret) = token.split_once(':').ok_or(Error::InvalidToken)?;
-        let id_ok = !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
-        let secret_ok = (30..=64).contains(&secret.len())
-            && secret
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !id_ok || !secret_ok {
-            return Err(Error::InvalidToken);
+        let mut token = token.into();
+        let bot_id = token.split_once(':').and_then(|(id, secret)| {
+            let id_ok = !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
+            let secret_ok = (30..=64).contains(&secret.len())
+                && secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if id_ok && secret_ok {
+                id.parse().ok()
+            } else {
+                None
+            }
+        });
+        match bot_id {
+            Some(bot_id) => Ok(Self { token, bot_id }),
+            None => {
+                // A rejected token may still be a real one with a typo: wipe it too.
+                zeroize::Zeroize::zeroize(&mut token);
+                Err(Error::InvalidToken)
+            }
         }
-        let bot_id = id.parse().map_err(|_| Error::InvalidToken)?;
-        Ok(Self { token, bot_id })
     }
 
     /// The bot's user id: the part before the colon, which is public.
@@ -117,6 +127,15 @@ fn token_prefix_length(text: &str) -> usize {
         .count();
     if secret == 0 { 0 } else { digits + 1 + secret }
 }
+
+impl PartialEq for BotToken {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.token.as_bytes().ct_eq(other.token.as_bytes()))
+    }
+}
+
+impl Eq for BotToken {}
 
 impl Drop for BotToken {
     fn drop(&mut self) {
