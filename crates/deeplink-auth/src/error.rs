@@ -103,15 +103,21 @@ pub enum LinkError {
     /// No such code (never issued, purged, or malformed).
     #[error("unknown link code")]
     Unknown,
-    /// The code or login link is past its expiry.
+    /// The code is past its expiry.
     #[error("link code expired")]
     Expired,
-    /// The code or login link was already used by someone else (or the link it made is gone).
+    /// The code was already used by someone else (or the link it made is gone since).
     #[error("link code already used")]
     AlreadyUsed,
     /// The Telegram account is linked to another website user and the policy rejects moving it.
     #[error("telegram account is linked to another user")]
     Conflict,
+    /// A login link past its expiry.
+    #[error("login link expired")]
+    LoginLinkExpired,
+    /// A login link that was already used.
+    #[error("login link already used")]
+    LoginLinkUsed,
     /// A login link whose signature, format or binding does not verify.
     #[error("invalid login link")]
     InvalidLoginLink,

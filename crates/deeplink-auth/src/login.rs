@@ -150,7 +150,7 @@ impl LoginLinkKey {
         let telegram =
             TelegramIdentity::new(telegram_user, chat).map_err(|_| LinkError::InvalidLoginLink)?;
         if expires_at <= now {
-            return Err(LinkError::Expired);
+            return Err(LinkError::LoginLinkExpired);
         }
         Ok(LoginClaims {
             user,
@@ -177,8 +177,12 @@ pub async fn redeem<S: Store>(
         Some(link) if link.user == claims.user && link.telegram == claims.telegram => {}
         _ => return Err(LinkError::NotLinked),
     }
-    store
+    match store
         .use_login_link(&claims.id, claims.expires_at, now)
-        .await?;
-    Ok(claims)
+        .await
+    {
+        Ok(()) => Ok(claims),
+        Err(LinkError::AlreadyUsed) => Err(LinkError::LoginLinkUsed),
+        Err(other) => Err(other),
+    }
 }

@@ -37,6 +37,8 @@ fn error_messages() {
         Box::new(LinkError::Expired),
         Box::new(LinkError::AlreadyUsed),
         Box::new(LinkError::Conflict),
+        Box::new(LinkError::LoginLinkExpired),
+        Box::new(LinkError::LoginLinkUsed),
         Box::new(LinkError::InvalidLoginLink),
         Box::new(LinkError::NotLinked),
         Box::new(LinkError::Store(StoreError::Unavailable {

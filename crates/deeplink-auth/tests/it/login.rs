@@ -29,7 +29,7 @@ pub(crate) async fn redeem_once<S: Store>(store: &S) {
     assert_eq!(claims.telegram, link.telegram);
     assert_eq!(claims.expires_at, NOW.plus(600));
     let again = redeem(store, &key(), token.expose(), NOW.plus(2)).await;
-    assert!(matches!(again, Err(LinkError::AlreadyUsed)), "{again:?}");
+    assert!(matches!(again, Err(LinkError::LoginLinkUsed)), "{again:?}");
     // After unlinking, a fresh token no longer logs in.
     let token = key().sign(&link, Ttl::LOGIN_DEFAULT, NOW).unwrap();
     store
@@ -57,7 +57,7 @@ fn verify_checks_signature_expiry_and_key() {
     assert!(key().verify(token.expose(), NOW.plus(599)).is_ok());
     assert!(matches!(
         key().verify(token.expose(), NOW.plus(600)),
-        Err(LinkError::Expired)
+        Err(LinkError::LoginLinkExpired)
     ));
     let other = LoginLinkKey::new(&[0x5b; 32]).unwrap();
     assert!(matches!(
