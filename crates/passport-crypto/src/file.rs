@@ -195,6 +195,26 @@ impl FileDecryptor {
         Ok(())
     }
 
+    /// Reads once from `input` straight into the internal buffer (saving the copy that
+    /// [`update`](Self::update) makes) and decrypts it when full. Returns `false` at the end of
+    /// the input.
+    fn read_from(&mut self, input: &mut impl Read, output: &mut impl Write) -> Result<bool> {
+        let free = self.buffer.get_mut(self.buffered..).unwrap_or_default();
+        let read = loop {
+            match input.read(free) {
+                Ok(read) => break read.min(free.len()),
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(Error::Io(error)),
+            }
+        };
+        self.buffered += read;
+        self.ciphertext_len += read as u64;
+        if self.buffered == self.buffer.len() {
+            self.flush(self.buffered, output)?;
+        }
+        Ok(read > 0)
+    }
+
     /// Decrypts the first `length` buffered bytes (a multiple of 16) and writes them out.
     fn flush(&mut self, length: usize, output: &mut impl Write) -> Result<()> {
         let chunk = self.buffer.get_mut(..length).unwrap_or_default();
@@ -248,16 +268,7 @@ pub fn decrypt_stream(
     output: &mut impl Write,
 ) -> Result<StreamSummary> {
     let mut decryptor = FileDecryptor::new(key);
-    let mut buffer = vec![0u8; CHUNK];
-    loop {
-        let read = match input.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(Error::Io(error)),
-        };
-        decryptor.update(buffer.get(..read).unwrap_or_default(), output)?;
-    }
+    while decryptor.read_from(input, output)? {}
     decryptor.finish(output)
 }
 
