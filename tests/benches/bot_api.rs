@@ -82,9 +82,9 @@ async fn polling(count: u64) -> f64 {
     report("updates via polling (batches of 100)", count, elapsed)
 }
 
-async fn webhook(count: u64) -> f64 {
-    let sandbox = Arc::new(sandbox().await);
-    let client = client(&sandbox);
+/// Serves the webhook endpoint on loopback; returns its URL, the handled count and a signal
+/// raised when `count` updates were handled.
+async fn endpoint(count: u64) -> (String, Arc<tokio::sync::Notify>) {
     let handled = Arc::new(AtomicU64::new(0));
     let done = Arc::new(tokio::sync::Notify::new());
     let app = {
@@ -109,6 +109,13 @@ async fn webhook(count: u64) -> f64 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, done)
+}
+
+async fn webhook(count: u64) -> f64 {
+    let sandbox = Arc::new(sandbox().await);
+    let client = client(&sandbox);
+    let (url, done) = endpoint(count).await;
     let hook = SetWebhook::new(url)
         .secret_token(SecretToken::new("bench").unwrap())
         .max_connections(100);
@@ -122,6 +129,34 @@ async fn webhook(count: u64) -> f64 {
     }
     done.notified().await;
     report("updates via webhook", count, started.elapsed())
+}
+
+/// The reference for the webhook figure: the same endpoint fed by one bare reqwest sender, one
+/// update at a time as the sandbox delivers them, with no sandbox in the loop.
+async fn webhook_endpoint_alone(count: u64) -> f64 {
+    let (url, done) = endpoint(count).await;
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    for i in 0..count {
+        let body = format!(
+            r#"{{"update_id":{i},"message":{{"message_id":{i},"date":1,"text":"u{i}","chat":{{"id":{USER},"type":"private","first_name":"Bench"}},"from":{{"id":{USER},"is_bot":false,"first_name":"Bench"}}}}}}"#
+        );
+        let response = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("X-Telegram-Bot-Api-Secret-Token", "bench")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
+    done.notified().await;
+    report(
+        "webhook endpoint alone, one sender (reference)",
+        count,
+        started.elapsed(),
+    )
 }
 
 async fn send_messages(tasks: u64, per_task: u64) -> (f64, f64) {
@@ -192,10 +227,15 @@ fn main() {
         polling(2_000).await;
         let polling_rate = polling(50_000).await;
         let webhook_rate = webhook(50_000).await;
+        let endpoint_rate = webhook_endpoint_alone(50_000).await;
         let (ours, bare) = send_messages(64, 300).await;
         println!();
         println!(
             "polling {polling_rate:.0}/s (target 5000), webhook {webhook_rate:.0}/s (target 20000)"
+        );
+        println!(
+            "webhook via sandbox / endpoint alone: {:.2}",
+            webhook_rate / endpoint_rate
         );
         println!("sendMessage client/bare reqwest ratio: {:.2}", ours / bare);
     });
