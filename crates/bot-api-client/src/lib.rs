@@ -65,7 +65,8 @@
 //! while let Some(delivery) = updates.next().await {
 //!     let delivery = delivery?; // 401 and 409 end the stream with an error
 //!     if handle(&delivery.update).await {
-//!         delivery.ack(); // confirmed with the next getUpdates
+//!         delivery.ack(); // confirmed with the next getUpdates (ack_durably().await? also
+//!                         // writes the offset store first, for exactly-once across crashes)
 //!     } else {
 //!         delivery.nack(); // delivered again
 //!     }
