@@ -1,7 +1,8 @@
 //! Criterion benchmarks of passport-crypto, with references measured in the same run.
 //!
 //! - `passport_open/rsa2048_5_elements/<backend>`, `passport_open/rsa4096_5_elements/<backend>`:
-//!   open PassportData holding credentials and 5 data elements.
+//!   open PassportData holding credentials and 5 data elements;
+//!   `passport_open/elements_only_5_elements`: the same without the RSA step and credentials.
 //! - `file_decrypt/1MiB`, `file_decrypt/16MiB`: decrypt and verify a file in memory, in place.
 //! - `file_decrypt_stream/16MiB`: the streaming path, into `io::sink()`.
 //! - `file_decrypt_parallel/16MiB`: in memory with the hash on a second thread.
@@ -21,7 +22,7 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use passport_crypto::Backend;
 use passport_crypto::file::{FileKey, decrypt_in_place, decrypt_in_place_parallel, decrypt_stream};
 use passport_crypto::key::PrivateKey;
-use passport_crypto::open::open;
+use passport_crypto::open::{open, open_credentials, open_with_credentials};
 use passport_crypto::seal::{ElementToSeal, seal, seal_file};
 use passport_types::element::ElementType;
 use rand_core::SeedableRng as _;
@@ -68,6 +69,17 @@ fn passport_open(criterion: &mut Criterion) {
             let key = base.with_backend(backend).expect("backend");
             group.bench_function(BenchmarkId::new(name, backend.name()), |bench| {
                 bench.iter(|| open(&key, black_box(&sealed.passport_data)).expect("open"));
+            });
+        }
+        if name == "rsa2048_5_elements" {
+            // Everything but the RSA step: the credentials blob is decrypted once, outside.
+            let credentials =
+                open_credentials(&base, &sealed.passport_data.credentials).expect("credentials");
+            group.bench_function("elements_only_5_elements", |bench| {
+                bench.iter(|| {
+                    open_with_credentials(&credentials, black_box(&sealed.passport_data))
+                        .expect("open")
+                });
             });
         }
     }
