@@ -163,6 +163,11 @@ impl PostgresStore {
         }))
     }
 
+    /// PostgreSQL takes many writers at once: no queue in front of the pool.
+    async fn write_gate(&self) -> Option<()> {
+        None
+    }
+
     fn write_pool(&self) -> &sqlx::PgPool {
         &self.pool
     }

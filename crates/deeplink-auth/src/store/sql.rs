@@ -225,6 +225,7 @@ macro_rules! sql_store {
                 expires_at: $crate::ids::UnixTime,
                 _now: $crate::ids::UnixTime,
             ) -> Result<(), $crate::error::StoreError> {
+                let _gate = self.write_gate().await;
                 sqlx::query(
                     "INSERT INTO deeplink_codes (hash, user_id, expires_at, state) \
                      VALUES ($1, $2, $3, 0)",
