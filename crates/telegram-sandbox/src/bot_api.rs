@@ -528,6 +528,11 @@ async fn get_updates(
             let updates: Vec<_> = bot.updates.iter().take(limit).collect();
             Reply::of(&updates)
         });
+        if immediate.is_none() {
+            // Counted in the same critical section that registers the poll, so an observer
+            // that sees the count also sees the generation this request waits under.
+            bot.runtime.waiting_polls = bot.runtime.waiting_polls.saturating_add(1);
+        }
         (
             bot.runtime.poll_generation,
             Arc::clone(&bot.runtime.notify),
@@ -540,6 +545,7 @@ async fn get_updates(
     if let Some(reply) = immediate {
         return reply;
     }
+    let _waiting = WaitingPoll { shared, bot_id };
     loop {
         // Registered before looking at the queue, so an update queued right after the look
         // still wakes this poller.
@@ -560,6 +566,21 @@ async fn get_updates(
         tokio::select! {
             () = &mut notified => {}
             () = tokio::time::sleep_until(deadline) => {}
+        }
+    }
+}
+
+/// A long poll in progress; uncounted when the request ends in any way, including when its
+/// connection closes and the request is dropped.
+struct WaitingPoll<'a> {
+    shared: &'a Shared,
+    bot_id: i64,
+}
+
+impl Drop for WaitingPoll<'_> {
+    fn drop(&mut self) {
+        if let Some(bot) = self.shared.lock().bots.get_mut(&self.bot_id) {
+            bot.runtime.waiting_polls = bot.runtime.waiting_polls.saturating_sub(1);
         }
     }
 }

@@ -451,6 +451,14 @@ impl SandboxHandle {
             .collect())
     }
 
+    /// How many `getUpdates` requests of the bot `username` are holding a long poll right now.
+    ///
+    /// A test that wants to exercise the wake-up of a waiting long poll (or its termination by
+    /// a newer request) waits until this is 1 before acting, instead of sleeping and hoping.
+    pub fn waiting_polls(&self, username: &str) -> Result<usize, ControlError> {
+        Ok(self.shared.lock().bot_mut(username)?.runtime.waiting_polls)
+    }
+
     /// Login Widget data of `user_id` for the bot `username`, signed with its token, with
     /// `auth_date` from the sandbox clock (see `POST /sandbox/bots/{username}/login_widget`).
     pub fn login_widget(

@@ -133,6 +133,8 @@ pub(crate) struct BotRuntime {
     /// was terminated by that request.
     pub(crate) poll_generation: u64,
     pub(crate) poll_preempted_by: &'static str,
+    /// The getUpdates requests holding a long poll right now.
+    pub(crate) waiting_polls: usize,
     /// Bumped by each setWebhook and deleteWebhook; a delivery task of an older generation ends.
     pub(crate) webhook_generation: u64,
     /// The updates a delivery task of the current generation is posting.

@@ -108,6 +108,17 @@ pub(crate) async fn guard<T>(future: impl Future<Output = T>) -> T {
         .expect("the sandbox did not answer within 20 s")
 }
 
+/// Waits until the bot has `count` long polls held by the sandbox. Polling with the guard's
+/// generous deadline, not a fixed sleep: on a loaded machine a request may take long to arrive.
+pub(crate) async fn until_polls_wait(fixture: &Fixture, count: usize) {
+    guard(async {
+        while fixture.sandbox.waiting_polls(BOT).unwrap() != count {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
 /// Asserts Telegram's error envelope.
 pub(crate) fn assert_error(status: u16, body: &Value, code: u16, description: &str) {
     assert_eq!(status, code, "{body}");

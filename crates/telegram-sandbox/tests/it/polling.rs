@@ -1,10 +1,8 @@
 //! getUpdates: update ids, offset confirmation, limits, long polling and 409 conflicts.
 
-use std::time::Duration;
-
 use serde_json::json;
 
-use crate::common::{BOT, Fixture, answer, assert_error, guard, ids};
+use crate::common::{BOT, Fixture, answer, assert_error, guard, ids, until_polls_wait};
 
 #[tokio::test]
 async fn update_ids_increase_by_one() {
@@ -69,12 +67,26 @@ async fn a_long_poll_is_woken_by_an_arriving_update() {
         .json(&json!({"timeout": 30}))
         .send();
     let poll = tokio::spawn(poll);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The update must arrive while the poll waits, or this would test the immediate answer.
+    until_polls_wait(&fixture, 1).await;
     let id = fixture.user_says("wake up");
-    // Far less than the 30 s timeout is allowed; the guard only stops a hang.
+    // The guard (20 s) is shorter than the poll's 30 s timeout: only a wake-up passes.
     let response = guard(poll).await.unwrap().unwrap();
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(ids(&body), [id]);
+    until_polls_wait(&fixture, 0).await;
+}
+
+#[tokio::test]
+async fn a_long_poll_whose_client_goes_away_stops_waiting() {
+    let fixture = Fixture::start().await;
+    let poll = long_poll(&fixture).await;
+    poll.abort();
+    // A poll whose connection closed no longer counts (its request future is dropped), and
+    // the next update is still there for the next poll.
+    until_polls_wait(&fixture, 0).await;
+    let id = fixture.user_says("after");
+    assert_eq!(fixture.update_ids(json!({"timeout": 1})).await, [id]);
 }
 
 #[tokio::test]
@@ -88,11 +100,11 @@ async fn a_long_poll_without_updates_ends_empty_at_its_timeout() {
 
 type Poll = tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>;
 
-/// Starts a 30 s long poll and gives it a moment to start waiting.
+/// Starts a 30 s long poll and waits until the sandbox holds it.
 async fn long_poll(fixture: &Fixture) -> Poll {
     let request = fixture.http.post(fixture.url("getUpdates"));
     let poll = tokio::spawn(request.json(&json!({"timeout": 30})).send());
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_polls_wait(fixture, 1).await;
     poll
 }
 
