@@ -83,7 +83,8 @@ pub enum IdTokenError {
         /// The `kid` of the header.
         kid: String,
     },
-    /// The key with this `kid` is not a key for the header's algorithm, or is unreadable.
+    /// No key with this `kid` is a signing key for the header's algorithm (key type, curve,
+    /// `alg` and `use` all fit) that can be read.
     #[error("key `{kid}` does not fit the token's algorithm")]
     KeyMismatch {
         /// The `kid` of the key.
@@ -98,7 +99,7 @@ pub enum IdTokenError {
         /// The `iss` received.
         found: String,
     },
-    /// `aud` does not contain the client id (the bot id).
+    /// `aud` does not contain the client id (the bot id), or `azp` names another party.
     #[error("id_token audience does not contain the client id")]
     WrongAudience,
     /// A nonce was expected and the token carries none.
@@ -120,6 +121,14 @@ pub enum IdTokenError {
     IssuedInFuture {
         /// The `iat` claim.
         iat: i64,
+        /// `now` in Unix seconds.
+        now: i64,
+    },
+    /// `nbf` is after `now` plus the accepted skew.
+    #[error("id_token not valid before {nbf}, now is {now}")]
+    NotYetValid {
+        /// The `nbf` claim.
+        nbf: i64,
         /// `now` in Unix seconds.
         now: i64,
     },
@@ -455,6 +464,12 @@ pub struct IdTokenClaims {
     pub exp: i64,
     /// Issued at, Unix seconds.
     pub iat: i64,
+    /// Not before, Unix seconds, if the provider sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// Authorized party: when present, it must be the client id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
     /// The nonce of the authorization request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
@@ -497,6 +512,8 @@ impl IdTokenClaims {
             aud: vec![aud.into()],
             exp,
             iat,
+            nbf: None,
+            azp: None,
             nonce: None,
             auth_time: None,
             id: None,
@@ -559,6 +576,9 @@ struct Header {
     alg: String,
     #[serde(default)]
     kid: Option<String>,
+    /// Extensions the validator must understand (RFC 7515 section 4.1.11): it understands none.
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
 }
 
 /// Validates `id_token`s against a JWKS the caller holds.
@@ -599,8 +619,15 @@ impl IdTokenValidator {
         self
     }
 
-    /// Verifies the signature by the key with the header's `kid`, then `iss`, `aud`, `exp`,
-    /// `iat` and, when `expected_nonce` is given, `nonce`.
+    /// Verifies the signature by the key with the header's `kid`, then `iss`, `aud` (and `azp`
+    /// when present), `exp`, `iat`, `nbf` when present and, when `expected_nonce` is given,
+    /// `nonce` (compared in constant time). Pass the nonce of the authorization request: only
+    /// a flow that sent none may pass `None`.
+    ///
+    /// Only the JWKS given here is trusted: header members that point at other keys (`jku`,
+    /// `jwk`, `x5u`) are ignored, `alg: none` and HMAC algorithms are refused, and the key must
+    /// be of the type the header's `alg` requires, so a public key can never serve as an HMAC
+    /// secret or an RSA key check an ECDSA signature.
     pub fn validate(
         &self,
         id_token: &str,
@@ -617,15 +644,26 @@ impl IdTokenValidator {
         };
         let header: Header = decode_json(header, "header")?;
         let algorithm = Algorithm::from_name(&header.alg)?;
+        if header.crit.is_some() {
+            return Err(IdTokenError::Malformed {
+                what: "header names critical extensions",
+            });
+        }
         let kid = header.kid.ok_or(IdTokenError::MissingKeyId)?;
-        let key = self
+        // A JWKS may hold several keys under one kid (RFC 7517 only says SHOULD be distinct,
+        // and a rotation can briefly repeat one): every key with the kid that fits the
+        // algorithm is a candidate, never just the first one listed.
+        let mut candidates = self
             .jwks
             .keys
             .iter()
-            .find(|key| key.kid.as_deref() == Some(kid.as_str()))
-            .ok_or_else(|| IdTokenError::UnknownKeyId {
+            .filter(|key| key.kid.as_deref() == Some(kid.as_str()))
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(IdTokenError::UnknownKeyId {
                 kid: kid.chars().take(64).collect(),
-            })?;
+            });
+        }
         let signature = B64.decode(signature).map_err(|_| IdTokenError::Malformed {
             what: "signature is not base64url",
         })?;
@@ -636,7 +674,20 @@ impl IdTokenValidator {
             .ok_or(IdTokenError::Malformed {
                 what: "not three dot-separated parts",
             })?;
-        verify_signature(algorithm, key, &kid, signed.as_bytes(), &signature)?;
+        let mut outcome = Err(IdTokenError::KeyMismatch {
+            kid: kid.chars().take(64).collect(),
+        });
+        for key in candidates {
+            match verify_signature(algorithm, key, signed.as_bytes(), &signature) {
+                Ok(()) => {
+                    outcome = Ok(());
+                    break;
+                }
+                Err(KeyOutcome::BadSignature) => outcome = Err(IdTokenError::InvalidSignature),
+                Err(KeyOutcome::DoesNotFit) => {}
+            }
+        }
+        outcome?;
 
         let claims: IdTokenClaims = decode_json(payload, "payload")?;
         if claims.iss != self.issuer {
@@ -644,7 +695,12 @@ impl IdTokenValidator {
                 found: claims.iss.chars().take(256).collect(),
             });
         }
-        if !claims.aud.contains(&self.client_id) {
+        if !claims.aud.contains(&self.client_id)
+            || claims
+                .azp
+                .as_ref()
+                .is_some_and(|azp| *azp != self.client_id)
+        {
             return Err(IdTokenError::WrongAudience);
         }
         let now = unix_seconds(now);
@@ -660,6 +716,11 @@ impl IdTokenValidator {
                 iat: claims.iat,
                 now,
             });
+        }
+        if let Some(nbf) = claims.nbf
+            && nbf > now.saturating_add(skew)
+        {
+            return Err(IdTokenError::NotYetValid { nbf, now });
         }
         if let Some(expected) = expected_nonce {
             let nonce = claims.nonce.as_deref().ok_or(IdTokenError::MissingNonce)?;
@@ -681,68 +742,78 @@ fn decode_json<T: for<'de> Deserialize<'de>>(
     serde_json::from_slice(&bytes).map_err(|_| IdTokenError::Malformed { what })
 }
 
+/// Why one candidate key did not verify a token.
+enum KeyOutcome {
+    /// The key is not a readable signing key of the algorithm's type.
+    DoesNotFit,
+    /// The key fits and the signature does not verify under it.
+    BadSignature,
+}
+
 /// A base64url member of a JWK, decoded; absent or undecodable means the key does not fit.
-fn key_field(field: Option<&str>, kid: &str) -> Result<Vec<u8>, IdTokenError> {
-    let mismatch = || IdTokenError::KeyMismatch {
-        kid: kid.chars().take(64).collect(),
-    };
-    let text = field.ok_or_else(mismatch)?;
-    B64.decode(text).map_err(|_| mismatch())
+fn key_field(field: Option<&str>) -> Result<Vec<u8>, KeyOutcome> {
+    let text = field.ok_or(KeyOutcome::DoesNotFit)?;
+    B64.decode(text).map_err(|_| KeyOutcome::DoesNotFit)
 }
 
 fn verify_signature(
     algorithm: Algorithm,
     key: &Jwk,
-    kid: &str,
     message: &[u8],
     signature: &[u8],
-) -> Result<(), IdTokenError> {
-    let mismatch = || IdTokenError::KeyMismatch {
-        kid: kid.chars().take(64).collect(),
-    };
+) -> Result<(), KeyOutcome> {
+    // The key's own `alg` and `use`, when published, must allow this use: an encryption key
+    // or a key meant for another algorithm is never a candidate.
     if key
         .alg
         .as_deref()
         .is_some_and(|alg| alg != algorithm.as_str())
+        || key
+            .key_use
+            .as_deref()
+            .is_some_and(|key_use| key_use != "sig")
     {
-        return Err(mismatch());
+        return Err(KeyOutcome::DoesNotFit);
     }
     let require_key_type = |kty: &str, crv: Option<&str>| {
         if key.kty == kty && (crv.is_none() || key.crv.as_deref() == crv) {
             Ok(())
         } else {
-            Err(mismatch())
+            Err(KeyOutcome::DoesNotFit)
         }
     };
     let verified = match algorithm {
         Algorithm::Rs256 => {
             require_key_type("RSA", None)?;
             let components = signature::RsaPublicKeyComponents {
-                n: key_field(key.n.as_deref(), kid)?,
-                e: key_field(key.e.as_deref(), kid)?,
+                n: key_field(key.n.as_deref())?,
+                e: key_field(key.e.as_deref())?,
             };
             components.verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
         }
         Algorithm::Es256 => {
             require_key_type("EC", Some("P-256"))?;
-            let point = uncompressed_point(key, kid)?;
+            let point = uncompressed_point(key)?;
             signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
                 .verify(message, signature)
         }
         Algorithm::EdDsa => {
             require_key_type("OKP", Some("Ed25519"))?;
-            let x = key_field(key.x.as_deref(), kid)?;
+            let x = key_field(key.x.as_deref())?;
+            if x.len() != 32 {
+                return Err(KeyOutcome::DoesNotFit);
+            }
             signature::UnparsedPublicKey::new(&signature::ED25519, x).verify(message, signature)
         }
         #[cfg(feature = "es256k")]
         Algorithm::Es256k => {
             use k256::ecdsa::signature::Verifier as _;
             require_key_type("EC", Some("secp256k1"))?;
-            let point = uncompressed_point(key, kid)?;
-            let verifying_key =
-                k256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| mismatch())?;
+            let point = uncompressed_point(key)?;
+            let verifying_key = k256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                .map_err(|_| KeyOutcome::DoesNotFit)?;
             let signature = k256::ecdsa::Signature::from_slice(signature)
-                .map_err(|_| IdTokenError::InvalidSignature)?;
+                .map_err(|_| KeyOutcome::BadSignature)?;
             // k256 verifies only low-S signatures (Bitcoin's rule); JOSE (RFC 8812) allows
             // both, and a JWT's validity does not hinge on signature malleability.
             let signature = signature.normalize_s().unwrap_or(signature);
@@ -751,16 +822,14 @@ fn verify_signature(
                 .map_err(|_| ring::error::Unspecified)
         }
     };
-    verified.map_err(|_| IdTokenError::InvalidSignature)
+    verified.map_err(|_| KeyOutcome::BadSignature)
 }
 
-fn uncompressed_point(key: &Jwk, kid: &str) -> Result<Vec<u8>, IdTokenError> {
-    let x = key_field(key.x.as_deref(), kid)?;
-    let y = key_field(key.y.as_deref(), kid)?;
+fn uncompressed_point(key: &Jwk) -> Result<Vec<u8>, KeyOutcome> {
+    let x = key_field(key.x.as_deref())?;
+    let y = key_field(key.y.as_deref())?;
     if x.len() != 32 || y.len() != 32 {
-        return Err(IdTokenError::KeyMismatch {
-            kid: kid.chars().take(64).collect(),
-        });
+        return Err(KeyOutcome::DoesNotFit);
     }
     let mut point = Vec::with_capacity(65);
     point.push(0x04);

@@ -105,6 +105,7 @@ fn error_messages() {
         IdTokenError::WrongNonce,
         IdTokenError::Expired { exp: 1, now: 2 },
         IdTokenError::IssuedInFuture { iat: 3, now: 2 },
+        IdTokenError::NotYetValid { nbf: 3, now: 2 },
     ] {
         show("(constructed)", error.to_string());
     }

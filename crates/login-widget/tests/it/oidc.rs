@@ -242,6 +242,175 @@ fn rejections() {
     }
 }
 
+/// A compact JWS over `header` and `claims`, signed by `signer`'s key `kid` whatever the header
+/// says: for headers the signer would never write.
+fn with_header(signer: &IdTokenSigner, kid: &str, header: &str, claims: &IdTokenClaims) -> String {
+    let honest = signer.sign(kid, claims).unwrap();
+    let mut parts = honest.split('.');
+    let (_, payload, signature) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    format!("{}.{payload}.{signature}", B64.encode(header))
+}
+
+#[test]
+fn not_before_azp_and_critical_headers() {
+    let signer = IdTokenSigner::test_keys();
+    let validator = validator(&signer);
+    let now = at(1_700_000_010);
+    let mut later = claims();
+    later.nbf = Some(1_700_000_100);
+    let token = signer.sign("test-eddsa", &later).unwrap();
+    assert_eq!(
+        validator.validate(&token, None, now).unwrap_err(),
+        IdTokenError::NotYetValid {
+            nbf: 1_700_000_100,
+            now: 1_700_000_010
+        }
+    );
+    // Within the 60 s skew it is accepted.
+    assert!(validator.validate(&token, None, at(1_700_000_040)).is_ok());
+
+    let mut other_party = claims();
+    other_party.azp = Some("654321".into());
+    let token = signer.sign("test-eddsa", &other_party).unwrap();
+    assert_eq!(
+        validator.validate(&token, None, now).unwrap_err(),
+        IdTokenError::WrongAudience
+    );
+    let mut this_party = claims();
+    this_party.azp = Some("123456".into());
+    let token = signer.sign("test-eddsa", &this_party).unwrap();
+    assert!(validator.validate(&token, None, now).is_ok());
+
+    // A header naming critical extensions is refused even with a valid signature (made here
+    // with the published EdDSA test seed, since the signer writes only plain headers).
+    let key =
+        ring::signature::Ed25519KeyPair::from_seed_unchecked(b"tgauth login-widget ed25519 test")
+            .unwrap();
+    let sign = |header: &str| {
+        let input = format!(
+            "{}.{}",
+            B64.encode(header),
+            B64.encode(serde_json::to_vec(&claims()).unwrap())
+        );
+        format!("{input}.{}", B64.encode(key.sign(input.as_bytes())))
+    };
+    let plain = sign(r#"{"alg":"EdDSA","kid":"test-eddsa"}"#);
+    assert!(validator.validate(&plain, None, now).is_ok());
+    let critical = sign(r#"{"alg":"EdDSA","kid":"test-eddsa","crit":["exp"],"exp":1}"#);
+    assert_eq!(
+        validator.validate(&critical, None, now).unwrap_err(),
+        IdTokenError::Malformed {
+            what: "header names critical extensions"
+        }
+    );
+}
+
+#[test]
+fn key_confusion_is_refused() {
+    let signer = IdTokenSigner::test_keys();
+    let now = at(1_700_000_010);
+    let mut jwks = signer.jwks();
+    // Every key under another key's kid: an RS256 header over the EdDSA key and so on.
+    let rsa = jwks.keys.iter().find(|k| k.kty == "RSA").unwrap().clone();
+    let ed = jwks.keys.iter().find(|k| k.kty == "OKP").unwrap().clone();
+    for (header_alg, key) in [
+        ("RS256", &ed),
+        ("EdDSA", &rsa),
+        ("ES256", &rsa),
+        ("ES256", &ed),
+    ] {
+        let kid = key.kid.clone().unwrap();
+        let token = with_header(
+            &signer,
+            &kid,
+            &format!(r#"{{"alg":"{header_alg}","kid":"{kid}"}}"#),
+            &claims(),
+        );
+        assert_eq!(
+            IdTokenValidator::new(jwks.clone(), "123456")
+                .validate(&token, None, now)
+                .unwrap_err(),
+            IdTokenError::KeyMismatch { kid },
+            "{header_alg} over {}",
+            key.kty
+        );
+    }
+    // A key published for encryption, or for another algorithm, is no candidate.
+    let token = signer.sign("test-eddsa", &claims()).unwrap();
+    for tweak in [
+        |key: &mut login_widget::oidc::Jwk| key.key_use = Some("enc".into()),
+        |key: &mut login_widget::oidc::Jwk| key.alg = Some("ES256".into()),
+        |key: &mut login_widget::oidc::Jwk| key.crv = Some("X25519".into()),
+    ] {
+        let mut jwks = signer.jwks();
+        for key in &mut jwks.keys {
+            tweak(key);
+        }
+        assert_eq!(
+            IdTokenValidator::new(jwks, "123456")
+                .validate(&token, None, now)
+                .unwrap_err(),
+            IdTokenError::KeyMismatch {
+                kid: "test-eddsa".into()
+            }
+        );
+    }
+    // Duplicate kids: the key that fits the algorithm is found wherever it is listed, and
+    // among several fitting keys any one that verifies is enough.
+    let mut shadowed = rsa.clone();
+    shadowed.kid = Some("test-eddsa".into());
+    let impostor_ed = signer_public_key("test-eddsa", [1; 32]);
+    jwks.keys.insert(0, shadowed);
+    jwks.keys.insert(1, impostor_ed.clone());
+    let validator = IdTokenValidator::new(jwks.clone(), "123456");
+    assert!(validator.validate(&token, None, now).is_ok());
+    // With only the impostor under that kid, the signature fails.
+    let only_impostor = Jwks {
+        keys: vec![rsa.clone(), impostor_ed],
+    };
+    assert_eq!(
+        IdTokenValidator::new(only_impostor, "123456")
+            .validate(&token, None, now)
+            .unwrap_err(),
+        IdTokenError::InvalidSignature
+    );
+}
+
+/// The public JWK of an Ed25519 key from `seed`, under `kid`.
+fn signer_public_key(kid: &str, seed: [u8; 32]) -> login_widget::oidc::Jwk {
+    IdTokenSigner::default()
+        .add_ed25519_seed(kid, &seed)
+        .unwrap()
+        .jwks()
+        .keys
+        .remove(0)
+}
+
+#[test]
+fn extreme_times_do_not_overflow() {
+    let signer = IdTokenSigner::test_keys();
+    let validator = validator(&signer).with_skew(std::time::Duration::from_secs(u64::MAX));
+    for (iat, exp, nbf) in [
+        (i64::MIN, i64::MAX, Some(i64::MAX)),
+        (i64::MAX, i64::MIN, Some(i64::MIN)),
+        (0, 0, None),
+    ] {
+        let mut claims = claims();
+        claims.iat = iat;
+        claims.exp = exp;
+        claims.nbf = nbf;
+        let token = signer.sign("test-eddsa", &claims).unwrap();
+        for now in [at(i64::MIN), at(0), at(i64::MAX)] {
+            let _ = validator.validate(&token, None, now);
+            let _ = IdTokenValidator::new(signer.jwks(), "123456").validate(&token, None, now);
+        }
+    }
+}
+
 #[test]
 fn authorization_url_carries_pkce_state_nonce_and_scopes() {
     // RFC 7636 appendix B.
