@@ -75,6 +75,15 @@ fn claim(shared: &Shared, bot_id: i64, generation: u64) -> Next {
     Next::Deliver(Box::new(delivery))
 }
 
+/// Whether webhook `generation` is still the bot's current one.
+fn current(shared: &Shared, bot_id: i64, generation: u64) -> bool {
+    shared
+        .lock()
+        .bots
+        .get(&bot_id)
+        .is_some_and(|bot| bot.webhook.is_some() && bot.runtime.webhook_generation == generation)
+}
+
 /// What to do after one attempt.
 enum After {
     Done,
@@ -146,6 +155,11 @@ async fn deliver(shared: Arc<Shared>, bot_id: i64, generation: u64) {
         };
         let mut backoff = shared.config.webhook_retry_initial;
         loop {
+            // A retry follows a wait during which the webhook may have been deleted or
+            // replaced: never post to a URL that is no longer the bot's webhook.
+            if !current(&shared, bot_id, generation) {
+                return;
+            }
             let outcome = post(&shared, &delivery).await;
             let after = record(
                 &shared,
@@ -160,7 +174,9 @@ async fn deliver(shared: Arc<Shared>, bot_id: i64, generation: u64) {
                 After::Stop => return,
                 After::Retry => {
                     tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(shared.config.webhook_retry_max);
+                    backoff = backoff
+                        .saturating_mul(2)
+                        .min(shared.config.webhook_retry_max);
                 }
             }
         }

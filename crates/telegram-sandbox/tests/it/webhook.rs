@@ -255,3 +255,37 @@ async fn parallel_delivery_delivers_every_update_once_acknowledged() {
     .await;
     assert_eq!(receiver.attempts.load(Ordering::SeqCst), 53);
 }
+
+#[tokio::test]
+async fn a_retry_never_goes_to_a_webhook_that_was_replaced() {
+    let clock = telegram_sandbox::ManualClock::new(START);
+    // A long backoff, so that the webhook is surely replaced while the retry waits.
+    let backoff = std::time::Duration::from_secs(1);
+    let sandbox = telegram_sandbox::Sandbox::builder()
+        .clock(clock.clone())
+        .webhook_retry(backoff, backoff)
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let fixture = Fixture::with(sandbox, clock).await;
+    let old = Receiver::start(usize::MAX).await;
+    let mut new = Receiver::start(0).await;
+    fixture.call("setWebhook", json!({"url": old.url})).await;
+    let id = fixture.user_says("moving");
+    // The failure is recorded just before the retry wait starts.
+    guard(async {
+        loop {
+            let (_, info) = fixture.call("getWebhookInfo", json!({})).await;
+            if info["result"]["last_error_message"].is_string() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    fixture.call("setWebhook", json!({"url": new.url})).await;
+    assert_eq!(new.next().await.1["update_id"], id);
+    // Past the old retry's due time, the old endpoint saw only the first attempt.
+    tokio::time::sleep(backoff + std::time::Duration::from_millis(500)).await;
+    assert_eq!(old.attempts.load(Ordering::SeqCst), 1);
+}
