@@ -298,6 +298,42 @@ fn embed_code_escapes_and_names_every_attribute() {
     );
 }
 
+#[test]
+fn extreme_auth_dates_and_clocks_do_not_overflow() {
+    let signer = WidgetSigner::new(&token());
+    let extremes = [i64::MIN, i64::MIN + 1, -1, 0, 1_700_000_000, i64::MAX];
+    for auth_date in extremes {
+        let user = TelegramUser { auth_date, ..ada() };
+        let query = signer.sign_user(&user).query();
+        for now in extremes {
+            for max_age in [None, Some(0), Some(86_400), Some(u64::MAX)] {
+                for skew in [0, 30, u64::MAX] {
+                    let policy = Policy::default()
+                        .with_max_age(max_age.map(Duration::from_secs))
+                        .with_future_skew(Duration::from_secs(skew));
+                    let outcome = WidgetVerifier::new(&token())
+                        .with_policy(policy)
+                        .verify_query(&query, at(now));
+                    // The same rule in 128-bit arithmetic, where nothing saturates.
+                    let age = i128::from(now) - i128::from(auth_date);
+                    let fresh = max_age.is_none_or(|max| age <= i128::from(max))
+                        && -age <= i128::from(skew);
+                    match outcome {
+                        Ok(verified) => {
+                            assert!(fresh, "{auth_date} at {now}: accepted");
+                            assert_eq!(verified, user);
+                        }
+                        Err(error) => {
+                            assert!(!fresh, "{auth_date} at {now}: {error}");
+                            assert_eq!(error.kind(), ErrorKind::Expired);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn field_value() -> impl Strategy<Value = String> {
     prop_oneof![any::<String>(), "[ -~]{0,20}", "\\PC{0,12}"]
 }
@@ -358,24 +394,29 @@ proptest! {
     fn changing_any_byte_of_any_field_or_the_hash_fails(
         (user, extra) in login(),
         field in any::<prop::sample::Index>(),
+        in_key in any::<bool>(),
         position in any::<prop::sample::Index>(),
         flip in 1u8..=255,
     ) {
         let signed = signed_with_extra(&user, &extra, &[]);
-        let mut pairs: Vec<(String, Vec<u8>)> =
-            signed.fields().map(|(k, v)| (k.to_owned(), v.as_bytes().to_vec())).collect();
+        let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = signed
+            .fields()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect();
         let target = field.index(pairs.len());
-        let value = &mut pairs[target].1;
-        if value.is_empty() {
-            value.push(flip);
+        // A byte of the key or of the value (keys are never empty; an empty value gains one).
+        let bytes = if in_key { &mut pairs[target].0 } else { &mut pairs[target].1 };
+        if bytes.is_empty() {
+            bytes.push(flip);
         } else {
-            let at_byte = position.index(value.len());
-            value[at_byte] ^= flip;
+            let at_byte = position.index(bytes.len());
+            bytes[at_byte] ^= flip;
         }
-        // Only UTF-8 survives as a field value; other byte changes are refused earlier still.
+        // A change that is not UTF-8 cannot be handed over as a `&str` pair: that field is
+        // then missing, which must fail too.
         let changed: Vec<(String, String)> = pairs
             .into_iter()
-            .filter_map(|(k, v)| String::from_utf8(v).ok().map(|v| (k, v)))
+            .filter_map(|(k, v)| Some((String::from_utf8(k).ok()?, String::from_utf8(v).ok()?)))
             .collect();
         let verifier = WidgetVerifier::new(&token()).with_policy(Policy::default().with_max_age(None));
         let outcome = verifier.verify_pairs(changed.iter().map(|(k, v)| (k.as_str(), v.as_str())), at(user.auth_date));
