@@ -16,6 +16,8 @@
     feature = "redis"
 ))]
 mod conformance;
+#[cfg(all(feature = "memory", feature = "sqlite"))]
+mod differential;
 mod errors;
 #[cfg(any(
     feature = "memory",
