@@ -13,6 +13,15 @@
 //! written before each `getUpdates`, at [`Updates::shutdown`], and by [`Delivery::ack_durably`],
 //! which makes a sequential handler's acknowledgements survive a crash.
 //!
+//! The server's answer is trusted over the local ledger in two cases. When `getUpdates` answers
+//! with ids below the offset sent, the update ids restarted (Telegram picks the next id at random
+//! after a week without updates; a reset server starts over): those updates are delivered, and
+//! the offset, persisted one included, follows the new ids. A failed update the server no longer
+//! returns (Telegram keeps updates 24 hours) is dropped with a warning instead of holding the
+//! offset back forever. Should a server instead treat new ids below a stale persisted offset as
+//! confirmed, no client can get them back: a bot stopped for more than a week should discard its
+//! offset file before starting.
+//!
 //! Errors: 401 (bad token) and 409 (a webhook is set, or another poller runs) end the stream with
 //! the error; every other failure is logged and retried after a bounded backoff.
 
@@ -86,7 +95,13 @@ impl OffsetStore for FileOffsetStore {
             let mut file = std::fs::File::create(&temporary)?;
             file.write_all(format!("{offset}\n").as_bytes())?;
             file.sync_all()?;
-            std::fs::rename(&temporary, &self.path)
+            std::fs::rename(&temporary, &self.path)?;
+            // The rename itself must reach the disk, or a power loss can bring back the old
+            // offset (updates redelivered, which is safe) or no file at all.
+            if let Some(directory) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::File::open(directory)?.sync_all()?;
+            }
+            Ok(())
         };
         write().map_err(|e| store_error("cannot write", &self.path, e))
     }
@@ -339,6 +354,32 @@ impl Ledger {
             self.offset = Some(id.saturating_add(1));
         }
     }
+
+    /// Drops failed updates the server no longer has. `getUpdates` returns every unconfirmed
+    /// update from the offset on, in order, so a failed update below the highest id returned
+    /// that is not in the batch has expired on the server (Telegram keeps updates 24 hours) or
+    /// was lost by a server reset. Keeping it would hold the offset back forever, and the poller
+    /// would wait for a redelivery that never comes.
+    fn forget_lost(&mut self, batch: &[Update]) {
+        let Some(highest) = batch.iter().map(|u| u.update_id).max() else {
+            return;
+        };
+        let returned: HashSet<i64> = batch.iter().map(|u| u.update_id).collect();
+        let lost: Vec<i64> = self
+            .entries
+            .range(..highest)
+            .filter(|(id, status)| **status == Status::Failed && !returned.contains(id))
+            .map(|(id, _)| *id)
+            .collect();
+        for update_id in lost {
+            tracing::warn!(
+                update_id,
+                "a failed update is gone from the server; it is skipped"
+            );
+            self.entries.remove(&update_id);
+        }
+        self.advance();
+    }
 }
 
 struct Shared {
@@ -460,8 +501,23 @@ impl State {
         let updates = self.client.updates(&request).await?;
         self.failures = 0;
         let received = updates.len();
-        {
+        let restarted = offset.is_some_and(|sent| updates.iter().any(|u| u.update_id < sent));
+        let in_flight = {
             let mut ledger = lock(&self.shared.ledger);
+            if restarted {
+                // Telegram never answers with ids below the offset, unless its ids restarted:
+                // after a week without updates the next id is chosen at random, and a reset
+                // server starts over. What it returned is unconfirmed, so it is delivered; the
+                // old ids are gone on the server, so their entries go too (an acknowledgement of
+                // an old id must not move the offset past the new ones).
+                tracing::warn!(
+                    offset,
+                    "getUpdates answered with ids below the offset: the update ids restarted"
+                );
+                ledger.offset = None;
+                ledger.entries.clear();
+            }
+            ledger.forget_lost(&updates);
             for update in updates {
                 if ledger
                     .offset
@@ -477,13 +533,28 @@ impl State {
                     }
                 }
             }
+            ledger.entries.values().any(|s| *s == Status::InFlight)
+        };
+        if restarted {
+            // Let the store take the lower offset of the new ids.
+            *self.shared.saved.lock().await = None;
         }
         if received > 0 && self.buffer.is_empty() {
-            // Everything Telegram returned is in flight or acknowledged behind an update that is
-            // still in flight: fetching again would return the same batch at once.
-            let _ = self.changes.changed().await;
+            if in_flight {
+                // Everything Telegram returned is in flight or acknowledged behind an update
+                // that is still in flight: fetching again would return the same batch at once.
+                let _ = self.changes.changed().await;
+            } else if self.offset() == offset {
+                // Nothing in flight and the offset did not move, yet nothing new came: a server
+                // that ignores the offset. Pause rather than spin.
+                tokio::time::sleep(self.config.redelivery_delay).await;
+            }
         }
         Ok(())
+    }
+
+    fn offset(&self) -> Option<i64> {
+        lock(&self.shared.ledger).offset
     }
 }
 
