@@ -39,7 +39,7 @@ pub(crate) struct Freshness {
     #[arg(long, value_name = "S|none", default_value = "86400", value_parser = parse_max_age)]
     max_age: MaxAge,
     /// The current time as Unix seconds (default: the system clock).
-    #[arg(long, value_name = "UNIX")]
+    #[arg(long, value_name = "UNIX", allow_negative_numbers = true)]
     now: Option<i64>,
 }
 
@@ -60,17 +60,19 @@ impl Freshness {
         Policy::default().with_max_age(self.max_age.0)
     }
 
-    fn now(&self) -> SystemTime {
-        self.now.map_or_else(SystemTime::now, unix_time)
-    }
-}
-
-fn unix_time(secs: i64) -> SystemTime {
-    let offset = Duration::from_secs(secs.unsigned_abs());
-    if secs >= 0 {
-        UNIX_EPOCH + offset
-    } else {
-        UNIX_EPOCH - offset
+    /// `--now`, or the system clock. A `--now` the platform's `SystemTime` cannot hold is a
+    /// usage error (adding to `UNIX_EPOCH` with `+` would panic there).
+    fn now(&self) -> Result<SystemTime, ExitCode> {
+        let Some(secs) = self.now else {
+            return Ok(SystemTime::now());
+        };
+        let offset = Duration::from_secs(secs.unsigned_abs());
+        let now = if secs >= 0 {
+            UNIX_EPOCH.checked_add(offset)
+        } else {
+            UNIX_EPOCH.checked_sub(offset)
+        };
+        now.ok_or_else(|| usage("--now is outside the range of this system's clock"))
     }
 }
 
@@ -125,7 +127,7 @@ pub(crate) struct LoginSign {
     #[arg(long)]
     photo_url: Option<String>,
     /// auth_date as Unix seconds (default: the system clock).
-    #[arg(long, value_name = "UNIX")]
+    #[arg(long, value_name = "UNIX", allow_negative_numbers = true)]
     auth_date: Option<i64>,
     /// The form to print.
     #[arg(long, value_enum, default_value_t = SignFormat::Query)]
@@ -247,7 +249,11 @@ pub(crate) fn run_login(command: LoginCommand) -> ExitCode {
                 Format::TgAuthResult => DataFormat::TgAuthResult,
                 Format::Auto => DataFormat::Auto,
             };
-            report("user", verifier.verify(&data, format, args.freshness.now()))
+            let now = match args.freshness.now() {
+                Ok(now) => now,
+                Err(code) => return code,
+            };
+            report("user", verifier.verify(&data, format, now))
         }
         LoginCommand::Sign(args) => {
             let token = match token(&args.token) {
@@ -282,7 +288,10 @@ pub(crate) fn run_login(command: LoginCommand) -> ExitCode {
 pub(crate) fn run_webapp(command: WebappCommand) -> ExitCode {
     match command {
         WebappCommand::Verify(args) => {
-            let now = args.freshness.now();
+            let now = match args.freshness.now() {
+                Ok(now) => now,
+                Err(code) => return code,
+            };
             let policy = args.freshness.policy();
             let init_data = match argument_or_stdin(&args.init_data) {
                 Ok(init_data) => init_data,

@@ -104,6 +104,68 @@ fn login_verify_reasons_and_exit_code_one() {
 }
 
 #[test]
+fn extreme_and_negative_clocks_are_refused_without_a_panic() {
+    // A panic would exit 101; every extreme is an ordinary refusal (exit 1) or, where the
+    // platform's clock cannot hold the time, a usage error (exit 2).
+    for now in ["-5", "-9223372036854775808", "9223372036854775807"] {
+        for command in ["login", "webapp"] {
+            let (code, stdout, stderr) =
+                run(&[command, "verify", "--token", TOKEN, "--now", now, DATA]);
+            if command == "login" {
+                assert!(
+                    code == 1 || code == 2,
+                    "{command} --now {now}: {code} {stderr}"
+                );
+                if code == 1 {
+                    assert_eq!(stdout, r#"{"valid":false,"reason":"expired"}"#, "{now}");
+                }
+            } else {
+                // The widget data is not initData under the Mini App key.
+                assert!(
+                    code == 1 || code == 2,
+                    "{command} --now {now}: {code} {stderr}"
+                );
+            }
+        }
+    }
+    let (code, stdout, _) = run(&[
+        "login",
+        "verify",
+        "--token",
+        TOKEN,
+        "--max-age",
+        "none",
+        "--now",
+        "-5",
+        DATA,
+    ]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (1, r#"{"valid":false,"reason":"expired"}"#),
+        "dated in the future of a clock before 1970"
+    );
+    let (code, signed, _) = run(&[
+        "login",
+        "sign",
+        "--token",
+        TOKEN,
+        "--id",
+        "-7",
+        "--auth-date",
+        "-1",
+    ]);
+    assert_eq!(code, 0);
+    let (code, stdout, _) = run(&["login", "verify", "--token", TOKEN, "--now", "0", &signed]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (
+            0,
+            r#"{"valid":true,"user":{"id":-7,"first_name":"Test","auth_date":-1}}"#
+        )
+    );
+}
+
+#[test]
 fn login_sign_output_verifies_in_every_format() {
     for format in ["query", "json", "tg-auth-result"] {
         let (code, signed, _) = run(&[
