@@ -81,3 +81,115 @@ async fn codes_expire_natively() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     store.use_login_link(&id, now.plus(1), now).await.unwrap();
 }
+
+/// A private `redis-server` on a Unix socket in a temporary directory, killed on drop.
+struct PrivateRedis {
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    /// Starts one with the append-only file on and fsynced at every write, or `None` (after
+    /// saying why) when `redis-server` is not installed; with `CI=true` that is a failure.
+    async fn start(test: &str) -> Option<Self> {
+        let found = std::process::Command::new("redis-server")
+            .arg("--version")
+            .output();
+        if found.is_err() {
+            if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+                panic!("{test}: redis-server is not installed, and CI=true requires it");
+            }
+            eprintln!("{test}: skipped: redis-server is not installed");
+            return None;
+        }
+        let mut redis = Self {
+            dir: tempfile::tempdir().unwrap(),
+            child: None,
+        };
+        redis.spawn().await;
+        Some(redis)
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "redis+unix://{}",
+            self.dir.path().join("redis.sock").display()
+        )
+    }
+
+    async fn spawn(&mut self) {
+        let socket = self.dir.path().join("redis.sock");
+        let _ = std::fs::remove_file(&socket);
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", "0", "--unixsocket"])
+            .arg(&socket)
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args([
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        for _ in 0..200 {
+            if socket.exists() && RedisStore::open(&self.url()).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("redis-server did not start");
+    }
+
+    /// Kills the server without letting it save anything (a crash).
+    fn crash(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.crash();
+    }
+}
+
+/// With the append-only file on, links survive a crash of the server (SIGKILL) and a
+/// restart; a redelivered `/start` still reads "already linked".
+#[tokio::test]
+async fn links_survive_a_server_crash_with_aof() {
+    let Some(mut redis) = PrivateRedis::start("links_survive_a_server_crash_with_aof").await else {
+        return;
+    };
+    let now = UnixTime::now();
+    let store = RedisStore::open(&redis.url()).await.unwrap();
+    let issued = store
+        .issue(&user("alice"), Ttl::CODE_DEFAULT, now)
+        .await
+        .unwrap();
+    let link = store
+        .consume(&issued.code, who(42), Default::default(), now)
+        .await
+        .unwrap()
+        .link;
+    drop(store);
+    redis.crash();
+    redis.spawn().await;
+    let store = RedisStore::open(&redis.url()).await.unwrap();
+    assert_eq!(
+        store.links_of_user(&user("alice")).await.unwrap(),
+        vec![link]
+    );
+    let again = store
+        .consume(&issued.code, who(42), Default::default(), now)
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, deeplink_auth::LinkOutcome::AlreadyLinked);
+}
