@@ -6,6 +6,7 @@
 //! this crate contains it.
 
 use crate::error::{ApiError, ApiErrorKind, Error, TransportKind};
+use crate::redact::REDACTED;
 use crate::types::{
     ChatId, File, InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageEntity, ParseMode,
     Update, User, WebhookInfo,
@@ -27,8 +28,6 @@ pub const DEFAULT_DOWNLOAD_LIMIT: u64 = 20 * 1024 * 1024;
 
 /// The longest long-poll timeout Telegram honours, in seconds.
 pub const MAX_POLL_TIMEOUT_SECONDS: u32 = 50;
-
-const REDACTED: &str = "<redacted>";
 
 /// A bot token, `<bot id>:<secret>`. Its `Debug` and `Display` show only the bot id; it is
 /// wiped from memory on drop and compared in constant time.
@@ -78,8 +77,8 @@ impl BotToken {
         self.token.split_once(':').map_or("", |(_, secret)| secret)
     }
 
-    /// Replaces every occurrence of the token (or its secret part) and every `/bot<...>/` path
-    /// segment in `text`.
+    /// Replaces every occurrence of the token (or its secret part), every `/bot<...>/` path
+    /// segment and everything else shaped like a token in `text`.
     pub(crate) fn sanitize(&self, text: &str) -> String {
         let text = text.replace(&self.token, REDACTED);
         let secret = self.secret();
@@ -88,44 +87,8 @@ impl BotToken {
         } else {
             text.replace(secret, REDACTED)
         };
-        redact_bot_paths(&text)
+        crate::redact::redact(&text)
     }
-}
-
-/// Replaces the token of every `/bot<digits>:<secret>` (the paths `/bot<token>/` and
-/// `/file/bot<token>/`), so even a token the client does not know is removed, while other text
-/// such as `/bottle` stays as it was.
-fn redact_bot_paths(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("/bot") {
-        // "/bot" is ASCII, so `at + 4` is a character boundary.
-        let (Some(before), Some(after)) = (rest.get(..at + 4), rest.get(at + 4..)) else {
-            break;
-        };
-        out.push_str(before);
-        let token = token_prefix_length(after);
-        if token > 0 {
-            out.push_str(REDACTED);
-        }
-        rest = after.get(token..).unwrap_or_default();
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The length of a `<digits>:<secret>` token at the start of `text`, or 0.
-fn token_prefix_length(text: &str) -> usize {
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 || text.as_bytes().get(digits) != Some(&b':') {
-        return 0;
-    }
-    let secret = text
-        .bytes()
-        .skip(digits + 1)
-        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
-        .count();
-    if secret == 0 { 0 } else { digits + 1 + secret }
 }
 
 impl PartialEq for BotToken {
@@ -391,6 +354,14 @@ impl ClientBuilder {
         if base_url.contains(['?', '#']) {
             return Err(invalid("a query or fragment cannot carry Bot API paths"));
         }
+        // A common mistake is a base URL ending in `/bot<token>`: it would double the path and
+        // put the token in `Client`'s `Debug`. Refused, with the token cut out of the error.
+        if self.token.sanitize(&base_url) != base_url {
+            return Err(Error::InvalidBaseUrl {
+                url: self.token.sanitize(&base_url),
+                reason: "the base url must not hold the token: methods are called at <base url>/bot<token>/<method>",
+            });
+        }
         // Redirects are refused: Telegram never redirects, and following one would carry the
         // token-bearing path to another host.
         let http = reqwest::Client::builder()
@@ -521,6 +492,24 @@ impl Client {
     /// Replaces the token in `text`, for messages built from foreign errors.
     pub(crate) fn sanitize(&self, text: &str) -> String {
         self.inner.token.sanitize(text)
+    }
+
+    /// [`sanitize`](Self::sanitize) on every string (keys included) of a JSON value.
+    fn sanitize_value(&self, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) => *text = self.sanitize(text),
+            serde_json::Value::Array(items) => {
+                items.iter_mut().for_each(|item| self.sanitize_value(item));
+            }
+            serde_json::Value::Object(object) => {
+                let entries = std::mem::take(object);
+                for (key, mut item) in entries {
+                    self.sanitize_value(&mut item);
+                    object.insert(self.sanitize(&key), item);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn transport_error(&self, method: &'static str, error: reqwest::Error) -> Error {
@@ -662,6 +651,9 @@ impl Client {
         }
         let mut error = envelope.into_api_error(status);
         error.description = self.sanitize(&error.description);
+        if let Some(parameters) = &mut error.parameters {
+            self.sanitize_value(parameters);
+        }
         Err(Error::Api { method, error })
     }
 
@@ -921,8 +913,9 @@ pub struct GetUpdates {
     pub allowed_updates: Option<Vec<String>>,
 }
 
-/// Parameters of `setWebhook`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Parameters of `setWebhook`. Its `Debug` redacts anything token-shaped in `url` (some bots
+/// put their token in the webhook path).
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct SetWebhook {
     /// The HTTPS URL updates are posted to.
     pub url: String,
@@ -939,6 +932,18 @@ pub struct SetWebhook {
     /// Maximum simultaneous connections for delivery, 1-100.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<u32>,
+}
+
+impl std::fmt::Debug for SetWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetWebhook")
+            .field("url", &crate::redact::redact(&self.url))
+            .field("secret_token", &self.secret_token)
+            .field("allowed_updates", &self.allowed_updates)
+            .field("drop_pending_updates", &self.drop_pending_updates)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
 }
 
 impl SetWebhook {
@@ -1044,32 +1049,5 @@ impl SendMessage {
     pub fn disable_notification(mut self, silent: bool) -> Self {
         self.disable_notification = Some(silent);
         self
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_bot_paths;
-
-    #[test]
-    fn bot_paths_are_redacted_and_other_text_is_kept() {
-        let check =
-            |input: &str, expected: &str| assert_eq!(redact_bot_paths(input), expected, "{input}");
-        check("http://h/bot1:a-_Z/getMe", "http://h/bot<redacted>/getMe");
-        check(
-            "GET /file/bot42:SeCrEt/photos/1.jpg failed",
-            "GET /file/bot<redacted>/photos/1.jpg failed",
-        );
-        check("/bot1:x /bot2:y", "/bot<redacted> /bot<redacted>");
-        check(
-            "see https://example.com/bottle/x",
-            "see https://example.com/bottle/x",
-        );
-        check(
-            "/bot123 and /bot:abc and /bot1:",
-            "/bot123 and /bot:abc and /bot1:",
-        );
-        check("ünïcødé /bot9:é", "ünïcødé /bot9:é");
-        check("/bot", "/bot");
     }
 }

@@ -87,5 +87,6 @@
 pub mod client;
 pub mod error;
 pub mod polling;
+mod redact;
 pub mod types;
 pub mod webhook;

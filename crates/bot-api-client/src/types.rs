@@ -348,7 +348,10 @@ pub struct CallbackQuery {
 }
 
 /// A file ready to be downloaded with [`crate::client::Client::download_file`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its `Debug` redacts the token from `file_path`: a local Bot API server in `--local` mode
+/// answers with paths such as `/var/lib/telegram-bot-api/<token>/documents/file_1.pdf`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct File {
     /// Identifier to download or reuse the file.
     pub file_id: String,
@@ -363,8 +366,24 @@ pub struct File {
     pub file_path: Option<String>,
 }
 
-/// The state of the bot's webhook (`getWebhookInfo`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl std::fmt::Debug for File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("File")
+            .field("file_id", &self.file_id)
+            .field("file_unique_id", &self.file_unique_id)
+            .field("file_size", &self.file_size)
+            .field(
+                "file_path",
+                &self.file_path.as_deref().map(crate::redact::redact),
+            )
+            .finish()
+    }
+}
+
+/// The state of the bot's webhook (`getWebhookInfo`). Its `Debug` redacts anything
+/// token-shaped in `url` and `last_error_message` (some bots put their token in the webhook
+/// path).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookInfo {
     /// The webhook URL; empty when none is set.
     pub url: String,
@@ -392,6 +411,31 @@ pub struct WebhookInfo {
     /// The update kinds the bot is subscribed to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_updates: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for WebhookInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookInfo")
+            .field("url", &crate::redact::redact(&self.url))
+            .field("has_custom_certificate", &self.has_custom_certificate)
+            .field("pending_update_count", &self.pending_update_count)
+            .field("ip_address", &self.ip_address)
+            .field("last_error_date", &self.last_error_date)
+            .field(
+                "last_error_message",
+                &self
+                    .last_error_message
+                    .as_deref()
+                    .map(crate::redact::redact),
+            )
+            .field(
+                "last_synchronization_error_date",
+                &self.last_synchronization_error_date,
+            )
+            .field("max_connections", &self.max_connections)
+            .field("allowed_updates", &self.allowed_updates)
+            .finish()
+    }
 }
 
 /// The target of a message: a numeric chat id or `@channelusername`.

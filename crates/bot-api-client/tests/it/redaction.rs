@@ -200,3 +200,55 @@ async fn every_error_kind_is_clean_and_so_are_the_logs() {
     assert!(logs.contains("retrying"), "the retries were logged: {logs}");
     assert_clean(&logs);
 }
+
+#[tokio::test]
+async fn token_bearing_values_from_the_server_are_redacted() {
+    use bot_api_client::client::SetWebhook;
+    use bot_api_client::types::WebhookInfo;
+    // A local Bot API server in --local mode puts the token in every file path.
+    let local = file(&format!(
+        "/var/lib/telegram-bot-api/{CANARY}/documents/file_1.pdf"
+    ));
+    let debug = format!("{local:?}");
+    assert_clean(&debug);
+    assert!(
+        debug.contains("/var/lib/telegram-bot-api/<redacted>/documents/file_1.pdf"),
+        "{debug}"
+    );
+    // Webhook URLs that carry the token, plain or percent-encoded.
+    let encoded = CANARY.replace(':', "%3A");
+    let hook = SetWebhook::new(format!("https://example.com/{encoded}/hook"));
+    assert_clean(&format!("{hook:?}").replace("%3A", ":"));
+    let info: WebhookInfo = serde_json::from_value(json!({
+        "url": format!("https://example.com/{CANARY}"),
+        "pending_update_count": 1,
+        "last_error_message": format!("Wrong response from https://example.com/{CANARY}")
+    }))
+    .unwrap();
+    assert_clean(&format!("{info:?}"));
+    // An API error whose parameters echo the token.
+    let stub = Stub::start().await;
+    stub.script([Reply::error(
+        400,
+        "Bad Request",
+        Some(json!({"echo": [format!("/bot{CANARY}/x")], CANARY: 1})),
+    )]);
+    let error = stub.client().me().await.unwrap_err();
+    assert_error_clean(&error);
+    assert_clean(
+        &error
+            .api()
+            .unwrap()
+            .parameters
+            .as_ref()
+            .unwrap()
+            .to_string(),
+    );
+    // A base URL that already holds the token is refused without quoting it.
+    let error = Client::builder(BotToken::new(CANARY).unwrap())
+        .base_url(format!("https://api.telegram.org/bot{CANARY}"))
+        .build()
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidBaseUrl { .. }), "{error:?}");
+    assert_error_clean(&error);
+}
