@@ -57,6 +57,15 @@ pub enum ClientError {
         /// The start of the response body (an OAuth error object, usually).
         body: String,
     },
+    /// The discovery document names another issuer than the provider's (OpenID Connect
+    /// Discovery 1.0 section 4.3 requires them to be identical).
+    #[error("discovery document names issuer `{found}`, expected `{expected}`")]
+    IssuerMismatch {
+        /// The provider's issuer.
+        expected: String,
+        /// The `issuer` of the discovery document (at most 256 characters of it).
+        found: String,
+    },
     /// The answer is not the expected JSON.
     #[error("{endpoint} answered something that is not {expected}")]
     Decode {
@@ -161,11 +170,18 @@ impl OidcClient {
         IdTokenValidator::new(jwks, &self.client_id).with_issuer(self.provider.issuer())
     }
 
-    /// Fetches the discovery document.
+    /// Fetches the discovery document and checks that it names the provider's issuer.
     pub async fn discovery(&self) -> Result<Discovery, ClientError> {
         let endpoint = self.provider.discovery_url();
         let response = self.http.get(endpoint).send().await;
-        read_json(endpoint, response, "a discovery document").await
+        let discovery: Discovery = read_json(endpoint, response, "a discovery document").await?;
+        if discovery.issuer != self.provider.issuer() {
+            return Err(ClientError::IssuerMismatch {
+                expected: self.provider.issuer().to_owned(),
+                found: discovery.issuer.chars().take(256).collect(),
+            });
+        }
+        Ok(discovery)
     }
 
     /// Fetches the JWKS.

@@ -95,6 +95,20 @@ async fn code_exchange_and_validation_against_a_loopback_provider() {
     let discovery = client.discovery().await.unwrap();
     assert_eq!(discovery.token_endpoint, provider.token_endpoint());
     assert_eq!(discovery.issuer, provider.issuer());
+    // A discovery document naming another issuer is refused.
+    let expecting_telegram = OidcClient::new(
+        provider.clone().with_issuer("https://oauth.telegram.org"),
+        123_456,
+        ClientSecret::new("client-secret"),
+    )
+    .unwrap();
+    assert_eq!(
+        expecting_telegram.discovery().await.unwrap_err(),
+        ClientError::IssuerMismatch {
+            expected: "https://oauth.telegram.org".into(),
+            found: provided.base.clone(),
+        }
+    );
 
     let pkce = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
     let url = AuthorizationParams {
