@@ -1,4 +1,4 @@
-//! `tgauth sandbox`: run the loopback Telegram emulator until Ctrl-C.
+//! `tgauth sandbox`: run the loopback Telegram emulator until Ctrl-C or SIGTERM.
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
@@ -16,7 +16,7 @@ pub(crate) struct SandboxArgs {
     state: Option<PathBuf>,
 }
 
-/// Runs the sandbox until Ctrl-C (SIGINT), printing its base URL first.
+/// Runs the sandbox until Ctrl-C (SIGINT) or SIGTERM, printing its base URL first.
 pub(crate) fn run(args: SandboxArgs) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -30,14 +30,19 @@ pub(crate) fn run(args: SandboxArgs) -> ExitCode {
         if let Some(state) = args.state {
             builder = builder.state_file(state);
         }
+        // Listening for the signals before the URL is printed: whoever reads the URL may stop
+        // the sandbox at once, and a signal that came before the handlers would kill it
+        // without writing the state file.
+        let stop = match stop_requested() {
+            Ok(stop) => stop,
+            Err(error) => return fail(&error),
+        };
         let sandbox = match builder.start(args.listen).await {
             Ok(sandbox) => sandbox,
             Err(error) => return fail(&error),
         };
         announce(&sandbox);
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            return fail(&error);
-        }
+        stop.await;
         match sandbox.shutdown().await {
             Ok(()) => {
                 eprintln!("tgauth sandbox: stopped");
@@ -48,6 +53,31 @@ pub(crate) fn run(args: SandboxArgs) -> ExitCode {
     })
 }
 
+/// Resolves on Ctrl-C (SIGINT), or on Unix also SIGTERM (what service managers, `docker stop`
+/// and `timeout` send), so that either stops the sandbox cleanly and writes its state file.
+/// The handlers are installed by this call, not when the future is first polled.
+fn stop_requested() -> std::io::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            // Without a handler there is nothing to wait for; stopping then is the safe side.
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
 fn announce(sandbox: &SandboxHandle) {
     let base = sandbox.base_url();
     println!("{base}");
@@ -56,7 +86,7 @@ fn announce(sandbox: &SandboxHandle) {
     eprintln!(
         "  control API: {base}/sandbox/ (POST /sandbox/bots first; see the telegram-sandbox docs)"
     );
-    eprintln!("  Ctrl-C stops it");
+    eprintln!("  Ctrl-C (or SIGTERM) stops it");
 }
 
 /// Prints an error with its causes and returns the failure exit code.

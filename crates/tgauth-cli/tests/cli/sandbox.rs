@@ -4,12 +4,16 @@ use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
     process::{Child, Command, Stdio},
+    time::Duration,
 };
 
 /// One HTTP/1.1 request with `Connection: close`; returns the whole answer.
 fn http(base: &str, method: &str, path: &str, body: &str) -> String {
     let address = base.strip_prefix("http://").unwrap();
     let mut stream = TcpStream::connect(address).unwrap();
+    // Generous bounds that only turn a hung sandbox into a failure instead of a hung test.
+    stream.set_read_timeout(Some(HANG)).unwrap();
+    stream.set_write_timeout(Some(HANG)).unwrap();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
@@ -22,8 +26,22 @@ fn http(base: &str, method: &str, path: &str, body: &str) -> String {
     answer
 }
 
+const HANG: Duration = Duration::from_secs(60);
+
+/// A running `tgauth sandbox`; killed when dropped, so a failing test leaves no server behind.
+struct Running(Option<Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Starts `tgauth sandbox` with `args` and returns it with its base URL.
-fn start(args: &[&str]) -> (Child, String) {
+fn start(args: &[&str]) -> (Running, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tgauth"))
         .args(["sandbox", "--listen", "127.0.0.1:0"])
         .args(args)
@@ -31,22 +49,41 @@ fn start(args: &[&str]) -> (Child, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("tgauth runs");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(Some(child));
     let mut base = String::new();
-    stdout.read_line(&mut base).unwrap();
+    BufReader::new(stdout).read_line(&mut base).unwrap();
     let base = base.trim().to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    (child, base)
+    (running, base)
 }
 
 /// Sends Ctrl-C (SIGINT) and checks a clean exit.
-fn interrupt(mut child: Child) {
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+fn interrupt(running: Running) {
+    stop(running, "-INT");
+}
+
+/// Sends `signal` (a `kill` option) and checks a clean exit.
+fn stop(mut running: Running, signal: &str) {
+    let child = running.0.as_mut().unwrap();
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
-    assert!(interrupted.success());
-    let status = child.wait().unwrap();
+    assert!(sent.success());
+    // Polled with a generous deadline, so a sandbox that ignores the signal fails the test
+    // (and is killed by the drop) instead of hanging it.
+    let deadline = std::time::Instant::now() + HANG;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tgauth sandbox did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert!(status.success(), "{status}");
     let mut stderr = String::new();
     child
@@ -70,6 +107,14 @@ fn sandbox_serves_until_interrupted() {
     let unknown = http(&base, "GET", "/bot77:wrong/getMe", "");
     assert!(unknown.starts_with("HTTP/1.1 401"), "{unknown}");
     interrupt(child);
+}
+
+#[test]
+fn sandbox_stops_cleanly_on_sigterm() {
+    let (running, base) = start(&[]);
+    let me = http(&base, "GET", "/bot77:cli-secret/getMe", "");
+    assert!(me.starts_with("HTTP/1.1 401"), "{me}");
+    stop(running, "-TERM");
 }
 
 #[test]
