@@ -65,6 +65,7 @@ pub(crate) struct ApiError {
     pub(crate) code: u16,
     pub(crate) description: String,
     pub(crate) retry_after: Option<u64>,
+    pub(crate) migrate_to_chat_id: Option<i64>,
 }
 
 impl ApiError {
@@ -73,6 +74,7 @@ impl ApiError {
             code,
             description: description.into(),
             retry_after: None,
+            migrate_to_chat_id: None,
         }
     }
 
@@ -97,6 +99,15 @@ impl ApiError {
             code: 429,
             description: format!("Too Many Requests: retry after {retry_after}"),
             retry_after: Some(retry_after),
+            migrate_to_chat_id: None,
+        }
+    }
+
+    /// What the real server answers for a group that became a supergroup.
+    pub(crate) fn migrated(migrate_to_chat_id: i64) -> Self {
+        Self {
+            migrate_to_chat_id: Some(migrate_to_chat_id),
+            ..Self::bad_request("group chat was upgraded to a supergroup chat")
         }
     }
 
@@ -115,9 +126,13 @@ struct ErrorEnvelope<'a> {
     parameters: Option<ResponseParameters>,
 }
 
+/// `ResponseParameters`: only the fields that are present, as the real server writes them.
 #[derive(Serialize)]
 struct ResponseParameters {
-    retry_after: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    migrate_to_chat_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
 }
 
 impl IntoResponse for ApiError {
@@ -126,9 +141,11 @@ impl IntoResponse for ApiError {
             ok: false,
             error_code: self.code,
             description: &self.description,
-            parameters: self
-                .retry_after
-                .map(|retry_after| ResponseParameters { retry_after }),
+            parameters: (self.retry_after.is_some() || self.migrate_to_chat_id.is_some())
+                .then_some(ResponseParameters {
+                    migrate_to_chat_id: self.migrate_to_chat_id,
+                    retry_after: self.retry_after,
+                }),
         };
         let status = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(body)).into_response()
@@ -366,6 +383,9 @@ async fn apply_fault(
             FaultAction::Answer(ApiError::too_many_requests(retry_after).into_response())
         }
         Some(FaultKind::ServerError) => FaultAction::Answer(ApiError::internal().into_response()),
+        Some(FaultKind::Migrated { migrate_to_chat_id }) => {
+            FaultAction::Answer(ApiError::migrated(migrate_to_chat_id).into_response())
+        }
         Some(FaultKind::BadGateway) => FaultAction::Answer(
             (
                 StatusCode::BAD_GATEWAY,

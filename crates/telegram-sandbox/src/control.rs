@@ -25,7 +25,7 @@
 //! A user who sends a message without having been created is created on the fly with the first
 //! name `User <id>`. A message starting with a command such as `/start <payload>` carries a
 //! `bot_command` entity. Fault kinds: `{"kind":"too_many_requests","retry_after":K}`,
-//! `{"kind":"server_error"}`, `{"kind":"bad_gateway"}`, `{"kind":"drop_connection"}`,
+//! `{"kind":"migrated","migrate_to_chat_id":N}`, `{"kind":"server_error"}`, `{"kind":"bad_gateway"}`, `{"kind":"drop_connection"}`,
 //! `{"kind":"drop_connection_after_processing"}`, `{"kind":"delay","millis":N}`; see
 //! [`crate::faults`].
 

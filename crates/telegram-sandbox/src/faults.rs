@@ -19,6 +19,13 @@ pub enum FaultKind {
         /// Seconds the client should wait.
         retry_after: u64,
     },
+    /// Answer 400 `Bad Request: group chat was upgraded to a supergroup chat` with
+    /// `parameters.migrate_to_chat_id`, as the real server does for a group that became a
+    /// supergroup (the sandbox has private chats only); the call is not performed.
+    Migrated {
+        /// The supergroup's id, such as `-1001234567890`.
+        migrate_to_chat_id: i64,
+    },
     /// Answer 500 `Internal Server Error` in Telegram's envelope; the call is not performed.
     ServerError,
     /// Answer 502 with an HTML page, as a failing front proxy does; the call is not performed.

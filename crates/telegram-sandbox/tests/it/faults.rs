@@ -169,3 +169,41 @@ async fn unusable_faults_are_refused() {
         .await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn a_migrated_chat_answers_400_with_migrate_to_chat_id() {
+    let fixture = Fixture::start().await;
+    fixture.user_says("/start");
+    fixture
+        .sandbox
+        .inject_fault(fault(
+            "sendMessage",
+            1,
+            FaultKind::Migrated {
+                migrate_to_chat_id: -1_001_234_567_890,
+            },
+        ))
+        .unwrap();
+    let (status, body) = fixture
+        .call("sendMessage", json!({"chat_id": USER, "text": "x"}))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({"ok": false, "error_code": 400,
+            "description": "Bad Request: group chat was upgraded to a supergroup chat",
+            "parameters": {"migrate_to_chat_id": -1_001_234_567_890_i64}})
+    );
+    assert!(fixture.sandbox.sent(BOT).unwrap().is_empty());
+    // Armed over HTTP by its JSON name too.
+    let (status, body) = fixture
+        .control(
+            Method::POST,
+            "faults",
+            Some(json!({"method": "getMe", "fault": {"kind": "migrated", "migrate_to_chat_id": -100}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = fixture.call("getMe", json!({})).await;
+    assert_eq!(body["parameters"], json!({"migrate_to_chat_id": -100}));
+}

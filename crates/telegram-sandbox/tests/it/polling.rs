@@ -181,3 +181,53 @@ async fn requests_that_need_not_wait_are_never_terminated() {
         assert_eq!(ids(&body), [1]);
     }
 }
+
+#[tokio::test]
+async fn extreme_numbers_are_clamped_or_refused_never_a_panic() {
+    let fixture = Fixture::start().await;
+    for text in ["a", "b", "c"] {
+        fixture.user_says(text);
+    }
+    // Updates are pending, so even the largest timeout answers at once.
+    for params in [
+        json!({"offset": i64::MIN, "limit": i64::MIN, "timeout": i64::MAX}),
+        json!({"offset": i64::MIN + 1, "limit": i64::MAX, "timeout": i64::MIN}),
+        json!({"offset": "-9223372036854775808", "limit": " 2 ", "timeout": "-1"}),
+    ] {
+        let ids = fixture.update_ids(params.clone()).await;
+        assert!(
+            ids.starts_with(&[1]) && !ids.is_empty(),
+            "{params}: {ids:?}"
+        );
+    }
+    let query = format!(
+        "{}?offset=-9223372036854775808&limit=-9223372036854775808",
+        fixture.url("getUpdates")
+    );
+    let (status, body) = answer(guard(fixture.http.get(query).send()).await.unwrap()).await;
+    assert_eq!((status, ids(&body)), (200, vec![1]), "{body}");
+    // Numbers beyond i64 and fractions are not integers: 400, not a wrapped value.
+    for offset in [
+        json!(u64::MAX),
+        json!("99999999999999999999"),
+        json!(1e300),
+        json!(1.5),
+    ] {
+        let (status, body) = fixture.call("getUpdates", json!({"offset": offset})).await;
+        assert_error(
+            status,
+            &body,
+            400,
+            "Bad Request: field \"offset\" must be an integer",
+        );
+    }
+    // Nothing was confirmed by any of this; the largest offset confirms everything.
+    assert_eq!(fixture.sandbox.pending_updates(BOT).unwrap().len(), 3);
+    assert!(
+        fixture
+            .update_ids(json!({"offset": i64::MAX}))
+            .await
+            .is_empty()
+    );
+    assert!(fixture.sandbox.pending_updates(BOT).unwrap().is_empty());
+}
