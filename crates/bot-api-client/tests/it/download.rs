@@ -109,14 +109,15 @@ async fn idle_timeout_not_total_timeout() {
     let stub = Stub::start().await;
     let client = stub
         .client_builder()
-        .download_idle_timeout(Duration::from_millis(300))
+        .download_idle_timeout(Duration::from_millis(1000))
         .build()
         .unwrap();
-    // A body that trickles in for twice the idle timeout in total, never pausing that long.
-    let chunks: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 16]).collect();
+    // A body that trickles in for twice the idle timeout in total, never pausing that long (a
+    // pause is a fortieth of the timeout, so a loaded machine does not turn it into a stall).
+    let chunks: Vec<Vec<u8>> = (0..80u8).map(|i| vec![i; 16]).collect();
     stub.script([Reply::Trickle {
         chunks: chunks.clone(),
-        pause: Duration::from_millis(15),
+        pause: Duration::from_millis(25),
     }]);
     let mut out = Vec::new();
     client
