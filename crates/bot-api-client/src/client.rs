@@ -121,7 +121,8 @@ impl std::fmt::Display for BotToken {
 /// When the client repeats a failed call, and how long it waits.
 ///
 /// - 429: always repeated after `retry_after`, cut to [`max_retry_after`](Self::max_retry_after)
-///   (a cut wait may meet another 429, which counts as another attempt).
+///   (a cut wait may meet another 429, which counts as another attempt), plus up to a tenth of
+///   jitter.
 /// - 5xx, timeouts and dropped connections: repeated only for idempotent calls, with jittered
 ///   exponential backoff.
 /// - Connection failures (the request never reached the server): repeated for every call.
@@ -203,7 +204,12 @@ impl RetryPolicy {
         match error {
             Error::Api { error, .. } => match error.kind() {
                 ApiErrorKind::RetryAfter => match error.retry_after_duration() {
-                    Some(wait) => Some(wait.min(self.max_retry_after)),
+                    // Up to a tenth more, so that tasks stopped by the same flood wait do not
+                    // all come back at the same instant and meet the next 429 together.
+                    Some(wait) => {
+                        let wait = wait.min(self.max_retry_after);
+                        Some(wait + wait.mul_f64(0.1 * jitter.unit()))
+                    }
                     None => backoff(),
                 },
                 ApiErrorKind::ServerError if idempotent => backoff(),

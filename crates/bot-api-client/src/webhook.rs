@@ -130,6 +130,14 @@ mod axum_handler {
     /// Answers: 200 when the handler succeeded; 500 when it failed (Telegram delivers the
     /// update again); 401 for a missing or wrong secret; 415 for a content type other than
     /// `application/json`; 413 past the body limit; 400 for a body that is not an update.
+    ///
+    /// Telegram repeats a delivery on any non-2xx answer and gives up after a bounded number of
+    /// attempts, so a refused body is not retried forever. A malformed body still gets a 400,
+    /// not a 2xx that would hide it: [`parse_update`] accepts any object with an integer
+    /// `update_id` (unknown or unparsable kinds become `UpdateKind::Other`), so a body it
+    /// refuses did not come from Telegram as is, and the 400 shows up in `getWebhookInfo`'s
+    /// `last_error_message`. The checks run in the order secret, content type, size, parse,
+    /// so a caller without the secret learns nothing about what the endpoint accepts.
     pub fn router<H, F, E>(path: &str, config: WebhookConfig, handler: H) -> axum::Router
     where
         H: Fn(Update) -> F + Send + Sync + 'static,

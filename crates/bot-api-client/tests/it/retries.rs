@@ -139,14 +139,31 @@ fn retry_after_is_capped() {
             parameters: Some(json!({"retry_after": 35})),
         },
     };
-    assert_eq!(
-        policy.delay_for(&error, false, 0, &Jitter::new(Some(0))),
-        Some(Duration::from_secs(5))
+    let jitter = Jitter::new(Some(0));
+    let within = |delay: Option<Duration>, wait: Duration| {
+        let delay = delay.unwrap();
+        assert!(
+            delay >= wait && delay <= wait + wait / 10,
+            "{delay:?} not in [{wait:?}, +10%]"
+        );
+        delay
+    };
+    within(
+        policy.delay_for(&error, false, 0, &jitter),
+        Duration::from_secs(5),
     );
     let policy = RetryPolicy::default();
-    assert_eq!(
-        policy.delay_for(&error, false, 0, &Jitter::new(Some(0))),
-        Some(Duration::from_secs(35))
+    let delays: Vec<Duration> = (0..8)
+        .map(|_| {
+            within(
+                policy.delay_for(&error, false, 0, &jitter),
+                Duration::from_secs(35),
+            )
+        })
+        .collect();
+    assert!(
+        delays.windows(2).any(|pair| pair[0] != pair[1]),
+        "429 waits are jittered: {delays:?}"
     );
 }
 
