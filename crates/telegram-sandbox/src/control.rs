@@ -34,7 +34,7 @@ use std::{fmt, sync::Arc};
 use axum::{
     Router,
     body::Bytes,
-    extract::{Path, Query, Request, State},
+    extract::{DefaultBodyLimit, Path, Query, Request, State},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -200,6 +200,9 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/bots/{username}/updates", get(updates))
         .route("/faults", post(inject_fault).delete(clear_faults))
         .fallback(|| async { ApiError::not_found() })
+        // axum's default of 2 MB would cap a Passport submission (scans travel as base64) at
+        // about 1.5 MB of files; realistic scans are larger.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
 async fn create_bot(State(shared): State<Arc<Shared>>, body: Bytes) -> ControlResult {

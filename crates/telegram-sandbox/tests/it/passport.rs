@@ -166,3 +166,55 @@ async fn submissions_arrive_over_http_with_base64_files() {
         .unwrap();
     assert_eq!(files.len(), 2);
 }
+
+#[tokio::test]
+async fn a_realistic_scan_of_several_megabytes_is_accepted_over_http() {
+    use base64::Engine as _;
+    let (fixture, key) = fixture_with_key().await;
+    // 3 MB of scan is 4 MB of base64: over axum's 2 MB default body limit.
+    let scan: Vec<u8> = (0..3 * 1024 * 1024_u32)
+        .map(|i| i.to_le_bytes()[0] ^ 0x5a)
+        .collect();
+    let contents = base64::engine::general_purpose::STANDARD.encode(&scan);
+    let submission = json!({"user_id": USER, "nonce": "n-big", "elements": [
+        {"type": "passport", "data": {"document_no": "P1", "expiry_date": ""},
+         "front_side": {"contents": contents}}
+    ]});
+    let (status, body) = fixture
+        .control(
+            Method::POST,
+            &format!("bots/{PASSPORT_BOT}/passport"),
+            Some(submission),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let data: PassportData =
+        serde_json::from_value(body["result"]["message"]["passport_data"].clone()).unwrap();
+    let front = open(&key, &data)
+        .unwrap()
+        .element(&ElementType::Passport)
+        .unwrap()
+        .front_side
+        .clone()
+        .unwrap();
+    let url = format!("{}/getFile", fixture.sandbox.bot_api_url(PASSPORT_TOKEN));
+    let file = json_of(
+        fixture
+            .http
+            .post(url)
+            .json(&json!({"file_id": front.file.file_id})),
+    )
+    .await;
+    let download = format!(
+        "{}/{}",
+        fixture.sandbox.file_url(PASSPORT_TOKEN),
+        file["result"]["file_path"].as_str().unwrap()
+    );
+    let ciphertext = guard(fixture.http.get(download).send())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(front.decrypt_vec(ciphertext.to_vec()).unwrap(), scan);
+}
