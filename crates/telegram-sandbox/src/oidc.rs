@@ -213,6 +213,8 @@ async fn authorize(State(shared): State<Arc<Shared>>, Query(query): Query<AuthQu
         }
         let now = shared.now();
         let codes = &mut state_guard.oidc_codes;
+        // Codes nobody redeemed would otherwise pile up for as long as the sandbox runs.
+        codes.pending.retain(|_, code| now < code.expires_at);
         codes.issued = codes.issued.saturating_add(1);
         let code = format!("sandbox-code-{bot_id}-{}", codes.issued);
         codes.pending.insert(

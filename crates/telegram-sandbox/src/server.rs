@@ -33,8 +33,12 @@ pub(crate) async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 // A failed accept (out of descriptors, a reset during the handshake) concerns
-                // that one connection only; keep serving the others.
-                let Ok((stream, _)) = accepted else { continue };
+                // that one connection only; keep serving the others, after a pause so that a
+                // lasting condition such as EMFILE does not spin this loop at full speed.
+                let Ok((stream, _)) = accepted else {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let kill = Arc::new(Notify::new());
                 let killed = Arc::clone(&kill);
