@@ -449,16 +449,11 @@ struct Envelope<R> {
 
 impl<R> Envelope<R> {
     fn into_api_error(self, status: u16) -> ApiError {
-        let parameter = |name: &str| self.parameters.as_ref().and_then(|p| p.get(name)).cloned();
-        let retry_after = parameter("retry_after").and_then(|v| v.as_u64());
-        let migrate_to_chat_id = parameter("migrate_to_chat_id").and_then(|v| v.as_i64());
-        ApiError {
-            error_code: self.error_code.unwrap_or(i64::from(status)),
-            description: self.description.unwrap_or_default(),
-            retry_after,
-            migrate_to_chat_id,
-            parameters: self.parameters,
-        }
+        ApiError::new(
+            self.error_code.unwrap_or(i64::from(status)),
+            self.description.unwrap_or_default(),
+            self.parameters,
+        )
     }
 }
 

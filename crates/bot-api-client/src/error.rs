@@ -8,7 +8,11 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// An error returned by Telegram: the `ok: false` envelope, kept losslessly.
+///
+/// `#[non_exhaustive]` so that a field Telegram adds later can be added here without breaking
+/// anyone; build one with [`ApiError::new`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// Telegram's `error_code` (an HTTP-like status).
     pub error_code: i64,
@@ -47,6 +51,21 @@ pub enum ApiErrorKind {
 }
 
 impl ApiError {
+    /// An error from its envelope fields; `retry_after` and `migrate_to_chat_id` are read from
+    /// `parameters` (ignored when not a non-negative integer and an integer respectively).
+    pub fn new(error_code: i64, description: impl Into<String>, parameters: Option<Value>) -> Self {
+        let parameter = |name: &str| parameters.as_ref().and_then(|p| p.get(name));
+        let retry_after = parameter("retry_after").and_then(Value::as_u64);
+        let migrate_to_chat_id = parameter("migrate_to_chat_id").and_then(Value::as_i64);
+        Self {
+            error_code,
+            description: description.into(),
+            retry_after,
+            migrate_to_chat_id,
+            parameters,
+        }
+    }
+
     /// Classifies this error.
     pub fn kind(&self) -> ApiErrorKind {
         if self.migrate_to_chat_id.is_some() {

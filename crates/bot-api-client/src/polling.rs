@@ -172,7 +172,9 @@ impl Dedupe {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PollingConfig {
-    /// Long-poll timeout in seconds (30 by default; capped at 50, Telegram's maximum).
+    /// Long-poll timeout in seconds (30 by default; capped at 50, Telegram's maximum). 0 makes
+    /// short polls that follow each other without a pause while no update comes: for tests
+    /// against a local server, not for Telegram, which answers a tight loop with 429s.
     pub timeout_seconds: u32,
     /// Updates per `getUpdates`, 1-100 (100 by default).
     pub limit: u32,

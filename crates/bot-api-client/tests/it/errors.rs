@@ -5,14 +5,7 @@ use bot_api_client::error::{ApiError, ApiErrorKind, Error, TransportKind};
 use serde_json::json;
 
 fn api(code: i64, parameters: Option<serde_json::Value>) -> ApiError {
-    let parameter = |name: &str| parameters.as_ref().and_then(|p| p.get(name)).cloned();
-    ApiError {
-        error_code: code,
-        description: "d".into(),
-        retry_after: parameter("retry_after").and_then(|v| v.as_u64()),
-        migrate_to_chat_id: parameter("migrate_to_chat_id").and_then(|v| v.as_i64()),
-        parameters,
-    }
+    ApiError::new(code, "d", parameters)
 }
 
 #[test]
@@ -226,13 +219,12 @@ async fn set_passport_data_errors_sends_telegram_shapes() {
 #[test]
 fn error_messages() {
     // Lowercase, no trailing period, context in the message; one line per variant.
-    let api = ApiError {
-        error_code: 429,
-        description: "Too Many Requests: retry after 5".into(),
-        retry_after: Some(5),
-        migrate_to_chat_id: None,
-        parameters: Some(json!({"retry_after": 5})),
-    };
+    let api = ApiError::new(
+        429,
+        "Too Many Requests: retry after 5",
+        Some(json!({"retry_after": 5})),
+    );
+    assert_eq!(api.retry_after, Some(5));
     let errors = [
         Error::Api {
             method: "sendMessage",

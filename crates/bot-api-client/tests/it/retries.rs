@@ -131,13 +131,11 @@ fn retry_after_is_capped() {
     let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(5));
     let error = Error::Api {
         method: "sendMessage",
-        error: bot_api_client::error::ApiError {
-            error_code: 429,
-            description: "Too Many Requests: retry after 35".into(),
-            retry_after: Some(35),
-            migrate_to_chat_id: None,
-            parameters: Some(json!({"retry_after": 35})),
-        },
+        error: bot_api_client::error::ApiError::new(
+            429,
+            "Too Many Requests: retry after 35",
+            Some(json!({"retry_after": 35})),
+        ),
     };
     let jitter = Jitter::new(Some(0));
     let within = |delay: Option<Duration>, wait: Duration| {
