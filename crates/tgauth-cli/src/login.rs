@@ -173,7 +173,8 @@ struct PublicKey([u8; 32]);
 
 fn parse_public_key(text: &str) -> Result<PublicKey, String> {
     let invalid = || "expected 64 hexadecimal digits".to_owned();
-    if text.len() != 64 {
+    // `from_str_radix` alone would also take a sign (`+f`), so check the digits first.
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid());
     }
     let mut key = [0u8; 32];

@@ -287,6 +287,16 @@ fn usage_errors_exit_two() {
             "abcd",
             "x",
         ],
+        vec![
+            "webapp",
+            "verify",
+            "--bot-id",
+            "1",
+            "--public-key",
+            // 64 characters that `u8::from_str_radix` would read as bytes (`+e` is 14).
+            "+e+f03a2fa4602af4580703d88dda5bb59f32ed8b02a56c187fe7d34caed242d",
+            "x",
+        ],
         vec!["login", "sign", "--token", TOKEN],
     ] {
         let (code, stdout, _) = run(&args);
