@@ -111,14 +111,33 @@ async fn a_connection_dropped_after_processing_hides_a_call_that_happened() {
 }
 
 #[tokio::test]
-async fn a_delay_still_answers() {
+async fn a_delay_holds_the_call_and_is_then_used_up() {
     let fixture = Fixture::start().await;
+    // Ten minutes against a 300 ms client timeout: only a missing delay lets the call answer.
     fixture
         .sandbox
-        .inject_fault(fault("getMe", 1, FaultKind::Delay { millis: 50 }))
+        .inject_fault(fault("getMe", 1, FaultKind::Delay { millis: 600_000 }))
         .unwrap();
+    let held = fixture
+        .http
+        .post(fixture.url("getMe"))
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(
+        held.as_ref().is_err_and(reqwest::Error::is_timeout),
+        "{held:?}"
+    );
+    // The fault was taken when the call arrived: the next call goes straight through.
     let (status, _) = fixture.call("getMe", json!({})).await;
     assert_eq!(status, 200);
+
+    fixture
+        .sandbox
+        .inject_fault(fault("getMe", 1, FaultKind::Delay { millis: 20 }))
+        .unwrap();
+    let (status, body) = fixture.call("getMe", json!({})).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]

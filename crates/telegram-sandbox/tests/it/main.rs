@@ -16,4 +16,5 @@ mod passport;
 mod polling;
 mod ptb;
 mod restart;
+mod secrets;
 mod webhook;
