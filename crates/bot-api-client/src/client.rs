@@ -757,8 +757,14 @@ impl Client {
     ///
     /// Fails with [`Error::FileTooLarge`] past the download limit, and with a
     /// [`TransportKind::Timeout`] when nothing arrives for the idle timeout; there is no total
-    /// timeout. Downloads are not retried: `writer` may already hold part of the file. In local
-    /// mode an absolute `file_path` is read from this machine's disk.
+    /// timeout. Downloads are not retried: `writer` may already hold part of the file. The limit
+    /// holds however the size is announced: `file_size` and `Content-Length` refuse a file early,
+    /// and the bytes are counted as they arrive, so a missing or lying length changes nothing.
+    ///
+    /// In local mode an absolute `file_path` is read from this machine's disk. That path is
+    /// trusted as the local server's answer: pass only [`File`]s that [`file`](Self::file)
+    /// returned, never one built from other input, which could name any file the process can
+    /// read.
     pub async fn download_file<W>(&self, file: &File, writer: &mut W) -> Result<u64, Error>
     where
         W: AsyncWrite + Unpin + ?Sized,
@@ -791,10 +797,20 @@ impl Client {
             .map_err(|e| self.transport_error(METHOD, e))?;
         let status = response.status().as_u16();
         if !response.status().is_success() {
-            let bytes = tokio::time::timeout(idle, response.bytes())
-                .await
-                .map_err(|_| idle_timeout(METHOD, idle))?
-                .map_err(|e| self.transport_error(METHOD, e))?;
+            // An error answer is read only up to a bound: it is a small JSON envelope, and a
+            // broken server streaming an endless error page must not fill memory.
+            const ERROR_BODY_LIMIT: usize = 64 * 1024;
+            let mut bytes = Vec::new();
+            let mut stream = response.bytes_stream();
+            while bytes.len() < ERROR_BODY_LIMIT {
+                let next = tokio::time::timeout(idle, stream.next())
+                    .await
+                    .map_err(|_| idle_timeout(METHOD, idle))?;
+                let Some(chunk) = next else { break };
+                let chunk = chunk.map_err(|e| self.transport_error(METHOD, e))?;
+                let room = ERROR_BODY_LIMIT.saturating_sub(bytes.len());
+                bytes.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+            }
             return match self.decode::<serde_json::Value>(METHOD, status, &bytes) {
                 Err(error @ Error::Api { .. }) => Err(error),
                 _ => Err(Error::Decode {

@@ -222,3 +222,54 @@ async fn local_mode_reads_absolute_paths() {
         .unwrap();
     assert_eq!(out, b"remote");
 }
+
+#[tokio::test]
+async fn size_limit_holds_when_the_length_is_missing_or_lies() {
+    let stub = Stub::start().await;
+    let client = stub.client_builder().download_limit(4).build().unwrap();
+    // getFile announced 3 bytes and the answer has no Content-Length; 10 bytes arrive.
+    stub.script([Reply::Unsized(vec![7; 10])]);
+    let mut out = Vec::new();
+    let error = client
+        .download_file(&file("a", Some(3)), &mut out)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::FileTooLarge {
+                limit: 4,
+                size: None
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(out.len() <= 4, "never more than the limit is written");
+    // The same without a limit problem streams until the connection closes.
+    stub.script([Reply::Unsized(vec![7; 4])]);
+    let mut out = Vec::new();
+    assert_eq!(
+        client
+            .download_file(&file("a", None), &mut out)
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(out, [7; 4]);
+}
+
+#[tokio::test]
+async fn an_endless_error_page_is_read_only_up_to_a_bound() {
+    let stub = Stub::start().await;
+    stub.script([Reply::Raw(502, "text/html", vec![b'x'; 1024 * 1024])]);
+    let error = stub
+        .client()
+        .download_file(&file("a", None), &mut Vec::new())
+        .await
+        .unwrap_err();
+    let Error::Decode { status, body, .. } = error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(status, 502);
+    assert_eq!(body.len(), 64 * 1024);
+}

@@ -30,6 +30,8 @@ pub(crate) enum Reply {
         chunks: Vec<Vec<u8>>,
         pause: Duration,
     },
+    /// A 200 without `Content-Length`: the body runs until the connection closes.
+    Unsized(Vec<u8>),
     /// Close the connection after reading the request, without answering.
     Drop,
     /// Wait this long before answering with the inner reply.
@@ -258,6 +260,13 @@ async fn write_reply(stream: &mut TcpStream, reply: Reply) -> bool {
         ),
         Reply::Raw(status, content_type, body) => (status, content_type, body),
         Reply::Drop => return false,
+        Reply::Unsized(body) => {
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\nconnection: close\r\n\r\n";
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&body).await;
+            let _ = stream.shutdown().await;
+            return false;
+        }
         Reply::Delay(delay, inner) => {
             tokio::time::sleep(delay).await;
             return Box::pin(write_reply(stream, *inner)).await;
