@@ -9,9 +9,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::code::CodeHash;
 use crate::error::StoreError;
-use crate::ids::{TelegramIdentity, UnixTime, UserId};
-use crate::store::sql::{corrupt, migrate, sql_store, store_error};
-use crate::store::{ChatsPerUser, Link, LinkOutcome, LinkPolicy, Linked};
+use crate::ids::{TelegramIdentity, UnixTime};
+use crate::store::sql::{fresh_link, migrate, sql_store, store_error};
+use crate::store::{ChatsPerUser, LinkPolicy, Linked};
 
 /// Each migration is a list of statements, applied in order once.
 const MIGRATIONS: &[&[&str]] = &[&[
@@ -152,15 +152,7 @@ impl PostgresStore {
         let user = row
             .try_get::<&str, _>(0)
             .map_err(|e| store_error("postgres", e))?;
-        let user = UserId::new(user).map_err(|_| corrupt("postgres", "code user_id"))?;
-        Ok(Some(Linked {
-            link: Link {
-                user,
-                telegram: who,
-                linked_at: now,
-            },
-            outcome: LinkOutcome::New,
-        }))
+        fresh_link("postgres", user, who, now).map(Some)
     }
 
     /// PostgreSQL takes many writers at once: no queue in front of the pool.

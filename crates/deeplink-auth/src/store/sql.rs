@@ -4,7 +4,7 @@
 
 use crate::error::StoreError;
 use crate::ids::{ChatId, TelegramIdentity, TelegramUserId, UnixTime, UserId};
-use crate::store::{CodeRecord, CodeState, Link};
+use crate::store::{CodeRecord, CodeState, Link, LinkOutcome, Linked};
 
 /// Maps a sqlx error: I/O, TLS, pool and worker failures mean the store is down.
 pub(crate) fn store_error(backend: &'static str, error: sqlx::Error) -> StoreError {
@@ -47,6 +47,24 @@ pub(crate) fn link_from_columns(
         user,
         telegram,
         linked_at: UnixTime(linked_at),
+    })
+}
+
+/// The new link a fast consume made, from the code's stored user.
+pub(crate) fn fresh_link(
+    backend: &'static str,
+    user: &str,
+    who: TelegramIdentity,
+    now: UnixTime,
+) -> Result<Linked, StoreError> {
+    let user = UserId::new(user).map_err(|_| corrupt(backend, "code user_id"))?;
+    Ok(Linked {
+        link: Link {
+            user,
+            telegram: who,
+            linked_at: now,
+        },
+        outcome: LinkOutcome::New,
     })
 }
 

@@ -10,9 +10,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::code::CodeHash;
 use crate::error::StoreError;
-use crate::ids::{TelegramIdentity, UnixTime, UserId};
-use crate::store::sql::{corrupt, migrate, sql_store, store_error};
-use crate::store::{ChatsPerUser, Link, LinkOutcome, LinkPolicy, Linked};
+use crate::ids::{TelegramIdentity, UnixTime};
+use crate::store::sql::{fresh_link, migrate, sql_store, store_error};
+use crate::store::{ChatsPerUser, LinkPolicy, Linked};
 
 /// Each migration is a list of statements, applied in order once.
 const MIGRATIONS: &[&[&str]] = &[
@@ -153,15 +153,7 @@ impl SqliteStore {
         let user = row
             .try_get::<&str, _>(0)
             .map_err(|e| store_error("sqlite", e))?;
-        let user = UserId::new(user).map_err(|_| corrupt("sqlite", "code user_id"))?;
-        Ok(Some(Linked {
-            link: Link {
-                user,
-                telegram: who,
-                linked_at: now,
-            },
-            outcome: LinkOutcome::New,
-        }))
+        fresh_link("sqlite", user, who, now).map(Some)
     }
 
     async fn write_gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
