@@ -19,6 +19,7 @@
 //! | `GET /sandbox/bots/{username}/sent` | | the messages the bot sent: `[{"message","parse_mode"?}]` |
 //! | `GET /sandbox/bots/{username}/passport_errors` | | `[{"user_id","errors":[...]}]` from `setPassportDataErrors` |
 //! | `GET /sandbox/bots/{username}/updates` | | the updates not yet confirmed or delivered |
+//! | `GET /sandbox/bots/{username}/waiting_polls` | | how many `getUpdates` calls are holding a long poll now |
 //! | `POST /sandbox/faults` | `{"bot"?,"method","count"?,"fault":{"kind",...}}` | `true` |
 //! | `DELETE /sandbox/faults` | | `true` |
 //!
@@ -198,6 +199,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/bots/{username}/sent", get(sent))
         .route("/bots/{username}/passport_errors", get(passport_errors))
         .route("/bots/{username}/updates", get(updates))
+        .route("/bots/{username}/waiting_polls", get(waiting_polls))
         .route("/faults", post(inject_fault).delete(clear_faults))
         .fallback(|| async { ApiError::not_found() })
         // axum's default of 2 MB would cap a Passport submission (scans travel as base64) at
@@ -345,6 +347,13 @@ async fn passport_errors(
 
 async fn updates(State(shared): State<Arc<Shared>>, Path(username): Path<String>) -> ControlResult {
     reply(&shared.lock().bot_mut(&username)?.updates)
+}
+
+async fn waiting_polls(
+    State(shared): State<Arc<Shared>>,
+    Path(username): Path<String>,
+) -> ControlResult {
+    reply(&shared.lock().bot_mut(&username)?.runtime.waiting_polls)
 }
 
 async fn inject_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> ControlResult {

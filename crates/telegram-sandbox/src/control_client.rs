@@ -164,6 +164,12 @@ impl ControlClient {
         self.call(reqwest::Method::GET, &path, None::<&Value>).await
     }
 
+    /// How many `getUpdates` calls of the bot `username` are holding a long poll right now.
+    pub async fn waiting_polls(&self, username: &str) -> Result<usize, ControlClientError> {
+        let path = Self::bot_path(username, "waiting_polls");
+        self.call(reqwest::Method::GET, &path, None::<&Value>).await
+    }
+
     /// Arms a fault.
     pub async fn inject_fault(&self, fault: &FaultSpec) -> Result<(), ControlClientError> {
         self.call::<bool>(reqwest::Method::POST, "faults", Some(fault))

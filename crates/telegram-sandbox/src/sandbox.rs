@@ -451,7 +451,8 @@ impl SandboxHandle {
             .collect())
     }
 
-    /// How many `getUpdates` requests of the bot `username` are holding a long poll right now.
+    /// How many `getUpdates` requests of the bot `username` are holding a long poll right now
+    /// (see `GET /sandbox/bots/{username}/waiting_polls`).
     ///
     /// A test that wants to exercise the wake-up of a waiting long poll (or its termination by
     /// a newer request) waits until this is 1 before acting, instead of sleeping and hoping.

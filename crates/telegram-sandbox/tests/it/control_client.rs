@@ -15,7 +15,20 @@ async fn the_control_client_mirrors_the_handle() {
     assert_eq!(bot.id, 31);
     let user = control.create_user(&NewUser::new(8, "Eve")).await.unwrap();
     assert_eq!(user.first_name, "Eve");
+    assert_eq!(control.waiting_polls(BOT).await.unwrap(), 0);
+    let poll = fixture.http.post(fixture.url("getUpdates"));
+    let poll = tokio::spawn(poll.json(&serde_json::json!({"timeout": 30})).send());
+    crate::common::guard(async {
+        while control.waiting_polls(BOT).await.unwrap() != 1 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await;
     let update = control.send_message(BOT, USER, "/start x").await.unwrap();
+    // The held poll answers with the update, which stays pending until confirmed.
+    let polled = crate::common::guard(poll).await.unwrap().unwrap();
+    let polled: serde_json::Value = polled.json().await.unwrap();
+    assert_eq!(polled["result"][0]["update_id"], update.update_id);
     assert_eq!(control.pending_updates(BOT).await.unwrap(), vec![update]);
     assert!(control.sent(BOT).await.unwrap().is_empty());
     assert!(control.passport_errors(BOT).await.unwrap().is_empty());
