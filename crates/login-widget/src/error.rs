@@ -120,6 +120,14 @@ pub enum Malformed {
         /// The repeated field name.
         key: String,
     },
+    /// A field name holds `=` or a line feed, or a value holds a line feed: the check string
+    /// (`key=value` lines) would read the same for another split into fields, so a signed
+    /// login could be re-cut into different fields under the same hash. Telegram sends none.
+    #[error("field {key:?} would make the check string ambiguous (a line feed, or `=` in a name)")]
+    AmbiguousField {
+        /// The field name (at most 64 characters of it).
+        key: String,
+    },
     /// There is no `hash` field.
     #[error("missing `hash`")]
     MissingHash,

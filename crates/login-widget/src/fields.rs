@@ -46,6 +46,26 @@ impl<'a> SortedFields<'a> {
         Ok(Self { fields })
     }
 
+    /// Refuses fields that would let one check string be split into fields in two ways: a
+    /// line feed anywhere, or `=` in a name. Verifiers call it (a login whose `last_name`
+    /// swallowed `\nusername=...` would otherwise verify with `username` gone); signers do not,
+    /// so tests can still produce such data and see it refused.
+    pub(crate) fn check_unambiguous(&self) -> Result<(), Malformed> {
+        match self.fields.iter().find(|field| {
+            field
+                .key
+                .as_bytes()
+                .iter()
+                .any(|&b| b == b'=' || b == b'\n')
+                || field.value.as_bytes().contains(&b'\n')
+        }) {
+            Some(field) => Err(Malformed::AmbiguousField {
+                key: field.key.chars().take(64).collect(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Sorts borrowed `(key, value)` pairs.
     pub(crate) fn from_pairs(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,

@@ -199,6 +199,7 @@ impl WebAppVerifier {
     /// Verifies the raw `initData` query string (`Telegram.WebApp.initData`).
     pub fn verify(&self, init_data: &str, now: SystemTime) -> Result<WebAppInitData, LoginError> {
         let fields = SortedFields::new(fields::parse_query(init_data)?)?;
+        fields.check_unambiguous()?;
         let hash = fields.hash()?;
         let auth_date = fields.auth_date()?;
         let data = init_data_from(&fields, auth_date)?;
@@ -247,6 +248,7 @@ impl ThirdPartyVerifier {
     /// Verifies the raw `initData` query string.
     pub fn verify(&self, init_data: &str, now: SystemTime) -> Result<WebAppInitData, LoginError> {
         let fields = SortedFields::new(fields::parse_query(init_data)?)?;
+        fields.check_unambiguous()?;
         fields.hash()?;
         let auth_date = fields.auth_date()?;
         let signature = match fields.get("signature") {

@@ -183,6 +183,7 @@ impl WidgetVerifier {
         mut fields: SortedFields<'_>,
         now: SystemTime,
     ) -> Result<TelegramUser, LoginError> {
+        fields.check_unambiguous()?;
         // One walk finds every field the check needs (cheaper than a search per field).
         let mut known = KnownFields::default();
         for (index, key) in fields.keys().enumerate() {

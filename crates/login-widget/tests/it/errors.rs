@@ -31,6 +31,7 @@ fn error_messages() {
         "id=x&auth_date=1&hash=ab",
         "id=1&auth_date=1&hash=ab",
         "id=1&first_name=A&auth_date=1&hash=ab",
+        "id=1&first_name=A%0Aid=2&auth_date=1&hash=ab",
     ] {
         show(
             query,

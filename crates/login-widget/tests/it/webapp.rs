@@ -198,7 +198,8 @@ proptest! {
 
     #[test]
     fn sign_then_verify_first_and_third_party(
-        start_param in any::<String>(),
+        // Any text but a line feed (which would make the check string ambiguous).
+        start_param in any::<String>().prop_map(|text| text.replace('\n', " ")),
         query_id in "\\PC{0,16}",
         first_name in any::<String>(),
         auth_date in 0i64..4_000_000_000,
