@@ -30,6 +30,27 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
     }
 }
 
+/// Collects the `log` crate's records (reqwest and rustls log through it, not through tracing).
+struct LogRecords(Logs);
+
+impl log::Log for LogRecords {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        use std::io::Write as _;
+        let mut logs = self.0.clone();
+        let _ = writeln!(
+            logs,
+            "log {} {}: {}",
+            record.level(),
+            record.target(),
+            record.args()
+        );
+    }
+    fn flush(&self) {}
+}
+
 fn file(path: &str) -> File {
     File {
         file_id: "f".into(),
@@ -63,6 +84,9 @@ async fn every_error_kind_is_clean_and_so_are_the_logs() {
     // Global, not scoped: a scoped subscriber misses events whose callsites other test threads
     // registered first. Every test's log lines then land here, and all must be clean.
     tracing::subscriber::set_global_default(subscriber).unwrap();
+    // The dependencies' own logs, at every level, land in the same buffer.
+    log::set_boxed_logger(Box::new(LogRecords(logs.clone()))).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
 
     let mut errors: Vec<Error> = Vec::new();
 
@@ -198,6 +222,10 @@ async fn every_error_kind_is_clean_and_so_are_the_logs() {
     }
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("retrying"), "the retries were logged: {logs}");
+    assert!(
+        logs.contains("log DEBUG reqwest"),
+        "reqwest's own log lines were captured: {logs}"
+    );
     assert_clean(&logs);
 }
 
@@ -251,4 +279,33 @@ async fn token_bearing_values_from_the_server_are_redacted() {
         .unwrap_err();
     assert!(matches!(error, Error::InvalidBaseUrl { .. }), "{error:?}");
     assert_error_clean(&error);
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    // Following one would send the token-bearing path to whatever host the answer names.
+    let stub = Stub::start().await;
+    let elsewhere = Stub::start().await;
+    let target = format!("{}/bot{CANARY}/getMe", elsewhere.base_url());
+    stub.script([Reply::Redirect(target.clone())]);
+    let error = stub.client().me().await.unwrap_err();
+    assert!(
+        matches!(error, Error::Decode { status: 302, .. }),
+        "{error:?}"
+    );
+    assert_error_clean(&error);
+    stub.script([Reply::Redirect(target)]);
+    let error = stub
+        .client()
+        .download_file(&file("photos/x.jpg"), &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Decode { status: 302, .. }),
+        "{error:?}"
+    );
+    assert!(
+        elsewhere.requests().is_empty(),
+        "nothing reached the target"
+    );
 }

@@ -32,6 +32,8 @@ pub(crate) enum Reply {
     },
     /// A 200 without `Content-Length`: the body runs until the connection closes.
     Unsized(Vec<u8>),
+    /// A 302 to this location.
+    Redirect(String),
     /// Close the connection after reading the request, without answering.
     Drop,
     /// Wait this long before answering with the inner reply.
@@ -260,6 +262,11 @@ async fn write_reply(stream: &mut TcpStream, reply: Reply) -> bool {
         ),
         Reply::Raw(status, content_type, body) => (status, content_type, body),
         Reply::Drop => return false,
+        Reply::Redirect(location) => {
+            let head =
+                format!("HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n");
+            return stream.write_all(head.as_bytes()).await.is_ok();
+        }
         Reply::Unsized(body) => {
             let head = "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\nconnection: close\r\n\r\n";
             let _ = stream.write_all(head.as_bytes()).await;
