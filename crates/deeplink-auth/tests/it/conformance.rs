@@ -515,6 +515,54 @@ pub(crate) async fn store_down<H: Harness>(h: H) {
     );
     let read = store.links_of_user(&user("alice")).await;
     assert!(matches!(&read, Err(e) if e.is_unavailable()), "{read:?}");
+    // Messages that carry no well-formed code for this bot in a private chat never reach the
+    // store: they are answered even while it is down.
+    let linker = Linker::new(store, BotUsername::new("tgauth_test_bot").unwrap());
+    let message = |chat_type: &str, text: String| StartMessage {
+        chat_id: 42,
+        chat_type: chat_type.to_owned(),
+        user_id: Some(42),
+        text,
+    };
+    let code = LinkCode::generate().unwrap();
+    for (chat_type, text, expected) in [
+        ("private", "/start".to_owned(), StartOutcome::Welcome),
+        ("private", "/start hello".to_owned(), StartOutcome::Welcome),
+        (
+            "private",
+            format!("/start {}x", code.expose()),
+            StartOutcome::Welcome,
+        ),
+        (
+            "private",
+            format!("/start@other_bot {}", code.expose()),
+            StartOutcome::Ignored,
+        ),
+        ("private", "hello".to_owned(), StartOutcome::Ignored),
+        (
+            "group",
+            format!("/start {}", code.expose()),
+            StartOutcome::NotPrivate,
+        ),
+    ] {
+        assert_eq!(
+            linker
+                .handle_start(&message(chat_type, text), NOW)
+                .await
+                .unwrap(),
+            expected
+        );
+    }
+    let real = linker
+        .handle_start(
+            &message("private", format!("/start {}", code.expose())),
+            NOW,
+        )
+        .await;
+    assert!(
+        matches!(&real, Err(LinkError::Store(e)) if e.is_unavailable()),
+        "{real:?}"
+    );
     // The live store saw nothing of it.
     assert_eq!(
         h.store().links_of_user(&user("alice")).await.unwrap(),
