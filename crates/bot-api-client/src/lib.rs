@@ -5,7 +5,10 @@
 //! `setPassportDataErrors`. Three properties set it apart:
 //!
 //! - **The token never leaks.** [`client::BotToken`] shows only the bot id in `Debug` and
-//!   `Display`; transport errors are rebuilt without URLs; no `reqwest::Error` crosses the API.
+//!   `Display`; transport errors are rebuilt without URLs, and anything token-shaped is cut from
+//!   error messages and from the `Debug` of file paths and webhook URLs (a local Bot API server
+//!   puts the token in file paths); redirects are not followed; no `reqwest::Error` crosses the
+//!   API.
 //! - **Errors are lossless.** [`error::ApiError`] keeps `error_code`, `description` and
 //!   `parameters` and classifies them ([`error::ApiErrorKind`]); transport and decode failures
 //!   are separate variants, decode errors with the raw body.
