@@ -192,3 +192,54 @@ async fn killed_writer_loses_no_committed_link() {
     }
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
 }
+
+/// Store contents are untrusted too: malformed records read as a typed `Corrupt` error,
+/// never a panic, and the rest of the store keeps working.
+#[tokio::test]
+async fn malformed_records_are_typed_errors() {
+    use deeplink_auth::{LinkError, TelegramUserId};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corrupt.db");
+    let store = SqliteStore::open_path(&path).await.unwrap();
+    let code = store
+        .issue(&user("alice"), deeplink_auth::Ttl::CODE_DEFAULT, NOW)
+        .await
+        .unwrap()
+        .code;
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    for statement in [
+        "UPDATE deeplink_codes SET state = 7",
+        "INSERT INTO deeplink_links VALUES (5, 6, 'bob', 0)",
+        "INSERT INTO deeplink_links VALUES (7, 7, 'with\u{1}control', 0)",
+    ] {
+        sqlx::query(statement).execute(&raw).await.unwrap();
+    }
+    let consumed = store
+        .consume(&code, crate::conformance::who(42), Default::default(), NOW)
+        .await;
+    assert!(
+        matches!(consumed, Err(LinkError::Store(StoreError::Corrupt { .. }))),
+        "{consumed:?}"
+    );
+    for id in [5, 7] {
+        let read = store.link_of_telegram_user(TelegramUserId(id)).await;
+        assert!(matches!(read, Err(StoreError::Corrupt { .. })), "{read:?}");
+    }
+    let status = store.code_status(&code, NOW).await;
+    assert!(
+        matches!(status, Err(StoreError::Corrupt { .. })),
+        "{status:?}"
+    );
+    // The rest still works.
+    let fresh = store
+        .issue(&user("carol"), deeplink_auth::Ttl::CODE_DEFAULT, NOW)
+        .await
+        .unwrap()
+        .code;
+    store
+        .consume(&fresh, crate::conformance::who(43), Default::default(), NOW)
+        .await
+        .unwrap();
+}
