@@ -422,3 +422,25 @@ async fn a_failed_update_the_server_lost_does_not_hold_the_offset_forever() {
     }
     assert_eq!(updates.shutdown().await.unwrap(), Some(6));
 }
+
+#[tokio::test]
+async fn a_cancelled_next_loses_nothing() {
+    // `next()` raced against a timeout (as in `tokio::select!`) is dropped mid-request; the
+    // request lives in the stream, so the update it brings is delivered by the next `next()`.
+    let stub = Stub::start().await;
+    let update = serde_json::json!({"update_id": 1, "message": {"message_id": 1, "date": 1,
+        "chat": {"id": 42, "type": "private", "first_name": "Ada"}, "text": "slow"}});
+    stub.script([Reply::Delay(
+        // Long enough that even a stalled test thread sees the timeout fire first.
+        Duration::from_secs(2),
+        Box::new(Reply::ok(serde_json::json!([update]))),
+    )]);
+    let mut updates = start(&stub, None);
+    let cancelled = tokio::time::timeout(Duration::from_millis(20), updates.next()).await;
+    assert!(cancelled.is_err(), "the first next() is cancelled");
+    let delivery = next_id(&mut updates).await;
+    assert_eq!(delivery.update_id(), 1);
+    delivery.ack();
+    assert_eq!(offsets_sent(&stub), [None], "one request, not repeated");
+    assert_eq!(updates.shutdown().await.unwrap(), Some(2));
+}
