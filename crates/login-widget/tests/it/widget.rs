@@ -263,7 +263,17 @@ fn secrets_stay_out_of_debug_and_errors() {
         format!("{token:?}"),
         format!("{:?}", WidgetVerifier::new(&token)),
         format!("{:?}", WidgetSigner::new(&token)),
+        format!("{:?}", login_widget::webapp::WebAppVerifier::new(&token)),
+        format!("{:?}", login_widget::webapp::WebAppSigner::new(&token)),
         format!("{:?}", LoginError::InvalidHash),
+        format!(
+            "{:?}",
+            BotToken::new(format!("{}x", token.dangerous_expose()))
+        ),
+        format!(
+            "{:?}",
+            BotToken::new(format!("{} x", token.dangerous_expose()))
+        ),
     ] {
         assert!(!text.contains(secret), "{text}");
     }
