@@ -208,7 +208,7 @@ impl RetryPolicy {
                     // all come back at the same instant and meet the next 429 together.
                     Some(wait) => {
                         let wait = wait.min(self.max_retry_after);
-                        Some(wait + wait.mul_f64(0.1 * jitter.unit()))
+                        Some(wait.saturating_add(wait.mul_f64(0.1 * jitter.unit())))
                     }
                     None => backoff(),
                 },
@@ -240,7 +240,7 @@ pub(crate) fn exponential(
     let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
     let full = initial.saturating_mul(factor).min(max);
     let half = full / 2;
-    half + half.mul_f64(jitter.unit())
+    half.saturating_add(half.mul_f64(jitter.unit()))
 }
 
 /// A small seeded generator (SplitMix64) for backoff jitter: no cryptographic strength needed,
@@ -672,7 +672,7 @@ impl Client {
             "getUpdates",
             request,
             Idempotency::Idempotent,
-            poll + self.inner.request_timeout,
+            poll.saturating_add(self.inner.request_timeout),
             Some(lenient_updates),
         )
         .await

@@ -564,6 +564,10 @@ type DeliveryStream = Pin<Box<dyn Stream<Item = Result<Delivery, Error>> + Send>
 
 /// The stream of updates from [`Poller::start`]. Call [`shutdown`](Self::shutdown) to confirm
 /// the acknowledged updates before exiting.
+///
+/// Cancellation safe: a `next()` dropped mid-request (a timeout, a `select!` branch) leaves the
+/// request inside the stream, and the following `next()` delivers what it brings. Dropping the
+/// stream itself abandons the request; its updates stay unconfirmed and come again.
 pub struct Updates {
     inner: Option<DeliveryStream>,
     shared: Arc<Shared>,

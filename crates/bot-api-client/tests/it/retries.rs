@@ -191,3 +191,28 @@ fn backoff_is_exponential_jittered_and_reproducible() {
         );
     }
 }
+
+#[test]
+fn extreme_settings_do_not_overflow() {
+    // Durations are added; the largest settings must saturate, not panic.
+    let policy = RetryPolicy::default()
+        .max_retry_after(Duration::MAX)
+        .backoff(Duration::MAX, Duration::MAX);
+    let error = Error::Api {
+        method: "getMe",
+        error: bot_api_client::error::ApiError::new(
+            429,
+            "Too Many Requests",
+            Some(json!({"retry_after": u64::MAX})),
+        ),
+    };
+    let jitter = Jitter::new(Some(3));
+    assert!(policy.delay_for(&error, true, 0, &jitter).is_some());
+    for attempt in [0, 1, 31, 32, u32::MAX] {
+        assert!(
+            policy
+                .delay_for(&connect_error(), true, attempt, &jitter)
+                .is_some()
+        );
+    }
+}
