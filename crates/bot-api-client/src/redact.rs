@@ -15,9 +15,6 @@ pub(crate) const REDACTED: &str = "<redacted>";
 /// The shortest secret part the shape-based pass takes for a token (real ones have 35).
 const MIN_SECRET: usize = 30;
 
-/// The longest bot id the shape-based pass takes for one (ids are 64-bit integers).
-const MAX_ID_DIGITS: usize = 20;
-
 fn is_secret_byte(byte: &u8) -> bool {
     byte.is_ascii_alphanumeric() || *byte == b'_' || *byte == b'-'
 }
@@ -115,7 +112,9 @@ fn token_around(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
         .rev()
         .take_while(|b| b.is_ascii_digit())
         .count();
-    if !(1..=MAX_ID_DIGITS).contains(&digits) {
+    // No upper bound on the digits: a longer run before a token is cut with it rather than
+    // leaving the token in place.
+    if digits == 0 {
         return None;
     }
     let secret_start = at.checked_add(separator)?;
@@ -173,15 +172,33 @@ mod tests {
             &format!("token=123456:{secret}, again 9:{secret}"),
             "token=<redacted>, again <redacted>",
         );
-        // Not token-shaped: a short secret part, no id, a time of day, an over-long id.
+        // Not token-shaped: a short secret part, no id, a time of day.
         check("id 123:short_secret", "id 123:short_secret");
         check(&format!(":{secret}"), &format!(":{secret}"));
         check("at 12:30", "at 12:30");
-        let long_id = "1".repeat(21);
-        check(
-            &format!("{long_id}:{secret}"),
-            &format!("{long_id}:{secret}"),
-        );
         check("ünï 1:é", "ünï 1:é");
+        // A longer digit run before a token goes with it.
+        check(&format!("v{}:{secret}", "1".repeat(40)), "v<redacted>");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_around_a_token_loses_the_token(
+            prefix in "\\PC{0,40}",
+            suffix in "\\PC{0,40}",
+            encoded in proptest::bool::ANY,
+        ) {
+            let secret = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+            let separator = if encoded { "%3A" } else { ":" };
+            let text = format!("{prefix}123456{separator}{secret}{suffix}");
+            let redacted = redact(&text);
+            proptest::prop_assert!(!redacted.contains(secret), "{}", redacted);
+            proptest::prop_assert!(redacted.contains("<redacted>"));
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = redact(&text);
+        }
     }
 }
