@@ -16,14 +16,29 @@ pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 /// The largest webhook body [`router`] accepts by default: 1 MiB, well above any update.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
-/// The secret Telegram sends back with every webhook delivery. Its `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
+/// The secret Telegram sends back with every webhook delivery. Its `Debug` is redacted, `==`
+/// runs in constant time (as [`matches`](Self::matches) does), and it is wiped on drop.
+#[derive(Clone)]
 pub struct SecretToken(String);
+
+impl PartialEq for SecretToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.matches(Some(other.0.as_bytes()))
+    }
+}
+
+impl Eq for SecretToken {}
+
+impl Drop for SecretToken {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl SecretToken {
     /// Checks Telegram's shape: 1-256 characters of `A-Z a-z 0-9 _ -`.
     pub fn new(secret: impl Into<String>) -> Result<Self, Error> {
-        let secret = secret.into();
+        let mut secret = secret.into();
         let ok = (1..=256).contains(&secret.len())
             && secret
                 .bytes()
@@ -31,6 +46,8 @@ impl SecretToken {
         if ok {
             Ok(Self(secret))
         } else {
+            // A rejected secret may be the real one with a typo: wipe it too.
+            zeroize::Zeroize::zeroize(&mut secret);
             Err(Error::InvalidSecretToken)
         }
     }

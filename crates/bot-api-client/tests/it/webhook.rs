@@ -19,6 +19,10 @@ fn secret_token_shape_and_comparison() {
     assert!(!secret.matches(Some(b"")));
     assert!(!secret.matches(None));
     assert_eq!(format!("{secret:?}"), "SecretToken(<redacted>)");
+    // `==` is the constant-time comparison too.
+    assert_eq!(secret, SecretToken::new("Abc_123-xyz").unwrap());
+    assert_ne!(secret, SecretToken::new("Abc_123-xyZ").unwrap());
+    assert_ne!(secret, SecretToken::new("Abc_123-xy").unwrap());
 }
 
 #[test]
