@@ -77,7 +77,11 @@ fn inject(sandbox: &SandboxHandle, count: usize) {
 
 fn throughput(c: &mut Criterion) {
     let runtime = Runtime::new().unwrap();
-    let http = reqwest::Client::new();
+    // Loopback only: never through a proxy the environment may name.
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("an HTTP client");
     let (url, counter) = runtime.block_on(receiver());
     let sandbox = runtime.block_on(start_sandbox(false));
     let parallel = runtime.block_on(start_sandbox(true));

@@ -25,9 +25,18 @@ pub struct ControlClient {
 
 impl ControlClient {
     /// A client of the sandbox at `base_url` (such as `http://127.0.0.1:8081`).
+    ///
+    /// It connects directly, ignoring `HTTP_PROXY` and the like: a sandbox runs on loopback
+    /// or the local network, where a proxy configured for the internet would only break it.
     pub fn new(base_url: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            // Building fails only if the TLS backend cannot start, which a plain-HTTP sandbox
+            // does not need anyway; reqwest's default client is the same minus `no_proxy`.
+            .unwrap_or_default();
         Self {
-            http: reqwest::Client::new(),
+            http,
             base_url: base_url.into().trim_end_matches('/').to_owned(),
         }
     }

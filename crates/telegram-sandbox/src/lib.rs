@@ -19,8 +19,10 @@
 //! let update = sandbox.send_message("example_bot", 42, "/start link-code")?;
 //!
 //! // The bot's side, over HTTP as with the real Bot API.
+//! // The sandbox is on loopback: no proxy from the environment.
+//! let http = reqwest::Client::builder().no_proxy().build()?;
 //! let url = format!("{}/getUpdates", sandbox.bot_api_url("123456:sandbox-secret"));
-//! let answer: serde_json::Value = reqwest::get(url).await?.json().await?;
+//! let answer: serde_json::Value = http.get(url).send().await?.json().await?;
 //! assert_eq!(answer["ok"], true);
 //! assert_eq!(answer["result"][0]["update_id"], update.update_id);
 //! assert_eq!(answer["result"][0]["message"]["text"], "/start link-code");

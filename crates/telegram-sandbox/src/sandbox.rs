@@ -139,9 +139,12 @@ impl SandboxBuilder {
             Some(path) => load_state(path).await?,
             None => State::default(),
         };
+        // Webhooks go to the developer's own endpoints, usually on loopback: a proxy set in
+        // the environment for package registries must not carry (and break) them.
         let http = reqwest::Client::builder()
             .timeout(self.config.webhook_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .build()
             .map_err(|error| Error::HttpClient {
                 reason: error.to_string(),

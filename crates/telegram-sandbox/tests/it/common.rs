@@ -40,7 +40,7 @@ impl Fixture {
         Self {
             sandbox,
             clock,
-            http: reqwest::Client::new(),
+            http: client(reqwest::Client::builder()),
         }
     }
 
@@ -84,6 +84,12 @@ impl Fixture {
         assert_eq!(status, 200, "{body}");
         ids(&body)
     }
+}
+
+/// A test client that talks to loopback directly, whatever proxy the environment names (CI
+/// machines often set one for package registries).
+pub(crate) fn client(builder: reqwest::ClientBuilder) -> reqwest::Client {
+    builder.no_proxy().build().unwrap()
 }
 
 pub(crate) fn ids(body: &Value) -> Vec<i64> {

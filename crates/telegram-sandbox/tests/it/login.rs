@@ -135,10 +135,7 @@ async fn exchange(
 #[tokio::test]
 async fn the_oidc_flow_runs_offline_and_its_id_token_validates() {
     let fixture = Fixture::start().await;
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::common::client(reqwest::Client::builder().redirect(Policy::none()));
     let base = fixture.sandbox.oidc_base_url();
     let discovery = json_of(http.get(format!("{base}/.well-known/openid-configuration"))).await;
     assert_eq!(discovery["issuer"], base.as_str());
@@ -182,10 +179,7 @@ async fn the_oidc_flow_runs_offline_and_its_id_token_validates() {
 #[tokio::test]
 async fn a_wrong_pkce_verifier_or_a_late_exchange_is_refused() {
     let fixture = Fixture::start().await;
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::common::client(reqwest::Client::builder().redirect(Policy::none()));
     fixture.sandbox.approve_oidc(BOT, Some(USER)).unwrap();
     let authorization = authorize(&fixture, &http).await;
     let code = parameter(&authorization.location, "code").unwrap();
@@ -215,10 +209,7 @@ async fn a_wrong_pkce_verifier_or_a_late_exchange_is_refused() {
 #[tokio::test]
 async fn a_refused_or_unchosen_login_redirects_with_an_error() {
     let fixture = Fixture::start().await;
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::common::client(reqwest::Client::builder().redirect(Policy::none()));
     let authorization = authorize(&fixture, &http).await;
     assert_eq!(
         parameter(&authorization.location, "error").as_deref(),
@@ -262,10 +253,7 @@ async fn login_widgets_oidc_client_completes_the_flow() {
     let jwks = client.jwks().await.unwrap();
     assert_eq!(jwks, fixture.sandbox.oidc_jwks());
 
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::common::client(reqwest::Client::builder().redirect(Policy::none()));
     let authorization = authorize(&fixture, &http).await;
     let code = parameter(&authorization.location, "code").unwrap();
     let tokens = client
