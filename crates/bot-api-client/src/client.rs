@@ -309,7 +309,8 @@ impl ClientBuilder {
     }
 
     /// Declares a local Bot API server in `--local` mode: `getFile` returns absolute paths on
-    /// this machine, which downloads read directly.
+    /// this machine (`<dir>/<token>/<kind>/<file>`), which downloads read directly, only inside
+    /// the bot's `<token>` directory.
     pub fn local_mode(mut self, local: bool) -> Self {
         self.local_mode = local;
         self
@@ -761,10 +762,10 @@ impl Client {
     /// holds however the size is announced: `file_size` and `Content-Length` refuse a file early,
     /// and the bytes are counted as they arrive, so a missing or lying length changes nothing.
     ///
-    /// In local mode an absolute `file_path` is read from this machine's disk. That path is
-    /// trusted as the local server's answer: pass only [`File`]s that [`file`](Self::file)
-    /// returned, never one built from other input, which could name any file the process can
-    /// read.
+    /// In local mode an absolute `file_path` is read from this machine's disk. It must lie in
+    /// the bot's `<dir>/<token>/` directory of the local server, as every path its `getFile`
+    /// returns does, and have no `..` component ([`Error::LocalPathRefused`] otherwise), so a
+    /// [`File`] built from other input cannot read arbitrary files.
     pub async fn download_file<W>(&self, file: &File, writer: &mut W) -> Result<u64, Error>
     where
         W: AsyncWrite + Unpin + ?Sized,
@@ -783,6 +784,7 @@ impl Client {
             });
         }
         if self.inner.local_mode && path.starts_with('/') {
+            self.check_local_path(path)?;
             let source = tokio::fs::File::open(path)
                 .await
                 .map_err(|e| self.file_io(&e))?;
@@ -848,6 +850,26 @@ impl Client {
         }
         writer.flush().await.map_err(|e| self.file_io(&e))?;
         Ok(written)
+    }
+
+    /// A local Bot API server keeps a bot's files under `<dir>/<token>/`, so a path from its
+    /// `getFile` names the token as a directory. Requiring that (and no `..`) keeps a `File`
+    /// that did not come from the server from reading any file the process can read.
+    fn check_local_path(&self, path: &str) -> Result<(), Error> {
+        use std::path::Component;
+        let components: Vec<Component<'_>> = std::path::Path::new(path).components().collect();
+        if components.contains(&Component::ParentDir) {
+            return Err(Error::LocalPathRefused {
+                reason: "it has a .. component",
+            });
+        }
+        let token = std::ffi::OsStr::new(self.inner.token.dangerous_expose());
+        if !components.iter().any(|c| c.as_os_str() == token) {
+            return Err(Error::LocalPathRefused {
+                reason: "it is not inside the bot's <dir>/<token>/ directory of the local server",
+            });
+        }
+        Ok(())
     }
 
     async fn copy_local<R, W>(&self, mut source: R, writer: &mut W) -> Result<u64, Error>

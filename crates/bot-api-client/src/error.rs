@@ -171,7 +171,7 @@ pub enum Error {
         body: String,
     },
     /// A bot token that does not have the shape `<bot id>:<secret>`.
-    #[error("the bot token does not have the shape <digits>:<35 characters of A-Z a-z 0-9 _ ->")]
+    #[error("the bot token does not have the shape <digits>:<30-64 characters of A-Z a-z 0-9 _ ->")]
     InvalidToken,
     /// A webhook secret token outside Telegram's 1-256 characters of `A-Z a-z 0-9 _ -`.
     #[error("the webhook secret token must be 1-256 characters of A-Z a-z 0-9 _ -")]
@@ -200,6 +200,14 @@ pub enum Error {
     NoFilePath {
         /// The file's id.
         file_id: String,
+    },
+    /// A local-mode `file_path` outside this bot's directory of the local Bot API server
+    /// (`<dir>/<token>/...`), or with a `..` component; the path is not quoted (it holds the
+    /// token).
+    #[error("local file path refused: {reason}")]
+    LocalPathRefused {
+        /// Why it was refused.
+        reason: &'static str,
     },
     /// Writing a downloaded file, or reading a local-mode file, failed.
     #[error("file i/o failed: {message}")]

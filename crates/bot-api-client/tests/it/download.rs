@@ -172,7 +172,9 @@ async fn api_error_on_download() {
 #[tokio::test]
 async fn local_mode_reads_absolute_paths() {
     let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("documents").join("file_3.pdf");
+    // A local server keeps the bot's files under <dir>/<token>/.
+    let bot_directory = directory.path().join(crate::stub::CANARY);
+    let path = bot_directory.join("documents").join("file_3.pdf");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, b"%PDF-1.7 local").unwrap();
     let stub = Stub::start().await;
@@ -209,6 +211,20 @@ async fn local_mode_reads_absolute_paths() {
         ),
         "{error:?}"
     );
+    // Paths outside the bot's directory are refused, without quoting them.
+    let outside = directory.path().join("other.txt");
+    std::fs::write(&outside, b"not the bot's").unwrap();
+    let escaping = format!("{}/../other.txt", bot_directory.display());
+    for refused in [outside.to_str().unwrap(), escaping.as_str()] {
+        let mut out = Vec::new();
+        let error = local
+            .download_file(&file(refused, None), &mut out)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::LocalPathRefused { .. }), "{error:?}");
+        crate::stub::assert_error_clean(&error);
+        assert!(out.is_empty());
+    }
     // Without local mode an absolute path is a server path, fetched over HTTP.
     stub.script([Reply::Raw(
         200,

@@ -254,6 +254,9 @@ fn error_messages() {
         Error::NoFilePath {
             file_id: "BQAC".into(),
         },
+        Error::LocalPathRefused {
+            reason: "it has a .. component",
+        },
         Error::FileIo {
             message: "disk full".into(),
         },
@@ -269,11 +272,12 @@ fn error_messages() {
     sendMessage: telegram answered 429: Too Many Requests: retry after 5 (retry after 5 s)
     getMe: connect error: tcp connect error
     getMe: could not decode the answer (http status 502): expected value
-    the bot token does not have the shape <digits>:<35 characters of A-Z a-z 0-9 _ ->
+    the bot token does not have the shape <digits>:<30-64 characters of A-Z a-z 0-9 _ ->
     the webhook secret token must be 1-256 characters of A-Z a-z 0-9 _ -
     invalid base url "ftp://x": the scheme must be http or https
     file is larger than the download limit of 20 bytes (21 bytes)
     file BQAC has no file_path to download
+    local file path refused: it has a .. component
     file i/o failed: disk full
     offset store failed: cannot write offset: denied
     webhook body is not an update: EOF while parsing
