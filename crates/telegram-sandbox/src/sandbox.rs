@@ -282,6 +282,15 @@ impl Shared {
             .abort_all();
     }
 
+    /// Aborts the background tasks and waits until every one has ended, so none touches the
+    /// state or posts a webhook after this returns.
+    async fn end_tasks(&self) {
+        let mut tasks =
+            std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
+
     async fn write_state(&self) -> Result<(), Error> {
         let Some(path) = &self.state_file else {
             return Ok(());
@@ -523,8 +532,9 @@ impl SandboxHandle {
         self.shared.lock().faults.clear();
     }
 
-    /// Stops serving, ends webhook delivery, closes open connections (including waiting long
-    /// polls) and writes the state file if one is configured.
+    /// Stops serving, closes open connections (including waiting long polls), ends webhook
+    /// delivery (no webhook is posted once this returns) and writes the state file if one is
+    /// configured.
     pub async fn shutdown(mut self) -> Result<(), Error> {
         let _ = self.shutdown.send(true);
         if let Some(server) = self.server.take() {
@@ -533,7 +543,7 @@ impl SandboxHandle {
         if let Some(persister) = self.persister.take() {
             let _ = persister.await;
         }
-        self.shared.abort_tasks();
+        self.shared.end_tasks().await;
         self.shared.write_state().await
     }
 }
