@@ -788,3 +788,78 @@ async fn durable_acks_give_exactly_once_across_a_crash() {
     updates.shutdown().await.unwrap();
     sandbox.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn error_classification_against_the_sandbox() {
+    let sandbox = sandbox().await;
+    let client = Client::builder(BotToken::new(TOKEN).unwrap())
+        .base_url(sandbox.base_url())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    sandbox.send_message(BOT, USER, "/start").unwrap();
+
+    // A user who blocked the bot: 403.
+    sandbox.set_blocked(BOT, USER, true).unwrap();
+    let error = client
+        .send_message(&SendMessage::new(USER, "hello?"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.api_kind(), Some(ApiErrorKind::Forbidden), "{error}");
+    sandbox.set_blocked(BOT, USER, false).unwrap();
+
+    // A group upgraded to a supergroup: the new id, and the raw parameters, kept.
+    sandbox
+        .inject_fault(fault(
+            "sendMessage",
+            1,
+            FaultKind::Migrated {
+                migrate_to_chat_id: -1_001_234_567_890,
+            },
+        ))
+        .unwrap();
+    let error = client
+        .send_message(&SendMessage::new(USER, "to the group"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.api_kind(), Some(ApiErrorKind::Migrated), "{error}");
+    let api = error.api().unwrap();
+    assert_eq!(
+        (api.error_code, api.migrate_to_chat_id),
+        (400, Some(-1_001_234_567_890))
+    );
+    assert_eq!(
+        api.parameters.as_ref().unwrap()["migrate_to_chat_id"],
+        -1_001_234_567_890i64
+    );
+
+    // 429 keeps retry_after.
+    sandbox
+        .inject_fault(fault(
+            "sendMessage",
+            1,
+            FaultKind::TooManyRequests { retry_after: 7 },
+        ))
+        .unwrap();
+    let error = client
+        .send_message(&SendMessage::new(USER, "flood"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.api_kind(), Some(ApiErrorKind::RetryAfter));
+    assert_eq!(error.api().unwrap().retry_after, Some(7));
+
+    // An unknown method: 404.
+    let error = client
+        .call::<_, serde_json::Value>(
+            "noSuchMethod",
+            &serde_json::json!({}),
+            tgauth::bot_api_client::client::Idempotency::Idempotent,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.api_kind(), Some(ApiErrorKind::NotFound), "{error}");
+
+    // None of these sent anything.
+    assert!(sandbox.sent(BOT).unwrap().is_empty());
+    sandbox.shutdown().await.unwrap();
+}
