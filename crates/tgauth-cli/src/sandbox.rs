@@ -87,6 +87,12 @@ fn announce(sandbox: &SandboxHandle) {
         "  control API: {base}/sandbox/ (POST /sandbox/bots first; see the telegram-sandbox docs)"
     );
     eprintln!("  Ctrl-C (or SIGTERM) stops it");
+    if !sandbox.local_addr().ip().is_loopback() {
+        // Anyone who reaches the control API can create bots and act as any user.
+        eprintln!(
+            "tgauth sandbox: warning: listening beyond loopback; the control API has no authentication"
+        );
+    }
 }
 
 /// Prints an error with its causes and returns the failure exit code.

@@ -93,6 +93,8 @@ fn stop(mut running: Running, signal: &str) {
         .read_to_string(&mut stderr)
         .unwrap();
     assert!(stderr.contains("stopped"), "{stderr}");
+    // On loopback there is nothing to warn about.
+    assert!(!stderr.contains("warning"), "{stderr}");
 }
 
 const BOT: &str = r#"{"token":"77:cli-secret","username":"cli_bot"}"#;
