@@ -19,8 +19,8 @@
 //! the offset, persisted one included, follows the new ids. A failed update the server no longer
 //! returns (Telegram keeps updates 24 hours) is dropped with a warning instead of holding the
 //! offset back forever. Should a server instead treat new ids below a stale persisted offset as
-//! confirmed, no client can get them back: a bot stopped for more than a week should discard its
-//! offset file before starting.
+//! confirmed, no client could get them back, so [`FileOffsetStore`] forgets an offset saved more
+//! than 24 hours ago (by then every update it would skip has expired on Telegram).
 //!
 //! Errors: 401 (bad token) and 409 (a webhook is set, or another poller runs) end the stream with
 //! the error; every other failure is logged and retried after a bounded backoff.
@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 /// Where the polling offset survives restarts.
@@ -50,20 +50,56 @@ pub trait OffsetStore: Send + Sync {
 
 /// An [`OffsetStore`] in a file, replaced atomically (write a sibling, sync, rename), so a crash
 /// leaves either the old or the new offset, never a torn one.
+///
+/// The file holds the offset and the Unix time it was saved (`<offset> <seconds>`; a file with
+/// the offset alone is read too). An offset saved more than [`max_age`](Self::max_age) ago (24
+/// hours by default) loads as `None`: Telegram keeps an update at most 24 hours, so every update
+/// such an offset would skip has expired anyway, while the offset itself could be stale. After a
+/// week without updates Telegram picks the next update id at random, possibly below the saved
+/// offset, and sending that offset could confirm updates nobody saw. Starting without an offset
+/// gets every update Telegram still holds, none of which was handled.
 #[derive(Debug, Clone)]
 pub struct FileOffsetStore {
     path: PathBuf,
+    max_age: Duration,
+    now: fn() -> SystemTime,
 }
+
+/// How long Telegram keeps an update it could not deliver.
+const UPDATE_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl FileOffsetStore {
     /// A store at `path`; the file is created on the first save.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            max_age: UPDATE_RETENTION,
+            now: SystemTime::now,
+        }
+    }
+
+    /// Offsets saved longer ago than this load as `None` (24 hours by default, Telegram's
+    /// retention of updates; a longer age brings back the stale-offset risk described above).
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.max_age = age;
+        self
+    }
+
+    /// The clock used to stamp and age offsets (`SystemTime::now` by default), for tests.
+    pub fn clock(mut self, now: fn() -> SystemTime) -> Self {
+        self.now = now;
+        self
     }
 
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    fn unix_now(&self) -> u64 {
+        (self.now)()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs())
     }
 }
 
@@ -75,15 +111,35 @@ fn store_error(what: &str, path: &Path, error: impl std::fmt::Display) -> Error 
 
 impl OffsetStore for FileOffsetStore {
     fn load(&self) -> Result<Option<i64>, Error> {
-        match std::fs::read_to_string(&self.path) {
-            Ok(text) => text
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|e| store_error("invalid offset in", &self.path, e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(store_error("cannot read", &self.path, e)),
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(store_error("cannot read", &self.path, e)),
+        };
+        let mut fields = text.split_whitespace();
+        let offset: i64 = fields
+            .next()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| store_error("invalid offset in", &self.path, e))?;
+        let saved_at: Option<u64> = fields
+            .next()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| store_error("invalid save time in", &self.path, e))?;
+        if let Some(saved_at) = saved_at {
+            let age = Duration::from_secs(self.unix_now().saturating_sub(saved_at));
+            if age > self.max_age {
+                tracing::info!(
+                    offset,
+                    age_seconds = age.as_secs(),
+                    "the saved polling offset is older than updates live on Telegram; starting \
+                     without it"
+                );
+                return Ok(None);
+            }
         }
+        Ok(Some(offset))
     }
 
     fn save(&self, offset: i64) -> Result<(), Error> {
@@ -91,9 +147,10 @@ impl OffsetStore for FileOffsetStore {
         let mut temporary = self.path.clone().into_os_string();
         temporary.push(".tmp");
         let temporary = PathBuf::from(temporary);
+        let line = format!("{offset} {}\n", self.unix_now());
         let write = || -> std::io::Result<()> {
             let mut file = std::fs::File::create(&temporary)?;
-            file.write_all(format!("{offset}\n").as_bytes())?;
+            file.write_all(line.as_bytes())?;
             file.sync_all()?;
             std::fs::rename(&temporary, &self.path)?;
             // The rename itself must reach the disk, or a power loss can bring back the old

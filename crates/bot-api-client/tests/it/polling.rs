@@ -187,7 +187,8 @@ async fn restart_after_shutdown_resumes_from_the_persisted_offset() {
         next_id(&mut updates).await.ack();
     }
     assert_eq!(updates.shutdown().await.unwrap(), Some(4));
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "4\n");
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(saved.split_whitespace().next(), Some("4"), "{saved}");
     push(&stub, 1);
     let mut updates = start(&stub, Some(Arc::new(FileOffsetStore::new(&path))));
     let delivery = next_id(&mut updates).await;
@@ -443,4 +444,43 @@ async fn a_cancelled_next_loses_nothing() {
     delivery.ack();
     assert_eq!(offsets_sent(&stub), [None], "one request, not repeated");
     assert_eq!(updates.shutdown().await.unwrap(), Some(2));
+}
+
+#[test]
+fn file_offset_store_forgets_offsets_older_than_telegram_keeps_updates() {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    const SAVED: u64 = 1_700_000_000;
+    fn at(seconds: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("offset");
+    FileOffsetStore::new(&path)
+        .clock(|| at(SAVED))
+        .save(42)
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        format!("42 {SAVED}\n")
+    );
+    let load = |now: fn() -> SystemTime| FileOffsetStore::new(&path).clock(now).load().unwrap();
+    assert_eq!(load(|| at(SAVED + 23 * 3600)), Some(42));
+    assert_eq!(load(|| at(SAVED + 24 * 3600)), Some(42));
+    assert_eq!(
+        load(|| at(SAVED + 24 * 3600 + 1)),
+        None,
+        "every update it would skip has expired; its ids may have restarted"
+    );
+    // A clock behind the save time does not make the offset stale.
+    assert_eq!(load(|| at(SAVED - 10)), Some(42));
+    // A longer max age keeps it.
+    let patient = FileOffsetStore::new(&path)
+        .clock(|| at(SAVED + 30 * 3600))
+        .max_age(Duration::from_secs(48 * 3600));
+    assert_eq!(patient.load().unwrap(), Some(42));
+    // A file with the offset alone (no save time) is read as it is.
+    std::fs::write(&path, "77\n").unwrap();
+    assert_eq!(load(|| at(SAVED + 1_000_000)), Some(77));
+    std::fs::write(&path, "77 yesterday\n").unwrap();
+    assert!(FileOffsetStore::new(&path).load().is_err());
 }
