@@ -536,13 +536,10 @@ impl State {
     /// One `getUpdates`; fills the buffer with updates not yet delivered, or waits for the
     /// consumer to resolve the updates that hold the offset back.
     async fn fetch(&mut self) -> Result<(), Error> {
-        let (offset, redelivery) = {
-            let ledger = lock(&self.shared.ledger);
-            (
-                ledger.offset,
-                ledger.entries.values().any(|s| *s == Status::Failed),
-            )
-        };
+        let redelivery = lock(&self.shared.ledger)
+            .entries
+            .values()
+            .any(|s| *s == Status::Failed);
         if redelivery {
             tokio::time::sleep(self.config.redelivery_delay).await;
         }
@@ -550,7 +547,10 @@ impl State {
             // Not fatal: the persisted offset only lags, so updates are redelivered, not lost.
             tracing::warn!(%error, "could not persist the polling offset");
         }
+        // Mark the ledger seen before reading it, so that an acknowledgement from here on
+        // wakes the wait below; then send the offset as it is after the pause and the save.
         self.changes.borrow_and_update();
+        let offset = self.offset();
         let request = GetUpdates {
             offset,
             limit: Some(self.config.limit.clamp(1, 100)),
