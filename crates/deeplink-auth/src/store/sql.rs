@@ -17,6 +17,11 @@ pub(crate) fn store_error(backend: &'static str, error: sqlx::Error) -> StoreErr
             backend,
             source: Box::new(error),
         },
+        // A column of another type than this crate writes: the record is malformed.
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt {
+            backend,
+            what: "a column holds a value of the wrong type".to_owned(),
+        },
         other => StoreError::Backend {
             backend,
             source: Box::new(other),

@@ -68,10 +68,28 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if missing) the database a `sqlite://path` URL names and applies the
     /// migrations.
+    ///
+    /// The URL must name a file: `sqlite://`, `sqlite::memory:` and `?mode=memory` are
+    /// refused, because the store's two connection pools would each see a different private
+    /// database (use `memory://` for a store without durability).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url).map_err(|e| StoreError::Url {
             reason: e.to_string(),
         })?;
+        let in_memory = url
+            .split_once('?')
+            .is_some_and(|(_, query)| query.split('&').any(|pair| pair == "mode=memory"));
+        if in_memory
+            || options
+                .get_filename()
+                .to_string_lossy()
+                .starts_with("file:sqlx-in-memory-")
+        {
+            return Err(StoreError::Url {
+                reason: "a sqlite store is a file, not an in-memory database (use memory://)"
+                    .to_owned(),
+            });
+        }
         Self::open_with(options).await
     }
 
@@ -81,6 +99,13 @@ impl SqliteStore {
     }
 
     async fn open_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        // An empty file name makes SQLite open a private temporary database per connection:
+        // the readers would never see what the writer commits.
+        if options.get_filename().as_os_str().is_empty() {
+            return Err(StoreError::Url {
+                reason: "a sqlite store needs a file path (sqlite://path)".to_owned(),
+            });
+        }
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

@@ -67,7 +67,17 @@ async fn url_opens_a_new_file_in_wal_mode() {
 
 #[tokio::test]
 async fn bad_urls_are_typed_errors() {
-    for url in ["nonsense", "ftp://x", "mysql://localhost/db"] {
+    // SQLite URLs without a file would give the writer and the readers different private
+    // databases (links written and never read back): refused.
+    for url in [
+        "nonsense",
+        "ftp://x",
+        "mysql://localhost/db",
+        "sqlite://",
+        "sqlite::memory:",
+        "sqlite://:memory:",
+        "sqlite://x.db?mode=memory",
+    ] {
         let error = AnyStore::open(url).await.unwrap_err();
         assert!(matches!(error, StoreError::Url { .. }), "{url}: {error:?}");
     }
@@ -213,6 +223,7 @@ async fn malformed_records_are_typed_errors() {
         "UPDATE deeplink_codes SET state = 7",
         "INSERT INTO deeplink_links VALUES (5, 6, 'bob', 0)",
         "INSERT INTO deeplink_links VALUES (7, 7, 'with\u{1}control', 0)",
+        "INSERT INTO deeplink_links VALUES (8, 8, X'00ff', 'yesterday')",
     ] {
         sqlx::query(statement).execute(&raw).await.unwrap();
     }
@@ -223,7 +234,7 @@ async fn malformed_records_are_typed_errors() {
         matches!(consumed, Err(LinkError::Store(StoreError::Corrupt { .. }))),
         "{consumed:?}"
     );
-    for id in [5, 7] {
+    for id in [5, 7, 8] {
         let read = store.link_of_telegram_user(TelegramUserId(id)).await;
         assert!(matches!(read, Err(StoreError::Corrupt { .. })), "{read:?}");
     }
