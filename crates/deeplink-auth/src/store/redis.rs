@@ -54,15 +54,30 @@ redis.call('HSET', KEYS[1], 'state', '1', 'tu', tg, 'chat', chat)
 return {'pending', user, '0'}
 ";
 
-/// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"conflict"}`, or
+/// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"conflict"}`, `{"corrupt"}`, or
 /// `{outcome, user, chat, at, from}` with outcome `new`, `same`, `moved` or `repeat`.
+///
+/// Redis does not roll a script back when a command in it fails: every record the script
+/// writes through is checked (types, integers, the user id's shape) before the first write,
+/// so that malformed store contents answer `corrupt` and leave everything as it was.
 const CONSUME: &str = r"
 local prefix = ARGV[1]
+local function integer(text)
+  if type(text) ~= 'string' or not string.match(text, '^%-?%d+$') or #text > 16 then
+    return nil
+  end
+  return tonumber(text)
+end
+local function kind(key) return redis.call('TYPE', key)['ok'] end
+local function valid_user(text)
+  return type(text) == 'string' and #text >= 1 and #text <= 128
+    and not string.find(text, '%c') and not string.find(text, '\194[\128-\159]')
+end
 local code = redis.call('HMGET', KEYS[1], 'user', 'exp', 'state', 'tu', 'chat')
 if not code[1] then return {'unknown'} end
-local user, exp, state = code[1], tonumber(code[2]), tonumber(code[3])
+local user, exp, state = code[1], integer(code[2]), integer(code[3])
 local tg, chat, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
-if not exp or not state then return {'corrupt'} end
+if not exp or not state or not valid_user(user) then return {'corrupt'} end
 local same = code[4] == tg and code[5] == chat
 local linkkey = prefix .. 'link:' .. tg
 if state == 2 then
@@ -74,6 +89,16 @@ end
 if state == 1 and not same then return {'used'} end
 if exp <= now then return {'expired'} end
 local old = redis.call('HMGET', linkkey, 'user', 'chat', 'at')
+local userkey = prefix .. 'user:' .. user
+local userkind = kind(userkey)
+if userkind ~= 'set' and userkind ~= 'none' then return {'corrupt'} end
+if old[1] then
+  if not valid_user(old[1]) or not integer(old[2]) or not integer(old[3]) then
+    return {'corrupt'}
+  end
+  local oldkind = kind(prefix .. 'user:' .. old[1])
+  if oldkind ~= 'set' and oldkind ~= 'none' then return {'corrupt'} end
+end
 local outcome, at, from = 'new', ARGV[4], ''
 if old[1] then
   if old[1] == user then
@@ -85,7 +110,6 @@ if old[1] then
     return {'conflict'}
   end
 end
-local userkey = prefix .. 'user:' .. user
 if ARGV[6] == '1' then
   for _, other in ipairs(redis.call('SMEMBERS', userkey)) do
     if other ~= tg then
@@ -99,7 +123,9 @@ redis.call('SADD', userkey, tg)
 redis.call('HSET', KEYS[1], 'state', '2', 'tu', tg, 'chat', chat)
 local keep = exp - now
 if keep < 0 then keep = 0 end
-redis.call('EXPIRE', KEYS[1], keep + tonumber(ARGV[7]))
+-- At most a year and a day: EXPIRE takes an integer, and the code's own TTL is at most a year.
+if keep > 31708800 then keep = 31708800 end
+redis.call('EXPIRE', KEYS[1], string.format('%d', keep + tonumber(ARGV[7])))
 return {outcome, user, chat, at, from}
 ";
 
@@ -121,6 +147,11 @@ return out
 const UNLINK_TELEGRAM_USER: &str = r"
 local link = redis.call('HMGET', KEYS[1], 'user', 'chat', 'at')
 if not link[1] then return {} end
+-- Checked before the first write: Redis does not roll a failed script back.
+local userkind = redis.call('TYPE', ARGV[1] .. 'user:' .. link[1])['ok']
+if userkind ~= 'set' and userkind ~= 'none' then
+  return redis.error_reply('malformed user index')
+end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', ARGV[1] .. 'user:' .. link[1], ARGV[2])
 return {link[1], link[2], link[3]}

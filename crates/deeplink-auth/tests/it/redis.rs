@@ -193,3 +193,94 @@ async fn links_survive_a_server_crash_with_aof() {
         .unwrap();
     assert_eq!(again.outcome, deeplink_auth::LinkOutcome::AlreadyLinked);
 }
+
+/// Store contents are untrusted: a consume over malformed records answers a typed `Corrupt`
+/// error and writes nothing (Redis does not roll a failed script back, so the script checks
+/// before its first write).
+#[tokio::test]
+async fn malformed_records_are_typed_errors_and_nothing_is_written() {
+    use deeplink_auth::TelegramUserId;
+    let Some(redis) = open("malformed_records_are_typed_errors_and_nothing_is_written").await
+    else {
+        return;
+    };
+    let store = redis.store();
+    let client = ::redis::Client::open(redis.url.as_str()).unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    let code_key =
+        |code: &deeplink_auth::LinkCode| format!("{}code:{}", redis.prefix, code.hash().to_hex());
+    // The website user's index is not a set: the link would be written, then SADD would fail.
+    let first = store
+        .issue(&user("alice"), Ttl::CODE_DEFAULT, crate::conformance::NOW)
+        .await
+        .unwrap();
+    let _: () = ::redis::cmd("SET")
+        .arg(format!("{}user:alice", redis.prefix))
+        .arg("not a set")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    // An expiry that is not an integer: EXPIRE would fail after every other write.
+    let second = store
+        .issue(&user("bob"), Ttl::CODE_DEFAULT, crate::conformance::NOW)
+        .await
+        .unwrap();
+    let _: () = ::redis::cmd("HSET")
+        .arg(code_key(&second.code))
+        .arg("exp")
+        .arg("1e400")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    // A website user id with a control character.
+    let third = store
+        .issue(&user("carol"), Ttl::CODE_DEFAULT, crate::conformance::NOW)
+        .await
+        .unwrap();
+    let _: () = ::redis::cmd("HSET")
+        .arg(code_key(&third.code))
+        .arg("user")
+        .arg("ca\u{1}rol")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    for (code, id) in [(&first.code, 42), (&second.code, 43), (&third.code, 44)] {
+        let consumed = store
+            .consume(code, who(id), Default::default(), crate::conformance::NOW)
+            .await;
+        assert!(
+            matches!(consumed, Err(LinkError::Store(StoreError::Corrupt { .. }))),
+            "{consumed:?}"
+        );
+        assert_eq!(
+            store
+                .link_of_telegram_user(TelegramUserId(id))
+                .await
+                .unwrap(),
+            None,
+            "no link was written for {id}"
+        );
+        let state: Option<String> = ::redis::cmd("HGET")
+            .arg(code_key(code))
+            .arg("state")
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(state.as_deref(), Some("0"), "the code stays unused");
+    }
+    // Repaired, the first code links as usual.
+    let _: () = ::redis::cmd("DEL")
+        .arg(format!("{}user:alice", redis.prefix))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    store
+        .consume(
+            &first.code,
+            who(42),
+            Default::default(),
+            crate::conformance::NOW,
+        )
+        .await
+        .unwrap();
+}
