@@ -145,13 +145,18 @@ impl From<tgauth::deeplink_auth::InputError> for Failure {
     }
 }
 
-/// An error and its causes, `: `-joined.
+/// An error and its causes, `: `-joined. Driver errors (redis, sqlx) print their source in
+/// their own message and return it from `source()` as well; a cause whose text the message
+/// already ends with is not repeated.
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !cause_text.is_empty() && !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text

@@ -5,6 +5,8 @@
 use std::str::FromStr as _;
 use std::time::Duration;
 
+use sqlx::ConnectOptions as _;
+use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::code::CodeHash;
@@ -67,18 +69,19 @@ impl PostgresStore {
             });
         }
         let options = Self::options(url)?;
-        let setup = PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.clone())
+        let mut setup = options
+            .connect()
             .await
             .map_err(|e| store_error("postgres", e))?;
         // The name was checked above to hold only identifier characters.
         sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-            .execute(&setup)
+            .execute(&mut setup)
             .await
             .map_err(|e| store_error("postgres", e))?;
-        setup.close().await;
+        setup
+            .close()
+            .await
+            .map_err(|e| store_error("postgres", e))?;
         Self::open_with(options.options([("search_path", schema)])).await
     }
 
@@ -89,6 +92,16 @@ impl PostgresStore {
     }
 
     async fn open_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        // One direct connection first: a pool that cannot connect retries until its acquire
+        // timeout and then reports only "pool timed out", losing the reason (connection
+        // refused, authentication failed, no such database).
+        options
+            .connect()
+            .await
+            .map_err(|e| store_error("postgres", e))?
+            .close()
+            .await
+            .map_err(|e| store_error("postgres", e))?;
         // No ping before each use: it doubles the round trips of short statements. A
         // connection the server dropped fails its next statement with `Unavailable`, and the
         // pool replaces it.

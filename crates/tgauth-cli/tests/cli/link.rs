@@ -263,3 +263,32 @@ fn qr_prints_and_writes_png() {
     assert_eq!(&bytes[16..20], &pixels);
     assert_eq!(&bytes[20..24], &pixels);
 }
+
+/// A store that is down reads as one clear line: the driver's cause once, not repeated by
+/// each error in the chain that both prints its source and returns it from `source()`.
+#[test]
+fn unreachable_servers_name_the_cause_once() {
+    for (url, backend) in [
+        ("redis://127.0.0.1:1/", "redis store is unavailable"),
+        (
+            "postgres://tgauth@127.0.0.1:1/tgauth",
+            "postgres store is unavailable",
+        ),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+            .args(["link", "show", "--user", "x", "--store", url])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{url}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        let line = stderr.trim_end();
+        assert!(
+            line.starts_with(&format!("tgauth link: {backend}: ")),
+            "{line}"
+        );
+        assert!(line.contains("refused"), "the cause is named: {line}");
+        let parts: Vec<&str> = line.split(": ").collect();
+        let unique: std::collections::HashSet<&&str> = parts.iter().collect();
+        assert_eq!(unique.len(), parts.len(), "a repeated cause: {line}");
+    }
+}
