@@ -4,16 +4,38 @@
 # `redis-server` when missing, starts both with their own data directories under /tmp on
 # non-default ports, exports the URLs the suites read, and stops them when the shell exits.
 #
-#   TGAUTH_TEST_POSTGRES_URL  postgres://tgauth@127.0.0.1:$TGAUTH_CI_POSTGRES_PORT/tgauth
+#   TGAUTH_TEST_POSTGRES_URL  postgres://tgauth@127.0.0.1:$TGAUTH_CI_POSTGRES_PORT/postgres
 #   TGAUTH_TEST_REDIS_URL     redis://127.0.0.1:$TGAUTH_CI_REDIS_PORT/
+#   TGAUTH_REQUIRE_SERVICES=1 the suites fail (instead of skipping) when a URL is missing, so
+#                             a server that did not start fails CI whatever the runner sets CI to
 #
 # Standalone use: `source .ci/services.sh` in a shell, then run the tests there.
 
 TGAUTH_CI_POSTGRES_PORT="${TGAUTH_CI_POSTGRES_PORT:-55439}"
 TGAUTH_CI_REDIS_PORT="${TGAUTH_CI_REDIS_PORT:-56390}"
 TGAUTH_CI_SERVICES_DIR=""
+export TGAUTH_REQUIRE_SERVICES=1
 
 tgauth_services_log() { echo "ci services: $*" >&2; }
+
+# Whether something listens on 127.0.0.1:$1 (bash's /dev/tcp; no extra tools needed).
+tgauth_port_busy() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Prints the first free port from $1 on (up to 100 tried): a leftover or foreign server on the
+# default port must not be mistaken for ours, nor stopped by our cleanup.
+tgauth_free_port() {
+    local port="$1" tries=0
+    while tgauth_port_busy "$port"; do
+        tries=$((tries + 1))
+        if [ "$tries" -ge 100 ]; then
+            return 1
+        fi
+        port=$((port + 1))
+    done
+    echo "$port"
+}
 
 tgauth_apt_install() {
     if [ "$(id -u)" != 0 ]; then
@@ -51,6 +73,8 @@ tgauth_as_pg_owner() {
 tgauth_services_start() {
     TGAUTH_CI_SERVICES_DIR="$(mktemp -d /tmp/tgauth-ci-services.XXXXXX)"
     chmod 755 "$TGAUTH_CI_SERVICES_DIR"
+    TGAUTH_CI_POSTGRES_PORT="$(tgauth_free_port "$TGAUTH_CI_POSTGRES_PORT" || echo busy)"
+    TGAUTH_CI_REDIS_PORT="$(tgauth_free_port "$TGAUTH_CI_REDIS_PORT" || echo busy)"
 
     # PostgreSQL.
     local bindir
@@ -60,7 +84,9 @@ tgauth_services_start() {
         tgauth_apt_install postgresql || true
         bindir="$(tgauth_postgres_bindir || true)"
     fi
-    if [ -n "$bindir" ]; then
+    if [ "$TGAUTH_CI_POSTGRES_PORT" = busy ]; then
+        tgauth_services_log "postgresql: no free port found"
+    elif [ -n "$bindir" ]; then
         if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
             useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin postgres
         fi
@@ -88,7 +114,9 @@ tgauth_services_start() {
         tgauth_services_log "installing redis-server"
         tgauth_apt_install redis-server || true
     fi
-    if command -v redis-server >/dev/null 2>&1; then
+    if [ "$TGAUTH_CI_REDIS_PORT" = busy ]; then
+        tgauth_services_log "redis: no free port found"
+    elif command -v redis-server >/dev/null 2>&1; then
         local redisdir="$TGAUTH_CI_SERVICES_DIR/redis"
         mkdir -p "$redisdir"
         redis-server --port "$TGAUTH_CI_REDIS_PORT" --bind 127.0.0.1 --daemonize yes \
@@ -97,7 +125,8 @@ tgauth_services_start() {
         local tries=0
         until redis-cli -p "$TGAUTH_CI_REDIS_PORT" ping >/dev/null 2>&1; do
             tries=$((tries + 1))
-            if [ "$tries" -gt 100 ]; then
+            # 30 s: a cold start on a loaded 2-core runner; the bound only stops hangs.
+            if [ "$tries" -gt 300 ]; then
                 tgauth_services_log "redis did not answer; see $redisdir/redis.log"
                 return 0
             fi
@@ -117,7 +146,8 @@ tgauth_services_stop() {
             -m immediate -w stop >/dev/null 2>&1 || true
     fi
     if [ -f "$TGAUTH_CI_SERVICES_DIR/redis/redis.pid" ]; then
-        redis-cli -p "$TGAUTH_CI_REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+        redis-cli -p "$TGAUTH_CI_REDIS_PORT" shutdown nosave >/dev/null 2>&1 ||
+            kill "$(cat "$TGAUTH_CI_SERVICES_DIR/redis/redis.pid")" 2>/dev/null || true
     fi
     rm -rf "$TGAUTH_CI_SERVICES_DIR"
     TGAUTH_CI_SERVICES_DIR=""
