@@ -8,8 +8,9 @@ use crate::link::{BotUsername, code_url};
 use crate::start::{StartCommand, StartMessage, parse_start};
 use crate::store::{Claim, CodeStatus, LinkPolicy, Linked, Store};
 
-/// A code issued for a website user, with the links to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A code issued for a website user, with the links to show. `Debug` redacts the code and
+/// both URLs (they carry it).
+#[derive(Clone, PartialEq, Eq)]
 pub struct IssuedLink {
     /// The code (secret; redacted in `Debug`).
     pub code: LinkCode,
@@ -19,6 +20,17 @@ pub struct IssuedLink {
     pub app_url: String,
     /// When the code stops working.
     pub expires_at: UnixTime,
+}
+
+impl std::fmt::Debug for IssuedLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedLink")
+            .field("code", &self.code)
+            .field("url", &"<redacted>")
+            .field("app_url", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// What the bot should answer to a message.
@@ -179,5 +191,31 @@ impl<S: Store> Linker<S> {
         now: UnixTime,
     ) -> Result<Linked, LinkError> {
         self.store.consume(code, who, self.policy, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_the_code_and_the_urls_that_carry_it() {
+        let Ok(code) = LinkCode::generate() else {
+            panic!("the OS random generator failed")
+        };
+        let Ok(bot) = BotUsername::new("tgauth_test_bot") else {
+            panic!("a valid bot name")
+        };
+        let issued = IssuedLink {
+            url: code_url(&bot, &code),
+            app_url: format!(
+                "tg://resolve?domain=tgauth_test_bot&start={}",
+                code.expose()
+            ),
+            code: code.clone(),
+            expires_at: UnixTime(1),
+        };
+        let shown = format!("{issued:?}");
+        assert!(!shown.contains(code.expose()), "{shown}");
     }
 }

@@ -51,7 +51,10 @@ pub fn parse_start(text: &str, bot: &BotUsername) -> StartCommand {
 
 /// The parts of a Telegram message update that linking needs, taken from the validated update
 /// the bot received (never from anything the website's client sends).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows only the text's first word (the command): a bot that logs the message it
+/// handles must not log the code that follows.
+#[derive(Clone, PartialEq, Eq)]
 pub struct StartMessage {
     /// `message.chat.id`.
     pub chat_id: i64,
@@ -61,6 +64,25 @@ pub struct StartMessage {
     pub user_id: Option<i64>,
     /// `message.text`.
     pub text: String,
+}
+
+impl std::fmt::Debug for StartMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Only the command word is shown: whatever follows may be a code, or a near-miss of
+        // one (a live code with a typo around it), in any whitespace.
+        let mut words = self.text.split_whitespace();
+        let text = match (words.next(), words.next()) {
+            (Some(command), Some(_)) => format!("{command} <redacted>"),
+            (Some(command), None) => command.to_owned(),
+            (None, _) => String::new(),
+        };
+        f.debug_struct("StartMessage")
+            .field("chat_id", &self.chat_id)
+            .field("chat_type", &self.chat_type)
+            .field("user_id", &self.user_id)
+            .field("text", &text)
+            .finish()
+    }
 }
 
 impl StartMessage {
@@ -116,6 +138,27 @@ mod tests {
         check("", "not start");
         check("/", "not start");
         check("/@", "not start");
+    }
+
+    #[test]
+    fn debug_redacts_the_code() {
+        let message = StartMessage {
+            chat_id: 42,
+            chat_type: "private".to_owned(),
+            user_id: Some(42),
+            text: format!("/start@TgAuthBot\t{CODE}\n"),
+        };
+        let shown = format!("{message:?}");
+        assert!(!shown.contains(CODE), "{shown}");
+        assert!(
+            shown.contains(r#"text: "/start@TgAuthBot <redacted>""#),
+            "{shown}"
+        );
+        let typo = StartMessage {
+            text: format!("/start {CODE}."),
+            ..message
+        };
+        assert!(!format!("{typo:?}").contains(CODE));
     }
 
     #[test]
