@@ -41,6 +41,8 @@ const MIGRATIONS: &[&[&str]] = &[&[
 
 /// The advisory lock that serialises migrations of servers starting together.
 const MIGRATION_LOCK: i64 = 0x7467_6175_7468_0001;
+/// The first key of the two-key advisory locks on website users ("tgau").
+const USER_LOCK_SPACE: i32 = 0x7467_6175;
 
 /// A [`Store`](crate::Store) in PostgreSQL; clones share one connection pool.
 #[derive(Debug, Clone)]
@@ -166,6 +168,22 @@ impl PostgresStore {
             .try_get::<&str, _>(0)
             .map_err(|e| store_error("postgres", e))?;
         fresh_link("postgres", user, who, now).map(Some)
+    }
+
+    /// Serialises, until the transaction ends, the writes that must see every link of `user`
+    /// (one chat per user): under READ COMMITTED two transactions would otherwise each delete
+    /// the user's other links, see none of the other's, and both insert.
+    async fn lock_user(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        user: &crate::ids::UserId,
+    ) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(USER_LOCK_SPACE)
+            .bind(user.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| store_error("postgres", e))?;
+        Ok(())
     }
 
     /// PostgreSQL takes many writers at once: no queue in front of the pool.

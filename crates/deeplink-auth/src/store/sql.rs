@@ -192,6 +192,9 @@ macro_rules! sql_store {
                 let existing = Self::read_link(&mut **tx, who.user_id().0).await?;
                 let step = $crate::store::decide_put(existing, user, policy)?;
                 if policy.chats_per_user == $crate::store::ChatsPerUser::One {
+                    // Concurrent links to one website user must see each other's rows, or
+                    // each deletes the others' (none yet) and all stay.
+                    Self::lock_user(tx, user).await?;
                     sqlx::query(
                         "DELETE FROM deeplink_links WHERE user_id = $1 AND telegram_user_id <> $2",
                     )

@@ -181,6 +181,14 @@ impl SqliteStore {
         fresh_link("sqlite", user, who, now).map(Some)
     }
 
+    /// Nothing to do: `BEGIN IMMEDIATE` already makes every write transaction exclusive.
+    async fn lock_user(
+        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        _user: &crate::ids::UserId,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn write_gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         Some(self.gate.lock().await)
     }

@@ -51,7 +51,7 @@ macro_rules! conformance_suite {
             issue_then_consume, expiry, concurrent_consumers_one_winner, claim_then_confirm,
             conflict_rejected_by_default, conflict_move, chats_per_user, unlink,
             purge_expired, login_link_single_use, persistence, bad_input, store_down,
-            start_flow, website_confirmation);
+            start_flow, website_confirmation, one_chat_per_user_under_concurrency);
     };
     (@tests $open:path; $($test:ident),*) => {
         $(
@@ -732,4 +732,38 @@ pub(crate) async fn website_confirmation<H: Harness>(h: H) {
         linker.code_status(&stranger, NOW).await.unwrap(),
         CodeStatus::Unknown
     );
+}
+
+/// With one chat per user, concurrent links of several Telegram accounts to one website user
+/// leave exactly one: each consume replaces the others, whatever the interleaving.
+pub(crate) async fn one_chat_per_user_under_concurrency<H: Harness>(h: H) {
+    let store = h.store();
+    let alice = user("alice");
+    let one = LinkPolicy {
+        chats_per_user: ChatsPerUser::One,
+        ..LinkPolicy::default()
+    };
+    let mut codes = Vec::new();
+    for _ in 0..20 {
+        codes.push(store.issue(&alice, ttl(3600), NOW).await.unwrap().code);
+    }
+    let mut tasks = Vec::new();
+    for (id, code) in (2000_i64..).zip(codes) {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.consume(&code, who(id), one, NOW).await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let links = store.links_of_user(&alice).await.unwrap();
+    assert_eq!(links.len(), 1, "{links:?}");
+    for id in 2000..2020 {
+        let link = store
+            .link_of_telegram_user(TelegramUserId(id))
+            .await
+            .unwrap();
+        assert_eq!(link.is_some(), links[0].telegram == who(id), "{id}");
+    }
 }
