@@ -49,11 +49,17 @@
 //! - **Binding a chat id the client chose**: identities come from the bot's update through
 //!   [`StartMessage::identity`] (private chats only, chat id = user id); numeric ids, never the
 //!   mutable, recyclable `@username`.
-//! - **A forwarded link binding the wrong chat, or a victim pressing an attacker's code**: a
-//!   claimed code belongs to the first chat that claimed it, and the link waits for
-//!   confirmation (on by default): the bot asks "Link to account X?" ([`StartOutcome::ConfirmationNeeded`],
-//!   [`Linker::confirm`]) and/or the website asks "Link Telegram user Y?"
-//!   ([`Linker::code_status`], [`Linker::confirm_on_website`]).
+//! - **A person pressing someone else's code** (an attacker sends a victim the link to the
+//!   attacker's account): the link waits for confirmation (on by default); the bot asks "Link
+//!   to account X?" ([`StartOutcome::ConfirmationNeeded`]) and commits only when that chat
+//!   presses the button ([`Linker::confirm`]).
+//! - **A forwarded or leaked link binding the wrong chat**: a claimed code belongs to the
+//!   first chat that claimed it, and the website's logged-in owner of the code can be asked
+//!   "Link Telegram user Y?" ([`Linker::code_status`], [`Linker::confirm_on_website`], which
+//!   only the code's owner passes). The bot's question alone does not stop this: whoever
+//!   pressed Start with a leaked link can press the button too. A site that must rule it out
+//!   commits from the website only; it then relies on the bot's question as a warning, since
+//!   a chat's consent is not recorded before the website's (no two-party state yet).
 //! - **Errors on redelivered webhooks**: a `/start` the same chat already consumed reads
 //!   "already linked" ([`LinkOutcome::AlreadyLinked`]).
 //! - **Silently moving an account**: a Telegram account linked to another website user is

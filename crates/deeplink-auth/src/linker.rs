@@ -166,17 +166,27 @@ impl<S: Store> Linker<S> {
         self.store.code_status(code, now).await
     }
 
-    /// Commits the link a chat claimed with `code`, when the website's logged-in user confirms.
-    /// [`LinkError::Unknown`] if no chat has claimed it yet.
+    /// Commits the link a chat claimed with `code`, when the website's logged-in `user`
+    /// confirms "Link Telegram user Y?". This is the step that defeats a forwarded or leaked
+    /// link: whoever pressed Start with it cannot answer on the website as `user`.
+    ///
+    /// [`LinkError::Unknown`] if no chat has claimed the code yet, or if it was issued to
+    /// another website user (the code's owner alone confirms it).
     pub async fn confirm_on_website(
         &self,
+        user: &UserId,
         code: &LinkCode,
         now: UnixTime,
     ) -> Result<Linked, LinkError> {
         match self.store.code_status(code, now).await? {
-            CodeStatus::Pending { telegram, .. } | CodeStatus::Used { telegram, .. } => {
-                self.store.consume(code, telegram, self.policy, now).await
+            CodeStatus::Pending {
+                user: owner,
+                telegram,
             }
+            | CodeStatus::Used {
+                user: owner,
+                telegram,
+            } if &owner == user => self.store.consume(code, telegram, self.policy, now).await,
             CodeStatus::Expired => Err(LinkError::Expired),
             _ => Err(LinkError::Unknown),
         }

@@ -682,7 +682,7 @@ pub(crate) async fn website_confirmation<H: Harness>(h: H) {
         }
     );
     // Nobody claimed it yet: nothing to confirm.
-    let early = linker.confirm_on_website(&issued.code, NOW).await;
+    let early = linker.confirm_on_website(&alice, &issued.code, NOW).await;
     assert!(matches!(early, Err(LinkError::Unknown)), "{early:?}");
     h.store().claim(&issued.code, who(42), NOW).await.unwrap();
     let status = linker.code_status(&issued.code, NOW).await.unwrap();
@@ -693,8 +693,13 @@ pub(crate) async fn website_confirmation<H: Harness>(h: H) {
             telegram: who(42)
         }
     );
+    // Only the code's owner confirms it: another logged-in user holding the code cannot.
+    let intruder = linker
+        .confirm_on_website(&user("mallory"), &issued.code, NOW.plus(1))
+        .await;
+    assert!(matches!(intruder, Err(LinkError::Unknown)), "{intruder:?}");
     let linked = linker
-        .confirm_on_website(&issued.code, NOW.plus(1))
+        .confirm_on_website(&alice, &issued.code, NOW.plus(1))
         .await
         .unwrap();
     assert_eq!(
@@ -715,7 +720,7 @@ pub(crate) async fn website_confirmation<H: Harness>(h: H) {
     );
     // Confirming twice is harmless.
     let again = linker
-        .confirm_on_website(&issued.code, NOW.plus(2))
+        .confirm_on_website(&alice, &issued.code, NOW.plus(2))
         .await
         .unwrap();
     assert_eq!(again.outcome, LinkOutcome::AlreadyLinked);
