@@ -152,7 +152,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_config(48))]
 
     #[test]
     fn sqlite_answers_like_memory(ops in proptest::collection::vec(op(), 1..60)) {
@@ -171,7 +171,7 @@ proptest! {
 
 #[cfg(feature = "postgres")]
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_config(16))]
 
     #[test]
     fn postgres_answers_like_memory(ops in proptest::collection::vec(op(), 1..60)) {
@@ -193,7 +193,7 @@ proptest! {
 
 #[cfg(feature = "redis")]
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_config(48))]
 
     /// Without `Purge`: Redis expires records natively instead.
     #[test]

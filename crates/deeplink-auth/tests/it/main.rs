@@ -77,3 +77,14 @@ pub(crate) fn skip(message: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "{message}");
 }
+
+/// Proptest's configuration for this crate: a fixed seed, so that every run checks the same
+/// cases and a failure reproduces (the tests are hermetic; nothing is persisted).
+pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x7467_6175_7468_0006),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}

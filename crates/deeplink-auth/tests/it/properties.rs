@@ -11,7 +11,7 @@ fn bot() -> BotUsername {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_config(512))]
 
     #[test]
     fn parsing_never_panics(text in ".{0,200}") {
