@@ -51,7 +51,8 @@ macro_rules! conformance_suite {
             issue_then_consume, expiry, concurrent_consumers_one_winner, claim_then_confirm,
             conflict_rejected_by_default, conflict_move, chats_per_user, unlink,
             purge_expired, login_link_single_use, persistence, bad_input, store_down,
-            start_flow, website_confirmation, one_chat_per_user_under_concurrency);
+            start_flow, website_confirmation, one_chat_per_user_under_concurrency,
+            concurrent_claims_and_login_uses_one_winner);
     };
     (@tests $open:path; $($test:ident),*) => {
         $(
@@ -771,4 +772,54 @@ pub(crate) async fn one_chat_per_user_under_concurrency<H: Harness>(h: H) {
             .unwrap();
         assert_eq!(link.is_some(), links[0].telegram == who(id), "{id}");
     }
+}
+
+/// Claims and login-link uses are single-winner too: of 100 chats claiming one code at once
+/// exactly one holds it, and of 100 redemptions of one login link exactly one counts.
+pub(crate) async fn concurrent_claims_and_login_uses_one_winner<H: Harness>(h: H) {
+    let store = h.store();
+    let issued = store.issue(&user("alice"), ttl(3600), NOW).await.unwrap();
+    let mut claims = Vec::new();
+    let mut uses = Vec::new();
+    let login = deeplink_auth::CodeHash::from_bytes([7; 32]);
+    for id in 1..=100_i64 {
+        let (claimer, code) = (store.clone(), issued.code.clone());
+        claims.push(tokio::spawn(async move {
+            (id, claimer.claim(&code, who(3000 + id), NOW).await)
+        }));
+        let store = store.clone();
+        uses.push(tokio::spawn(async move {
+            store.use_login_link(&login, NOW.plus(600), NOW).await
+        }));
+    }
+    let mut holders = Vec::new();
+    for task in claims {
+        match task.await.unwrap() {
+            (
+                id,
+                Ok(Claim::Pending {
+                    repeated: false, ..
+                }),
+            ) => holders.push(id),
+            (_, Err(LinkError::AlreadyUsed)) => {}
+            (id, other) => panic!("claimer {id}: unexpected {other:?}"),
+        }
+    }
+    assert_eq!(holders.len(), 1, "exactly one chat holds the code");
+    assert_eq!(
+        store.code_status(&issued.code, NOW).await.unwrap(),
+        CodeStatus::Pending {
+            user: user("alice"),
+            telegram: who(3000 + holders[0])
+        }
+    );
+    let mut counted = 0;
+    for task in uses {
+        match task.await.unwrap() {
+            Ok(()) => counted += 1,
+            Err(LinkError::AlreadyUsed) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(counted, 1, "exactly one redemption counts");
 }
