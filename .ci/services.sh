@@ -64,7 +64,8 @@ tgauth_postgres_bindir() {
 # Runs a command as the PostgreSQL owner: postgres refuses to run as root.
 tgauth_as_pg_owner() {
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$@"
+        # From /: the checkout (say under /root) may be closed to the postgres user.
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
