@@ -262,6 +262,57 @@ fn qr_prints_and_writes_png() {
     let pixels = u32::try_from(side * 8).unwrap().to_be_bytes();
     assert_eq!(&bytes[16..20], &pixels);
     assert_eq!(&bytes[20..24], &pixels);
+
+    // Both drawings hold exactly the symbol of the URL, dark on light, inside a 4-module quiet
+    // zone: the text (light modules drawn as ink for a dark terminal, two rows per line) and
+    // the PNG (sampled at the centre of each 8x8 module).
+    let expected = expected_modules("https://t.me/TgAuth_Bot?start=abc");
+    assert_eq!(expected.len(), side);
+    let grid: Vec<Vec<char>> = lines.iter().map(|line| line.chars().collect()).collect();
+    for (y, row) in expected.iter().enumerate() {
+        for (x, &dark) in row.iter().enumerate() {
+            let (top, bottom) = match grid[y / 2][x] {
+                '█' => (true, true),
+                '▀' => (true, false),
+                '▄' => (false, true),
+                ' ' => (false, false),
+                other => panic!("unexpected character {other:?}"),
+            };
+            let ink = if y % 2 == 0 { top } else { bottom };
+            assert_eq!(ink, !dark, "text module ({x}, {y})");
+        }
+    }
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut image = vec![0_u8; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut image).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Grayscale);
+    let width = usize::try_from(info.width).unwrap();
+    for (y, row) in expected.iter().enumerate() {
+        for (x, &dark) in row.iter().enumerate() {
+            let pixel = image[(y * 8 + 4) * width + x * 8 + 4];
+            assert_eq!(pixel, if dark { 0 } else { 255 }, "png module ({x}, {y})");
+        }
+    }
+}
+
+/// The URL's QR symbol as rows of dark modules, with the 4-module quiet zone around it.
+fn expected_modules(url: &str) -> Vec<Vec<bool>> {
+    let code = qrcode::QrCode::new(url.as_bytes()).unwrap();
+    let width = code.width();
+    let colors = code.to_colors();
+    let side = width + 8;
+    (0..side)
+        .map(|y| {
+            (0..side)
+                .map(|x| {
+                    (4..width + 4).contains(&x)
+                        && (4..width + 4).contains(&y)
+                        && colors[(y - 4) * width + (x - 4)] == qrcode::Color::Dark
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// A store that is down reads as one clear line: the driver's cause once, not repeated by
