@@ -81,6 +81,9 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The operating system's random generator failed: no code was issued.
+    #[error("no code issued: the operating system's random generator failed")]
+    Random,
     /// The URL names a backend whose cargo feature is off.
     #[error("store backend `{backend}` is not compiled in (enable the `{backend}` feature)")]
     Disabled {

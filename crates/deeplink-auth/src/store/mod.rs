@@ -153,10 +153,7 @@ pub trait Store: Send + Sync {
         now: UnixTime,
     ) -> impl Future<Output = Result<IssuedCode, StoreError>> + Send {
         async move {
-            let code = LinkCode::generate().map_err(|e| StoreError::Backend {
-                backend: "random",
-                source: Box::new(e),
-            })?;
+            let code = LinkCode::generate().map_err(|_| StoreError::Random)?;
             let expires_at = now.plus(ttl.seconds());
             self.insert_code(&code.hash(), user, expires_at, now)
                 .await?;

@@ -57,6 +57,7 @@ fn error_messages() {
             reason: "unknown scheme `ftp`".to_owned(),
         }),
         Box::new(StoreError::Disabled { backend: "redis" }),
+        Box::new(StoreError::Random),
     ];
     let text: Vec<String> = errors.iter().map(|e| chain(e.as_ref())).collect();
     insta::assert_snapshot!(text.join("\n"));
