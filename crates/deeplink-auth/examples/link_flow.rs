@@ -11,7 +11,7 @@
 
 use deeplink_auth::login::{LoginLinkKey, redeem};
 use deeplink_auth::{
-    BotUsername, Linker, SqliteStore, StartMessage, StartOutcome, Ttl, UnixTime, UserId,
+    BotUsername, Confirmed, Linker, SqliteStore, StartMessage, StartOutcome, Ttl, UnixTime, UserId,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -43,7 +43,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("bot asks: link this Telegram account to {}?", user.as_str());
 
     // The person presses "Link" (a callback query from the same chat).
-    let linked = linker.confirm(&code, message.identity()?, now).await?;
+    let Confirmed::Linked(linked) = linker.confirm(&code, message.identity()?, now).await? else {
+        return Err("expected the link to be committed".into());
+    };
     println!("linked: {:?}", linked.link);
 
     // Later, the bot sends a login link; the website redeems it once.

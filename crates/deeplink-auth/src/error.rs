@@ -115,6 +115,10 @@ pub enum LinkError {
     /// The Telegram account is linked to another website user and the policy rejects moving it.
     #[error("telegram account is linked to another user")]
     Conflict,
+    /// The website confirmed a link the Telegram chat has not confirmed in the bot (or the
+    /// linker lets only the chat's confirmation commit).
+    #[error("the telegram chat has not confirmed the link")]
+    NotConfirmed,
     /// A login link past its expiry.
     #[error("login link expired")]
     LoginLinkExpired,

@@ -13,7 +13,9 @@
 //! ```
 //! # #[cfg(feature = "memory")]
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! use deeplink_auth::{BotUsername, Linker, MemoryStore, StartMessage, StartOutcome, UnixTime, UserId};
+//! use deeplink_auth::{
+//!     BotUsername, Confirmed, Linker, MemoryStore, StartMessage, StartOutcome, UnixTime, UserId,
+//! };
 //!
 //! let bot = BotUsername::new("tgauth_demo_bot")?;
 //! let linker = Linker::new(MemoryStore::default(), bot);
@@ -34,7 +36,8 @@
 //! assert!(matches!(outcome, StartOutcome::ConfirmationNeeded { .. }));
 //!
 //! // The person presses "Link": the link is committed.
-//! let linked = linker.confirm(&issued.code, message.identity()?, now).await?;
+//! let confirmed = linker.confirm(&issued.code, message.identity()?, now).await?;
+//! let Confirmed::Linked(linked) = confirmed else { panic!("{confirmed:?}") };
 //! assert_eq!(linked.link.user.as_str(), "alice");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
@@ -50,16 +53,15 @@
 //!   [`StartMessage::identity`] (private chats only, chat id = user id); numeric ids, never the
 //!   mutable, recyclable `@username`.
 //! - **A person pressing someone else's code** (an attacker sends a victim the link to the
-//!   attacker's account): the link waits for confirmation (on by default); the bot asks "Link
-//!   to account X?" ([`StartOutcome::ConfirmationNeeded`]) and commits only when that chat
-//!   presses the button ([`Linker::confirm`]).
-//! - **A forwarded or leaked link binding the wrong chat**: a claimed code belongs to the
-//!   first chat that claimed it, and the website's logged-in owner of the code can be asked
-//!   "Link Telegram user Y?" ([`Linker::code_status`], [`Linker::confirm_on_website`], which
-//!   only the code's owner passes). The bot's question alone does not stop this: whoever
-//!   pressed Start with a leaked link can press the button too. A site that must rule it out
-//!   commits from the website only; it then relies on the bot's question as a warning, since
-//!   a chat's consent is not recorded before the website's (no two-party state yet).
+//!   attacker's account) and **a forwarded or leaked link pressed by the wrong person**: a
+//!   claimed code belongs to the first chat that claimed it, and the link waits for
+//!   confirmation (on by default). The bot asking the chat "Link to account X?"
+//!   ([`StartOutcome::ConfirmationNeeded`], [`Linker::confirm`]) stops the first attack; the
+//!   website asking the code's logged-in owner "Link Telegram user Y?"
+//!   ([`Linker::code_status`], [`Linker::confirm_on_website`]) stops the second;
+//!   [`Confirmation::BotAndWebsite`] asks both and stops both. The default,
+//!   [`Confirmation::Bot`], refuses the website's confirmation so that a site owner cannot
+//!   link a chat that did not agree.
 //! - **Errors on redelivered webhooks**: a `/start` the same chat already consumed reads
 //!   "already linked" ([`LinkOutcome::AlreadyLinked`]).
 //! - **Silently moving an account**: a Telegram account linked to another website user is
@@ -94,7 +96,7 @@ pub use code::{CodeHash, LinkCode};
 pub use error::{BoxError, InputError, LinkError, StoreError};
 pub use ids::{ChatId, TelegramIdentity, TelegramUserId, Ttl, UnixTime, UserId};
 pub use link::BotUsername;
-pub use linker::{IssuedLink, Linker, StartOutcome};
+pub use linker::{Confirmation, Confirmed, IssuedLink, Linker, StartOutcome};
 pub use login::{LoginClaims, LoginLinkKey};
 pub use start::{StartCommand, StartMessage, parse_start};
 #[cfg(feature = "memory")]

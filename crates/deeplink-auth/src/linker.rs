@@ -1,5 +1,5 @@
 //! The linking flow on top of a [`Store`]: issue a code and its link, handle `/start`, ask for
-//! confirmation (on by default), apply the conflict policy.
+//! confirmation (on by default: by the bot, the website, or both), apply the conflict policy.
 
 use crate::code::LinkCode;
 use crate::error::{LinkError, StoreError};
@@ -43,8 +43,8 @@ pub enum StartOutcome {
     NotPrivate,
     /// `/start` without a well-formed code (no store access): greet, offer to link from the site.
     Welcome,
-    /// Ask "Link this Telegram account to `user`?" with a button carrying the code; commit with
-    /// [`Linker::confirm`]. `repeated` when this chat already saw the question.
+    /// Ask "Link this Telegram account to `user`?" with a button carrying the code; answer the
+    /// button with [`Linker::confirm`]. `repeated` when this chat already saw the question.
     ConfirmationNeeded {
         /// The website account the code belongs to.
         user: UserId,
@@ -53,8 +53,50 @@ pub enum StartOutcome {
         /// Whether this is a redelivered `/start`.
         repeated: bool,
     },
+    /// [`Confirmation::Website`]: tell the person to confirm on the website, where `user` is
+    /// logged in ([`Linker::confirm_on_website`] commits). `repeated` for a redelivered `/start`.
+    AwaitingWebsite {
+        /// The website account the code belongs to.
+        user: UserId,
+        /// Whether this is a redelivered `/start`.
+        repeated: bool,
+    },
     /// Linked (confirmation off), or already linked by this chat (a redelivered `/start`).
     Linked(Linked),
+}
+
+/// Who confirms a link before it is committed.
+///
+/// Two attacks need two different confirmations. A person tricked into pressing someone else's
+/// code (the link to an attacker's account) is stopped by the bot asking that person "Link to
+/// account X?". A forwarded or leaked link pressed by the wrong person is stopped by the
+/// website asking its logged-in owner "Link Telegram user Y?". Only
+/// [`Confirmation::BotAndWebsite`] stops both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Confirmation {
+    /// The chat confirms in the bot and that commits (the default); the website cannot commit,
+    /// so a site owner cannot link a chat that did not agree.
+    #[default]
+    Bot,
+    /// The website's logged-in owner of the code confirms the chat that claimed it, and that
+    /// commits; the bot only tells the person to go back to the website.
+    Website,
+    /// The chat confirms in the bot, then the website's owner confirms, and that commits.
+    BotAndWebsite,
+}
+
+/// What [`Linker::confirm`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Confirmed {
+    /// The link is committed (or stood already).
+    Linked(Linked),
+    /// The chat's consent is recorded; the website's owner `user` confirms next.
+    AwaitingWebsite {
+        /// The website account the code belongs to.
+        user: UserId,
+    },
 }
 
 /// The linking flow for one bot over a store.
@@ -64,19 +106,27 @@ pub struct Linker<S> {
     bot: BotUsername,
     policy: LinkPolicy,
     code_ttl: Ttl,
-    confirmation: bool,
+    /// `None`: commits on `/start` (dangerous).
+    confirmation: Option<Confirmation>,
 }
 
 impl<S: Store> Linker<S> {
-    /// A linker with the defaults: codes live an hour, confirmation on, conflicts rejected.
+    /// A linker with the defaults: codes live an hour, the bot asks for confirmation
+    /// ([`Confirmation::Bot`]), conflicts are rejected.
     pub fn new(store: S, bot: BotUsername) -> Self {
         Self {
             store,
             bot,
             policy: LinkPolicy::default(),
             code_ttl: Ttl::CODE_DEFAULT,
-            confirmation: true,
+            confirmation: Some(Confirmation::Bot),
         }
+    }
+
+    /// Sets who confirms a link before it is committed.
+    pub fn with_confirmation(mut self, confirmation: Confirmation) -> Self {
+        self.confirmation = Some(confirmation);
+        self
     }
 
     /// Sets the conflict and chats-per-user policy.
@@ -94,7 +144,7 @@ impl<S: Store> Linker<S> {
     /// Commits links on `/start` without asking. This weakens the defence against a person
     /// being tricked into pressing someone else's link.
     pub fn dangerous_without_confirmation(mut self) -> Self {
-        self.confirmation = false;
+        self.confirmation = None;
         self
     }
 
@@ -138,11 +188,14 @@ impl<S: Store> Linker<S> {
         let Ok(who) = message.identity() else {
             return Ok(StartOutcome::NotPrivate);
         };
-        if !self.confirmation {
+        let Some(confirmation) = self.confirmation else {
             let linked = self.store.consume(&code, who, self.policy, now).await?;
             return Ok(StartOutcome::Linked(linked));
-        }
+        };
         match self.store.claim(&code, who, now).await? {
+            Claim::Pending { user, repeated } if confirmation == Confirmation::Website => {
+                Ok(StartOutcome::AwaitingWebsite { user, repeated })
+            }
             Claim::Pending { user, repeated } => Ok(StartOutcome::ConfirmationNeeded {
                 user,
                 code,
@@ -156,8 +209,9 @@ impl<S: Store> Linker<S> {
     }
 
     /// The website's side of the confirmation: where the code it issued (kept in its user's
-    /// session) stands. While it is [`CodeStatus::Pending`], show "Link Telegram user Y?" and
-    /// commit with [`Linker::confirm_on_website`].
+    /// session) stands. While it is [`CodeStatus::Pending`] ([`Confirmation::Website`]) or
+    /// [`CodeStatus::Consented`] ([`Confirmation::BotAndWebsite`]), show "Link Telegram user
+    /// Y?" and commit with [`Linker::confirm_on_website`].
     pub async fn code_status(
         &self,
         code: &LinkCode,
@@ -171,36 +225,60 @@ impl<S: Store> Linker<S> {
     /// link: whoever pressed Start with it cannot answer on the website as `user`.
     ///
     /// [`LinkError::Unknown`] if no chat has claimed the code yet, or if it was issued to
-    /// another website user (the code's owner alone confirms it).
+    /// another website user (the code's owner alone confirms it);
+    /// [`LinkError::NotConfirmed`] when the chat has not confirmed in the bot yet
+    /// ([`Confirmation::BotAndWebsite`]), and always under [`Confirmation::Bot`] (there the
+    /// chat's confirmation commits, and a site owner must not link a chat that did not agree).
     pub async fn confirm_on_website(
         &self,
         user: &UserId,
         code: &LinkCode,
         now: UnixTime,
     ) -> Result<Linked, LinkError> {
-        match self.store.code_status(code, now).await? {
-            CodeStatus::Pending {
-                user: owner,
-                telegram,
+        let status = self.store.code_status(code, now).await?;
+        let (owner, telegram, chat_confirmed) = match status {
+            CodeStatus::Pending { user, telegram } => (user, telegram, false),
+            CodeStatus::Consented { user, telegram } | CodeStatus::Used { user, telegram } => {
+                (user, telegram, true)
             }
-            | CodeStatus::Used {
-                user: owner,
-                telegram,
-            } if &owner == user => self.store.consume(code, telegram, self.policy, now).await,
-            CodeStatus::Expired => Err(LinkError::Expired),
-            _ => Err(LinkError::Unknown),
+            CodeStatus::Expired => return Err(LinkError::Expired),
+            _ => return Err(LinkError::Unknown),
+        };
+        if &owner != user {
+            return Err(LinkError::Unknown);
         }
+        match self.confirmation {
+            Some(Confirmation::Website) | None => {}
+            Some(Confirmation::BotAndWebsite) if chat_confirmed => {}
+            _ => return Err(LinkError::NotConfirmed),
+        }
+        self.store.consume(code, telegram, self.policy, now).await
     }
 
-    /// Commits a claimed link: the bot calls it when the same person presses the confirmation
-    /// button (`who` from the callback query).
+    /// Answers the confirmation button the bot showed for [`StartOutcome::ConfirmationNeeded`]
+    /// (`who` from the callback query: only the chat that claimed the code gets through).
+    /// Under [`Confirmation::Bot`] this commits the link; otherwise it records the chat's
+    /// consent and the website's confirmation commits.
     pub async fn confirm(
         &self,
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-    ) -> Result<Linked, LinkError> {
-        self.store.consume(code, who, self.policy, now).await
+    ) -> Result<Confirmed, LinkError> {
+        match self.confirmation {
+            Some(Confirmation::Bot) | None => self
+                .store
+                .consume(code, who, self.policy, now)
+                .await
+                .map(Confirmed::Linked),
+            Some(_) => match self.store.consent(code, who, now).await? {
+                Claim::Pending { user, .. } => Ok(Confirmed::AwaitingWebsite { user }),
+                Claim::AlreadyLinked(link) => Ok(Confirmed::Linked(Linked {
+                    link,
+                    outcome: crate::store::LinkOutcome::AlreadyLinked,
+                })),
+            },
+        }
     }
 }
 

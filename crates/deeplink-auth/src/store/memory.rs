@@ -37,6 +37,47 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// A claim, or with `consent` a claim and the chat's confirmation, in one critical section.
+    fn claim_as(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+        consent: bool,
+    ) -> Result<Claim, LinkError> {
+        let mut state = self.lock()?;
+        let hash = code.hash();
+        let record = state.codes.get(&hash).cloned();
+        let step = decide_claim(record.as_ref(), who, now, consent)?;
+        let record = record.ok_or(LinkError::Unknown)?;
+        match step {
+            ClaimStep::Mark(target) => {
+                let user = record.user.clone();
+                state.codes.insert(
+                    hash,
+                    CodeRecord {
+                        state: target,
+                        ..record
+                    },
+                );
+                Ok(Claim::Pending {
+                    user,
+                    repeated: false,
+                })
+            }
+            ClaimStep::AlreadyPending => Ok(Claim::Pending {
+                user: record.user,
+                repeated: true,
+            }),
+            ClaimStep::Repeat => {
+                let current = state.links.get(&who.user_id()).cloned();
+                repeat_answer(&record.user, current).map(|linked| Claim::AlreadyLinked(linked.link))
+            }
+        }
+    }
+}
+
 impl State {
     fn put_link(
         &mut self,
@@ -89,37 +130,16 @@ impl Store for MemoryStore {
         who: TelegramIdentity,
         now: UnixTime,
     ) -> Result<Claim, LinkError> {
-        let mut state = self.lock()?;
-        let hash = code.hash();
-        let record = state.codes.get(&hash).cloned();
-        match decide_claim(record.as_ref(), who, now)? {
-            ClaimStep::MarkPending => {
-                let record = record.ok_or(LinkError::Unknown)?;
-                state.codes.insert(
-                    hash,
-                    CodeRecord {
-                        state: CodeState::Pending(who),
-                        ..record.clone()
-                    },
-                );
-                Ok(Claim::Pending {
-                    user: record.user,
-                    repeated: false,
-                })
-            }
-            ClaimStep::AlreadyPending => {
-                let record = record.ok_or(LinkError::Unknown)?;
-                Ok(Claim::Pending {
-                    user: record.user,
-                    repeated: true,
-                })
-            }
-            ClaimStep::Repeat => {
-                let record = record.ok_or(LinkError::Unknown)?;
-                let current = state.links.get(&who.user_id()).cloned();
-                repeat_answer(&record.user, current).map(|linked| Claim::AlreadyLinked(linked.link))
-            }
-        }
+        self.claim_as(code, who, now, false)
+    }
+
+    async fn consent(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+    ) -> Result<Claim, LinkError> {
+        self.claim_as(code, who, now, true)
     }
 
     async fn consume(

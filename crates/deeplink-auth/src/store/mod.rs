@@ -179,6 +179,16 @@ pub trait Store: Send + Sync {
         now: UnixTime,
     ) -> impl Future<Output = Result<Claim, LinkError>> + Send;
 
+    /// Records that `who` confirmed the link in Telegram (claiming the code first if nobody
+    /// has): [`CodeStatus::Consented`], waiting for the website's confirmation. Answers like
+    /// [`Store::claim`]; `repeated` when `who` had already consented.
+    fn consent(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Claim, LinkError>> + Send;
+
     /// Consumes a code (fresh, or claimed by `who`) and commits the link under `policy`, in
     /// one atomic step. A repeat by the chat that consumed it answers
     /// [`LinkOutcome::AlreadyLinked`]; on [`LinkError::Conflict`] the code stays as it was.
@@ -254,6 +264,13 @@ pub enum CodeStatus {
         /// The chat that claimed it.
         telegram: TelegramIdentity,
     },
+    /// Claimed by a chat that confirmed in Telegram, waiting for the website's confirmation.
+    Consented {
+        /// The website user it was issued to.
+        user: UserId,
+        /// The chat that claimed it and confirmed.
+        telegram: TelegramIdentity,
+    },
     /// Consumed by a chat.
     Used {
         /// The website user it was issued to.
@@ -279,6 +296,10 @@ pub(crate) fn status_of(record: Option<CodeRecord>, now: UnixTime) -> CodeStatus
             user: record.user,
             telegram,
         },
+        CodeState::Consented(telegram) => CodeStatus::Consented {
+            user: record.user,
+            telegram,
+        },
     }
 }
 
@@ -291,6 +312,8 @@ pub(crate) enum CodeState {
     Pending(TelegramIdentity),
     /// Consumed by a chat.
     Used(TelegramIdentity),
+    /// Claimed by a chat that confirmed in Telegram, waiting for the website.
+    Consented(TelegramIdentity),
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
@@ -301,6 +324,7 @@ impl CodeState {
             Self::Issued => (0, None, None),
             Self::Pending(who) => (1, Some(who.user_id().0), Some(who.chat_id().0)),
             Self::Used(who) => (2, Some(who.user_id().0), Some(who.chat_id().0)),
+            Self::Consented(who) => (3, Some(who.user_id().0), Some(who.chat_id().0)),
         }
     }
 
@@ -311,6 +335,7 @@ impl CodeState {
             0 => Some(Self::Issued),
             1 => Some(Self::Pending(who()?)),
             2 => Some(Self::Used(who()?)),
+            3 => Some(Self::Consented(who()?)),
             _ => None,
         }
     }
@@ -343,9 +368,13 @@ pub(crate) fn decide_consume(
     match record.state {
         CodeState::Issued if record.expires_at <= now => Err(LinkError::Expired),
         CodeState::Issued => Ok(ConsumeStep::Link),
-        CodeState::Pending(by) if by != who => Err(LinkError::AlreadyUsed),
-        CodeState::Pending(_) if record.expires_at <= now => Err(LinkError::Expired),
-        CodeState::Pending(_) => Ok(ConsumeStep::Link),
+        CodeState::Pending(by) | CodeState::Consented(by) if by != who => {
+            Err(LinkError::AlreadyUsed)
+        }
+        CodeState::Pending(_) | CodeState::Consented(_) if record.expires_at <= now => {
+            Err(LinkError::Expired)
+        }
+        CodeState::Pending(_) | CodeState::Consented(_) => Ok(ConsumeStep::Link),
         CodeState::Used(by) if by == who => Ok(ConsumeStep::Repeat),
         CodeState::Used(_) => Err(LinkError::AlreadyUsed),
     }
@@ -366,30 +395,42 @@ pub(crate) fn repeat_answer(
     }
 }
 
-/// What a claim must do after reading the code.
+/// What a claim (or a consent) must do after reading the code.
 #[derive(Debug)]
 pub(crate) enum ClaimStep {
-    /// Mark the code pending for the chat.
-    MarkPending,
-    /// Already pending for this chat.
+    /// Set the code's state to the target (pending, or consented) for the chat.
+    Mark(CodeState),
+    /// Already pending (or consented) for this chat.
     AlreadyPending,
     /// Already consumed by this chat: answer with the link if it stands.
     Repeat,
 }
 
-/// The claim rules over a code read under lock.
+/// The claim rules over a code read under lock; with `consent`, the chat also confirms (the
+/// code moves on to [`CodeState::Consented`]).
 pub(crate) fn decide_claim(
     record: Option<&CodeRecord>,
     who: TelegramIdentity,
     now: UnixTime,
+    consent: bool,
 ) -> Result<ClaimStep, LinkError> {
     let record = record.ok_or(LinkError::Unknown)?;
+    let target = if consent {
+        CodeState::Consented(who)
+    } else {
+        CodeState::Pending(who)
+    };
     match record.state {
         CodeState::Issued if record.expires_at <= now => Err(LinkError::Expired),
-        CodeState::Issued => Ok(ClaimStep::MarkPending),
-        CodeState::Pending(by) if by != who => Err(LinkError::AlreadyUsed),
-        CodeState::Pending(_) if record.expires_at <= now => Err(LinkError::Expired),
-        CodeState::Pending(_) => Ok(ClaimStep::AlreadyPending),
+        CodeState::Issued => Ok(ClaimStep::Mark(target)),
+        CodeState::Pending(by) | CodeState::Consented(by) if by != who => {
+            Err(LinkError::AlreadyUsed)
+        }
+        CodeState::Pending(_) | CodeState::Consented(_) if record.expires_at <= now => {
+            Err(LinkError::Expired)
+        }
+        CodeState::Pending(_) if consent => Ok(ClaimStep::Mark(target)),
+        CodeState::Pending(_) | CodeState::Consented(_) => Ok(ClaimStep::AlreadyPending),
         CodeState::Used(by) if by == who => Ok(ClaimStep::Repeat),
         CodeState::Used(_) => Err(LinkError::AlreadyUsed),
     }
@@ -556,6 +597,15 @@ impl Store for AnyStore {
         now: UnixTime,
     ) -> Result<Claim, LinkError> {
         any_store_dispatch!(self, s => s.claim(code, who, now).await)
+    }
+
+    async fn consent(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+    ) -> Result<Claim, LinkError> {
+        any_store_dispatch!(self, s => s.consent(code, who, now).await)
     }
 
     async fn consume(

@@ -146,7 +146,7 @@ impl PostgresStore {
             "WITH claimed AS ( \
                 UPDATE deeplink_codes SET state = 2, telegram_user_id = $1, chat_id = $2 \
                 WHERE hash = $3 AND expires_at > $4 AND (state = 0 OR \
-                    (state = 1 AND telegram_user_id = $1 AND chat_id = $2)) \
+                    (state IN (1, 3) AND telegram_user_id = $1 AND chat_id = $2)) \
                 AND NOT EXISTS (SELECT 1 FROM deeplink_links WHERE telegram_user_id = $1) \
                 RETURNING user_id) \
              INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) \

@@ -32,14 +32,17 @@ redis.call('HSET', KEYS[1], 'user', ARGV[1], 'exp', ARGV[2], 'state', '0')
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 ";
 
-/// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"linked", user, chat, at}` or
-/// `{"pending", user, "0"|"1"}` (the last field: repeated).
+/// Claims a code (`ARGV[5]` = `1`), or claims it and records the chat's consent (`3`).
+/// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"corrupt"}`,
+/// `{"linked", user, chat, at}` or `{"pending", user, "0"|"1"}` (the last field: repeated).
 const CLAIM: &str = r"
 local code = redis.call('HMGET', KEYS[1], 'user', 'exp', 'state', 'tu', 'chat')
 if not code[1] then return {'unknown'} end
 local user, exp, state = code[1], tonumber(code[2]), tonumber(code[3])
-local tg, chat, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
-if not exp or not state then return {'corrupt'} end
+local tg, chat, now, target = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+if not exp or not state or (state ~= 0 and state ~= 1 and state ~= 2 and state ~= 3) then
+  return {'corrupt'}
+end
 local same = code[4] == tg and code[5] == chat
 if state == 2 then
   if not same then return {'used'} end
@@ -47,10 +50,10 @@ if state == 2 then
   if link[1] == user then return {'linked', link[1], link[2], link[3]} end
   return {'used'}
 end
-if state == 1 and not same then return {'used'} end
+if (state == 1 or state == 3) and not same then return {'used'} end
 if exp <= now then return {'expired'} end
-if state == 1 then return {'pending', user, '1'} end
-redis.call('HSET', KEYS[1], 'state', '1', 'tu', tg, 'chat', chat)
+if state == 3 or (state == 1 and target == '1') then return {'pending', user, '1'} end
+redis.call('HSET', KEYS[1], 'state', target, 'tu', tg, 'chat', chat)
 return {'pending', user, '0'}
 ";
 
@@ -78,6 +81,7 @@ if not code[1] then return {'unknown'} end
 local user, exp, state = code[1], integer(code[2]), integer(code[3])
 local tg, chat, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
 if not exp or not state or not valid_user(user) then return {'corrupt'} end
+if state ~= 0 and state ~= 1 and state ~= 2 and state ~= 3 then return {'corrupt'} end
 local same = code[4] == tg and code[5] == chat
 local linkkey = prefix .. 'link:' .. tg
 if state == 2 then
@@ -86,7 +90,7 @@ if state == 2 then
   if link[1] == user then return {'repeat', link[1], link[2], link[3], ''} end
   return {'used'}
 end
-if state == 1 and not same then return {'used'} end
+if (state == 1 or state == 3) and not same then return {'used'} end
 if exp <= now then return {'expired'} end
 local old = redis.call('HMGET', linkkey, 'user', 'chat', 'at')
 local userkey = prefix .. 'user:' .. user
@@ -312,6 +316,48 @@ impl RedisStore {
         key
     }
 
+    /// A claim (`consent` false) or a claim with the chat's consent, in one script.
+    async fn claim_as(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+        consent: bool,
+    ) -> Result<Claim, LinkError> {
+        let mut connection = self.connection.clone();
+        let answer: Vec<String> = self
+            .scripts
+            .claim
+            .key(self.code_key(&code.hash()))
+            .arg(&self.prefix)
+            .arg(who.user_id().0)
+            .arg(who.chat_id().0)
+            .arg(now.0)
+            .arg(if consent { "3" } else { "1" })
+            .invoke_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        match answer.first().map(String::as_str) {
+            Some("pending") => {
+                let user = answer
+                    .get(1)
+                    .and_then(|u| UserId::new(u).ok())
+                    .ok_or_else(|| corrupt("code user"))?;
+                Ok(Claim::Pending {
+                    user,
+                    repeated: answer.get(2).map(String::as_str) == Some("1"),
+                })
+            }
+            Some("linked") => Ok(Claim::AlreadyLinked(link_from(
+                answer.get(1),
+                who.user_id().0,
+                answer.get(2),
+                answer.get(3),
+            )?)),
+            _ => Err(rejection(&answer)),
+        }
+    }
+
     /// Deletes every key under this store's prefix (for tests and decommissioning).
     pub async fn clear(&self) -> Result<u64, StoreError> {
         let mut connection = self.connection.clone();
@@ -382,37 +428,16 @@ impl Store for RedisStore {
         who: TelegramIdentity,
         now: UnixTime,
     ) -> Result<Claim, LinkError> {
-        let mut connection = self.connection.clone();
-        let answer: Vec<String> = self
-            .scripts
-            .claim
-            .key(self.code_key(&code.hash()))
-            .arg(&self.prefix)
-            .arg(who.user_id().0)
-            .arg(who.chat_id().0)
-            .arg(now.0)
-            .invoke_async(&mut connection)
-            .await
-            .map_err(store_error)?;
-        match answer.first().map(String::as_str) {
-            Some("pending") => {
-                let user = answer
-                    .get(1)
-                    .and_then(|u| UserId::new(u).ok())
-                    .ok_or_else(|| corrupt("code user"))?;
-                Ok(Claim::Pending {
-                    user,
-                    repeated: answer.get(2).map(String::as_str) == Some("1"),
-                })
-            }
-            Some("linked") => Ok(Claim::AlreadyLinked(link_from(
-                answer.get(1),
-                who.user_id().0,
-                answer.get(2),
-                answer.get(3),
-            )?)),
-            _ => Err(rejection(&answer)),
-        }
+        self.claim_as(code, who, now, false).await
+    }
+
+    async fn consent(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+    ) -> Result<Claim, LinkError> {
+        self.claim_as(code, who, now, true).await
     }
 
     async fn consume(

@@ -225,6 +225,36 @@ macro_rules! sql_store {
                 Ok((written.rows_affected() == 1).then_some(linked))
             }
 
+            /// A claim, or with `consent` a claim and the chat's confirmation, in one
+            /// transaction over the locked code row.
+            async fn claim_as(
+                &self,
+                code: &$crate::code::LinkCode,
+                who: $crate::ids::TelegramIdentity,
+                now: $crate::ids::UnixTime,
+                consent: bool,
+            ) -> Result<$crate::store::Claim, $crate::error::LinkError> {
+                use $crate::store::{Claim, ClaimStep};
+                let hash = code.hash();
+                let mut tx = self.begin().await?;
+                let record = Self::read_code(&mut tx, &hash).await?;
+                let step = $crate::store::decide_claim(record.as_ref(), who, now, consent)?;
+                let record = record.ok_or($crate::error::LinkError::Unknown)?;
+                let claim = match step {
+                    ClaimStep::Mark(target) => {
+                        Self::set_code_state(&mut tx, &hash, target).await?;
+                        Claim::Pending { user: record.user, repeated: false }
+                    }
+                    ClaimStep::AlreadyPending => Claim::Pending { user: record.user, repeated: true },
+                    ClaimStep::Repeat => {
+                        let current = Self::read_link(&mut *tx, who.user_id().0).await?;
+                        Claim::AlreadyLinked($crate::store::repeat_answer(&record.user, current)?.link)
+                    }
+                };
+                Self::commit(tx).await?;
+                Ok(claim)
+            }
+
             async fn begin(
                 &self,
             ) -> Result<sqlx::Transaction<'static, $db>, $crate::error::StoreError> {
@@ -271,25 +301,16 @@ macro_rules! sql_store {
                 who: $crate::ids::TelegramIdentity,
                 now: $crate::ids::UnixTime,
             ) -> Result<$crate::store::Claim, $crate::error::LinkError> {
-                use $crate::store::{Claim, ClaimStep, CodeState};
-                let hash = code.hash();
-                let mut tx = self.begin().await?;
-                let record = Self::read_code(&mut tx, &hash).await?;
-                let step = $crate::store::decide_claim(record.as_ref(), who, now)?;
-                let record = record.ok_or($crate::error::LinkError::Unknown)?;
-                let claim = match step {
-                    ClaimStep::MarkPending => {
-                        Self::set_code_state(&mut tx, &hash, CodeState::Pending(who)).await?;
-                        Claim::Pending { user: record.user, repeated: false }
-                    }
-                    ClaimStep::AlreadyPending => Claim::Pending { user: record.user, repeated: true },
-                    ClaimStep::Repeat => {
-                        let current = Self::read_link(&mut *tx, who.user_id().0).await?;
-                        Claim::AlreadyLinked($crate::store::repeat_answer(&record.user, current)?.link)
-                    }
-                };
-                Self::commit(tx).await?;
-                Ok(claim)
+                self.claim_as(code, who, now, false).await
+            }
+
+            async fn consent(
+                &self,
+                code: &$crate::code::LinkCode,
+                who: $crate::ids::TelegramIdentity,
+                now: $crate::ids::UnixTime,
+            ) -> Result<$crate::store::Claim, $crate::error::LinkError> {
+                self.claim_as(code, who, now, true).await
             }
 
             async fn consume(

@@ -157,7 +157,7 @@ impl SqliteStore {
             "UPDATE deeplink_codes SET state = 2, telegram_user_id = $1, chat_id = $2, \
              fast_linked_at = $4 \
              WHERE hash = $3 AND expires_at > $4 AND (state = 0 OR \
-             (state = 1 AND telegram_user_id = $1 AND chat_id = $2)) \
+             (state IN (1, 3) AND telegram_user_id = $1 AND chat_id = $2)) \
              AND NOT EXISTS (SELECT 1 FROM deeplink_links WHERE telegram_user_id = $1) \
              RETURNING user_id",
         )

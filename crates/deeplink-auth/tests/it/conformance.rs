@@ -5,9 +5,9 @@ use std::collections::HashSet;
 
 use deeplink_auth::store::{ChatsPerUser, OnConflict};
 use deeplink_auth::{
-    BotUsername, ChatId, Claim, CodeStatus, LinkCode, LinkError, LinkOutcome, LinkPolicy, Linker,
-    StartMessage, StartOutcome, Store, StoreError, TelegramIdentity, TelegramUserId, Ttl, UnixTime,
-    UserId,
+    BotUsername, ChatId, Claim, CodeStatus, Confirmation, Confirmed, LinkCode, LinkError,
+    LinkOutcome, LinkPolicy, Linker, StartMessage, StartOutcome, Store, StoreError,
+    TelegramIdentity, TelegramUserId, Ttl, UnixTime, UserId,
 };
 
 /// How a backend is opened for one test.
@@ -52,7 +52,8 @@ macro_rules! conformance_suite {
             conflict_rejected_by_default, conflict_move, chats_per_user, unlink,
             purge_expired, login_link_single_use, persistence, bad_input, store_down,
             start_flow, website_confirmation, one_chat_per_user_under_concurrency,
-            concurrent_claims_and_login_uses_one_winner);
+            concurrent_claims_and_login_uses_one_winner, two_party_confirmation,
+            default_confirmation_refuses_the_website);
     };
     (@tests $open:path; $($test:ident),*) => {
         $(
@@ -622,7 +623,9 @@ pub(crate) async fn start_flow<H: Harness>(h: H) {
         panic!("{outcome:?}")
     };
     assert_eq!(asked, alice);
-    let linked = linker.confirm(&code, who(42), NOW).await.unwrap();
+    let Confirmed::Linked(linked) = linker.confirm(&code, who(42), NOW).await.unwrap() else {
+        panic!("the bot's confirmation commits by default")
+    };
     // Webhooks are at-least-once: the same `/start` again reads "already linked".
     let outcome = linker
         .handle_start(&message("private", 42, start), NOW)
@@ -672,7 +675,8 @@ pub(crate) async fn start_flow<H: Harness>(h: H) {
 }
 
 pub(crate) async fn website_confirmation<H: Harness>(h: H) {
-    let linker = Linker::new(h.store(), BotUsername::new("tgauth_test_bot").unwrap());
+    let linker = Linker::new(h.store(), BotUsername::new("tgauth_test_bot").unwrap())
+        .with_confirmation(Confirmation::Website);
     let alice = user("alice");
     let issued = linker.issue(&alice, NOW).await.unwrap();
     let status = linker.code_status(&issued.code, NOW).await.unwrap();
@@ -822,4 +826,156 @@ pub(crate) async fn concurrent_claims_and_login_uses_one_winner<H: Harness>(h: H
         }
     }
     assert_eq!(counted, 1, "exactly one redemption counts");
+}
+
+fn start_message(chat: i64, code: &LinkCode) -> StartMessage {
+    StartMessage {
+        chat_id: chat,
+        chat_type: "private".to_owned(),
+        user_id: Some(chat),
+        text: format!("/start {}", code.expose()),
+    }
+}
+
+/// Confirmation by both sides: the chat's consent alone links nothing, the website alone
+/// cannot link a chat that did not agree, and the owner's confirmation after the chat's
+/// commits; strangers on either side are refused.
+pub(crate) async fn two_party_confirmation<H: Harness>(h: H) {
+    let linker = Linker::new(h.store(), BotUsername::new("tgauth_test_bot").unwrap())
+        .with_confirmation(Confirmation::BotAndWebsite);
+    let alice = user("alice");
+    let issued = linker.issue(&alice, NOW).await.unwrap();
+    let outcome = linker
+        .handle_start(&start_message(42, &issued.code), NOW)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            outcome,
+            StartOutcome::ConfirmationNeeded {
+                repeated: false,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    // The website's owner cannot commit before the chat agreed (a victim who pressed the
+    // owner's link without agreeing stays unlinked).
+    let early = linker.confirm_on_website(&alice, &issued.code, NOW).await;
+    assert!(matches!(early, Err(LinkError::NotConfirmed)), "{early:?}");
+    // Another chat can neither claim nor consent.
+    let stranger = linker.confirm(&issued.code, who(43), NOW).await;
+    assert!(
+        matches!(stranger, Err(LinkError::AlreadyUsed)),
+        "{stranger:?}"
+    );
+    let consented = linker.confirm(&issued.code, who(42), NOW).await.unwrap();
+    assert_eq!(
+        consented,
+        Confirmed::AwaitingWebsite {
+            user: alice.clone()
+        }
+    );
+    assert_eq!(
+        linker.code_status(&issued.code, NOW).await.unwrap(),
+        CodeStatus::Consented {
+            user: alice.clone(),
+            telegram: who(42)
+        }
+    );
+    assert_eq!(
+        h.store()
+            .link_of_telegram_user(TelegramUserId(42))
+            .await
+            .unwrap(),
+        None,
+        "the chat's consent alone links nothing"
+    );
+    // A redelivered `/start` and a second press change nothing.
+    let again = linker
+        .handle_start(&start_message(42, &issued.code), NOW)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            again,
+            StartOutcome::ConfirmationNeeded { repeated: true, .. }
+        ),
+        "{again:?}"
+    );
+    assert_eq!(
+        linker.confirm(&issued.code, who(42), NOW).await.unwrap(),
+        consented
+    );
+    let intruder = linker
+        .confirm_on_website(&user("mallory"), &issued.code, NOW)
+        .await;
+    assert!(matches!(intruder, Err(LinkError::Unknown)), "{intruder:?}");
+    let linked = linker
+        .confirm_on_website(&alice, &issued.code, NOW.plus(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            linked.link.user.clone(),
+            linked.link.telegram,
+            linked.outcome
+        ),
+        (alice.clone(), who(42), LinkOutcome::New)
+    );
+    let redelivered = linker
+        .handle_start(&start_message(42, &issued.code), NOW.plus(2))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&redelivered, StartOutcome::Linked(l) if l.outcome == LinkOutcome::AlreadyLinked),
+        "{redelivered:?}"
+    );
+    // A consented code expires like a pending one.
+    let late = linker.issue(&alice, NOW).await.unwrap();
+    linker.confirm(&late.code, who(44), NOW).await.unwrap();
+    let expired = linker
+        .confirm_on_website(&alice, &late.code, NOW.plus(3600))
+        .await;
+    assert!(matches!(expired, Err(LinkError::Expired)), "{expired:?}");
+}
+
+/// Under the default confirmation the chat's button commits, and the website cannot commit a
+/// claim: a site owner who got a victim to press the owner's link gains nothing.
+pub(crate) async fn default_confirmation_refuses_the_website<H: Harness>(h: H) {
+    let linker = Linker::new(h.store(), BotUsername::new("tgauth_test_bot").unwrap());
+    let owner = user("mallory");
+    let issued = linker.issue(&owner, NOW).await.unwrap();
+    let outcome = linker
+        .handle_start(&start_message(42, &issued.code), NOW)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, StartOutcome::ConfirmationNeeded { .. }),
+        "{outcome:?}"
+    );
+    let forced = linker.confirm_on_website(&owner, &issued.code, NOW).await;
+    assert!(matches!(forced, Err(LinkError::NotConfirmed)), "{forced:?}");
+    assert_eq!(
+        h.store()
+            .link_of_telegram_user(TelegramUserId(42))
+            .await
+            .unwrap(),
+        None
+    );
+    // Website-only confirmation: the bot sends the person back to the website.
+    let website = Linker::new(h.store(), BotUsername::new("tgauth_test_bot").unwrap())
+        .with_confirmation(Confirmation::Website);
+    let issued = website.issue(&user("alice"), NOW).await.unwrap();
+    let outcome = website
+        .handle_start(&start_message(45, &issued.code), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        StartOutcome::AwaitingWebsite {
+            user: user("alice"),
+            repeated: false
+        }
+    );
 }
