@@ -254,3 +254,42 @@ async fn malformed_records_are_typed_errors() {
         .await
         .unwrap();
 }
+
+/// Two stores on one file (two processes sharing the database) race for one code: SQLite's
+/// locking (`BEGIN IMMEDIATE`, the busy timeout) lets exactly one consumer win across both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_stores_on_one_file_have_one_winner() {
+    use deeplink_auth::LinkError;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let first = SqliteStore::open_path(&path).await.unwrap();
+    let second = SqliteStore::open_path(&path).await.unwrap();
+    let issued = first
+        .issue(&user("alice"), deeplink_auth::Ttl::CODE_DEFAULT, NOW)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for id in 1..=60_i64 {
+        let store = if id % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        let code = issued.code.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .consume(&code, crate::conformance::who(id), Default::default(), NOW)
+                .await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => winners += 1,
+            Err(LinkError::AlreadyUsed) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(second.links_of_user(&user("alice")).await.unwrap().len(), 1);
+}
