@@ -6,9 +6,22 @@ use crate::error::StoreError;
 use crate::ids::{ChatId, TelegramIdentity, TelegramUserId, UnixTime, UserId};
 use crate::store::{CodeRecord, CodeState, Link, LinkOutcome, Linked};
 
-/// Maps a sqlx error: I/O, TLS, pool and worker failures mean the store is down.
+/// Maps a sqlx error: I/O, TLS, pool and worker failures mean the store is down, and so do
+/// the server's own reports that it dropped or refuses the connection (SQLSTATE class 08,
+/// connection exception; 57P01-57P05, shutdown or termination by an administrator; 53300, too
+/// many connections).
 pub(crate) fn store_error(backend: &'static str, error: sqlx::Error) -> StoreError {
+    let server_gone =
+        |code: &str| code.starts_with("08") || code.starts_with("57P") || code == "53300";
     match error {
+        sqlx::Error::Database(ref database)
+            if database.code().is_some_and(|code| server_gone(&code)) =>
+        {
+            StoreError::Unavailable {
+                backend,
+                source: Box::new(error),
+            }
+        }
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut

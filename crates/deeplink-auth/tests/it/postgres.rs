@@ -88,3 +88,83 @@ async fn two_servers_share_one_database() {
     assert_eq!(winners, 1);
     assert_eq!(second.links_of_user(&user("alice")).await.unwrap().len(), 1);
 }
+
+/// The server drops the store's connection in the middle of a consume (blocked on the code's
+/// row): a clear `Unavailable` error, nothing written, and the store works again afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_connection_lost_mid_consume_writes_nothing() {
+    use deeplink_auth::{CodeStatus, LinkError, TelegramUserId};
+    let Some(pg) = open("a_connection_lost_mid_consume_writes_nothing").await else {
+        return;
+    };
+    let store = pg.store();
+    let issued = store
+        .issue(&user("alice"), deeplink_auth::Ttl::CODE_DEFAULT, NOW)
+        .await
+        .unwrap();
+    let raw = sqlx::PgPool::connect(&pg.url).await.unwrap();
+    let mut blocker = raw.begin().await.unwrap();
+    sqlx::query(&format!(
+        "SELECT 1 FROM {}.deeplink_codes WHERE hash = $1 FOR UPDATE",
+        pg.schema
+    ))
+    .bind(issued.code.hash().as_bytes().as_slice())
+    .execute(&mut *blocker)
+    .await
+    .unwrap();
+    let consumer = {
+        let (store, code) = (store.clone(), issued.code.clone());
+        tokio::spawn(async move {
+            store
+                .consume(&code, crate::conformance::who(42), Default::default(), NOW)
+                .await
+        })
+    };
+    // Wait (bounded) until the consume waits for the row lock, then cut its connection.
+    let mut terminated = 0_i64;
+    for _ in 0..600 {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE wait_event_type = 'Lock' AND query LIKE '%deeplink_codes%' \
+             AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+        if count > 0 {
+            terminated = count;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(terminated > 0, "the consume never waited for the row lock");
+    let result = consumer.await.unwrap();
+    assert!(
+        matches!(&result, Err(LinkError::Store(e)) if e.is_unavailable()),
+        "{result:?}"
+    );
+    blocker.rollback().await.unwrap();
+    assert_eq!(
+        store
+            .link_of_telegram_user(TelegramUserId(42))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.code_status(&issued.code, NOW).await.unwrap(),
+        CodeStatus::Issued {
+            user: user("alice")
+        }
+    );
+    store
+        .consume(
+            &issued.code,
+            crate::conformance::who(42),
+            Default::default(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    raw.close().await;
+}
