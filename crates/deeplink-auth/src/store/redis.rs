@@ -201,10 +201,21 @@ struct Scripts {
 }
 
 fn store_error(error: redis::RedisError) -> StoreError {
+    // A server still loading its data set (after a restart, replaying the AOF) or a replica
+    // cut off from its primary refuses commands for a while: the store is down, not broken.
+    let server_not_ready = matches!(
+        error.kind(),
+        redis::ErrorKind::Server(
+            redis::ServerErrorKind::BusyLoading
+                | redis::ServerErrorKind::MasterDown
+                | redis::ServerErrorKind::TryAgain
+        )
+    );
     if error.is_io_error()
         || error.is_connection_refusal()
         || error.is_connection_dropped()
         || error.is_timeout()
+        || server_not_ready
     {
         StoreError::Unavailable {
             backend: BACKEND,
