@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use deeplink_auth::store::RedisStore;
-use deeplink_auth::{LinkError, Store, StoreError, Ttl, UnixTime};
+use deeplink_auth::{LinkError, Store, StoreError, Ttl};
 
 use crate::conformance::{Harness, conformance_suite, user, who};
 
@@ -50,14 +50,14 @@ async fn open(test: &str) -> Option<Redis> {
 conformance_suite!(open);
 
 /// Redis expires codes in real time: a one-second code is gone after its TTL, whatever the
-/// injected clock says.
+/// injected clock says (a fixed `now`: the key's TTL is the code's remaining life as of it).
 #[tokio::test]
 async fn codes_expire_natively() {
     let Some(redis) = open("codes_expire_natively").await else {
         return;
     };
     let store = redis.store();
-    let now = UnixTime::now();
+    let now = crate::conformance::NOW;
     let short = store
         .issue(&user("alice"), Ttl::from_seconds(1).unwrap(), now)
         .await
@@ -171,7 +171,7 @@ async fn links_survive_a_server_crash_with_aof() {
     let Some(mut redis) = PrivateRedis::start("links_survive_a_server_crash_with_aof").await else {
         return;
     };
-    let now = UnixTime::now();
+    let now = crate::conformance::NOW;
     let store = RedisStore::open(&redis.url()).await.unwrap();
     let issued = store
         .issue(&user("alice"), Ttl::CODE_DEFAULT, now)
