@@ -5,7 +5,6 @@
 //!   `passport_open/elements_only_5_elements`: the same without the RSA step and credentials.
 //! - `file_decrypt/1MiB`, `file_decrypt/16MiB`: decrypt and verify a file in memory, in place.
 //! - `file_decrypt_stream/16MiB`: the streaming path, into `io::sink()`.
-//! - `file_decrypt_parallel/16MiB`: in memory with the hash on a second thread.
 //! - `reference/rsa_oaep_decrypt/<bits>/<backend>`: the RSA step alone;
 //!   `reference/sha256/16MiB`: SHA-256 alone (the crate's `sha2`), the bound on file decryption;
 //!   `reference/sha256_aws_lc/16MiB`: the same with AWS-LC; `reference/aes256cbc_decrypt/16MiB`:
@@ -20,7 +19,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use passport_crypto::Backend;
-use passport_crypto::file::{FileKey, decrypt_in_place, decrypt_in_place_parallel, decrypt_stream};
+use passport_crypto::file::{FileKey, decrypt_in_place, decrypt_stream};
 use passport_crypto::key::PrivateKey;
 use passport_crypto::open::{open, open_credentials, open_with_credentials};
 use passport_crypto::seal::{ElementToSeal, seal, seal_file};
@@ -108,21 +107,6 @@ fn file_decrypt(criterion: &mut Criterion) {
     group.finish();
 
     let (credentials, ciphertext) = seal_file(&vec![7u8; 16 * MIB], &mut rng);
-    let key = FileKey::from_base64(&credentials.secret, &credentials.file_hash).expect("key");
-    let mut group = criterion.benchmark_group("file_decrypt_parallel");
-    group.throughput(Throughput::Bytes(ciphertext.len() as u64));
-    group.bench_function("16MiB", |bench| {
-        bench.iter_batched_ref(
-            || ciphertext.clone(),
-            |buffer| {
-                decrypt_in_place_parallel(&key, buffer)
-                    .map(|payload| payload.len())
-                    .expect("open")
-            },
-            BatchSize::LargeInput,
-        );
-    });
-    group.finish();
 
     let key = FileKey::from_base64(&credentials.secret, &credentials.file_hash).expect("key");
     let mut group = criterion.benchmark_group("file_decrypt_stream");

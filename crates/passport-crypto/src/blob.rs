@@ -57,6 +57,41 @@ pub(crate) enum BlobError {
     Padding { padding: u8, length: u64 },
 }
 
+/// SHA-256 for the integrity hashes: AWS-LC's when the `aws-lc-rs` feature is on (measured
+/// about 15% faster than `sha2` on this machine, and as fast as OpenSSL), `sha2` otherwise so
+/// that the pure-Rust build needs no C.
+#[derive(Clone)]
+pub(crate) struct Sha256Hasher {
+    #[cfg(feature = "aws-lc-rs")]
+    context: aws_lc_rs::digest::Context,
+    #[cfg(not(feature = "aws-lc-rs"))]
+    context: Sha256,
+}
+
+impl Sha256Hasher {
+    pub(crate) fn new() -> Self {
+        Self {
+            #[cfg(feature = "aws-lc-rs")]
+            context: aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256),
+            #[cfg(not(feature = "aws-lc-rs"))]
+            context: Sha256::new(),
+        }
+    }
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.context.update(data);
+    }
+
+    pub(crate) fn finish(self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        #[cfg(feature = "aws-lc-rs")]
+        out.copy_from_slice(self.context.finish().as_ref());
+        #[cfg(not(feature = "aws-lc-rs"))]
+        out.copy_from_slice(&self.context.finalize());
+        out
+    }
+}
+
 /// Decrypts whole blocks in place, keeping the CBC chaining state in `decryptor`.
 pub(crate) fn decrypt_blocks(decryptor: &mut Decryptor, buffer: &mut [u8]) {
     let (blocks, _tail) = InOutBuf::from(buffer).into_chunks::<U16>();
@@ -88,63 +123,13 @@ pub(crate) fn open_in_place(key: &BlobKey, buffer: &mut [u8]) -> Result<usize, B
         return Err(BlobError::Length(length));
     }
     let mut decryptor = key.decryptor();
-    let mut hasher = Sha256::new();
+    let mut hasher = Sha256Hasher::new();
     for chunk in buffer.chunks_mut(CHUNK) {
         decrypt_blocks(&mut decryptor, chunk);
-        hasher.update(&*chunk);
+        hasher.update(chunk);
     }
-    if !hashes_equal(&hasher.finalize(), &key.hash) {
+    if !hashes_equal(&hasher.finish(), &key.hash) {
         return Err(BlobError::Hash);
-    }
-    let first = buffer.first().copied().unwrap_or_default();
-    check_padding(first, length)
-}
-
-/// Like [`open_in_place`], but hashes on a second thread while this one decrypts the next
-/// chunk, so the time approaches that of SHA-256 alone. Falls back to one thread when a thread
-/// cannot be started.
-pub(crate) fn open_in_place_parallel(key: &BlobKey, buffer: &mut [u8]) -> Result<usize, BlobError> {
-    let length = buffer.len() as u64;
-    if buffer.is_empty() || !buffer.len().is_multiple_of(BLOCK) {
-        return Err(BlobError::Length(length));
-    }
-    let digest = std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<&[u8]>(4);
-        let hasher = std::thread::Builder::new()
-            .name("passport-sha256".to_owned())
-            .spawn_scoped(scope, move || {
-                let mut hasher = Sha256::new();
-                for chunk in receiver {
-                    hasher.update(chunk);
-                }
-                hasher.finalize()
-            });
-        let mut decryptor = key.decryptor();
-        match hasher {
-            Ok(hasher) => {
-                for chunk in buffer.chunks_mut(CHUNK) {
-                    decrypt_blocks(&mut decryptor, chunk);
-                    // The hasher only stops early by panicking; join reports that below.
-                    if sender.send(&*chunk).is_err() {
-                        break;
-                    }
-                }
-                drop(sender);
-                hasher.join().ok()
-            }
-            Err(_) => {
-                let mut hasher = Sha256::new();
-                for chunk in buffer.chunks_mut(CHUNK) {
-                    decrypt_blocks(&mut decryptor, chunk);
-                    hasher.update(&*chunk);
-                }
-                Some(hasher.finalize())
-            }
-        }
-    });
-    match digest {
-        Some(digest) if hashes_equal(&digest, &key.hash) => {}
-        _ => return Err(BlobError::Hash),
     }
     let first = buffer.first().copied().unwrap_or_default();
     check_padding(first, length)

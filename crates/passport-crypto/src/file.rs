@@ -5,8 +5,7 @@
 //! `FileCredentials` that [`crate::open`] returns for it.
 //!
 //! - [`decrypt_in_place`] decrypts a buffer in place and returns the payload slice: no copy, so
-//!   memory stays at the file size plus a constant. [`decrypt_in_place_parallel`] does the
-//!   same with the hash computed on a second thread.
+//!   memory stays at the file size plus a constant.
 //! - [`FileDecryptor`] streams: it decrypts whatever it is given into a [`Write`] with a fixed
 //!   buffer. **Everything it writes is untrusted until [`FileDecryptor::finish`] returns `Ok`**:
 //!   the integrity hash covers the whole file and can only be checked at the end. Discard the
@@ -18,10 +17,9 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::blob::{self, BLOCK, BlobError, BlobKey, CHUNK, Decryptor};
+use crate::blob::{self, BLOCK, BlobError, BlobKey, CHUNK, Decryptor, Sha256Hasher};
 use crate::error::{Error, Location, Result};
 
 /// The key of one encrypted file (or data blob): derived from its secret and hash.
@@ -108,16 +106,6 @@ fn payload(buffer: &mut [u8], padding: usize) -> &mut [u8] {
     buffer.get_mut(start..).unwrap_or_default()
 }
 
-/// Like [`decrypt_in_place`], but hashes on a second thread while the calling thread decrypts,
-/// which approaches the speed of SHA-256 alone on large files. Memory use is the same; for
-/// files under a few hundred KiB the thread costs more than it saves.
-pub fn decrypt_in_place_parallel<'a>(key: &FileKey, buffer: &'a mut [u8]) -> Result<&'a mut [u8]> {
-    let location = Location::File;
-    let padding = blob::open_in_place_parallel(&key.key, buffer)
-        .map_err(|error| blob_error(error, &location))?;
-    Ok(payload(buffer, padding))
-}
-
 /// Decrypts and verifies an owned buffer and returns the payload in the same allocation (the
 /// padding prefix is removed by moving the payload to the front).
 pub fn decrypt_vec(key: &FileKey, mut buffer: Vec<u8>) -> Result<Vec<u8>> {
@@ -141,7 +129,7 @@ pub struct StreamSummary {
 /// [`FileDecryptor::finish`] returns `Ok`.
 pub struct FileDecryptor {
     decryptor: Decryptor,
-    hasher: Sha256,
+    hasher: Sha256Hasher,
     expected: [u8; 32],
     /// Ciphertext waiting for a full chunk; always less than [`CHUNK`] bytes between calls.
     buffer: Box<[u8]>,
@@ -165,7 +153,7 @@ impl FileDecryptor {
     pub fn new(key: &FileKey) -> Self {
         Self {
             decryptor: key.key.decryptor(),
-            hasher: Sha256::new(),
+            hasher: Sha256Hasher::new(),
             expected: key.key.hash,
             buffer: vec![0; CHUNK].into_boxed_slice(),
             buffered: 0,
@@ -248,7 +236,7 @@ impl FileDecryptor {
             self.flush(self.buffered, output)?;
         }
         output.flush().map_err(Error::Io)?;
-        if !blob::hashes_equal(&self.hasher.finalize(), &self.expected) {
+        if !blob::hashes_equal(&self.hasher.finish(), &self.expected) {
             return Err(blob_error(BlobError::Hash, &location));
         }
         blob::check_padding(self.padding.unwrap_or_default(), length)

@@ -188,26 +188,8 @@ fn length_and_key_errors() {
 }
 
 #[test]
-fn parallel_decryption_matches() {
-    let (key, mut encrypted, decrypted) = real_pair();
-    let mut copy = encrypted.clone();
-    assert_eq!(
-        passport_crypto::file::decrypt_in_place_parallel(&key, &mut copy).unwrap(),
-        decrypted.as_slice()
-    );
-    let mut random = rng(11);
-    let contents = vec![3u8; 1_000_000];
-    let (credentials, mut ciphertext) = seal_file(&contents, &mut random);
-    let big = FileKey::from_base64(&credentials.secret, &credentials.file_hash).unwrap();
-    let mut tampered = ciphertext.clone();
-    tampered[999_000] ^= 4;
-    assert_eq!(
-        passport_crypto::file::decrypt_in_place_parallel(&big, &mut ciphertext).unwrap(),
-        contents.as_slice()
-    );
-    let error = passport_crypto::file::decrypt_in_place_parallel(&big, &mut tampered).unwrap_err();
-    assert!(matches!(error, Error::HashMismatch { .. }));
-    encrypted.truncate(100);
-    let error = passport_crypto::file::decrypt_in_place_parallel(&key, &mut encrypted).unwrap_err();
-    assert!(matches!(error, Error::CiphertextLength { length: 100, .. }));
+fn stream_decryptor_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<FileDecryptor>();
+    assert_send::<FileKey>();
 }
