@@ -5,7 +5,12 @@
 //!   without `--force`) and prints its public key with the BotFather steps.
 //! - `passport decrypt` opens `PassportData` (alone, in a Message or in an Update) and prints
 //!   one JSON document; with `--files DIR` it decrypts each downloaded file named by its
-//!   `file_id`, with `--save DIR` it writes the verified bytes to `DIR/<file_unique_id>`.
+//!   `file_id`, with `--save DIR` it writes the verified bytes to `DIR/<file_unique_id>`
+//!   (mode 0600; a `file_unique_id` that is not one plain file name is refused, and files take
+//!   their names only once the whole passport is accepted, so a rejected one leaves none).
+//!   With `--scope` it adds `scope_errors` (Bot API `PassportElementError` objects) and
+//!   `scope_missing` (requested elements that were not sent at all, which no
+//!   `PassportElementError` can name: one list of alternatives per unmet scope element).
 //!   A rejected passport exits 1 with one line on stderr naming the element and the reason;
 //!   usage errors (unreadable files, bad JSON, a bad key) exit 2.
 //! - `passport request-url` prints the `tg://resolve?domain=telegrampassport` link the official
@@ -117,14 +122,29 @@ fn finish(command: &str, outcome: Result<(), Failure>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Rejected(message)) => {
-            eprintln!("tgauth {command}: {message}");
+            eprintln!("tgauth {command}: {}", one_line(&message));
             ExitCode::from(1)
         }
         Err(Failure::Usage(message)) => {
-            eprintln!("tgauth {command}: {message}");
+            eprintln!("tgauth {command}: {}", one_line(&message));
             ExitCode::from(2)
         }
     }
+}
+
+/// Escapes control characters, so a message stays one line on stderr even when it quotes
+/// untrusted text (a path, a type string from the input) holding a newline.
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Runs `tgauth keygen`.
@@ -161,19 +181,11 @@ fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
 }
 
 /// Writes the private key with mode 0600, refusing to replace a file unless `force`.
+///
+/// A failed write never leaves a partial key behind: without `force` the new file is removed
+/// again, and with `force` the key is written to a temporary file beside `path` that replaces
+/// it only once complete, so the old key survives a failure.
 fn write_private(path: &Path, contents: &[u8], force: bool) -> Result<(), Failure> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
     let failed = |error: std::io::Error| {
         if error.kind() == std::io::ErrorKind::AlreadyExists {
             usage(format!(
@@ -184,16 +196,40 @@ fn write_private(path: &Path, contents: &[u8], force: bool) -> Result<(), Failur
             usage(format!("{}: {error}", path.display()))
         }
     };
-    let mut file = options.open(path).map_err(failed)?;
-    // An existing file opened with --force keeps its old mode: tighten it explicitly.
+    if !force {
+        return write_new_file(path, contents).map_err(failed);
+    }
+    let Some(name) = path.file_name() else {
+        return Err(usage(format!("{}: not a file path", path.display())));
+    };
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(name);
+    temporary_name.push(format!(".tgauth-{}.partial", std::process::id()));
+    let temporary = path.with_file_name(temporary_name);
+    write_new_file(&temporary, contents).map_err(failed)?;
+    fs::rename(&temporary, path).map_err(|error| {
+        let _ = fs::remove_file(&temporary);
+        failed(error)
+    })
+}
+
+/// Creates `path` (which must not exist) with mode 0600, writes `contents` and syncs; on a
+/// failure after creating it, removes it again.
+fn write_new_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt as _;
-        file.set_permissions(fs::Permissions::from_mode(0o600))
-            .map_err(failed)?;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
     }
-    file.write_all(contents).map_err(failed)?;
-    file.sync_all().map_err(failed)
+    let mut file = options.open(path)?;
+    let written = file.write_all(contents).and_then(|()| file.sync_all());
+    if written.is_err() {
+        drop(file);
+        let _ = fs::remove_file(path);
+    }
+    written
 }
 
 fn read_text(path: &Path) -> Result<String, Failure> {
@@ -270,9 +306,10 @@ fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
     if let Some(save) = &args.save {
         fs::create_dir_all(save).map_err(|error| usage(format!("{}: {error}", save.display())))?;
     }
-    let files = Files {
+    let mut files = Files {
         directory: args.files.as_deref(),
         save: args.save.as_deref(),
+        staged: Vec::new(),
     };
     let mut elements = Vec::with_capacity(opened.elements.len());
     for element in &opened.elements {
@@ -323,6 +360,8 @@ fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
     };
     let text = serde_json::to_string(&output)
         .map_err(|error| usage(format!("cannot serialize the result: {error}")))?;
+    // Every file decrypted and verified: only now do the saved files take their names.
+    files.persist()?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{text}").map_err(|error| usage(format!("stdout: {error}")))
 }
@@ -377,15 +416,29 @@ struct FileOut<'a> {
 }
 
 /// Where downloaded files are read from and decrypted files written to.
+///
+/// Verified files are first written to temporary files in the save directory; [`persist`]
+/// renames them to `<file_unique_id>` once the whole passport has been accepted, and dropping
+/// `Files` without persisting removes them. So a rejected passport, or a failure half-way,
+/// leaves no file under a final name and no partial file behind.
+///
+/// [`persist`]: Files::persist
 struct Files<'a> {
     directory: Option<&'a Path>,
     save: Option<&'a Path>,
+    staged: Vec<Staged>,
+}
+
+/// A verified decrypted file written under a temporary name, waiting for its final one.
+struct Staged {
+    temporary: PathBuf,
+    target: PathBuf,
 }
 
 impl Files<'_> {
     /// Describes every file of a list.
     fn describe_list<'f>(
-        &self,
+        &mut self,
         list: &'f Option<Vec<OpenedFile>>,
     ) -> Result<Option<Vec<FileOut<'f>>>, Failure> {
         list.as_ref()
@@ -394,7 +447,7 @@ impl Files<'_> {
     }
 
     /// Describes a file, decrypting it when its encrypted bytes are in the files directory.
-    fn describe<'f>(&self, file: &'f OpenedFile) -> Result<FileOut<'f>, Failure> {
+    fn describe<'f>(&mut self, file: &'f OpenedFile) -> Result<FileOut<'f>, Failure> {
         let mut out = FileOut {
             file_id: &file.file.file_id,
             file_unique_id: &file.file.file_unique_id,
@@ -426,6 +479,7 @@ impl Files<'_> {
         out.sha256 = Some(digest.iter().map(|byte| format!("{byte:02x}")).collect());
         out.size = Some(plain.len());
         if let Some(save) = self.save {
+            // The name comes from untrusted input: one plain file name, never a path.
             if !is_plain_name(out.file_unique_id) {
                 return Err(Failure::Rejected(format!(
                     "{}: file_unique_id is not a plain file name",
@@ -433,11 +487,48 @@ impl Files<'_> {
                 )));
             }
             let target = save.join(out.file_unique_id);
-            fs::write(&target, &plain)
-                .map_err(|error| usage(format!("{}: {error}", target.display())))?;
+            // Two files under one name would leave only the second, while the output would
+            // claim both were saved.
+            if self.staged.iter().any(|staged| staged.target == target) {
+                return Err(Failure::Rejected(format!(
+                    "{}: file_unique_id {} is shared with another file",
+                    file.location, out.file_unique_id
+                )));
+            }
+            let temporary = save.join(format!(
+                ".tgauth-{}-{}.partial",
+                std::process::id(),
+                self.staged.len()
+            ));
+            write_new_file(&temporary, &plain)
+                .map_err(|error| usage(format!("{}: {error}", temporary.display())))?;
             out.saved_as = Some(target.display().to_string());
+            self.staged.push(Staged { temporary, target });
         }
         Ok(out)
+    }
+
+    /// Gives every staged file its final name `DIR/<file_unique_id>`.
+    fn persist(&mut self) -> Result<(), Failure> {
+        let mut remaining = std::mem::take(&mut self.staged).into_iter();
+        while let Some(staged) = remaining.next() {
+            if let Err(error) = fs::rename(&staged.temporary, &staged.target) {
+                let message = format!("{}: {error}", staged.target.display());
+                // Dropping `self` removes what was not renamed.
+                self.staged.push(staged);
+                self.staged.extend(remaining);
+                return Err(usage(message));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Files<'_> {
+    fn drop(&mut self) {
+        for staged in &self.staged {
+            let _ = fs::remove_file(&staged.temporary);
+        }
     }
 }
 

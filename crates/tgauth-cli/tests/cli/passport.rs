@@ -203,36 +203,6 @@ fn rejected_passports_exit_one_with_one_line() {
 }
 
 #[test]
-fn unsafe_file_names_are_refused() {
-    let message = std::fs::read_to_string(sample())
-        .unwrap()
-        .replace("sample-unique-01", "../escape");
-    let save = tempfile::tempdir().unwrap();
-    let files = data("sample-files");
-    let key = data("test-key.pem");
-    let (code, _, stderr) = run_with_stdin(
-        &[
-            "passport",
-            "decrypt",
-            "--key",
-            arg(&key),
-            "--files",
-            arg(&files),
-            "--save",
-            arg(save.path()),
-            "-",
-        ],
-        Some(&message),
-    );
-    assert_eq!(code, 1);
-    assert_eq!(
-        stderr,
-        "tgauth passport decrypt: passport front_side: file_unique_id is not a plain file name\n"
-    );
-    assert!(!save.path().join("../escape").exists());
-}
-
-#[test]
 fn scope_errors_are_bot_api_objects() {
     let scope = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(
@@ -374,4 +344,278 @@ fn request_url_is_the_sdk_link() {
         "short",
     ]);
     assert_eq!((code, stdout.as_str()), (2, ""));
+}
+
+/// python-telegram-bot's real passport (a real Telegram client, 2018) with its published test
+/// key, in passport-crypto's copy of the vector file.
+fn ptb_vector() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(data("ptb-passport.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn the_real_ptb_passport_decrypts_to_its_known_values() {
+    let vector = ptb_vector();
+    let key = tempfile::NamedTempFile::new().unwrap();
+    // The key keeps the CRLF line endings it was published with.
+    std::fs::write(key.path(), vector["private_key_pem"].as_str().unwrap()).unwrap();
+    let update = serde_json::json!({
+        "update_id": 1,
+        "message": {"message_id": 2, "date": 1534074942, "chat": {"id": 3, "type": "private"},
+                    "passport_data": vector["passport_data"]},
+    });
+    let decrypt_update = |nonce: &str| {
+        run_with_stdin(
+            &[
+                "passport",
+                "decrypt",
+                "--key",
+                arg(key.path()),
+                "--expect-nonce",
+                nonce,
+                "-",
+            ],
+            Some(&update.to_string()),
+        )
+    };
+    let (code, stdout, stderr) = decrypt_update("thisisatest");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!((stdout.lines().count(), stderr.as_str()), (1, ""));
+    let output: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(output["nonce"], "thisisatest");
+    let elements = output["elements"].as_array().unwrap();
+    let expected = vector["expected"]["elements"].as_array().unwrap();
+    assert_eq!(elements.len(), expected.len());
+    let sent = vector["passport_data"]["data"].as_array().unwrap();
+    for ((element, expected), sent) in elements.iter().zip(expected).zip(sent) {
+        assert_eq!(element["type"], expected["type"]);
+        // The decrypted data exactly as the client sent it, every field.
+        assert_eq!(
+            element.get("data"),
+            expected.get("data"),
+            "{}",
+            element["type"]
+        );
+        assert_eq!(element.get("email"), expected.get("email"));
+        // Files are the Bot API's descriptions, unchanged, and nothing else without --files.
+        for part in [
+            "front_side",
+            "reverse_side",
+            "selfie",
+            "files",
+            "translation",
+        ] {
+            assert_eq!(
+                element.get(part),
+                sent.get(part),
+                "{} {part}",
+                element["type"]
+            );
+        }
+        let keys: Vec<&String> = element.as_object().unwrap().keys().collect();
+        assert!(
+            keys.iter().all(|key| [
+                "type",
+                "data",
+                "phone_number",
+                "email",
+                "front_side",
+                "reverse_side",
+                "selfie",
+                "files",
+                "translation"
+            ]
+            .contains(&key.as_str())),
+            "{keys:?}"
+        );
+    }
+    // No secret of the credentials, and not the key, reaches the output.
+    let secret =
+        &vector["expected"]["credentials"]["secure_data"]["personal_details"]["data"]["secret"];
+    assert!(!stdout.contains(secret.as_str().unwrap()));
+    assert!(!stdout.contains("PRIVATE KEY"));
+
+    // The same passport with another nonce expected is rejected.
+    let (code, stdout, stderr) = decrypt_update("thisisanothertest");
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+/// Runs `decrypt --files --save` on the sample with `from` replaced by `to` in the input.
+fn save_with_replaced(from: &str, to: &str, save: &Path) -> (i32, String, String) {
+    let message = std::fs::read_to_string(sample()).unwrap().replace(from, to);
+    let files = data("sample-files");
+    let key = data("test-key.pem");
+    run_with_stdin(
+        &[
+            "passport",
+            "decrypt",
+            "--key",
+            arg(&key),
+            "--files",
+            arg(&files),
+            "--save",
+            arg(save),
+            "-",
+        ],
+        Some(&message),
+    )
+}
+
+#[test]
+fn save_refuses_names_that_leave_the_directory() {
+    let outside = tempfile::tempdir().unwrap();
+    let absolute = outside.path().join("stolen");
+    let absolute = absolute.to_str().unwrap().replace('\\', "\\\\");
+    for name in [
+        "../escape",
+        "..",
+        ".",
+        ".hidden",
+        "a/b",
+        "a\\\\b",
+        "",
+        absolute.as_str(),
+    ] {
+        let save = tempfile::tempdir().unwrap();
+        let (code, stdout, stderr) =
+            save_with_replaced("\"sample-unique-01\"", &format!("\"{name}\""), save.path());
+        assert_eq!((code, stdout.as_str()), (1, ""), "{name}");
+        assert_eq!(
+            stderr,
+            "tgauth passport decrypt: passport front_side: file_unique_id is not a plain file \
+             name\n",
+            "{name}"
+        );
+        assert_eq!(std::fs::read_dir(save.path()).unwrap().count(), 0, "{name}");
+    }
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_rejected_passport_saves_no_file() {
+    // The fifteenth and last file has a bad name: the fourteen verified before it must not
+    // stay behind, neither under their names nor as partial files.
+    let save = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) =
+        save_with_replaced("\"sample-unique-15\"", "\"../late\"", save.path());
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert!(
+        stderr.contains("temporary_registration files[0]"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(save.path()).unwrap().count(), 0);
+
+    // Two files under one name would overwrite each other: refused, nothing saved.
+    let (code, stdout, stderr) =
+        save_with_replaced("\"sample-unique-12\"", "\"sample-unique-09\"", save.path());
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert_eq!(
+        stderr,
+        "tgauth passport decrypt: bank_statement files[0]: file_unique_id sample-unique-09 is \
+         shared with another file\n"
+    );
+    assert_eq!(std::fs::read_dir(save.path()).unwrap().count(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn saved_files_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let save = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = save_with_replaced("", "", save.path());
+    assert_eq!(code, 0, "{stderr}");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(save.path()).unwrap() {
+        let entry = entry.unwrap();
+        let mode = entry.metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        names.push(entry.file_name().into_string().unwrap());
+    }
+    names.sort();
+    let expected: Vec<String> = (1..=15).map(|n| format!("sample-unique-{n:02}")).collect();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn stderr_stays_one_line_whatever_the_input() {
+    let sample = sample();
+    let (code, _, stderr) = run(&[
+        "passport",
+        "decrypt",
+        "--key",
+        "/nonexistent/two\nlines.pem",
+        &sample,
+    ]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("two\\nlines.pem"), "{stderr}");
+}
+
+#[test]
+fn request_url_reads_the_scope_from_a_file_and_validates_it() {
+    let public = data("test-key.pub.pem");
+    let scope = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        scope.path(),
+        r#"{"data":[{"one_of":["passport","identity_card"],"selfie":true},"address"],"v":1}"#,
+    )
+    .unwrap();
+    let request = |scope: &str| {
+        run(&[
+            "passport",
+            "request-url",
+            "--bot-id",
+            "543260180",
+            "--scope",
+            scope,
+            "--public-key",
+            arg(&public),
+            "--nonce",
+            "b8e892dc2e0afe63424d101b964f1256",
+        ])
+    };
+    let (code, stdout, stderr) = request(arg(scope.path()));
+    assert_eq!(code, 0, "{stderr}");
+    // {"v":1,"d":[{"_":["pp","ic"],"s":1},"ad"]}
+    assert!(
+        stdout.contains(
+            "&scope=%7B%22v%22%3A1%2C%22d%22%3A%5B%7B%22_%22%3A%5B%22pp%22%2C%22ic%22%5D%2C%22s\
+             %22%3A1%7D%2C%22ad%22%5D%7D&public_key="
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("&payload=nonce\n"));
+    assert!(!stdout.contains("callback_url"));
+
+    // A selfie on an address document breaks the spec's rules: a usage error.
+    let (code, stdout, stderr) =
+        request(r#"{"data":[{"type":"utility_bill","selfie":true}],"v":1}"#);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "tgauth passport request-url: scope element 0: a selfie can only be requested with an \
+         identity document, not `utility_bill`\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn keygen_force_replaces_a_readable_file_with_a_private_one() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let directory = tempfile::tempdir().unwrap();
+    let out = directory.path().join("old.pem");
+    std::fs::write(&out, "old key").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, stdout, stderr) = run(&["keygen", "--out", arg(&out), "--force"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("PRIVATE KEY"));
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+    // Nothing else is left in the directory (no temporary file).
+    assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 1);
 }
