@@ -18,6 +18,14 @@ pub(crate) const CHUNK: usize = 64 * 1024;
 
 pub(crate) type Decryptor = cbc::Decryptor<Aes256>;
 
+// The expanded AES key schedule and the CBC state are key material: the `zeroize` features of
+// `aes` and `cbc` wipe them on drop. This fails to compile if those features are ever lost.
+const _: fn() = || {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<Decryptor>();
+    wiped_on_drop::<cbc::Encryptor<Aes256>>();
+};
+
 /// The key and IV of one blob, and the hash its plaintext must have. Zeroized on drop.
 pub(crate) struct BlobKey {
     key_iv: Zeroizing<[u8; 48]>,

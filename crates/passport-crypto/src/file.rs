@@ -132,7 +132,8 @@ pub struct FileDecryptor {
     hasher: Sha256Hasher,
     expected: [u8; 32],
     /// Ciphertext waiting for a full chunk; always less than [`CHUNK`] bytes between calls.
-    buffer: Box<[u8]>,
+    /// After a flush it holds decrypted plaintext, so it is wiped on drop.
+    buffer: Zeroizing<Vec<u8>>,
     buffered: usize,
     ciphertext_len: u64,
     payload_len: u64,
@@ -155,7 +156,7 @@ impl FileDecryptor {
             decryptor: key.key.decryptor(),
             hasher: Sha256Hasher::new(),
             expected: key.key.hash,
-            buffer: vec![0; CHUNK].into_boxed_slice(),
+            buffer: Zeroizing::new(vec![0; CHUNK]),
             buffered: 0,
             ciphertext_len: 0,
             payload_len: 0,
