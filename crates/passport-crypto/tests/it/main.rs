@@ -10,6 +10,7 @@ mod common;
 mod arbitrary;
 mod files;
 mod keys;
+mod memory;
 mod nonce;
 mod roundtrip;
 mod sample;
