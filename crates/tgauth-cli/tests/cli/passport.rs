@@ -18,9 +18,17 @@ fn arg(path: &Path) -> &str {
 }
 
 fn tgauth(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+    tgauth_with_password(args, stdin, None)
+}
+
+fn tgauth_with_password(args: &[&str], stdin: Option<&str>, password: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tgauth"));
+    match password {
+        Some(password) => command.env("TGAUTH_KEY_PASSWORD", password),
+        None => command.env_remove("TGAUTH_KEY_PASSWORD"),
+    };
+    let mut child = command
         .args(args)
-        .env_remove("TGAUTH_KEY_PASSWORD")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -618,4 +626,77 @@ fn keygen_force_replaces_a_readable_file_with_a_private_one() {
     );
     // Nothing else is left in the directory (no temporary file).
     assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn an_encrypted_key_takes_its_password_from_the_environment() {
+    let key = data("test-key-encrypted.pem");
+    let sample = sample();
+    let args = ["passport", "decrypt", "--key", arg(&key), &sample];
+    let (_, expected, _) = decrypt(&[&sample]);
+    let output = tgauth_with_password(&args, None, Some("test-password"));
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
+
+    for (password, reason) in [
+        (None, "the private key is encrypted; a password is required"),
+        (
+            Some("wrong-password"),
+            "the private key could not be decrypted with this password (or its scheme is \
+             unsupported)",
+        ),
+    ] {
+        let output = tgauth_with_password(&args, None, password);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(output.stdout.is_empty());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(
+            stderr,
+            format!("tgauth passport decrypt: {}: {reason}\n", key.display())
+        );
+    }
+}
+
+#[test]
+fn the_real_passport_against_a_scope() {
+    let vector = ptb_vector();
+    let key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key.path(), vector["private_key_pem"].as_str().unwrap()).unwrap();
+    let input = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(input.path(), vector["passport_data"].to_string()).unwrap();
+    let scope = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        scope.path(),
+        r#"{"data":[{"type":"personal_details","native_names":true},"driver_license","passport",
+                    {"type":"utility_bill","translation":true},"address","email"],"v":1}"#,
+    )
+    .unwrap();
+    // 2026-11-21: the driver licence expired on 01.01.2001.
+    let (code, stdout, stderr) = run(&[
+        "passport",
+        "decrypt",
+        "--key",
+        arg(key.path()),
+        "--scope",
+        arg(scope.path()),
+        "--now",
+        "1795219200",
+        arg(input.path()),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let output: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let data_hash =
+        &vector["expected"]["credentials"]["secure_data"]["driver_license"]["data"]["data_hash"];
+    assert_eq!(
+        output["scope_errors"],
+        serde_json::json!([{
+            "source": "data",
+            "type": "driver_license",
+            "field_name": "expiry_date",
+            "data_hash": data_hash,
+            "message": "the document has expired",
+        }])
+    );
+    // The passport was requested but not sent: no PassportElementError can name it.
+    assert_eq!(output["scope_missing"], serde_json::json!([["passport"]]));
 }
