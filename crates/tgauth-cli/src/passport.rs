@@ -118,6 +118,20 @@ fn usage(message: impl Into<String>) -> Failure {
     Failure::Usage(message.into())
 }
 
+/// A rejected passport, with the error's whole cause chain on its one line: "passport data
+/// decrypted but could not be read" alone would not say why. passport-crypto's causes never
+/// quote decrypted data or secrets.
+fn rejected(error: &dyn std::error::Error) -> Failure {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Failure::Rejected(message)
+}
+
 fn finish(command: &str, outcome: Result<(), Failure>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -297,11 +311,11 @@ fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
         None => None,
     };
     let passport = passport_data(read_input(args.input.as_deref())?)?;
-    let opened = open(&key, &passport).map_err(|error| Failure::Rejected(error.to_string()))?;
+    let opened = open(&key, &passport).map_err(|error| rejected(&error))?;
     if let Some(expected) = &args.expect_nonce {
         opened
             .check_nonce(expected)
-            .map_err(|error| Failure::Rejected(error.to_string()))?;
+            .map_err(|error| rejected(&error))?;
     }
     if let Some(save) = &args.save {
         fs::create_dir_all(save).map_err(|error| usage(format!("{}: {error}", save.display())))?;
@@ -474,7 +488,7 @@ impl Files<'_> {
         };
         let plain = file
             .decrypt_vec(ciphertext)
-            .map_err(|error| Failure::Rejected(error.to_string()))?;
+            .map_err(|error| rejected(&error))?;
         let digest = Sha256::digest(&plain);
         out.sha256 = Some(digest.iter().map(|byte| format!("{byte:02x}")).collect());
         out.size = Some(plain.len());

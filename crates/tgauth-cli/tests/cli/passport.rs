@@ -700,3 +700,33 @@ fn the_real_passport_against_a_scope() {
     // The passport was requested but not sent: no PassportElementError can name it.
     assert_eq!(output["scope_missing"], serde_json::json!([["passport"]]));
 }
+
+#[test]
+fn a_rejection_says_why_without_quoting_the_data() {
+    use rand_chacha::rand_core::SeedableRng as _;
+    use tgauth::passport_crypto::key::PublicKey;
+    use tgauth::passport_crypto::seal::{ElementToSeal, seal};
+    use tgauth::passport_types::element::ElementType;
+
+    // A client that sends a number as the document number: the data decrypts and verifies, but
+    // is not the JSON the spec describes.
+    let public =
+        PublicKey::from_pem(&std::fs::read_to_string(data("test-key.pub.pem")).unwrap()).unwrap();
+    let mut element = ElementToSeal::new(ElementType::Passport);
+    element.data = Some(br#"{"document_no": 918273645}"#.to_vec());
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+    let sealed = seal(&public, "sealed-nonce", &[element], &mut rng).unwrap();
+    let input = serde_json::to_string(&sealed.passport_data).unwrap();
+    let key = data("test-key.pem");
+    let (code, stdout, stderr) = run_with_stdin(
+        &["passport", "decrypt", "--key", arg(&key), "-"],
+        Some(&input),
+    );
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(
+        stderr,
+        "tgauth passport decrypt: passport data decrypted but could not be read: passport data \
+         is not valid: invalid type: integer, expected a string at line 1 column 25\n"
+    );
+    assert!(!stderr.contains("918273645"));
+}
