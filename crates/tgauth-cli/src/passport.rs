@@ -299,6 +299,16 @@ fn read_input(input: Option<&Path>) -> Result<Value, Failure> {
 
 fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
     let key = load_key(&args.key)?;
+    // A mistyped --files would otherwise look like "no file downloaded yet": every file
+    // described, none decrypted, exit 0.
+    if let Some(directory) = &args.files
+        && !directory.is_dir()
+    {
+        return Err(usage(format!(
+            "{}: --files must name an existing directory",
+            directory.display()
+        )));
+    }
     let scope = match &args.scope {
         Some(path) => {
             let scope: PassportScope = serde_json::from_str(&read_text(path)?)

@@ -258,6 +258,15 @@ fn usage_errors_exit_two() {
         ],
         vec!["passport", "decrypt", "--key", &sample, sample.as_str()],
         vec!["passport", "decrypt"],
+        vec![
+            "passport",
+            "decrypt",
+            "--key",
+            arg(&data("test-key.pem")),
+            "--files",
+            "/nonexistent/downloads",
+            sample.as_str(),
+        ],
     ] {
         let (code, stdout, _) = run(&args);
         assert_eq!((code, stdout.as_str()), (2, ""), "{args:?}");
