@@ -10,8 +10,32 @@ use proptest::prelude::*;
 use crate::common::{b64, ptb_passport, test_key};
 
 fn key() -> &'static PrivateKey {
+    &keys()[0]
+}
+
+/// The test key in every compiled-in backend, default first.
+fn keys() -> &'static [PrivateKey] {
+    static KEYS: std::sync::OnceLock<Vec<PrivateKey>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        Backend::all()
+            .iter()
+            .map(|&backend| test_key(backend))
+            .collect()
+    })
+}
+
+/// The real vector's key in the default backend.
+fn ptb_key() -> &'static PrivateKey {
     static KEY: std::sync::OnceLock<PrivateKey> = std::sync::OnceLock::new();
-    KEY.get_or_init(|| test_key(Backend::default()))
+    KEY.get_or_init(|| crate::common::ptb_key(Backend::default()))
+}
+
+/// The nearest char boundary at or before `index` (`str::floor_char_boundary` needs Rust 1.91).
+fn char_boundary(text: &str, mut index: usize) -> usize {
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
 }
 
 proptest! {
@@ -44,12 +68,16 @@ proptest! {
                              hash in proptest::collection::vec(any::<u8>(), 0..40),
                              secret in proptest::collection::vec(any::<u8>(), 0..300),
                              raw in "\\PC{0,40}") {
-        for credentials in [
-            EncryptedCredentials { data: b64(&data), hash: b64(&hash), secret: b64(&secret) },
-            EncryptedCredentials { data: raw.clone(), hash: raw.clone(), secret: raw.clone() },
-        ] {
-            let result = open_credentials(key(), &credentials);
-            prop_assert!(matches!(result, Err(Error::CredentialsUndecryptable)));
+        // Arbitrary RSA ciphertexts reach every backend's OAEP decoding: none may panic, and all
+        // fail the same way.
+        for key in keys() {
+            for credentials in [
+                EncryptedCredentials { data: b64(&data), hash: b64(&hash), secret: b64(&secret) },
+                EncryptedCredentials { data: raw.clone(), hash: raw.clone(), secret: raw.clone() },
+            ] {
+                let result = open_credentials(key, &credentials);
+                prop_assert!(matches!(result, Err(Error::CredentialsUndecryptable)));
+            }
         }
     }
 
@@ -57,6 +85,19 @@ proptest! {
     fn arbitrary_passport_json(json in "\\PC{0,300}") {
         if let Ok(passport) = serde_json::from_str::<PassportData>(&json) {
             prop_assert!(open(key(), &passport).is_err());
+        }
+    }
+
+    /// Random text rarely parses as `PassportData`; splicing it into the real vector's JSON
+    /// reaches `open` with almost-valid input, which must never panic.
+    #[test]
+    fn spliced_passport_json(at in 0usize..10_000, cut in 0usize..64, insert in "\\PC{0,24}") {
+        let json = serde_json::to_string(&ptb_passport()).unwrap();
+        let start = char_boundary(&json, at % json.len());
+        let end = char_boundary(&json, (start + cut).min(json.len()));
+        let spliced = format!("{}{insert}{}", &json[..start], &json[end..]);
+        if let Ok(passport) = serde_json::from_str::<PassportData>(&spliced) {
+            let _ = open(ptb_key(), &passport);
         }
     }
 
