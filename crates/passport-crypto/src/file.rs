@@ -139,6 +139,8 @@ pub struct FileDecryptor {
     payload_len: u64,
     /// The padding byte once the first block is decrypted.
     padding: Option<u8>,
+    /// A chunk was decrypted but not written: the output is incomplete for good.
+    broken: bool,
 }
 
 impl std::fmt::Debug for FileDecryptor {
@@ -161,12 +163,16 @@ impl FileDecryptor {
             ciphertext_len: 0,
             payload_len: 0,
             padding: None,
+            broken: false,
         }
     }
 
     /// Decrypts the next piece of ciphertext (any length) and writes the plaintext it completes,
     /// minus the padding prefix, to `output`. The bytes written are not verified yet.
+    ///
+    /// After a failed write every later call fails too: the chunk that was not written is gone.
     pub fn update(&mut self, mut ciphertext: &[u8], output: &mut impl Write) -> Result<()> {
+        self.check_not_broken()?;
         while !ciphertext.is_empty() {
             let free = self.buffer.get_mut(self.buffered..).unwrap_or_default();
             let take = free.len().min(ciphertext.len());
@@ -188,6 +194,7 @@ impl FileDecryptor {
     /// [`update`](Self::update) makes) and decrypts it when full. Returns `false` at the end of
     /// the input.
     fn read_from(&mut self, input: &mut impl Read, output: &mut impl Write) -> Result<bool> {
+        self.check_not_broken()?;
         let free = self.buffer.get_mut(self.buffered..).unwrap_or_default();
         let read = loop {
             match input.read(free) {
@@ -204,6 +211,15 @@ impl FileDecryptor {
         Ok(read > 0)
     }
 
+    fn check_not_broken(&self) -> Result<()> {
+        if self.broken {
+            return Err(Error::Io(std::io::Error::other(
+                "an earlier write of decrypted output failed",
+            )));
+        }
+        Ok(())
+    }
+
     /// Decrypts the first `length` buffered bytes (a multiple of 16) and writes them out.
     fn flush(&mut self, length: usize, output: &mut impl Write) -> Result<()> {
         let chunk = self.buffer.get_mut(..length).unwrap_or_default();
@@ -217,7 +233,11 @@ impl FileDecryptor {
         let skip = u64::from(padding).saturating_sub(before);
         let skip = usize::try_from(skip).unwrap_or(usize::MAX).min(chunk.len());
         let payload = chunk.get(skip..).unwrap_or_default();
-        output.write_all(payload).map_err(Error::Io)?;
+        if let Err(error) = output.write_all(payload) {
+            // The chunk is decrypted in place and hashed; it cannot be written again.
+            self.broken = true;
+            return Err(Error::Io(error));
+        }
         self.payload_len += payload.len() as u64;
         let rest = self.buffered - length;
         self.buffer.copy_within(length..self.buffered, 0);
@@ -228,6 +248,7 @@ impl FileDecryptor {
     /// Decrypts what is left, checks the length, the hash (in constant time) and the padding.
     /// Only when this returns `Ok` is the output trustworthy.
     pub fn finish(mut self, output: &mut impl Write) -> Result<StreamSummary> {
+        self.check_not_broken()?;
         let location = Location::File;
         let length = self.ciphertext_len;
         if length == 0 || !length.is_multiple_of(BLOCK as u64) {

@@ -187,6 +187,53 @@ fn length_and_key_errors() {
     assert_eq!(format!("{key:?}"), "FileKey(<redacted>)");
 }
 
+/// A writer whose first write fails, as a full disk would, and later writes succeed.
+struct FailsOnce {
+    failed: bool,
+    written: Vec<u8>,
+}
+
+impl std::io::Write for FailsOnce {
+    fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        if !self.failed {
+            self.failed = true;
+            return Err(std::io::Error::other("disk full"));
+        }
+        self.written.extend_from_slice(buffer);
+        Ok(buffer.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failed_write_fails_the_stream_for_good() {
+    // A caller retrying after a failed write must not get `Ok` from `finish` for output that
+    // lacks the chunk that was not written.
+    let contents: Vec<u8> = (0..200_000).map(|index| (index % 253) as u8).collect();
+    let (credentials, ciphertext) = seal_file(&contents, &mut rng(9));
+    let key = FileKey::from_base64(&credentials.secret, &credentials.file_hash).unwrap();
+    let mut decryptor = FileDecryptor::new(&key);
+    let mut output = FailsOnce {
+        failed: false,
+        written: Vec::new(),
+    };
+    let mut errors = 0;
+    for piece in ciphertext.chunks(10_000) {
+        if decryptor.update(piece, &mut output).is_err() {
+            errors += 1;
+        }
+    }
+    assert_eq!(
+        errors,
+        ciphertext.chunks(10_000).count() - 6,
+        "every call after the failure"
+    );
+    assert!(matches!(decryptor.finish(&mut output), Err(Error::Io(_))));
+}
+
 #[test]
 fn stream_decryptor_is_send() {
     fn assert_send<T: Send>() {}
