@@ -10,7 +10,11 @@
 //! - a field the spec marks required but that is missing (or `null`) reads as an empty string,
 //!   so parsing succeeds and the scope check in `passport-crypto` reports it as empty (it then
 //!   serializes as `""`: the only case where serialization is not the object as sent);
-//! - fields this crate does not know are kept in `extra` and serialized back.
+//! - fields this crate does not know are kept in `extra` and serialized back;
+//! - values are kept as sent, even where a client's encoding differs from the spec's wording:
+//!   TDLib-based apps write every key and send an absent optional value as `""` (a document
+//!   that does not expire has `"expiry_date": ""`), so read the expiry date through
+//!   [`IdDocumentData::expiry`], which says `None` for both forms.
 //!
 //! A field of the wrong JSON type (a number for a name) is still an error: that is not a
 //! newer client, it is a broken one.
@@ -473,6 +477,30 @@ pub struct IdDocumentData {
     /// Fields this crate does not know, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl IdDocumentData {
+    /// The expiry date in `DD.MM.YYYY`, or `None` for a document that does not expire.
+    ///
+    /// Read the meaning here rather than from [`expiry_date`](Self::expiry_date), which keeps
+    /// what was sent: TDLib-based Telegram apps always write the key and send a document
+    /// without an expiry date as `"expiry_date": ""`, other clients leave the key out, and
+    /// both mean "does not expire".
+    ///
+    /// ```
+    /// use passport_types::decrypted::IdDocumentData;
+    ///
+    /// let tdlib: IdDocumentData =
+    ///     serde_json::from_str(r#"{"document_no":"X1","expiry_date":""}"#).unwrap();
+    /// assert_eq!(tdlib.expiry_date.as_deref(), Some("")); // as sent
+    /// assert_eq!(tdlib.expiry(), None); // does not expire
+    /// let dated: IdDocumentData =
+    ///     serde_json::from_str(r#"{"document_no":"X1","expiry_date":"01.02.2030"}"#).unwrap();
+    /// assert_eq!(dated.expiry(), Some("01.02.2030"));
+    /// ```
+    pub fn expiry(&self) -> Option<&str> {
+        self.expiry_date.as_deref().filter(|date| !date.is_empty())
+    }
 }
 
 /// The decrypted `data` of an `address` element.

@@ -161,6 +161,35 @@ fn optional_fields_may_be_absent() {
 }
 
 #[test]
+fn an_empty_expiry_date_means_no_expiry() {
+    // TDLib (tdlib/td, td/telegram/SecureValue.cpp, get_identity_document) writes
+    // `"expiry_date": ""` for a document without an expiry date; it is kept as sent and read
+    // as "does not expire".
+    for (input, expiry) in [
+        (json!({"document_no": "X1", "expiry_date": ""}), None),
+        (json!({"document_no": "X1"}), None),
+        (json!({"document_no": "X1", "expiry_date": null}), None),
+        (
+            json!({"document_no": "X1", "expiry_date": "31.12.2030"}),
+            Some("31.12.2030"),
+        ),
+    ] {
+        let bytes = serde_json::to_vec(&input).unwrap();
+        let data = ElementData::parse(&ElementType::IdentityCard, &bytes).unwrap();
+        let document = data.as_id_document().unwrap();
+        assert_eq!(document.expiry(), expiry, "{input}");
+    }
+    let data = check_data(
+        ElementType::Passport,
+        json!({"document_no": "X1", "expiry_date": ""}),
+    );
+    assert_eq!(
+        data.as_id_document().unwrap().expiry_date.as_deref(),
+        Some("")
+    );
+}
+
+#[test]
 fn missing_required_fields_read_as_empty() {
     let data = ElementData::parse(&ElementType::Address, br#"{"city":null}"#).unwrap();
     assert_eq!(data.as_address(), Some(&ResidentialAddress::default()));
