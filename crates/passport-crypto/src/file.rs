@@ -20,7 +20,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::blob::{self, BLOCK, BlobError, BlobKey, CHUNK, Decryptor, Sha256Hasher};
 use crate::error::{Error, Location, Result};
@@ -88,7 +88,11 @@ pub(crate) fn blob_error(error: BlobError, location: &Location) -> Error {
 }
 
 /// Decrypts and verifies `buffer` in place and returns the payload (the plaintext after its
-/// padding prefix). On error the buffer holds unverified bytes: discard it.
+/// padding prefix).
+///
+/// When the hash or the padding does not verify, the buffer (by then unverified plaintext, most
+/// of it the user's real data if only a bit was flipped) is wiped to zeros before the error is
+/// returned; a length error leaves the ciphertext as it was.
 pub fn decrypt_in_place<'a>(key: &FileKey, buffer: &'a mut [u8]) -> Result<&'a mut [u8]> {
     decrypt_in_place_at(key, buffer, &Location::File)
 }
@@ -98,9 +102,15 @@ pub(crate) fn decrypt_in_place_at<'a>(
     buffer: &'a mut [u8],
     location: &Location,
 ) -> Result<&'a mut [u8]> {
-    let padding =
-        blob::open_in_place(&key.key, buffer).map_err(|error| blob_error(error, location))?;
-    Ok(payload(buffer, padding))
+    match blob::open_in_place(&key.key, buffer) {
+        Ok(padding) => Ok(payload(buffer, padding)),
+        Err(error) => {
+            if !matches!(error, BlobError::Length(_)) {
+                buffer.zeroize();
+            }
+            Err(blob_error(error, location))
+        }
+    }
 }
 
 /// The payload after a checked padding prefix (which is never longer than the buffer).
@@ -111,9 +121,18 @@ fn payload(buffer: &mut [u8], padding: usize) -> &mut [u8] {
 
 /// Decrypts and verifies an owned buffer and returns the payload in the same allocation (the
 /// padding prefix is removed by moving the payload to the front).
-pub fn decrypt_vec(key: &FileKey, mut buffer: Vec<u8>) -> Result<Vec<u8>> {
-    let padding = blob::open_in_place(&key.key, &mut buffer)
-        .map_err(|error| blob_error(error, &Location::File))?;
+/// On error the buffer is dropped, wiped as [`decrypt_in_place`] describes.
+pub fn decrypt_vec(key: &FileKey, buffer: Vec<u8>) -> Result<Vec<u8>> {
+    decrypt_vec_at(key, buffer, &Location::File)
+}
+
+pub(crate) fn decrypt_vec_at(
+    key: &FileKey,
+    mut buffer: Vec<u8>,
+    location: &Location,
+) -> Result<Vec<u8>> {
+    let payload_len = decrypt_in_place_at(key, &mut buffer, location)?.len();
+    let padding = buffer.len().saturating_sub(payload_len);
     buffer.drain(..padding);
     Ok(buffer)
 }

@@ -126,12 +126,8 @@ impl OpenedFile {
 
     /// Decrypts and verifies the downloaded bytes in place and returns the payload in the same
     /// allocation; errors name this file.
-    pub fn decrypt_vec(&self, mut ciphertext: Vec<u8>) -> Result<Vec<u8>> {
-        let key = self.key()?;
-        let payload_len = file::decrypt_in_place_at(&key, &mut ciphertext, &self.location)?.len();
-        let padding = ciphertext.len() - payload_len;
-        ciphertext.drain(..padding);
-        Ok(ciphertext)
+    pub fn decrypt_vec(&self, ciphertext: Vec<u8>) -> Result<Vec<u8>> {
+        file::decrypt_vec_at(&self.key()?, ciphertext, &self.location)
     }
 }
 

@@ -42,6 +42,21 @@ fn real_file_pair_in_place() {
 }
 
 #[test]
+fn unverified_plaintext_is_wiped() {
+    let (key, encrypted, _) = real_pair();
+    // A flipped bit in the last block: everything before it decrypts to the real image.
+    let mut tampered = encrypted.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    let error = decrypt_in_place(&key, &mut tampered).unwrap_err();
+    assert!(matches!(error, Error::HashMismatch { .. }));
+    assert!(tampered.iter().all(|&byte| byte == 0));
+    // A length error leaves the caller's ciphertext alone.
+    let mut short = encrypted[..100].to_vec();
+    decrypt_in_place(&key, &mut short).unwrap_err();
+    assert_eq!(short, encrypted[..100]);
+}
+
+#[test]
 fn real_file_pair_vec() {
     let (key, encrypted, decrypted) = real_pair();
     assert_eq!(decrypt_vec(&key, encrypted).unwrap(), decrypted);
