@@ -8,6 +8,8 @@ use passport_crypto::file::{
     FileDecryptor, FileKey, decrypt_in_place, decrypt_stream, decrypt_to_path, decrypt_vec,
 };
 use passport_crypto::seal::seal_file;
+use proptest::prelude::*;
+use rand_core::RngCore as _;
 use sha2::{Digest, Sha256};
 
 use crate::common::{b64, encrypt_raw, ptb, rng, unb64};
@@ -254,4 +256,50 @@ fn stream_decryptor_is_send() {
     fn assert_send<T: Send>() {}
     assert_send::<FileDecryptor>();
     assert_send::<FileKey>();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The streaming decryptor gives exactly the in-memory result whatever the file length and
+    /// however the ciphertext is cut, across its 64 KiB chunk boundaries; a flipped bit anywhere
+    /// fails `finish`.
+    #[test]
+    fn streaming_matches_in_memory_at_any_cut(
+        length in prop_oneof![0usize..600, 60_000usize..200_000],
+        steps in proptest::collection::vec(1usize..70_000, 1..6),
+        flip in any::<prop::sample::Index>(),
+        seed: u64,
+    ) {
+        let mut contents = vec![0u8; length];
+        rng(seed).fill_bytes(&mut contents);
+        let (credentials, ciphertext) = seal_file(&contents, &mut rng(seed ^ 1));
+        let key = FileKey::from_base64(&credentials.secret, &credentials.file_hash).unwrap();
+
+        let mut decryptor = FileDecryptor::new(&key);
+        let mut output = Vec::new();
+        let mut rest = ciphertext.as_slice();
+        for step in steps.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, later) = rest.split_at((*step).min(rest.len()));
+            decryptor.update(piece, &mut output).unwrap();
+            rest = later;
+        }
+        let summary = decryptor.finish(&mut output).unwrap();
+        prop_assert_eq!(&output, &contents);
+        prop_assert_eq!(summary.payload_len, length as u64);
+
+        let mut output = Vec::new();
+        let mut reader = Trickle { data: &ciphertext, step: steps[0] };
+        decrypt_stream(&key, &mut reader, &mut output).unwrap();
+        prop_assert_eq!(&output, &contents);
+
+        let mut tampered = ciphertext.clone();
+        tampered[flip.index(ciphertext.len())] ^= 0x10;
+        let streamed = decrypt_stream(&key, &mut tampered.as_slice(), &mut std::io::sink());
+        let is_hash_mismatch = matches!(streamed, Err(Error::HashMismatch { .. }));
+        prop_assert!(is_hash_mismatch);
+    }
 }
