@@ -39,6 +39,8 @@ fn char_boundary(text: &str, mut index: usize) -> usize {
 }
 
 proptest! {
+    #![proptest_config(crate::common::proptest_config(256))]
+
     #[test]
     fn arbitrary_pem_text(text in "\\PC{0,200}", bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         let _ = PrivateKey::from_pem(&text);

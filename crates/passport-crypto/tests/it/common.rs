@@ -112,3 +112,14 @@ pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+/// Proptest's configuration for this crate: a fixed seed, so that every run checks the same
+/// cases and a failure reproduces (tests are hermetic: seeded randomness, nothing persisted).
+pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x7061_7373_706f_7274),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}

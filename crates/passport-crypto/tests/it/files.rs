@@ -259,7 +259,7 @@ fn stream_decryptor_is_send() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(crate::common::proptest_config(48))]
 
     /// The streaming decryptor gives exactly the in-memory result whatever the file length and
     /// however the ciphertext is cut, across its 64 KiB chunk boundaries; a flipped bit anywhere

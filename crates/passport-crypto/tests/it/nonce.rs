@@ -74,6 +74,8 @@ fn every_altered_character_is_caught() {
 }
 
 proptest! {
+    #![proptest_config(crate::common::proptest_config(256))]
+
     #[test]
     fn arbitrary_nonces_never_panic_or_verify(text in "\\PC{0,80}", user: i64, now: u64) {
         let issuer = NonceIssuer::new(SECRET).unwrap();

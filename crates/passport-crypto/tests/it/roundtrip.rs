@@ -183,7 +183,7 @@ pub(crate) fn assert_round_trip(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(crate::common::proptest_config(24))]
 
     #[test]
     fn open_of_seal_is_identity_2048(spec in spec(256 * 1024), nonce in "\\PC{0,40}", seed: u64) {
@@ -197,7 +197,7 @@ proptest! {
 
 proptest! {
     // 4096-bit RSA is slow in the pure-Rust backend: few cases, small files.
-    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+    #![proptest_config(crate::common::proptest_config(4))]
 
     #[test]
     fn open_of_seal_is_identity_4096(spec in spec(4096), nonce in "[a-zA-Z0-9_-]{1,64}", seed: u64) {

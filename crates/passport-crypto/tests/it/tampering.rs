@@ -308,7 +308,7 @@ fn unknown_element_types_pass_through() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(crate::common::proptest_config(32))]
 
     /// A flipped bit anywhere in an element's data or a file gives a typed error, never a panic,
     /// and the credentials failure always reads the same.
