@@ -90,27 +90,61 @@ fn credential_tampering(backend: Backend) {
     assert!(is_undecryptable(open(&key, &ptb_passport())));
 }
 
+/// The length of the padding prefix [`with_credentials_json`] puts before `json`.
+fn prefix_length(json: &[u8]) -> usize {
+    64 - json.len() % 16
+}
+
+/// `passport` with its credentials replaced by `json` behind a padding prefix of
+/// [`prefix_length`] bytes whose first byte is `padding` (right or not), encrypted exactly as the
+/// spec says.
+fn with_credentials_json(
+    key: &passport_crypto::key::PrivateKey,
+    mut passport: PassportData,
+    json: &[u8],
+    padding: u8,
+) -> PassportData {
+    let mut plaintext = vec![padding; prefix_length(json)];
+    plaintext.extend_from_slice(json);
+    let secret = [5u8; 32];
+    let (ciphertext, hash) = encrypt_raw(&secret, &plaintext);
+    let encrypted_secret =
+        passport_crypto::seal::encrypt_secret(key.public_key(), &secret, &mut rng(1)).unwrap();
+    passport.credentials.data = b64(&ciphertext);
+    passport.credentials.hash = b64(&hash);
+    passport.credentials.secret = b64(&encrypted_secret);
+    passport
+}
+
 fn credentials_with_bad_padding(backend: Backend) {
     // Credentials that decrypt and verify but whose padding is bad still read the same.
     let key = test_key(backend);
-    let (mut sealed, _) = sample(backend);
+    let (sealed, _) = sample(backend);
     let json = br#"{"secure_data":{},"nonce":"n"}"#;
-    for padding in [16u8, 255] {
-        let mut plaintext = vec![padding; 64 - json.len() % 16];
-        plaintext.extend_from_slice(json);
-        plaintext.resize(plaintext.len().div_ceil(16) * 16, b' ');
-        let secret = [5u8; 32];
-        let (ciphertext, hash) = encrypt_raw(&secret, &plaintext);
-        let encrypted_secret =
-            passport_crypto::seal::encrypt_secret(key.public_key(), &secret, &mut rng(1)).unwrap();
-        sealed.passport_data.credentials.data = b64(&ciphertext);
-        sealed.passport_data.credentials.hash = b64(&hash);
-        sealed.passport_data.credentials.secret = b64(&encrypted_secret);
-        assert!(
-            is_undecryptable(open(&key, &sealed.passport_data)),
-            "padding {padding}"
-        );
+    let right = u8::try_from(prefix_length(json)).unwrap();
+    let good = with_credentials_json(&key, sealed.passport_data.clone(), json, right);
+    let credentials = open_credentials(&key, &good.credentials).unwrap();
+    assert_eq!(credentials.nonce, "n");
+    for padding in [16u8, 31, 255] {
+        let passport = with_credentials_json(&key, sealed.passport_data.clone(), json, padding);
+        assert!(is_undecryptable(open(&key, &passport)), "padding {padding}");
     }
+}
+
+fn legacy_payload_nonce(backend: Backend) {
+    // Clients before Passport 1.1 send the nonce as `payload`; everything else opens the same.
+    let key = test_key(backend);
+    let (sealed, credentials) = sample(backend);
+    let mut json = serde_json::to_value(&credentials).unwrap();
+    let object = json.as_object_mut().unwrap();
+    let nonce = object.remove("nonce").unwrap();
+    object.insert("payload".to_owned(), nonce);
+    let json = serde_json::to_vec(&json).unwrap();
+    let padding = u8::try_from(prefix_length(&json)).unwrap();
+    let passport = with_credentials_json(&key, sealed.passport_data.clone(), &json, padding);
+    let opened = open(&key, &passport).unwrap();
+    opened.check_nonce("nonce").unwrap();
+    assert_eq!(opened, open(&key, &sealed.passport_data).unwrap());
 }
 
 fn element_tampering(backend: Backend) {
@@ -290,6 +324,7 @@ fn element_tampering(backend: Backend) {
 per_backend!(
     credential_tampering,
     credentials_with_bad_padding,
+    legacy_payload_nonce,
     element_tampering
 );
 
