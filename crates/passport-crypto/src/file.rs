@@ -6,9 +6,9 @@
 //!
 //! - [`decrypt_in_place`] decrypts a buffer in place and returns the payload slice: no copy, so
 //!   memory stays at the file size plus a constant ([`decrypt_vec`] likewise, moving the payload
-//!   to the front of the same allocation). Measured by the crate's `memory` test: a 64 MiB file
-//!   grows peak RSS by the file itself plus well under 1 MiB in place, and streaming to a path by
-//!   about 0.6 MiB.
+//!   to the front of the same allocation). Measured by the crate's `memory` test: decrypting a
+//!   64 MiB file grows peak RSS by exactly the file once it is loaded in place, and by nothing
+//!   measurable streaming to a path, beyond a process that already decrypted a small file.
 //! - [`FileDecryptor`] streams: it decrypts whatever it is given into a [`Write`] with a fixed
 //!   buffer. **Everything it writes is untrusted until [`FileDecryptor::finish`] returns `Ok`**:
 //!   the integrity hash covers the whole file and can only be checked at the end. Discard the
