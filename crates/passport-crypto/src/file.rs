@@ -26,8 +26,13 @@ use crate::blob::{self, BLOCK, BlobError, BlobKey, CHUNK, Decryptor, Sha256Hashe
 use crate::error::{Error, Location, Result};
 
 /// The key of one encrypted file (or data blob): derived from its secret and hash.
+///
+/// A key from [`crate::open::OpenedFile::key`] remembers which element part it belongs to, so
+/// that every error of the functions here names it (`passport front_side: ...`); a key made
+/// with [`FileKey::new`] or [`FileKey::from_base64`] reads as `file`.
 pub struct FileKey {
     key: BlobKey,
+    location: Location,
 }
 
 impl FileKey {
@@ -63,6 +68,7 @@ impl FileKey {
         })?;
         Ok(Self {
             key: BlobKey::derive(secret, hash),
+            location: location.clone(),
         })
     }
 }
@@ -94,14 +100,7 @@ pub(crate) fn blob_error(error: BlobError, location: &Location) -> Error {
 /// of it the user's real data if only a bit was flipped) is wiped to zeros before the error is
 /// returned; a length error leaves the ciphertext as it was.
 pub fn decrypt_in_place<'a>(key: &FileKey, buffer: &'a mut [u8]) -> Result<&'a mut [u8]> {
-    decrypt_in_place_at(key, buffer, &Location::File)
-}
-
-pub(crate) fn decrypt_in_place_at<'a>(
-    key: &FileKey,
-    buffer: &'a mut [u8],
-    location: &Location,
-) -> Result<&'a mut [u8]> {
+    let location = &key.location;
     match blob::open_in_place(&key.key, buffer) {
         Ok(padding) => Ok(payload(buffer, padding)),
         Err(error) => {
@@ -122,16 +121,8 @@ fn payload(buffer: &mut [u8], padding: usize) -> &mut [u8] {
 /// Decrypts and verifies an owned buffer and returns the payload in the same allocation (the
 /// padding prefix is removed by moving the payload to the front).
 /// On error the buffer is dropped, wiped as [`decrypt_in_place`] describes.
-pub fn decrypt_vec(key: &FileKey, buffer: Vec<u8>) -> Result<Vec<u8>> {
-    decrypt_vec_at(key, buffer, &Location::File)
-}
-
-pub(crate) fn decrypt_vec_at(
-    key: &FileKey,
-    mut buffer: Vec<u8>,
-    location: &Location,
-) -> Result<Vec<u8>> {
-    let payload_len = decrypt_in_place_at(key, &mut buffer, location)?.len();
+pub fn decrypt_vec(key: &FileKey, mut buffer: Vec<u8>) -> Result<Vec<u8>> {
+    let payload_len = decrypt_in_place(key, &mut buffer)?.len();
     let padding = buffer.len().saturating_sub(payload_len);
     buffer.drain(..padding);
     Ok(buffer)
@@ -163,6 +154,8 @@ pub struct FileDecryptor {
     padding: Option<u8>,
     /// A chunk was decrypted but not written: the output is incomplete for good.
     broken: bool,
+    /// What errors name.
+    location: Location,
 }
 
 impl std::fmt::Debug for FileDecryptor {
@@ -186,6 +179,7 @@ impl FileDecryptor {
             payload_len: 0,
             padding: None,
             broken: false,
+            location: key.location.clone(),
         }
     }
 
@@ -271,7 +265,7 @@ impl FileDecryptor {
     /// Only when this returns `Ok` is the output trustworthy.
     pub fn finish(mut self, output: &mut impl Write) -> Result<StreamSummary> {
         self.check_not_broken()?;
-        let location = Location::File;
+        let location = self.location.clone();
         let length = self.ciphertext_len;
         if length == 0 || !length.is_multiple_of(BLOCK as u64) {
             return Err(blob_error(BlobError::Length(length), &location));

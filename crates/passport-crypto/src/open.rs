@@ -114,7 +114,8 @@ pub struct OpenedFile {
 }
 
 impl OpenedFile {
-    /// The key that decrypts this file's downloaded bytes.
+    /// The key that decrypts this file's downloaded bytes, in memory or streaming with
+    /// [`crate::file`]; errors from those functions name this file (`passport selfie: ...`).
     pub fn key(&self) -> Result<FileKey> {
         FileKey::from_base64_at(
             &self.credentials.secret,
@@ -127,7 +128,7 @@ impl OpenedFile {
     /// Decrypts and verifies the downloaded bytes in place and returns the payload in the same
     /// allocation; errors name this file.
     pub fn decrypt_vec(&self, ciphertext: Vec<u8>) -> Result<Vec<u8>> {
-        file::decrypt_vec_at(&self.key()?, ciphertext, &self.location)
+        file::decrypt_vec(&self.key()?, ciphertext)
     }
 }
 
@@ -283,7 +284,7 @@ fn open_element(
                 &location,
                 "data_hash",
             )?;
-            let payload = file::decrypt_in_place_at(&file_key, &mut buffer, &location)?;
+            let payload = file::decrypt_in_place(&file_key, &mut buffer)?;
             let parsed =
                 ElementData::parse(kind, payload).map_err(|source| Error::ElementData {
                     element: kind.clone(),

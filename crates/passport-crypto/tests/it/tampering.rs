@@ -329,6 +329,26 @@ per_backend!(
 );
 
 #[test]
+fn streamed_file_errors_name_the_file() {
+    use passport_crypto::file::decrypt_stream;
+
+    let (sealed, credentials) = sample(Backend::default());
+    let opened = open_with_credentials(&credentials, &sealed.passport_data).unwrap();
+    let selfie = opened.elements[1].selfie.as_ref().unwrap();
+    let key = selfie.key().unwrap();
+    let mut plain = Vec::new();
+    decrypt_stream(&key, &mut sealed.files["selfie"].as_slice(), &mut plain).unwrap();
+    assert_eq!(plain, b"selfie".repeat(40));
+    let mut bytes = sealed.files["selfie"].clone();
+    bytes[0] ^= 1;
+    let error = decrypt_stream(&key, &mut bytes.as_slice(), &mut std::io::sink()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "passport selfie: hash of the decrypted data does not match its credentials"
+    );
+}
+
+#[test]
 fn unknown_element_types_pass_through() {
     let (sealed, credentials) = sample(Backend::default());
     let mut passport = sealed.passport_data.clone();
