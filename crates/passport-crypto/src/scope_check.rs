@@ -177,7 +177,8 @@ fn check_element(
         }
         ElementData::IdDocument(document) => {
             required("document_no", &document.document_no);
-            if let Some(expiry) = &document.expiry_date {
+            // Telegram apps send a document without an expiry date as `"expiry_date": ""`.
+            if let Some(expiry) = document.expiry() {
                 match Date::parse(expiry) {
                     None => field("expiry_date", "the expiry date is not a valid date"),
                     Some(expiry) if expiry < today => {

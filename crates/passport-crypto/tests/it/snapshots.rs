@@ -80,6 +80,25 @@ fn scope_check_finds_empty_fields_and_missing_parts() {
     insta::assert_json_snapshot!("scope_errors_fields_and_parts", check.errors);
 }
 
+/// Telegram apps (TDLib) send a document without an expiry date as `"expiry_date": ""`: that is
+/// no expiry, not an invalid date.
+#[test]
+fn scope_check_treats_an_empty_expiry_date_as_none() {
+    let mut opened = open(&ptb_key(Backend::default()), &ptb_passport()).unwrap();
+    let scope = PassportScope::new(vec![ElementType::DriverLicense.into()]);
+    // The real vector's licence expired on 01.01.2001: one error before the change.
+    assert_eq!(check_scope(&scope, &opened, NOW).errors.len(), 1);
+    for element in &mut opened.elements {
+        if let Some(passport_types::decrypted::ElementData::IdDocument(document)) =
+            &mut element.data
+        {
+            document.expiry_date = Some(String::new());
+        }
+    }
+    let check = check_scope(&scope, &opened, NOW);
+    assert!(check.errors.is_empty(), "{:?}", check.errors);
+}
+
 /// The messages of the key, file and nonce errors, one per variant reachable from the API.
 #[test]
 fn other_error_messages() {
