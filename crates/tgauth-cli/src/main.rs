@@ -15,10 +15,10 @@ mod sandbox;
 
 /// Know who a person is through Telegram.
 #[derive(Debug, Parser)]
-#[command(name = "tgauth", version, about, long_about = None)]
+#[command(name = "tgauth", version, about, long_about = None, arg_required_else_help = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
 
 /// The subcommands, one variant per area.
@@ -45,12 +45,11 @@ enum Command {
 fn main() -> ExitCode {
     let Cli { command } = Cli::parse();
     match command {
-        Some(Command::Login(command)) => login::run_login(command),
-        Some(Command::Webapp(command)) => login::run_webapp(command),
-        Some(Command::Sandbox(args)) => sandbox::run(args),
-        Some(Command::Link(command)) => link::run(command),
-        Some(Command::Keygen(args)) => passport::run_keygen(args),
-        Some(Command::Passport(command)) => passport::run(command),
-        None => ExitCode::SUCCESS,
+        Command::Login(command) => login::run_login(command),
+        Command::Webapp(command) => login::run_webapp(command),
+        Command::Sandbox(args) => sandbox::run(args),
+        Command::Link(command) => link::run(command),
+        Command::Keygen(args) => passport::run_keygen(args),
+        Command::Passport(command) => passport::run(command),
     }
 }

@@ -27,3 +27,11 @@ fn help_lists_the_program() {
     let stdout = String::from_utf8(output.stdout).expect("utf-8");
     assert!(stdout.contains("Usage: tgauth"), "{stdout}");
 }
+
+#[test]
+fn no_arguments_prints_help_and_fails() {
+    let output = tgauth(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    assert!(stderr.contains("Usage: tgauth"), "{stderr}");
+}
