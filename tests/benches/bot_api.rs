@@ -4,7 +4,8 @@
 //!
 //! - updates per second from injection (the sandbox's control call) to the acknowledged handler,
 //!   via polling (batches of 100) and via webhook (the sandbox posting to the client's axum
-//!   endpoint);
+//!   endpoint), once one update at a time and once over up to `max_connections` concurrent
+//!   requests, as Telegram delivers;
 //! - `sendMessage` calls per second with 64 concurrent tasks through the client, and the same
 //!   calls through a bare `reqwest` client as the reference for the client's own overhead.
 
@@ -26,7 +27,15 @@ const BOT: &str = "bench_bot";
 const USER: i64 = 777;
 
 async fn sandbox() -> SandboxHandle {
-    let sandbox = Sandbox::start("127.0.0.1:0".parse().unwrap())
+    sandbox_with(false).await
+}
+
+/// A sandbox with the bench's bot and user; `parallel` makes it deliver webhooks over up to
+/// `max_connections` concurrent requests instead of one at a time.
+async fn sandbox_with(parallel: bool) -> SandboxHandle {
+    let sandbox = Sandbox::builder()
+        .parallel_webhooks(parallel)
+        .start("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     sandbox.create_bot(NewBot::new(TOKEN, BOT)).unwrap();
@@ -112,13 +121,13 @@ async fn endpoint(count: u64) -> (String, Arc<tokio::sync::Notify>) {
     (url, done)
 }
 
-async fn webhook(count: u64) -> f64 {
-    let sandbox = Arc::new(sandbox().await);
+async fn webhook(count: u64, parallel: bool) -> f64 {
+    let sandbox = Arc::new(sandbox_with(parallel).await);
     let client = client(&sandbox);
     let (url, done) = endpoint(count).await;
     let hook = SetWebhook::new(url)
         .secret_token(SecretToken::new("bench").unwrap())
-        .max_connections(100);
+        .max_connections(40);
     client.set_webhook(&hook).await.unwrap();
     let started = Instant::now();
     for i in 0..count {
@@ -128,7 +137,12 @@ async fn webhook(count: u64) -> f64 {
         }
     }
     done.notified().await;
-    report("updates via webhook", count, started.elapsed())
+    let name = if parallel {
+        "updates via webhook, 40 connections"
+    } else {
+        "updates via webhook, one at a time"
+    };
+    report(name, count, started.elapsed())
 }
 
 /// The reference for the webhook figure: the same endpoint fed by one bare reqwest sender, one
@@ -226,12 +240,14 @@ fn main() {
         // Warm-up: connections, allocator, page cache.
         polling(2_000).await;
         let polling_rate = polling(50_000).await;
-        let webhook_rate = webhook(50_000).await;
+        let webhook_rate = webhook(50_000, false).await;
+        let parallel_rate = webhook(50_000, true).await;
         let endpoint_rate = webhook_endpoint_alone(50_000).await;
         let (ours, bare) = send_messages(64, 300).await;
         println!();
         println!(
-            "polling {polling_rate:.0}/s (target 5000), webhook {webhook_rate:.0}/s (target 20000)"
+            "polling {polling_rate:.0}/s (target 5000), webhook {webhook_rate:.0}/s one at a time, \
+             {parallel_rate:.0}/s over 40 connections (target 20000)"
         );
         println!(
             "webhook via sandbox / endpoint alone: {:.2}",
