@@ -191,6 +191,14 @@ impl PostgresStore {
         None
     }
 
+    /// Runs a single-statement write on the pool.
+    async fn execute_gated<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> Result<sqlx::postgres::PgQueryResult, sqlx::Error> {
+        query.execute(&self.pool).await
+    }
+
     fn write_pool(&self) -> &sqlx::PgPool {
         &self.pool
     }

@@ -249,6 +249,7 @@ macro_rules! sql_store {
             ) -> Result<$crate::store::Claim, $crate::error::LinkError> {
                 use $crate::store::{Claim, ClaimStep};
                 let hash = code.hash();
+                let _gate = self.write_gate().await;
                 let mut tx = self.begin().await?;
                 let record = Self::read_code(&mut tx, &hash).await?;
                 let step = $crate::store::decide_claim(record.as_ref(), who, now, consent)?;
@@ -294,15 +295,15 @@ macro_rules! sql_store {
                 expires_at: $crate::ids::UnixTime,
                 _now: $crate::ids::UnixTime,
             ) -> Result<(), $crate::error::StoreError> {
-                let _gate = self.write_gate().await;
-                sqlx::query(
-                    "INSERT INTO deeplink_codes (hash, user_id, expires_at, state) \
-                     VALUES ($1, $2, $3, 0)",
+                self.execute_gated(
+                    sqlx::query(
+                        "INSERT INTO deeplink_codes (hash, user_id, expires_at, state) \
+                         VALUES ($1, $2, $3, 0)",
+                    )
+                    .bind(hash.as_bytes().as_slice())
+                    .bind(user.as_str())
+                    .bind(expires_at.0),
                 )
-                .bind(hash.as_bytes().as_slice())
-                .bind(user.as_str())
-                .bind(expires_at.0)
-                .execute(self.write_pool())
                 .await
                 .map_err(|e| $crate::store::sql::store_error($backend, e))?;
                 Ok(())
@@ -341,6 +342,7 @@ macro_rules! sql_store {
                 // A concurrent first insert of the same Telegram user makes `write_link` ask
                 // for a retry; it re-reads and applies the policy to what now exists.
                 for _ in 0..3 {
+                    let _gate = self.write_gate().await;
                     let mut tx = self.begin().await?;
                     let record = Self::read_code(&mut tx, &hash).await?;
                     let step = $crate::store::decide_consume(record.as_ref(), who, now)?;
@@ -402,6 +404,7 @@ macro_rules! sql_store {
                 &self,
                 telegram_user: $crate::ids::TelegramUserId,
             ) -> Result<Option<$crate::store::Link>, $crate::error::StoreError> {
+                let _gate = self.write_gate().await;
                 let row = sqlx::query(
                     "DELETE FROM deeplink_links WHERE telegram_user_id = $1 \
                      RETURNING telegram_user_id, chat_id, user_id, linked_at",
@@ -417,9 +420,11 @@ macro_rules! sql_store {
                 &self,
                 user: &$crate::ids::UserId,
             ) -> Result<u64, $crate::error::StoreError> {
-                let done = sqlx::query("DELETE FROM deeplink_links WHERE user_id = $1")
-                    .bind(user.as_str())
-                    .execute(self.write_pool())
+                let done = self
+                    .execute_gated(
+                        sqlx::query("DELETE FROM deeplink_links WHERE user_id = $1")
+                            .bind(user.as_str()),
+                    )
                     .await
                     .map_err(|e| $crate::store::sql::store_error($backend, e))?;
                 Ok(done.rows_affected())
@@ -430,6 +435,7 @@ macro_rules! sql_store {
                 now: $crate::ids::UnixTime,
             ) -> Result<u64, $crate::error::StoreError> {
                 let map = |e| $crate::store::sql::store_error($backend, e);
+                let _gate = self.write_gate().await;
                 let mut tx = self.begin().await?;
                 let codes = sqlx::query(
                     "DELETE FROM deeplink_codes WHERE (state <> 2 AND expires_at <= $1) \
@@ -486,16 +492,18 @@ macro_rules! sql_store {
             ) -> Result<(), $crate::error::LinkError> {
                 // One statement: a new id is inserted, an expired record is reused, a live one
                 // is left alone (and no row is affected).
-                let done = sqlx::query(
-                    "INSERT INTO deeplink_login_uses (id, expires_at) VALUES ($1, $2) \
-                     ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at \
-                     WHERE deeplink_login_uses.expires_at <= $3",
-                )
-                .bind(id.as_bytes().as_slice())
-                .bind(expires_at.0)
-                .bind(now.0)
-                .execute(self.write_pool())
-                .await
+                let done = self
+                    .execute_gated(
+                        sqlx::query(
+                            "INSERT INTO deeplink_login_uses (id, expires_at) VALUES ($1, $2) \
+                             ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at \
+                             WHERE deeplink_login_uses.expires_at <= $3",
+                        )
+                        .bind(id.as_bytes().as_slice())
+                        .bind(expires_at.0)
+                        .bind(now.0),
+                    )
+                    .await
                 .map_err(|e| $crate::store::sql::store_error($backend, e))?;
                 if done.rows_affected() == 1 {
                     Ok(())

@@ -60,9 +60,11 @@ const MIGRATIONS: &[&[&str]] = &[
 pub struct SqliteStore {
     writer: sqlx::SqlitePool,
     reader: sqlx::SqlitePool,
-    /// Queues the hot-path writers in front of the one-connection pool: a FIFO mutex hands
-    /// over more cheaply than the pool's acquire when many tasks write at once.
-    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The hot-path writers' own connection behind a FIFO mutex, which every other write also
+    /// holds (so the two writer connections never wait on each other in SQLite's busy
+    /// handler). A pool hop costs a spawned task and a ping round trip to the connection's
+    /// worker thread on every release; a held connection costs neither. `None` once closed.
+    gate: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
 }
 
 impl SqliteStore {
@@ -124,7 +126,7 @@ impl SqliteStore {
             .max_connections(4)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_lazy_with(options);
+            .connect_lazy_with(options.clone());
         let store = Self {
             writer,
             reader,
@@ -133,6 +135,10 @@ impl SqliteStore {
         let mut tx = store.begin().await?;
         migrate!(tx, "sqlite", MIGRATIONS);
         Self::commit(tx).await?;
+        let connection = sqlx::ConnectOptions::connect(&options)
+            .await
+            .map_err(|e| store_error("sqlite", e))?;
+        *store.gate.lock().await = Some(connection);
         Ok(store)
     }
 
@@ -152,7 +158,10 @@ impl SqliteStore {
         if policy.chats_per_user != ChatsPerUser::Many {
             return Ok(None);
         }
-        let gate = self.write_gate().await;
+        let mut gate = self.gate.lock().await;
+        let connection = gate
+            .as_mut()
+            .ok_or_else(|| store_error("sqlite", sqlx::Error::PoolClosed))?;
         let result = sqlx::query(
             "UPDATE deeplink_codes SET state = 2, telegram_user_id = $1, chat_id = $2, \
              fast_linked_at = $4 \
@@ -165,7 +174,7 @@ impl SqliteStore {
         .bind(who.chat_id().0)
         .bind(hash.as_bytes().as_slice())
         .bind(now.0)
-        .fetch_optional(&self.writer)
+        .fetch_optional(connection)
         .await;
         drop(gate);
         let row = match result {
@@ -189,8 +198,22 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn write_gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    /// Held by every write through the pool, so that it never meets the hot-path connection
+    /// in SQLite's busy handler.
+    async fn write_gate(
+        &self,
+    ) -> Option<tokio::sync::MutexGuard<'_, Option<sqlx::SqliteConnection>>> {
         Some(self.gate.lock().await)
+    }
+
+    /// Runs a single-statement write on the hot-path connection.
+    async fn execute_gated<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
+        let mut gate = self.gate.lock().await;
+        let connection = gate.as_mut().ok_or(sqlx::Error::PoolClosed)?;
+        query.execute(connection).await
     }
 
     fn write_pool(&self) -> &sqlx::SqlitePool {
@@ -220,6 +243,11 @@ impl SqliteStore {
 
     /// Closes the pools; operations afterwards fail with [`StoreError::Unavailable`].
     pub async fn close(&self) {
+        let connection = self.gate.lock().await.take();
+        if let Some(connection) = connection {
+            // Closing only flushes and releases the handle; a failure leaves nothing to undo.
+            let _closed = sqlx::Connection::close(connection).await;
+        }
         self.writer.close().await;
         self.reader.close().await;
     }
