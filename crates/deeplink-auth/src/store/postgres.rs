@@ -12,7 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use crate::code::CodeHash;
 use crate::error::StoreError;
 use crate::ids::{TelegramIdentity, UnixTime};
-use crate::store::sql::{fresh_link, migrate, sql_store, store_error};
+use crate::store::sql::{fast_consume_outcome, migrate, sql_store, store_error};
 use crate::store::{ChatsPerUser, LinkPolicy, Linked};
 
 /// Each migration is a list of statements, applied in order once.
@@ -138,7 +138,6 @@ impl PostgresStore {
         policy: LinkPolicy,
         now: UnixTime,
     ) -> Result<Option<Linked>, StoreError> {
-        use sqlx::Row as _;
         if policy.chats_per_user != ChatsPerUser::Many {
             return Ok(None);
         }
@@ -158,16 +157,7 @@ impl PostgresStore {
         .bind(now.0)
         .fetch_optional(&self.pool)
         .await;
-        let row = match result {
-            Ok(row) => row,
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Ok(None),
-            Err(error) => return Err(store_error("postgres", error)),
-        };
-        let Some(row) = row else { return Ok(None) };
-        let user = row
-            .try_get::<&str, _>(0)
-            .map_err(|e| store_error("postgres", e))?;
-        fresh_link("postgres", user, who, now).map(Some)
+        fast_consume_outcome("postgres", result, who, now)
     }
 
     /// Serialises, until the transaction ends, the writes that must see every link of `user`

@@ -86,6 +86,32 @@ pub(crate) fn fresh_link(
     })
 }
 
+/// What a fast consume's single statement answered, as the new link: `None` when no fresh code
+/// matched, or when another process linked the account in between (the unique violation undid
+/// the statement); the returned row holds the code's `user_id`.
+pub(crate) fn fast_consume_outcome<R>(
+    backend: &'static str,
+    result: Result<Option<R>, sqlx::Error>,
+    who: TelegramIdentity,
+    now: UnixTime,
+) -> Result<Option<Linked>, StoreError>
+where
+    R: sqlx::Row,
+    for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    let row = match result {
+        Ok(row) => row,
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Ok(None),
+        Err(error) => return Err(store_error(backend, error)),
+    };
+    let Some(row) = row else { return Ok(None) };
+    let user = row
+        .try_get::<&str, _>(0)
+        .map_err(|e| store_error(backend, e))?;
+    fresh_link(backend, user, who, now).map(Some)
+}
+
 /// Decodes a code row `(user_id, expires_at, state, telegram_user_id, chat_id)`.
 pub(crate) fn code_from_columns(
     backend: &'static str,

@@ -11,7 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::code::CodeHash;
 use crate::error::StoreError;
 use crate::ids::{TelegramIdentity, UnixTime};
-use crate::store::sql::{fresh_link, migrate, sql_store, store_error};
+use crate::store::sql::{fast_consume_outcome, migrate, sql_store, store_error};
 use crate::store::{ChatsPerUser, LinkPolicy, Linked};
 
 /// Each migration is a list of statements, applied in order once.
@@ -154,7 +154,6 @@ impl SqliteStore {
         policy: LinkPolicy,
         now: UnixTime,
     ) -> Result<Option<Linked>, StoreError> {
-        use sqlx::Row as _;
         if policy.chats_per_user != ChatsPerUser::Many {
             return Ok(None);
         }
@@ -177,17 +176,7 @@ impl SqliteStore {
         .fetch_optional(connection)
         .await;
         drop(gate);
-        let row = match result {
-            Ok(row) => row,
-            // Another process linked the account in between: the statement undid itself.
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Ok(None),
-            Err(error) => return Err(store_error("sqlite", error)),
-        };
-        let Some(row) = row else { return Ok(None) };
-        let user = row
-            .try_get::<&str, _>(0)
-            .map_err(|e| store_error("sqlite", e))?;
-        fresh_link("sqlite", user, who, now).map(Some)
+        fast_consume_outcome("sqlite", result, who, now)
     }
 
     /// Nothing to do: `BEGIN IMMEDIATE` already makes every write transaction exclusive.
