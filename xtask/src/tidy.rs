@@ -37,15 +37,18 @@ pub(crate) fn run(root: &Path) -> Result<()> {
 /// `None` means any workspace crate: the end-to-end tests and project automation sit on top.
 fn allowed_workspace_dependencies(package: &str) -> Option<&'static [&'static str]> {
     let allowed: &'static [&'static str] = match package {
-        "passport-types" | "login-widget" | "deeplink-auth" => &[],
-        "passport-crypto" | "bot-api-client" => &["passport-types"],
+        "tgauth-core" => &[],
+        "passport-types" | "login-widget" | "deeplink-auth" => &["tgauth-core"],
+        "passport-crypto" | "bot-api-client" => &["tgauth-core", "passport-types"],
         "telegram-sandbox" => &[
+            "tgauth-core",
             "passport-types",
             "passport-crypto",
             "login-widget",
             "bot-api-client",
         ],
         "tgauth" => &[
+            "tgauth-core",
             "passport-types",
             "passport-crypto",
             "login-widget",
@@ -60,7 +63,12 @@ fn allowed_workspace_dependencies(package: &str) -> Option<&'static [&'static st
 }
 
 /// Crates that a site verifying logins or opening passports compiles: no runtime, no HTTP.
-const LIGHT_CRATES: &[&str] = &["passport-types", "passport-crypto", "login-widget"];
+const LIGHT_CRATES: &[&str] = &[
+    "tgauth-core",
+    "passport-types",
+    "passport-crypto",
+    "login-widget",
+];
 
 /// Packages the light crates must not reach with their default features.
 const HEAVY_PACKAGES: &[&str] = &[
