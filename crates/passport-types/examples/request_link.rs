@@ -7,6 +7,7 @@ use std::io::Write as _;
 
 use passport_types::element::ElementType;
 use passport_types::scope::{PassportRequest, PassportScope, ScopeElement, ScopeElementOne};
+use passport_types::tgauth_core::BotId;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A passport or identity card with a selfie, personal details with native names, any proof
@@ -20,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ElementType::PhoneNumber.into(),
     ]);
     let request = PassportRequest {
-        bot_id: 123456789,
+        bot_id: BotId(123456789),
         scope,
         // What `openssl rsa -pubout` prints for the bot's key (shortened here).
         public_key: "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----\n"

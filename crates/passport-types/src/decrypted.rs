@@ -22,7 +22,7 @@
 //! # Secrets
 //!
 //! [`DataCredentials::secret`] and [`FileCredentials::secret`] are decrypted secrets: their
-//! `Debug` prints `[redacted]`, they are zeroized on drop, and equality compares them in constant
+//! `Debug` prints `<redacted>`, they are zeroized on drop, and equality compares them in constant
 //! time. Zeroizing is best effort: copies serde made while parsing are outside our reach.
 
 use std::collections::BTreeMap;
@@ -33,6 +33,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use tgauth_core::{REDACTED, constant_time_eq};
 use zeroize::Zeroize;
 
 use crate::element::ElementType;
@@ -108,21 +109,6 @@ fn parse_json<T: serde::de::DeserializeOwned, E>(
 ) -> Result<T, E> {
     let text = std::str::from_utf8(json).map_err(|error| utf8_error(error.valid_up_to()))?;
     serde_json::from_str(text).map_err(|error| json_error(describe(&error)))
-}
-
-/// Compares two secrets without an early exit on the first differing byte.
-///
-/// The length is not secret (secrets are 32 bytes of base64), only the content is.
-fn constant_time_eq(left: &str, right: &str) -> bool {
-    let (left, right) = (left.as_bytes(), right.as_bytes());
-    if left.len() != right.len() {
-        return false;
-    }
-    let difference = left
-        .iter()
-        .zip(right)
-        .fold(0u8, |accumulated, (a, b)| accumulated | (a ^ b));
-    std::hint::black_box(difference) == 0
 }
 
 /// The decrypted credentials: per element type, the secrets and hashes of its data and files,
@@ -370,7 +356,7 @@ impl fmt::Debug for DataCredentials {
         formatter
             .debug_struct("DataCredentials")
             .field("data_hash", &self.data_hash)
-            .field("secret", &"[redacted]")
+            .field("secret", &REDACTED)
             .finish()
     }
 }
@@ -380,7 +366,7 @@ impl fmt::Debug for FileCredentials {
         formatter
             .debug_struct("FileCredentials")
             .field("file_hash", &self.file_hash)
-            .field("secret", &"[redacted]")
+            .field("secret", &REDACTED)
             .finish()
     }
 }
@@ -389,7 +375,7 @@ impl PartialEq for DataCredentials {
     fn eq(&self, other: &Self) -> bool {
         // Evaluate both comparisons so timing does not say which one differed.
         let hash = self.data_hash == other.data_hash;
-        let secret = constant_time_eq(&self.secret, &other.secret);
+        let secret = constant_time_eq(self.secret.as_bytes(), other.secret.as_bytes());
         hash & secret
     }
 }
@@ -399,7 +385,7 @@ impl Eq for DataCredentials {}
 impl PartialEq for FileCredentials {
     fn eq(&self, other: &Self) -> bool {
         let hash = self.file_hash == other.file_hash;
-        let secret = constant_time_eq(&self.secret, &other.secret);
+        let secret = constant_time_eq(self.secret.as_bytes(), other.secret.as_bytes());
         hash & secret
     }
 }

@@ -46,6 +46,9 @@
 //! - [`decrypted`]: what the encrypted parts decrypt to: credentials and element data.
 //! - [`errors`]: `PassportElementError`, serialized exactly as `setPassportDataErrors` expects.
 //!
+//! [`tgauth_core`] is re-exported for the shared vocabulary this crate's API uses (`BotId` in a
+//! request, `UnixTime` for file dates).
+//!
 //! # Compatibility
 //!
 //! Unknown fields are kept (`extra`) and an unknown element type is a typed value
@@ -57,3 +60,5 @@ pub mod element;
 pub mod errors;
 pub mod received;
 pub mod scope;
+
+pub use tgauth_core;

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use tgauth_core::UnixTime;
 
 use crate::element::ElementType;
 
@@ -82,8 +83,8 @@ pub struct PassportFile {
     pub file_unique_id: String,
     /// File size in bytes.
     pub file_size: i64,
-    /// Unix time when the file was uploaded.
-    pub file_date: i64,
+    /// When the file was uploaded.
+    pub file_date: UnixTime,
     /// Fields this crate does not know, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

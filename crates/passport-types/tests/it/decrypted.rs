@@ -109,7 +109,7 @@ fn secrets_are_redacted_and_compared_by_value() {
         format!("{value:?}"),
     ] {
         assert!(!debug.contains("super-secret"), "{debug}");
-        assert!(debug.contains("[redacted]"));
+        assert!(debug.contains("<redacted>"));
     }
     assert_eq!(data, data.clone());
     let other = DataCredentials {

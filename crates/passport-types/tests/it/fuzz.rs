@@ -6,17 +6,6 @@ use passport_types::errors::PassportElementError;
 use passport_types::received::PassportData;
 use passport_types::scope::{PassportScope, ScopeElement, ScopeElementOne, ScopeElementOneOf};
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
-
-/// A fixed seed, so every run tests the same cases (hermetic tests); failures are still
-/// persisted in `*.proptest-regressions` files.
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        rng_seed: RngSeed::Fixed(0x7467_6175_7468),
-        ..ProptestConfig::default()
-    }
-}
 
 fn element_type() -> impl Strategy<Value = ElementType> {
     prop_oneof![
@@ -87,7 +76,7 @@ fn input_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(config(512))]
+    #![proptest_config(tgauth_tests::proptest_config(512))]
 
     #[test]
     fn parsers_never_panic(bytes in input_bytes(), kind in element_type()) {
@@ -168,7 +157,7 @@ fn optional_text() -> impl Strategy<Value = Option<String>> {
 }
 
 proptest! {
-    #![proptest_config(config(256))]
+    #![proptest_config(tgauth_tests::proptest_config(256))]
 
     #[test]
     fn element_errors_round_trip(error in element_error()) {

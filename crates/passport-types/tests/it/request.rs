@@ -3,15 +3,15 @@
 use passport_types::element::ElementType;
 use passport_types::scope::{
     MAX_NONCE_LEN, MIN_NONCE_LEN, PassportRequest, PassportScope, RequestError, ScopeElement,
-    encode_uri_component,
 };
+use passport_types::tgauth_core::{BotId, encode_uri_component};
 
 const PUBLIC_KEY: &str =
     "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0B+/=\n-----END PUBLIC KEY-----\n";
 
 fn request() -> PassportRequest {
     PassportRequest {
-        bot_id: 543260180,
+        bot_id: BotId(543260180),
         scope: PassportScope::new(vec![
             ScopeElement::one_of([ElementType::Passport, ElementType::IdentityCard]).with_selfie(),
             ElementType::Email.into(),
@@ -46,9 +46,9 @@ fn the_link_matches_the_js_sdk() {
 
 #[test]
 fn encoding_matches_encode_uri_component() {
-    // The characters encodeURIComponent leaves alone, and some it does not.
-    let mut out = String::new();
-    encode_uri_component("AZaz09-_.!~*'() \"#$%&+,/:;<=>?@[\\]^`{|}\n€", &mut out);
+    // The characters encodeURIComponent leaves alone, and some it does not: the link's values
+    // go through tgauth-core's encoder, which must keep the JS SDK's exact encoding.
+    let out = encode_uri_component("AZaz09-_.!~*'() \"#$%&+,/:;<=>?@[\\]^`{|}\n€").to_string();
     assert_eq!(
         out,
         "AZaz09-_.!~*'()%20%22%23%24%25%26%2B%2C%2F%3A%3B%3C%3D%3E%3F%40%5B%5C%5D%5E%60%7B%7C%7D%0A%E2%82%AC"
@@ -58,16 +58,14 @@ fn encoding_matches_encode_uri_component() {
 #[test]
 fn the_html_button_is_escaped() {
     let html = request()
-        .html_button("Log in <with> \"Telegram\" & co")
+        .html_button("Log in <with> \"Telegram\" & Ada's co")
         .unwrap();
     assert!(html.starts_with(
         "<a class=\"tgauth-passport-button\" href=\"tg://resolve?domain=telegrampassport&amp;bot_id=543260180&amp;scope="
     ));
-    assert!(
-        html.ends_with(
-            "&amp;payload=nonce\">Log in &lt;with&gt; &quot;Telegram&quot; &amp; co</a>"
-        )
-    );
+    assert!(html.ends_with(
+        "&amp;payload=nonce\">Log in &lt;with&gt; &quot;Telegram&quot; &amp; Ada&#x27;s co</a>"
+    ));
     assert!(!html.contains("<with>"));
 }
 
@@ -82,8 +80,8 @@ fn check(change: impl FnOnce(&mut PassportRequest), expected: &str) {
 
 #[test]
 fn invalid_requests_are_refused() {
-    check(|r| r.bot_id = 0, "bot id must be positive, not 0");
-    check(|r| r.bot_id = -5, "bot id must be positive, not -5");
+    check(|r| r.bot_id = BotId(0), "bot id must be positive, not 0");
+    check(|r| r.bot_id = BotId(-5), "bot id must be positive, not -5");
     check(
         |r| {
             r.scope = PassportScope::new(vec![ElementType::Email.into(), ElementType::Email.into()])
