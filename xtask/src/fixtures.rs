@@ -36,6 +36,7 @@ const PASSPORT_DATA: &str = "crates/passport-crypto/tests/it/data";
 fn passport_sample() -> Result<Vec<Fixture>> {
     use passport_crypto::key::PrivateKey;
     use passport_crypto::seal::{ElementToSeal, FileToSeal, seal};
+    use passport_crypto::tgauth_core::UnixTime;
     use passport_types::element::ElementType;
     use rand_core::SeedableRng as _;
 
@@ -55,7 +56,7 @@ fn passport_sample() -> Result<Vec<Fixture>> {
         FileToSeal::new(
             format!("sample-file-{counter:02}"),
             format!("sample-unique-{counter:02}"),
-            date,
+            UnixTime(date),
             contents,
         )
     };

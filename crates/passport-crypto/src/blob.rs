@@ -5,7 +5,6 @@
 use aes::Aes256;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, consts::U16, inout::InOutBuf};
 use sha2::{Digest, Sha256, Sha512};
-use subtle::ConstantTimeEq;
 use zeroize::{Zeroize as _, Zeroizing};
 
 /// AES block size: every ciphertext is a non-zero multiple of it.
@@ -120,7 +119,7 @@ pub(crate) fn check_padding(first: u8, length: u64) -> Result<usize, BlobError> 
 
 /// Compares two hashes in constant time.
 pub(crate) fn hashes_equal(actual: &[u8], expected: &[u8; 32]) -> bool {
-    bool::from(actual.ct_eq(expected))
+    tgauth_core::constant_time_eq(actual, expected)
 }
 
 /// Decrypts and verifies a blob in place and returns the length of its padding prefix; the

@@ -258,8 +258,8 @@ pub enum Error {
     /// A nonce's expiry has passed.
     #[error("nonce expired at {expires_at} (unix seconds)")]
     NonceExpired {
-        /// When it expired.
-        expires_at: u64,
+        /// The last second it was valid in.
+        expires_at: tgauth_core::UnixTime,
     },
     /// The passport's nonce differs from the one expected.
     #[error("passport nonce does not match the expected nonce")]

@@ -75,7 +75,7 @@ impl FileKey {
 
 impl std::fmt::Debug for FileKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("FileKey(<redacted>)")
+        write!(f, "FileKey({})", tgauth_core::REDACTED)
     }
 }
 

@@ -252,7 +252,7 @@ impl fmt::Debug for PrivateKey {
         f.debug_struct("PrivateKey")
             .field("bits", &self.bits())
             .field("backend", &self.backend())
-            .field("key", &"<redacted>")
+            .field("key", &tgauth_core::REDACTED)
             .finish()
     }
 }

@@ -70,3 +70,4 @@ pub mod seal;
 
 pub use backend::Backend;
 pub use error::{Error, Location, Part, Result};
+pub use tgauth_core;

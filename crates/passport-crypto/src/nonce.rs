@@ -12,6 +12,7 @@
 //!
 //! ```
 //! use passport_crypto::nonce::NonceIssuer;
+//! use passport_crypto::tgauth_core::{UnixTime, UserId};
 //! use rand_core::{RngCore, CryptoRng};
 //! # struct Counter(u64);
 //! # impl RngCore for Counter {
@@ -22,11 +23,11 @@
 //! # impl CryptoRng for Counter {}
 //! # let mut rng = Counter(0);
 //! let issuer = NonceIssuer::new(b"a server secret of at least 32 bytes!!")?;
-//! let now = 1_700_000_000;
-//! let nonce = issuer.issue(42, now + 600, &mut rng);
-//! assert_eq!(issuer.verify(&nonce, 42, now)?.expires_at, now + 600);
-//! assert!(issuer.verify(&nonce, 43, now).is_err());
-//! assert!(issuer.verify(&nonce, 42, now + 601).is_err());
+//! let now = UnixTime(1_700_000_000);
+//! let nonce = issuer.issue(UserId(42), now.plus(600), &mut rng);
+//! assert_eq!(issuer.verify(&nonce, UserId(42), now)?.expires_at, now.plus(600));
+//! assert!(issuer.verify(&nonce, UserId(43), now).is_err());
+//! assert!(issuer.verify(&nonce, UserId(42), now.plus(601)).is_err());
 //! # Ok::<(), passport_crypto::Error>(())
 //! ```
 
@@ -35,6 +36,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use rand_core::CryptoRng;
 use sha2::Sha256;
+use tgauth_core::{UnixTime, UserId, constant_time_eq};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -52,9 +54,9 @@ pub const MIN_SECRET_LEN: usize = 32;
 #[non_exhaustive]
 pub struct VerifiedNonce {
     /// The user the nonce was issued for.
-    pub user_id: i64,
-    /// When it expires, in Unix seconds.
-    pub expires_at: u64,
+    pub user_id: UserId,
+    /// The last second it is valid in.
+    pub expires_at: UnixTime,
 }
 
 /// Issues and verifies request nonces with a server secret. The secret is zeroized on drop and
@@ -65,7 +67,7 @@ pub struct NonceIssuer {
 
 impl std::fmt::Debug for NonceIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("NonceIssuer(<redacted>)")
+        write!(f, "NonceIssuer({})", tgauth_core::REDACTED)
     }
 }
 
@@ -94,12 +96,12 @@ impl NonceIssuer {
         mac
     }
 
-    /// Issues a nonce for `user_id`, valid until `expires_at` (Unix seconds).
-    pub fn issue(&self, user_id: i64, expires_at: u64, rng: &mut impl CryptoRng) -> String {
+    /// Issues a nonce for `user_id`, valid until and including `expires_at`.
+    pub fn issue(&self, user_id: UserId, expires_at: UnixTime, rng: &mut impl CryptoRng) -> String {
         let mut bytes = [0u8; PAYLOAD + TAG];
         let (payload, tag) = bytes.split_at_mut(PAYLOAD);
-        payload[..8].copy_from_slice(&user_id.to_be_bytes());
-        payload[8..16].copy_from_slice(&expires_at.to_be_bytes());
+        payload[..8].copy_from_slice(&user_id.get().to_be_bytes());
+        payload[8..16].copy_from_slice(&expires_at.as_secs().to_be_bytes());
         rng.fill_bytes(&mut payload[16..]);
         let mac = self.tag(payload).finalize().into_bytes();
         tag.copy_from_slice(&mac[..TAG]);
@@ -107,23 +109,24 @@ impl NonceIssuer {
     }
 
     /// Verifies that `nonce` was issued by this issuer for `user_id` and has not expired at
-    /// `now` (Unix seconds). The MAC is compared in constant time.
-    pub fn verify(&self, nonce: &str, user_id: i64, now: u64) -> Result<VerifiedNonce> {
+    /// `now`. The MAC is compared in constant time.
+    pub fn verify(&self, nonce: &str, user_id: UserId, now: UnixTime) -> Result<VerifiedNonce> {
         let bytes = URL_SAFE_NO_PAD
             .decode(nonce)
             .map_err(|_| Error::NonceMalformed)?;
         let bytes: [u8; PAYLOAD + TAG] = bytes.try_into().map_err(|_| Error::NonceMalformed)?;
         let (payload, tag) = bytes.split_at(PAYLOAD);
-        self.tag(payload)
-            .verify_truncated_left(tag)
-            .map_err(|_| Error::NonceSignature)?;
+        let mac = self.tag(payload).finalize().into_bytes();
+        if !constant_time_eq(&mac[..TAG], tag) {
+            return Err(Error::NonceSignature);
+        }
         let mut user = [0u8; 8];
         user.copy_from_slice(&payload[..8]);
         let mut expiry = [0u8; 8];
         expiry.copy_from_slice(&payload[8..16]);
         let verified = VerifiedNonce {
-            user_id: i64::from_be_bytes(user),
-            expires_at: u64::from_be_bytes(expiry),
+            user_id: UserId(i64::from_be_bytes(user)),
+            expires_at: UnixTime(i64::from_be_bytes(expiry)),
         };
         if verified.user_id != user_id {
             return Err(Error::NonceUser);

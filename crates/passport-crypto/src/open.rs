@@ -21,7 +21,6 @@ use passport_types::decrypted::{Credentials, ElementData, FileCredentials, Secur
 use passport_types::element::ElementType;
 use passport_types::received::{EncryptedCredentials, PassportData, PassportFile};
 use serde::Serialize;
-use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
 use crate::blob::{self, BlobKey};
@@ -46,7 +45,7 @@ pub struct OpenedPassport {
 impl OpenedPassport {
     /// Checks, in constant time, that the passport carries the nonce the bot issued.
     pub fn check_nonce(&self, expected: &str) -> Result<()> {
-        if bool::from(self.nonce.as_bytes().ct_eq(expected.as_bytes())) {
+        if tgauth_core::constant_time_eq(self.nonce.as_bytes(), expected.as_bytes()) {
             Ok(())
         } else {
             Err(Error::NonceMismatch)

@@ -19,6 +19,8 @@ use passport_types::element::ElementType;
 use passport_types::errors::PassportElementError;
 use passport_types::scope::{PassportScope, ScopeElement, ScopeElementOne};
 
+use tgauth_core::UnixTime;
+
 use crate::open::{OpenedElement, OpenedPassport};
 
 /// What a passport lacks against a scope.
@@ -49,8 +51,9 @@ struct Date {
 
 impl Date {
     /// The UTC date of a Unix time (Howard Hinnant's `civil_from_days`).
-    fn from_unix(seconds: u64) -> Self {
-        let days = i64::try_from(seconds / 86_400).unwrap_or(i64::MAX / 2) + 719_468;
+    fn from_unix(time: UnixTime) -> Self {
+        // |i64| / 86 400 is about 10^14 days, so nothing below can overflow.
+        let days = time.as_secs().div_euclid(86_400) + 719_468;
         let era = days.div_euclid(146_097);
         let day_of_era = days.rem_euclid(146_097);
         let year_of_era =
@@ -87,8 +90,8 @@ impl Date {
     }
 }
 
-/// Checks `passport` against `scope` as of `now` (Unix seconds).
-pub fn check_scope(scope: &PassportScope, passport: &OpenedPassport, now: u64) -> ScopeCheck {
+/// Checks `passport` against `scope` as of `now`.
+pub fn check_scope(scope: &PassportScope, passport: &OpenedPassport, now: UnixTime) -> ScopeCheck {
     let today = Date::from_unix(now);
     let mut check = ScopeCheck::default();
     for requested in &scope.data {
@@ -199,17 +202,27 @@ fn check_element(
 
 #[cfg(test)]
 mod tests {
+    use tgauth_core::UnixTime;
+
     use super::Date;
 
     #[test]
     fn civil_dates() {
         let check = |seconds, (year, month, day)| {
-            assert_eq!(Date::from_unix(seconds), Date { year, month, day });
+            assert_eq!(
+                Date::from_unix(UnixTime(seconds)),
+                Date { year, month, day }
+            );
         };
         check(0, (1970, 1, 1));
         check(951_782_400, (2000, 2, 29));
         check(1_700_000_000, (2023, 11, 14));
         check(4_102_444_799, (2099, 12, 31));
+        check(-1, (1969, 12, 31));
+        check(-86_400 * 365, (1969, 1, 1));
+        // The ends of the range do not overflow.
+        let _ = Date::from_unix(UnixTime(i64::MAX));
+        let _ = Date::from_unix(UnixTime(i64::MIN));
         assert_eq!(
             Date::parse("01.01.2001"),
             Some(Date {

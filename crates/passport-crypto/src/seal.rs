@@ -25,6 +25,7 @@ use passport_types::received::{
 use rand_core::CryptoRng;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use tgauth_core::UnixTime;
 use zeroize::Zeroizing;
 
 use crate::blob::{self, BLOCK, MIN_PADDING};
@@ -80,8 +81,8 @@ pub struct FileToSeal {
     pub file_id: String,
     /// The `file_unique_id`.
     pub file_unique_id: String,
-    /// The upload time, Unix seconds.
-    pub file_date: i64,
+    /// The upload time.
+    pub file_date: UnixTime,
     /// The plain contents (a JPEG, for a real client).
     pub contents: Vec<u8>,
 }
@@ -91,7 +92,7 @@ impl FileToSeal {
     pub fn new(
         file_id: impl Into<String>,
         file_unique_id: impl Into<String>,
-        file_date: i64,
+        file_date: UnixTime,
         contents: Vec<u8>,
     ) -> Self {
         Self {

@@ -101,25 +101,8 @@ pub(crate) fn rng(seed: u64) -> rand_chacha::ChaCha20Rng {
     rand_core::SeedableRng::seed_from_u64(seed)
 }
 
-/// An error and its whole `source()` chain, one cause per line.
-pub(crate) fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str("\n  caused by: ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// Proptest's configuration for this crate: a fixed seed, so that every run checks the same
-/// cases and a failure reproduces (tests are hermetic: seeded randomness, nothing persisted).
+/// The shared seeded proptest configuration, with this crate's own seed so that every run
+/// checks the same cases as before the shared support existed.
 pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
-    proptest::test_runner::Config {
-        cases,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(0x7061_7373_706f_7274),
-        failure_persistence: None,
-        ..proptest::test_runner::Config::default()
-    }
+    tgauth_tests::proptest_config_with_seed(cases, 0x7061_7373_706f_7274)
 }

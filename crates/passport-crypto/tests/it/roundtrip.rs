@@ -7,6 +7,7 @@ use passport_crypto::Backend;
 use passport_crypto::key::PrivateKey;
 use passport_crypto::open::open;
 use passport_crypto::seal::{ElementToSeal, FileToSeal, SealedPassport, seal};
+use passport_crypto::tgauth_core::UnixTime;
 use passport_types::decrypted::ElementData;
 use passport_types::element::ElementType;
 use proptest::prelude::*;
@@ -67,7 +68,7 @@ pub(crate) fn build(spec: &Spec) -> Vec<ElementToSeal> {
         FileToSeal::new(
             format!("file-{counter}"),
             format!("unique-{counter}"),
-            1_700_000_000,
+            UnixTime(1_700_000_000),
             contents,
         )
     };

@@ -3,13 +3,15 @@
 use passport_crypto::Backend;
 use passport_crypto::open::open;
 use passport_crypto::scope_check::check_scope;
+use passport_crypto::tgauth_core::{UnixTime, UserId};
 use passport_types::element::ElementType;
 use passport_types::scope::{PassportScope, ScopeElement, ScopeElementOne};
+use tgauth_tests::cause_chain;
 
 use crate::common::{ptb_key, ptb_passport};
 
 /// 2026-11-21 00:00:00 UTC.
-const NOW: u64 = 1_795_219_200;
+const NOW: UnixTime = UnixTime(1_795_219_200);
 
 #[test]
 fn decrypted_real_vector() {
@@ -45,7 +47,7 @@ fn scope_check_of_real_vector() {
 
     // Before the expiry date, and without the absent elements, the passport satisfies it.
     let scope = PassportScope::new(scope.data[..5].to_vec());
-    assert!(check_scope(&scope, &opened, 978_220_800).is_satisfied());
+    assert!(check_scope(&scope, &opened, UnixTime(978_220_800)).is_satisfied());
 }
 
 #[test]
@@ -106,11 +108,11 @@ fn other_error_messages() {
     use passport_crypto::key::PrivateKey;
     use passport_crypto::nonce::NonceIssuer;
 
-    use crate::common::{chain, read_text, rng};
+    use crate::common::{read_text, rng};
 
     let mut messages = Vec::new();
     let mut push = |case: &str, error: passport_crypto::Error| {
-        messages.push(format!("{case}:\n  {}", chain(&error)));
+        messages.push(format!("{case}:\n  {}", cause_chain(&error)));
     };
     push(
         "1024-bit key",
@@ -150,17 +152,25 @@ fn other_error_messages() {
         NonceIssuer::new(b"12345678").unwrap_err(),
     );
     let issuer = NonceIssuer::new(&[7; 32]).unwrap();
-    let nonce = issuer.issue(1, 100, &mut rng(1));
-    push("nonce garbage", issuer.verify("garbage", 1, 0).unwrap_err());
+    let nonce = issuer.issue(UserId(1), UnixTime(100), &mut rng(1));
+    push(
+        "nonce garbage",
+        issuer
+            .verify("garbage", UserId(1), UnixTime(0))
+            .unwrap_err(),
+    );
     push(
         "nonce of another user",
-        issuer.verify(&nonce, 2, 0).unwrap_err(),
+        issuer.verify(&nonce, UserId(2), UnixTime(0)).unwrap_err(),
     );
-    push("nonce expired", issuer.verify(&nonce, 1, 101).unwrap_err());
+    push(
+        "nonce expired",
+        issuer.verify(&nonce, UserId(1), UnixTime(101)).unwrap_err(),
+    );
     let other = NonceIssuer::new(&[8; 32]).unwrap();
     push(
         "nonce from another secret",
-        other.verify(&nonce, 1, 0).unwrap_err(),
+        other.verify(&nonce, UserId(1), UnixTime(0)).unwrap_err(),
     );
     insta::assert_snapshot!("other_error_messages", messages.join("\n"));
 }

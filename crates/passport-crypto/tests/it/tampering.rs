@@ -4,18 +4,21 @@
 
 use passport_crypto::open::{open, open_credentials, open_with_credentials};
 use passport_crypto::seal::{ElementToSeal, FileToSeal, SealedPassport, seal};
+use passport_crypto::tgauth_core::UnixTime;
 use passport_crypto::{Backend, Error, Location, Part};
 use passport_types::decrypted::{Credentials, FileCredentials, SecureValue};
 use passport_types::element::ElementType;
 use passport_types::received::PassportData;
 use proptest::prelude::*;
+use tgauth_tests::cause_chain;
 
-use crate::common::{b64, chain, encrypt_raw, ptb_key, ptb_passport, rng, test_key, unb64};
+use crate::common::{b64, encrypt_raw, ptb_key, ptb_passport, rng, test_key, unb64};
 
 /// A sealed passport with every element kind and a few files, from the 2048-bit test key.
 fn sample(backend: Backend) -> (SealedPassport, Credentials) {
     let key = test_key(backend);
-    let file = |id: &str| FileToSeal::new(id, format!("u-{id}"), 1, id.as_bytes().repeat(40));
+    let file =
+        |id: &str| FileToSeal::new(id, format!("u-{id}"), UnixTime(1), id.as_bytes().repeat(40));
     let mut personal = ElementToSeal::new(ElementType::PersonalDetails);
     personal.data = Some(br#"{"first_name":"A","last_name":"B"}"#.to_vec());
     let mut passport = ElementToSeal::new(ElementType::Passport);
@@ -54,7 +57,7 @@ struct Messages(Vec<String>);
 
 impl Messages {
     fn push(&mut self, case: &str, error: &Error) {
-        self.0.push(format!("{case}:\n  {}", chain(error)));
+        self.0.push(format!("{case}:\n  {}", cause_chain(error)));
     }
 }
 
