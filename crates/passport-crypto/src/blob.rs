@@ -3,8 +3,8 @@
 //! constant time, then the padding prefix.
 
 use aes::Aes256;
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, consts::U16, inout::InOutBuf};
-use sha2::{Digest, Sha256, Sha512};
+use aes::cipher::{BlockDecryptMut, KeyIvInit, consts::U16, inout::InOutBuf};
+use sha2::{Digest, Sha512};
 use zeroize::{Zeroize as _, Zeroizing};
 
 /// AES block size: every ciphertext is a non-zero multiple of it.
@@ -48,6 +48,7 @@ impl BlobKey {
         Decryptor::new((&self.key_iv[..32]).into(), (&self.key_iv[32..]).into())
     }
 
+    #[cfg(feature = "seal")]
     fn encryptor(&self) -> cbc::Encryptor<Aes256> {
         cbc::Encryptor::new((&self.key_iv[..32]).into(), (&self.key_iv[32..]).into())
     }
@@ -72,7 +73,7 @@ pub(crate) struct Sha256Hasher {
     #[cfg(feature = "aws-lc-rs")]
     context: aws_lc_rs::digest::Context,
     #[cfg(not(feature = "aws-lc-rs"))]
-    context: Sha256,
+    context: sha2::Sha256,
 }
 
 impl Sha256Hasher {
@@ -81,7 +82,7 @@ impl Sha256Hasher {
             #[cfg(feature = "aws-lc-rs")]
             context: aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256),
             #[cfg(not(feature = "aws-lc-rs"))]
-            context: Sha256::new(),
+            context: sha2::Sha256::new(),
         }
     }
 
@@ -144,14 +145,19 @@ pub(crate) fn open_in_place(key: &BlobKey, buffer: &mut [u8]) -> Result<usize, B
 
 /// Pads a payload with `padding` bytes taken from `random` (first byte replaced by the length),
 /// then returns `(ciphertext, hash)` for the given secret. The caller picks a valid length.
+#[cfg(feature = "seal")]
 pub(crate) fn seal(secret: &[u8], padding: &[u8], payload: &[u8]) -> (Vec<u8>, [u8; 32]) {
+    use aes::cipher::BlockEncryptMut as _;
+
     let mut buffer = Vec::with_capacity(padding.len() + payload.len());
     buffer.extend_from_slice(padding);
     if let Some(first) = buffer.first_mut() {
         *first = u8::try_from(padding.len()).unwrap_or(u8::MAX);
     }
     buffer.extend_from_slice(payload);
-    let hash: [u8; 32] = Sha256::digest(&buffer).into();
+    let mut hasher = Sha256Hasher::new();
+    hasher.update(&buffer);
+    let hash = hasher.finish();
     let key = BlobKey::derive(secret, hash);
     let mut encryptor = key.encryptor();
     let (blocks, _tail) = InOutBuf::from(buffer.as_mut_slice()).into_chunks::<U16>();

@@ -233,6 +233,7 @@ pub enum Error {
     #[error("file input or output failed")]
     Io(#[source] std::io::Error),
     /// A plaintext is too long for the padding scheme or RSA key when sealing.
+    #[cfg(feature = "seal")]
     #[error("cannot seal: {reason}")]
     Seal {
         /// What is wrong.

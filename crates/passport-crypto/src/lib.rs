@@ -1,5 +1,5 @@
-//! Telegram Passport cryptography: open (decrypt and verify) what the Telegram app sealed, and
-//! seal as the Telegram app does.
+//! Telegram Passport cryptography: open (decrypt and verify) what the Telegram app sealed, and,
+//! with the `seal` feature, seal as the Telegram app does.
 //!
 //! The credentials secret is RSA-OAEP (SHA-1, MGF1-SHA-1) encrypted to the bot's public key; every
 //! data blob and file is AES-256-CBC under a key and IV derived as `SHA512(secret ‖ hash)`, and its
@@ -7,6 +7,7 @@
 //! not depend on an async runtime.
 //!
 //! ```
+//! // Sealing needs the `seal` feature, which this crate's own tests and examples turn on.
 //! use passport_crypto::key::{KeySize, PrivateKey};
 //! use passport_crypto::open::open;
 //! use passport_crypto::seal::{ElementToSeal, seal};
@@ -38,7 +39,7 @@
 //!   generation, public key export for BotFather.
 //! - [`open`]: decrypting and verifying `PassportData` into typed elements.
 //! - [`mod@file`]: decrypting downloaded files, in memory and streaming.
-//! - [`seal`]: the Telegram app's side, for tests, fixtures and the sandbox.
+//! - `seal` (feature `seal`): the Telegram app's side, for tests, fixtures and the sandbox.
 //! - [`nonce`]: issuing and verifying request nonces bound to a user and an expiry.
 //! - [`scope_check`]: what an opened passport lacks against the requested scope.
 //!
@@ -52,6 +53,12 @@
 //!   produces `EncryptedCredentials.secret`), so prefer `aws-lc-rs` wherever C builds.
 //!
 //! At least one of the two must be enabled; with both, [`Backend`] chooses per key.
+//!
+//! - `seal`: the `seal` module, sealing passports as the Telegram app does (RSA-OAEP encryption
+//!   of the credentials secret through the `rsa` crate, AES-256-CBC of every part). A bot or a
+//!   website only opens passports and leaves it off; tests, fixtures and the sandbox turn it on.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(not(any(feature = "aws-lc-rs", feature = "rsa-backend")))]
 compile_error!("enable at least one RSA backend: feature `aws-lc-rs` or `rsa-backend`");
@@ -66,6 +73,8 @@ pub mod nonce;
 pub mod open;
 mod pem;
 pub mod scope_check;
+#[cfg(feature = "seal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
 pub mod seal;
 
 pub use backend::Backend;
