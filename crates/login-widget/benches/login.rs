@@ -6,29 +6,26 @@
 // criterion's macros generate undocumented public items.
 #![allow(missing_docs)]
 
-use std::{
-    hint::black_box,
-    time::{Duration, UNIX_EPOCH},
-};
+use std::{hint::black_box, time::Duration};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use login_widget::{
-    BotToken,
+    tgauth_core::{BotToken, UnixTime, UserId},
     webapp::{ThirdPartyKey, ThirdPartyVerifier, WebAppSigner, WebAppVerifier},
     widget::{TelegramUser, WidgetSigner, WidgetVerifier, data_check_string},
 };
 use ring::{digest, hmac, signature};
 
-const AUTH_DATE: i64 = 1_700_000_000;
+const AUTH_DATE: UnixTime = UnixTime(1_700_000_000);
 
-fn now() -> std::time::SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_700_000_100)
+fn now() -> UnixTime {
+    UnixTime(1_700_000_100)
 }
 
 fn widget(c: &mut Criterion) {
     let token = BotToken::new("7342037359:AAFZehRPBRs8Seg40oDjTMIW8uTGPuW1zfQ").expect("token");
     let user = TelegramUser {
-        id: 279_058_397,
+        id: UserId(279_058_397),
         first_name: "Vladislav".into(),
         last_name: Some("Kibenko".into()),
         username: Some("vdkfrost".into()),

@@ -6,14 +6,12 @@
 // An example talks on stdout.
 #![allow(clippy::print_stdout)]
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use login_widget::{
-    BotToken, LoginError,
+    tgauth_core::{BotToken, UnixTime, UserId},
     widget::{AuthTarget, TelegramUser, WidgetEmbed, WidgetSigner, WidgetVerifier},
 };
 
-fn main() -> Result<(), LoginError> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let token = BotToken::new("123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11")?;
 
     // The page shows the button.
@@ -26,19 +24,19 @@ fn main() -> Result<(), LoginError> {
 
     // Telegram redirects to https://example.com/login?<query> (simulated by the signer).
     let user = TelegramUser {
-        id: 42,
+        id: UserId(42),
         first_name: "Ada".into(),
         last_name: Some("Lovelace".into()),
         username: Some("ada".into()),
         photo_url: None,
-        auth_date: 1_700_000_000,
+        auth_date: UnixTime(1_700_000_000),
     };
     let query = WidgetSigner::new(&token).sign_user(&user).query();
     println!("redirect query: {query}");
 
     // The login endpoint verifies at the request's time.
     let verifier = WidgetVerifier::new(&token);
-    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_030);
+    let now = UnixTime(1_700_000_030);
     let verified = verifier.verify_query(&query, now)?;
     println!("welcome, {} (id {})", verified.first_name, verified.id);
 
@@ -46,11 +44,7 @@ fn main() -> Result<(), LoginError> {
     let forged = query.replace("Ada", "Eve");
     for (what, data, at) in [
         ("forged", forged.as_str(), now),
-        (
-            "replayed",
-            query.as_str(),
-            now + Duration::from_secs(2 * 86_400),
-        ),
+        ("replayed", query.as_str(), now.plus(2 * 86_400)),
     ] {
         match verifier.verify_query(data, at) {
             Ok(user) => println!("{what}: accepted {user:?}"),

@@ -1,13 +1,16 @@
-//! What can be wrong with login data: malformed, not signed by Telegram, or outside its window.
+//! What can be wrong with login data (malformed, not signed by Telegram, or outside its window),
+//! and what can be wrong with the configuration that checks or signs it.
 
-/// Why Login Widget or Mini App data was refused.
+use tgauth_core::UnixTime;
+
+/// Why Login Widget or Mini App data was refused: the verdict of every widget and Mini App check.
 ///
 /// The variants are checked in this order: a malformed input is reported before a hash or
 /// signature mismatch, and a mismatch before a freshness failure, so an attacker learns nothing
 /// about the freshness policy from forged data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum LoginError {
+pub enum Error {
     /// The input could not be read as login data.
     #[error("malformed login data: {0}")]
     Malformed(Malformed),
@@ -23,7 +26,7 @@ pub enum LoginError {
     )]
     Expired {
         /// The `auth_date` received.
-        auth_date: i64,
+        auth_date: UnixTime,
         /// `now - auth_date` in seconds.
         age: i64,
         /// The accepted maximum age in seconds.
@@ -35,32 +38,26 @@ pub enum LoginError {
     )]
     FromTheFuture {
         /// The `auth_date` received.
-        auth_date: i64,
+        auth_date: UnixTime,
         /// `auth_date - now` in seconds.
         ahead: i64,
         /// The accepted skew in seconds.
         skew: u64,
     },
-    /// A bot token is not of the form `<bot id>:<secret>`.
-    #[error("bot token is not of the form <bot id>:<secret>")]
-    InvalidBotToken,
-    /// A signing key could not be loaded.
-    #[error("signing key rejected")]
-    InvalidKey,
 }
 
-impl LoginError {
+impl Error {
     /// The outcome class: what `tgauth login verify` prints as `reason`.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Malformed(_) | Self::InvalidBotToken | Self::InvalidKey => ErrorKind::Malformed,
+            Self::Malformed(_) => ErrorKind::Malformed,
             Self::InvalidHash | Self::InvalidSignature => ErrorKind::InvalidHash,
             Self::Expired { .. } | Self::FromTheFuture { .. } => ErrorKind::Expired,
         }
     }
 }
 
-impl From<Malformed> for LoginError {
+impl From<Malformed> for Error {
     fn from(malformed: Malformed) -> Self {
         Self::Malformed(malformed)
     }
@@ -158,4 +155,43 @@ pub enum Malformed {
     /// `signature` is not unpadded base64url of 64 bytes.
     #[error("`signature` is not unpadded base64url of 64 bytes")]
     InvalidSignatureEncoding,
+}
+
+/// Why a configuration value was refused: a signing key or seed, a PKCE verifier, a verifier
+/// setting. These are the application's own values, never received data, so they are not
+/// variants of [`Error`] or of `oidc::IdTokenError`. No variant quotes a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A signing key or seed could not be loaded.
+    #[error("signing key rejected: {what}")]
+    InvalidKey {
+        /// What was wrong.
+        what: &'static str,
+    },
+    /// A signer was asked to sign with a key id it does not hold.
+    #[error("no signing key with kid `{kid}`")]
+    UnknownKeyId {
+        /// The key id asked for (at most 64 characters of it).
+        kid: String,
+    },
+    /// The signing primitive, or the serialization of what it signs, failed.
+    #[error("signing failed: {what}")]
+    SigningFailed {
+        /// What failed.
+        what: &'static str,
+    },
+    /// A PKCE verifier is not 43 to 128 characters of `A-Z a-z 0-9 - . _ ~` (RFC 7636).
+    #[error("the PKCE verifier is not 43 to 128 unreserved characters")]
+    InvalidPkceVerifier,
+    /// The random number generator failed.
+    #[error("the random number generator failed")]
+    RandomUnavailable,
+    /// A name given as a site parameter of the widget's `data-auth-url` is a field Telegram
+    /// signs (or is empty): leaving it out of the check string would leave it unverified.
+    #[error("`{name}` cannot be a site parameter: it is empty or a field Telegram signs")]
+    SignedFieldAsSiteParameter {
+        /// The refused name (at most 64 characters of it).
+        name: String,
+    },
 }

@@ -1,16 +1,20 @@
 //! axum extractors: a verified [`TelegramUser`] from the request query, verified Mini App
 //! [`WebAppInitData`] from `Authorization: tma <initData>`.
 //!
-//! The verifier and the clock come from the router's state through [`FromRef`], so one
-//! application state can carry the configuration of several extractors. A refused request
+//! The verifier and the clock (an `Arc<dyn tgauth_core::Clock>`: `SystemClock` in production, a
+//! `FixedClock` in tests; this crate never reads the wall clock itself) come from the router's
+//! state through [`FromRef`], so one application state can carry the configuration of several
+//! extractors. A refused request
 //! gets `401 Unauthorized` with a JSON body naming the reason:
 //! `{"valid":false,"reason":"invalid_hash","message":"login data hash does not match"}`.
 //!
 //! ```
+//! use std::sync::Arc;
+//!
 //! use axum::{Json, Router, extract::FromRef, routing::get};
 //! use login_widget::{
-//!     BotToken,
-//!     extract::{Clock, TelegramAuth, WidgetAuth},
+//!     extract::{TelegramAuth, WidgetAuth},
+//!     tgauth_core::{BotToken, SystemClock},
 //!     widget::{TelegramUser, WidgetVerifier},
 //! };
 //!
@@ -29,15 +33,15 @@
 //!     Json(user)
 //! }
 //!
-//! let token = BotToken::new("123456:AAE-example-secret")?;
+//! let token = BotToken::new("123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")?;
 //! let state = AppState {
-//!     widget: WidgetAuth::new(WidgetVerifier::new(&token), Clock::new(std::time::SystemTime::now)),
+//!     widget: WidgetAuth::new(WidgetVerifier::new(&token), Arc::new(SystemClock)),
 //! };
 //! let app: Router = Router::new().route("/login", get(login)).with_state(state);
-//! # Ok::<(), login_widget::LoginError>(())
+//! # Ok::<(), login_widget::tgauth_core::Error>(())
 //! ```
 
-use std::{sync::Arc, time::SystemTime};
+use std::sync::Arc;
 
 use axum::{
     Json,
@@ -45,51 +49,24 @@ use axum::{
     http::{StatusCode, header::AUTHORIZATION, request::Parts},
     response::{IntoResponse, Response},
 };
+use tgauth_core::Clock;
 
 use crate::{
-    LoginError,
+    Error,
     webapp::{ThirdPartyVerifier, WebAppInitData, WebAppVerifier},
     widget::{TelegramUser, WidgetVerifier},
 };
-
-/// Where the extractors read `now`: the application decides (this crate never reads the
-/// clock), e.g. `Clock::new(SystemTime::now)` in production, [`Clock::fixed`] in tests.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
-
-impl std::fmt::Debug for Clock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Clock")
-    }
-}
-
-impl Clock {
-    /// A clock reading `now` from this function.
-    pub fn new(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        Self(Arc::new(now))
-    }
-
-    /// A clock that always reads `at`.
-    pub fn fixed(at: SystemTime) -> Self {
-        Self::new(move || at)
-    }
-
-    /// The current time by this clock.
-    pub fn now(&self) -> SystemTime {
-        (self.0)()
-    }
-}
 
 /// The state [`TelegramAuth`] needs: a widget verifier and a clock.
 #[derive(Debug, Clone)]
 pub struct WidgetAuth {
     verifier: WidgetVerifier,
-    clock: Clock,
+    clock: Arc<dyn Clock>,
 }
 
 impl WidgetAuth {
     /// Verifies with `verifier` (and its policy) at the time `clock` reads.
-    pub fn new(verifier: WidgetVerifier, clock: Clock) -> Self {
+    pub fn new(verifier: WidgetVerifier, clock: Arc<dyn Clock>) -> Self {
         Self { verifier, clock }
     }
 }
@@ -108,12 +85,12 @@ pub enum WebAppCheck {
 #[derive(Debug, Clone)]
 pub struct WebAppAuth {
     check: WebAppCheck,
-    clock: Clock,
+    clock: Arc<dyn Clock>,
 }
 
 impl WebAppAuth {
     /// Runs `check` at the time `clock` reads.
-    pub fn new(check: WebAppCheck, clock: Clock) -> Self {
+    pub fn new(check: WebAppCheck, clock: Arc<dyn Clock>) -> Self {
         Self { check, clock }
     }
 }
@@ -193,8 +170,8 @@ impl AuthRejection {
     }
 }
 
-impl From<LoginError> for AuthRejection {
-    fn from(error: LoginError) -> Self {
+impl From<Error> for AuthRejection {
+    fn from(error: Error) -> Self {
         Self {
             reason: error.kind().as_str(),
             message: error.to_string(),

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use base64::Engine as _;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
+use tgauth_core::UnixTime;
 
 use crate::Malformed;
 
@@ -50,13 +51,15 @@ impl<'a> SortedFields<'a> {
     /// line feed anywhere, or `=` in a name. Verifiers call it (a login whose `last_name`
     /// swallowed `\nusername=...` would otherwise verify with `username` gone); signers do not,
     /// so tests can still produce such data and see it refused.
-    pub(crate) fn check_unambiguous(&self) -> Result<(), Malformed> {
+    /// Fields that `skip` names are not in the check string and are not looked at.
+    pub(crate) fn check_unambiguous(&self, skip: impl Fn(&str) -> bool) -> Result<(), Malformed> {
         match self.fields.iter().find(|field| {
-            field
-                .key
-                .as_bytes()
-                .iter()
-                .any(|&b| b == b'=' || b == b'\n')
+            !skip(&field.key)
+                && field
+                    .key
+                    .as_bytes()
+                    .iter()
+                    .any(|&b| b == b'=' || b == b'\n')
                 || field.value.as_bytes().contains(&b'\n')
         }) {
             Some(field) => Err(Malformed::AmbiguousField {
@@ -81,14 +84,15 @@ impl<'a> SortedFields<'a> {
         )
     }
 
-    /// The lowercase hex HMAC-SHA-256 under `key` of the check string without `hash`.
-    pub(crate) fn hex_mac(&self, key: &ring::hmac::Key) -> [u8; 64] {
+    /// The lowercase hex HMAC-SHA-256 under `key` of the check string of the fields that `skip`
+    /// does not name (`hash`, and the site's own parameters for the widget).
+    pub(crate) fn hex_mac(&self, key: &ring::hmac::Key, skip: impl Fn(&str) -> bool) -> [u8; 64] {
         let mut context = ring::hmac::Context::with_key(key);
         // The pieces are small; gathering them in a stack buffer saves a MAC update per piece
         // (a third of the widget check's time when fed one by one).
         let mut buffer = [0u8; 256];
         let mut filled = 0;
-        self.feed_check_string(&["hash"], |piece| {
+        self.feed_check_string(skip, |piece| {
             match buffer.get_mut(filled..filled + piece.len()) {
                 Some(room) => {
                     room.copy_from_slice(piece);
@@ -112,8 +116,13 @@ impl<'a> SortedFields<'a> {
     }
 
     /// Whether `hash` is the hex MAC of the check string under `key`, compared in constant time.
-    pub(crate) fn mac_matches(&self, key: &ring::hmac::Key, hash: &str) -> bool {
-        constant_time_equal(&self.hex_mac(key), hash.as_bytes())
+    pub(crate) fn mac_matches(
+        &self,
+        key: &ring::hmac::Key,
+        skip: impl Fn(&str) -> bool,
+        hash: &str,
+    ) -> bool {
+        tgauth_core::constant_time_eq(&self.hex_mac(key, skip), hash.as_bytes())
     }
 
     /// The value of `key`, if received.
@@ -132,12 +141,16 @@ impl<'a> SortedFields<'a> {
             .map(|field| (field.key.as_ref(), field.value.as_ref()))
     }
 
-    /// Feeds the check string (every field whose key is not in `skip`, `key=value` joined by
-    /// `\n`) to `sink` in pieces.
-    pub(crate) fn feed_check_string(&self, skip: &[&str], mut sink: impl FnMut(&[u8])) {
+    /// Feeds the check string (every field whose key `skip` does not name, `key=value` joined
+    /// by `\n`) to `sink` in pieces.
+    pub(crate) fn feed_check_string(
+        &self,
+        skip: impl Fn(&str) -> bool,
+        mut sink: impl FnMut(&[u8]),
+    ) {
         let mut first = true;
         for (key, value) in self.iter() {
-            if skip.iter().any(|skipped| same_key(skipped, key)) {
+            if skip(key) {
                 continue;
             }
             if !first {
@@ -155,8 +168,8 @@ impl<'a> SortedFields<'a> {
         hash_value(self.get("hash"))
     }
 
-    /// The `auth_date` field as Unix seconds.
-    pub(crate) fn auth_date(&self) -> Result<i64, Malformed> {
+    /// The `auth_date` field.
+    pub(crate) fn auth_date(&self) -> Result<UnixTime, Malformed> {
         auth_date_value(self.get("auth_date"))
     }
 
@@ -189,8 +202,15 @@ pub(crate) fn hash_value(value: Option<&str>) -> Result<&str, Malformed> {
 }
 
 /// A received `auth_date`, present and a decimal integer.
-pub(crate) fn auth_date_value(value: Option<&str>) -> Result<i64, Malformed> {
-    parse_integer(value.ok_or(Malformed::MissingAuthDate)?).ok_or(Malformed::InvalidAuthDate)
+pub(crate) fn auth_date_value(value: Option<&str>) -> Result<UnixTime, Malformed> {
+    parse_integer(value.ok_or(Malformed::MissingAuthDate)?)
+        .map(UnixTime)
+        .ok_or(Malformed::InvalidAuthDate)
+}
+
+/// The skip rule of every check string but the widget's with site parameters: only `hash`.
+pub(crate) fn only_hash(key: &str) -> bool {
+    same_key(key, "hash")
 }
 
 /// Bytewise order of two keys. Keys are a few bytes long: an inlined loop beats a call to
@@ -209,21 +229,6 @@ fn compare_keys(a: &str, b: &str) -> std::cmp::Ordering {
 #[inline]
 fn same_key(a: &str, b: &str) -> bool {
     compare_keys(a, b).is_eq()
-}
-
-/// Equality of a computed hex MAC and a received one, in time independent of where they
-/// differ: the XOR of every byte pair is OR-folded (no early exit), and only the folded byte
-/// goes through `subtle`. Lengths are public.
-fn constant_time_equal(expected: &[u8; 64], received: &[u8]) -> bool {
-    use subtle::ConstantTimeEq as _;
-    if received.len() != expected.len() {
-        return false;
-    }
-    let folded = expected
-        .iter()
-        .zip(received)
-        .fold(0u8, |folded, (a, b)| folded | (a ^ b));
-    bool::from(folded.ct_eq(&0))
 }
 
 /// A decimal integer as Telegram writes one: an optional `-` and ASCII digits, nothing else.
@@ -253,57 +258,16 @@ pub(crate) fn parse_query(query: &str) -> Result<Vec<Field<'_>>, Malformed> {
     Ok(fields)
 }
 
-/// Percent-decodes one query component with `+` as a space, borrowing when nothing is escaped.
-/// A `%` without two hex digits and a result that is not UTF-8 are malformed (lossy decoding
-/// would sign something other than what was received).
+/// Percent-decodes one query component with `+` as a space, borrowing when nothing is escaped
+/// (most widget fields are plain: the check stays allocation-free for them). A `%` without two
+/// hex digits and a result that is not UTF-8 are malformed: lossy decoding would sign something
+/// other than what was received.
 pub(crate) fn decode_component(text: &str) -> Result<Cow<'_, str>, Malformed> {
-    let bytes = text.as_bytes();
-    let Some(first) = bytes.iter().position(|&b| b == b'%' || b == b'+') else {
-        return Ok(Cow::Borrowed(text));
-    };
-    let mut decoded = Vec::with_capacity(bytes.len());
-    decoded.extend_from_slice(bytes.get(..first).unwrap_or_default());
-    let mut rest = bytes.get(first..).unwrap_or_default();
-    while let Some((&byte, tail)) = rest.split_first() {
-        match byte {
-            b'+' => {
-                decoded.push(b' ');
-                rest = tail;
-            }
-            b'%' => match tail {
-                [high, low, after @ ..] => match (hex_value(*high), hex_value(*low)) {
-                    (Some(high), Some(low)) => {
-                        decoded.push(high << 4 | low);
-                        rest = after;
-                    }
-                    _ => return Err(Malformed::InvalidPercentEncoding),
-                },
-                _ => return Err(Malformed::InvalidPercentEncoding),
-            },
-            _ => {
-                // Copy the run up to the next escape at once.
-                let run = rest
-                    .iter()
-                    .position(|&b| b == b'%' || b == b'+')
-                    .unwrap_or(rest.len());
-                let (plain, after) = rest.split_at(run);
-                decoded.extend_from_slice(plain);
-                rest = after;
-            }
-        }
-    }
-    String::from_utf8(decoded)
-        .map(Cow::Owned)
-        .map_err(|_| Malformed::InvalidUtf8)
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
+    tgauth_core::decode_form_component(text).map_err(|error| match error {
+        tgauth_core::Error::InvalidUtf8 => Malformed::InvalidUtf8,
+        // The decoder has no other failure than these two; a future one is a bad escape too.
+        _ => Malformed::InvalidPercentEncoding,
+    })
 }
 
 /// Parses the `data-onauth` JSON object. Strings are unescaped; numbers keep their decimal text
@@ -384,13 +348,10 @@ pub(crate) fn parse_url(url: &str) -> Result<Vec<Field<'_>>, Malformed> {
 
 /// Lowercase hexadecimal of a 32-byte MAC, on the stack.
 pub(crate) fn hex32(bytes: &[u8]) -> [u8; 64] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 64];
-    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
-        if let [high, low] = pair {
-            *high = DIGITS[usize::from(byte >> 4)];
-            *low = DIGITS[usize::from(byte & 0x0f)];
-        }
+    // Only a MAC that is not 32 bytes fails here; the zeros left then match no received hash.
+    if hex::encode_to_slice(bytes, &mut out).is_err() {
+        out = [0u8; 64];
     }
     out
 }

@@ -1,8 +1,10 @@
 //! Freshness policy: how old and how far in the future `auth_date` may be.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use crate::LoginError;
+use tgauth_core::UnixTime;
+
+use crate::Error;
 
 /// How old (`max_age`) and how far ahead of `now` (`future_skew`) an `auth_date` may be.
 ///
@@ -45,39 +47,28 @@ impl Policy {
         self.future_skew
     }
 
-    /// Checks `auth_date` (Unix seconds) against `now`.
-    pub fn check(&self, auth_date: i64, now: SystemTime) -> Result<(), LoginError> {
-        let now = unix_seconds(now);
-        let age = now.saturating_sub(auth_date);
+    /// Checks `auth_date` against `now`.
+    pub fn check(&self, auth_date: UnixTime, now: UnixTime) -> Result<(), Error> {
+        let age = now.seconds_since(auth_date);
         if let Some(max_age) = self.max_age {
             let max_age = max_age.as_secs();
-            if age > 0 && u64::try_from(age).unwrap_or(u64::MAX) > max_age {
-                return Err(LoginError::Expired {
+            if age > 0 && age.unsigned_abs() > max_age {
+                return Err(Error::Expired {
                     auth_date,
                     age,
                     max_age,
                 });
             }
         }
-        let ahead = auth_date.saturating_sub(now);
+        let ahead = auth_date.seconds_since(now);
         let skew = self.future_skew.as_secs();
-        if ahead > 0 && u64::try_from(ahead).unwrap_or(u64::MAX) > skew {
-            return Err(LoginError::FromTheFuture {
+        if ahead > 0 && ahead.unsigned_abs() > skew {
+            return Err(Error::FromTheFuture {
                 auth_date,
                 ahead,
                 skew,
             });
         }
         Ok(())
-    }
-}
-
-/// Seconds since the Unix epoch, negative before it, saturating at the `i64` range.
-pub(crate) fn unix_seconds(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => i64::try_from(before.duration().as_secs())
-            .map(|secs| -secs)
-            .unwrap_or(i64::MIN),
     }
 }

@@ -10,21 +10,24 @@
 //!   [`ThirdPartyVerifier`].
 //!
 //! Both yield a typed [`WebAppInitData`] under the same precedence and freshness policy as the
-//! Login Widget.
+//! Login Widget. With the `sign` feature, `WebAppSigner` and `ThirdPartyKey` sign `initData` as
+//! Telegram does (for tests and emulators).
 
-use std::time::SystemTime;
+#[cfg(feature = "sign")]
+mod sign;
 
 use base64::Engine as _;
-use ring::{
-    hmac,
-    signature::{self, Ed25519KeyPair, KeyPair as _},
-};
+use ring::{hmac, signature};
 use serde::{Deserialize, Serialize};
+use tgauth_core::{BotId, BotToken, ChatId, UnixTime, UserId};
 
 use crate::{
-    BotToken, LoginError, Malformed, Policy,
+    Error, Malformed, Policy,
     fields::{self, SortedFields},
 };
+
+#[cfg(feature = "sign")]
+pub use sign::{ThirdPartyKey, WebAppSigner};
 
 /// Telegram's Ed25519 public key for third-party validation of production `initData`.
 pub const TELEGRAM_PUBLIC_KEY: [u8; 32] = [
@@ -42,7 +45,7 @@ pub const TELEGRAM_TEST_PUBLIC_KEY: [u8; 32] = [
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebAppUser {
     /// The user's Telegram id.
-    pub id: i64,
+    pub id: UserId,
     /// Whether the user is a bot (only in `receiver`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_bot: Option<bool>,
@@ -75,7 +78,7 @@ pub struct WebAppUser {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebAppChat {
     /// The chat id.
-    pub id: i64,
+    pub id: ChatId,
     /// `group`, `supergroup` or `channel`.
     #[serde(rename = "type")]
     pub kind: String,
@@ -116,8 +119,8 @@ pub struct WebAppInitData {
     /// Seconds after which `answerWebAppQuery` may be called.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub can_send_after: Option<u64>,
-    /// When the app was opened, in Unix seconds.
-    pub auth_date: i64,
+    /// When the app was opened.
+    pub auth_date: UnixTime,
     /// The hex HMAC received.
     pub hash: String,
     /// The base64url Ed25519 signature received, if any.
@@ -125,7 +128,10 @@ pub struct WebAppInitData {
     pub signature: Option<String>,
 }
 
-fn init_data_from(fields: &SortedFields<'_>, auth_date: i64) -> Result<WebAppInitData, Malformed> {
+fn init_data_from(
+    fields: &SortedFields<'_>,
+    auth_date: UnixTime,
+) -> Result<WebAppInitData, Malformed> {
     fn json<T: for<'de> Deserialize<'de>>(
         fields: &SortedFields<'_>,
         field: &'static str,
@@ -169,13 +175,13 @@ pub struct WebAppVerifier {
 impl std::fmt::Debug for WebAppVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebAppVerifier")
-            .field("key", &"<redacted>")
+            .field("key", &tgauth_core::REDACTED)
             .field("policy", &self.policy)
             .finish()
     }
 }
 
-fn webapp_key(token: &BotToken) -> hmac::Key {
+pub(crate) fn webapp_key(token: &BotToken) -> hmac::Key {
     let derivation = hmac::Key::new(hmac::HMAC_SHA256, b"WebAppData");
     let secret = hmac::sign(&derivation, token.dangerous_expose().as_bytes());
     hmac::Key::new(hmac::HMAC_SHA256, secret.as_ref())
@@ -197,14 +203,14 @@ impl WebAppVerifier {
     }
 
     /// Verifies the raw `initData` query string (`Telegram.WebApp.initData`).
-    pub fn verify(&self, init_data: &str, now: SystemTime) -> Result<WebAppInitData, LoginError> {
+    pub fn verify(&self, init_data: &str, now: UnixTime) -> Result<WebAppInitData, Error> {
         let fields = SortedFields::new(fields::parse_query(init_data)?)?;
-        fields.check_unambiguous()?;
+        fields.check_unambiguous(fields::only_hash)?;
         let hash = fields.hash()?;
         let auth_date = fields.auth_date()?;
         let data = init_data_from(&fields, auth_date)?;
-        if !fields.mac_matches(&self.key, hash) {
-            return Err(LoginError::InvalidHash);
+        if !fields.mac_matches(&self.key, fields::only_hash, hash) {
+            return Err(Error::InvalidHash);
         }
         self.policy.check(auth_date, now)?;
         Ok(data)
@@ -214,24 +220,24 @@ impl WebAppVerifier {
 /// Checks the third-party Ed25519 `signature` of `initData`: no bot token needed.
 #[derive(Debug, Clone)]
 pub struct ThirdPartyVerifier {
-    bot_id: u64,
+    bot_id: BotId,
     public_key: [u8; 32],
     policy: Policy,
 }
 
 impl ThirdPartyVerifier {
     /// A verifier for data sent to bot `bot_id`, signed by Telegram's production key.
-    pub fn production(bot_id: u64) -> Self {
+    pub fn production(bot_id: BotId) -> Self {
         Self::with_public_key(bot_id, TELEGRAM_PUBLIC_KEY)
     }
 
     /// A verifier for data sent to bot `bot_id` in Telegram's test environment.
-    pub fn test_environment(bot_id: u64) -> Self {
+    pub fn test_environment(bot_id: BotId) -> Self {
         Self::with_public_key(bot_id, TELEGRAM_TEST_PUBLIC_KEY)
     }
 
     /// A verifier trusting any Ed25519 public key (the sandbox's, for instance).
-    pub fn with_public_key(bot_id: u64, public_key: [u8; 32]) -> Self {
+    pub fn with_public_key(bot_id: BotId, public_key: [u8; 32]) -> Self {
         Self {
             bot_id,
             public_key,
@@ -246,9 +252,9 @@ impl ThirdPartyVerifier {
     }
 
     /// Verifies the raw `initData` query string.
-    pub fn verify(&self, init_data: &str, now: SystemTime) -> Result<WebAppInitData, LoginError> {
+    pub fn verify(&self, init_data: &str, now: UnixTime) -> Result<WebAppInitData, Error> {
         let fields = SortedFields::new(fields::parse_query(init_data)?)?;
-        fields.check_unambiguous()?;
+        fields.check_unambiguous(fields::only_hash)?;
         fields.hash()?;
         let auth_date = fields.auth_date()?;
         let signature = match fields.get("signature") {
@@ -259,7 +265,7 @@ impl ThirdPartyVerifier {
         let message = third_party_message(self.bot_id, &fields);
         signature::UnparsedPublicKey::new(&signature::ED25519, &self.public_key)
             .verify(&message, &signature)
-            .map_err(|_| LoginError::InvalidSignature)?;
+            .map_err(|_| Error::InvalidSignature)?;
         self.policy.check(auth_date, now)?;
         Ok(data)
     }
@@ -274,105 +280,13 @@ fn decode_signature(text: &str) -> Result<[u8; 64], Malformed> {
         .map_err(|_| Malformed::InvalidSignatureEncoding)
 }
 
-fn third_party_message(bot_id: u64, fields: &SortedFields<'_>) -> Vec<u8> {
+/// What Telegram's Ed25519 signature covers: `"<bot_id>:WebAppData\n"` and the check string
+/// without `hash` and `signature`.
+pub(crate) fn third_party_message(bot_id: BotId, fields: &SortedFields<'_>) -> Vec<u8> {
     let mut message = format!("{bot_id}:WebAppData\n").into_bytes();
-    fields.feed_check_string(&["hash", "signature"], |piece| {
+    let skip = |key: &str| key == "hash" || key == "signature";
+    fields.feed_check_string(skip, |piece| {
         message.extend_from_slice(piece);
     });
     message
-}
-
-/// Signs `initData` as Telegram does, for tests and the sandbox.
-#[derive(Clone)]
-pub struct WebAppSigner {
-    key: hmac::Key,
-    bot_id: u64,
-}
-
-impl std::fmt::Debug for WebAppSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebAppSigner")
-            .field("bot_id", &self.bot_id)
-            .field("key", &"<redacted>")
-            .finish()
-    }
-}
-
-impl WebAppSigner {
-    /// A signer for `token`.
-    pub fn new(token: &BotToken) -> Self {
-        Self {
-            key: webapp_key(token),
-            bot_id: token.bot_id(),
-        }
-    }
-
-    /// Appends the `hash` to `pairs` (in the order given) and returns the `initData` query string.
-    pub fn sign<'a>(
-        &self,
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<String, Malformed> {
-        let pairs: Vec<(&str, &str)> = pairs.into_iter().filter(|(k, _)| *k != "hash").collect();
-        let hash = SortedFields::from_pairs(pairs.iter().copied())?.hex_mac(&self.key);
-        let hash = String::from_utf8_lossy(&hash);
-        Ok(form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs.iter())
-            .append_pair("hash", &hash)
-            .finish())
-    }
-
-    /// Adds a third-party `signature` by `key` (as Telegram's servers do), then the `hash`.
-    pub fn sign_with_signature<'a>(
-        &self,
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-        key: &ThirdPartyKey,
-    ) -> Result<String, Malformed> {
-        let mut pairs: Vec<(&str, &str)> = pairs
-            .into_iter()
-            .filter(|(k, _)| *k != "hash" && *k != "signature")
-            .collect();
-        let signature = key.signature(self.bot_id, pairs.iter().copied())?;
-        pairs.push(("signature", &signature));
-        self.sign(pairs)
-    }
-}
-
-/// An Ed25519 key pair playing Telegram's part in third-party signatures (tests, sandbox).
-pub struct ThirdPartyKey {
-    key_pair: Ed25519KeyPair,
-}
-
-impl std::fmt::Debug for ThirdPartyKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ThirdPartyKey")
-            .field("public_key", &self.public_key())
-            .finish_non_exhaustive()
-    }
-}
-
-impl ThirdPartyKey {
-    /// The key pair of a 32-byte Ed25519 seed (deterministic: tests pass a fixed seed).
-    pub fn from_seed(seed: &[u8; 32]) -> Result<Self, LoginError> {
-        Ed25519KeyPair::from_seed_unchecked(seed)
-            .map(|key_pair| Self { key_pair })
-            .map_err(|_| LoginError::InvalidKey)
-    }
-
-    /// The public key, for [`ThirdPartyVerifier::with_public_key`].
-    pub fn public_key(&self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        out.copy_from_slice(self.key_pair.public_key().as_ref());
-        out
-    }
-
-    /// The unpadded base64url `signature` of `pairs` (without `hash`/`signature`) for `bot_id`.
-    pub fn signature<'a>(
-        &self,
-        bot_id: u64,
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<String, Malformed> {
-        let fields = SortedFields::from_pairs(pairs)?;
-        let signature = self.key_pair.sign(&third_party_message(bot_id, &fields));
-        Ok(fields::TG_AUTH_RESULT.encode(signature.as_ref()))
-    }
 }

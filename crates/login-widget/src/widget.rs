@@ -1,25 +1,53 @@
-//! The Login Widget: check string, HMAC-SHA-256 under SHA256(bot token), freshness policy, signer and embed code.
+//! The Login Widget: check string, HMAC-SHA-256 under SHA256(bot token), freshness policy and embed code.
 //!
 //! Telegram hands the website the user's fields and a `hash`: the hex HMAC-SHA-256, keyed with
 //! SHA-256 of the bot token, of the *check string*: every received field except `hash`, sorted
 //! bytewise by key, written `key=value` and joined by `\n`. [`WidgetVerifier`] reads the data in
 //! each form it arrives in, checks it in the order malformed, hash, freshness, and yields a
-//! [`TelegramUser`]. [`WidgetSigner`] produces such data (for tests and the sandbox), and
-//! [`WidgetEmbed`] writes the `<script>` tag that shows the button.
+//! [`TelegramUser`]. [`WidgetEmbed`] writes the `<script>` tag that shows the button. With the
+//! `sign` feature, `WidgetSigner` produces such data as Telegram does (for tests and emulators).
 //!
-//! Every received field is in the check string, unknown ones included, so the `data-auth-url`
-//! must not carry a query of its own: Telegram appends its fields to it, and the site's own
-//! parameters would then be checked too and fail the hash.
+//! # The site's own parameters
+//!
+//! Every received field is in the check string, unknown ones included: a field Telegram did
+//! not send is a forgery. But the `data-auth-url` may carry a query of the site's own (a
+//! `next`, a `state`), and Telegram appends its fields to that URL, so the site's parameters
+//! arrive together with Telegram's and are not signed. Name them with
+//! [`WidgetVerifier::with_site_parameters`]: they are then left out of the check string (and
+//! stay unverified: read them from the request and treat them as browser input). A name
+//! Telegram signs cannot be named. Without it, they are checked like any other field and the
+//! hash does not match.
+//!
+//! ```
+//! use login_widget::{tgauth_core::{BotToken, UnixTime, UserId}, widget::WidgetVerifier};
+//!
+//! let token = BotToken::new("123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")?;
+//! let verifier = WidgetVerifier::new(&token).with_site_parameters(["next"])?;
+//! // `data-auth-url="https://example.com/login?next=%2Finbox"`, after Telegram's redirect:
+//! let url = "https://example.com/login?next=%2Finbox&id=42&first_name=Ada&username=ada\
+//!            &auth_date=1700000000\
+//!            &hash=9f7aef9abf7b779d9bfd5f1ead0d224ecdf30e8a75b30f9f437927736485ef4b";
+//! let user = verifier.verify_url(url, UnixTime(1_700_000_060))?;
+//! assert_eq!(user.id, UserId(42));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-use std::{borrow::Cow, time::SystemTime};
+#[cfg(feature = "sign")]
+mod sign;
+
+use std::sync::Arc;
 
 use ring::{digest, hmac};
 use serde::{Deserialize, Serialize};
+use tgauth_core::{BotToken, UnixTime, UserId};
 
 use crate::{
-    BotToken, LoginError, Malformed, Policy,
+    ConfigError, Error, Malformed, Policy,
     fields::{self, Field, SortedFields},
 };
+
+#[cfg(feature = "sign")]
+pub use sign::{SignedLogin, WidgetSigner};
 
 /// The form in which widget data arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +94,7 @@ impl DataFormat {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TelegramUser {
     /// The user's Telegram id.
-    pub id: i64,
+    pub id: UserId,
     /// First name.
     pub first_name: String,
     /// Last name, if the user has one.
@@ -78,9 +106,20 @@ pub struct TelegramUser {
     /// Profile photo URL, if the user has one and shares it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo_url: Option<String>,
-    /// When the user authorized, in Unix seconds.
-    pub auth_date: i64,
+    /// When the user authorized.
+    pub auth_date: UnixTime,
 }
+
+/// The fields Telegram signs in widget data: never a site parameter.
+const TELEGRAM_FIELDS: [&str; 7] = [
+    "id",
+    "first_name",
+    "last_name",
+    "username",
+    "photo_url",
+    "auth_date",
+    "hash",
+];
 
 /// Checks Login Widget data for one bot.
 ///
@@ -89,23 +128,28 @@ pub struct TelegramUser {
 pub struct WidgetVerifier {
     key: hmac::Key,
     policy: Policy,
+    /// The site's own parameters, left out of the check string (shared: extractors clone the
+    /// verifier per request).
+    site_parameters: Arc<[String]>,
 }
 
 impl std::fmt::Debug for WidgetVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WidgetVerifier")
-            .field("key", &"<redacted>")
+            .field("key", &tgauth_core::REDACTED)
             .field("policy", &self.policy)
+            .field("site_parameters", &self.site_parameters)
             .finish()
     }
 }
 
 impl WidgetVerifier {
-    /// A verifier for `token` with the default [`Policy`].
+    /// A verifier for `token` with the default [`Policy`] and no site parameters.
     pub fn new(token: &BotToken) -> Self {
         Self {
             key: widget_key(token),
             policy: Policy::default(),
+            site_parameters: Arc::from(Vec::new()),
         }
     }
 
@@ -120,13 +164,40 @@ impl WidgetVerifier {
         &self.policy
     }
 
+    /// Names the site's own query parameters of the `data-auth-url` (see the [module
+    /// docs](self)): fields with these names are left out of the check string and are not
+    /// verified. Replaces any names set before. Refuses an empty name and every name Telegram
+    /// signs (`id`, `first_name`, `last_name`, `username`, `photo_url`, `auth_date`, `hash`).
+    pub fn with_site_parameters<I, S>(mut self, names: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let names: Vec<String> = names.into_iter().map(Into::into).collect();
+        if let Some(name) = names
+            .iter()
+            .find(|name| name.is_empty() || TELEGRAM_FIELDS.contains(&name.as_str()))
+        {
+            return Err(ConfigError::SignedFieldAsSiteParameter {
+                name: name.chars().take(64).collect(),
+            });
+        }
+        self.site_parameters = Arc::from(names);
+        Ok(self)
+    }
+
+    /// The site parameters left out of the check string.
+    pub fn site_parameters(&self) -> impl Iterator<Item = &str> {
+        self.site_parameters.iter().map(String::as_str)
+    }
+
     /// Verifies data in the given form.
     pub fn verify(
         &self,
         data: &str,
         format: DataFormat,
-        now: SystemTime,
-    ) -> Result<TelegramUser, LoginError> {
+        now: UnixTime,
+    ) -> Result<TelegramUser, Error> {
         match format {
             DataFormat::Query => self.verify_query(data, now),
             DataFormat::Url => self.verify_url(data, now),
@@ -137,53 +208,47 @@ impl WidgetVerifier {
     }
 
     /// Verifies the `data-auth-url` redirect query string (without the leading `?`).
-    pub fn verify_query(&self, query: &str, now: SystemTime) -> Result<TelegramUser, LoginError> {
+    pub fn verify_query(&self, query: &str, now: UnixTime) -> Result<TelegramUser, Error> {
         let query = query.strip_prefix('?').unwrap_or(query);
         self.verify_fields(fields::parse_query(query)?, now)
     }
 
     /// Verifies a full callback URL (its `tgAuthResult` fragment, else its query string).
-    pub fn verify_url(&self, url: &str, now: SystemTime) -> Result<TelegramUser, LoginError> {
+    pub fn verify_url(&self, url: &str, now: UnixTime) -> Result<TelegramUser, Error> {
         self.verify_fields(fields::parse_url(url)?, now)
     }
 
     /// Verifies the JSON object given to the `data-onauth` callback.
-    pub fn verify_json(&self, json: &str, now: SystemTime) -> Result<TelegramUser, LoginError> {
+    pub fn verify_json(&self, json: &str, now: UnixTime) -> Result<TelegramUser, Error> {
         self.verify_fields(fields::parse_json(json)?, now)
     }
 
     /// Verifies the value of the `#tgAuthResult=` fragment (base64url JSON).
-    pub fn verify_tg_auth_result(
-        &self,
-        value: &str,
-        now: SystemTime,
-    ) -> Result<TelegramUser, LoginError> {
+    pub fn verify_tg_auth_result(&self, value: &str, now: UnixTime) -> Result<TelegramUser, Error> {
         self.verify_fields(fields::parse_tg_auth_result(value)?, now)
     }
 
     /// Verifies already decoded `(key, value)` pairs, as web frameworks hand them over. Pass
     /// every pair received, duplicates included: a repeated key is refused as malformed.
-    pub fn verify_pairs<'a, I>(&self, pairs: I, now: SystemTime) -> Result<TelegramUser, LoginError>
+    pub fn verify_pairs<'a, I>(&self, pairs: I, now: UnixTime) -> Result<TelegramUser, Error>
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
         self.check(SortedFields::from_pairs(pairs)?, now)
     }
 
-    fn verify_fields(
-        &self,
-        fields: Vec<Field<'_>>,
-        now: SystemTime,
-    ) -> Result<TelegramUser, LoginError> {
+    fn verify_fields(&self, fields: Vec<Field<'_>>, now: UnixTime) -> Result<TelegramUser, Error> {
         self.check(SortedFields::new(fields)?, now)
     }
 
-    fn check(
-        &self,
-        mut fields: SortedFields<'_>,
-        now: SystemTime,
-    ) -> Result<TelegramUser, LoginError> {
-        fields.check_unambiguous()?;
+    /// Whether `key` stays out of the check string: `hash` and the site's own parameters.
+    fn skipped(&self, key: &str) -> bool {
+        fields::only_hash(key) || self.site_parameters.iter().any(|name| name == key)
+    }
+
+    fn check(&self, mut fields: SortedFields<'_>, now: UnixTime) -> Result<TelegramUser, Error> {
+        let skip = |key: &str| self.skipped(key);
+        fields.check_unambiguous(skip)?;
         // One walk finds every field the check needs (cheaper than a search per field).
         let mut known = KnownFields::default();
         for (index, key) in fields.keys().enumerate() {
@@ -211,13 +276,13 @@ impl WidgetVerifier {
             }
             .into());
         }
-        if !fields.mac_matches(&self.key, hash) {
-            return Err(LoginError::InvalidHash);
+        if !fields.mac_matches(&self.key, skip, hash) {
+            return Err(Error::InvalidHash);
         }
         self.policy.check(auth_date, now)?;
         // The values move out of the fields: no copy when they were decoded.
         Ok(TelegramUser {
-            id,
+            id: UserId(id),
             first_name: fields.take_at(known.first_name).unwrap_or_default(),
             last_name: fields.take_at(known.last_name),
             username: fields.take_at(known.username),
@@ -251,141 +316,8 @@ pub fn data_check_string<'a>(
 ) -> Result<String, Malformed> {
     let fields = SortedFields::from_pairs(pairs)?;
     let mut out = Vec::new();
-    fields.feed_check_string(&["hash"], |piece| out.extend_from_slice(piece));
+    fields.feed_check_string(fields::only_hash, |piece| out.extend_from_slice(piece));
     String::from_utf8(out).map_err(|_| Malformed::InvalidUtf8)
-}
-
-/// Signs Login Widget data as Telegram does, for tests and the sandbox.
-#[derive(Clone)]
-pub struct WidgetSigner {
-    key: hmac::Key,
-}
-
-impl std::fmt::Debug for WidgetSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WidgetSigner")
-            .field("key", &"<redacted>")
-            .finish()
-    }
-}
-
-impl WidgetSigner {
-    /// A signer for `token`.
-    pub fn new(token: &BotToken) -> Self {
-        Self {
-            key: widget_key(token),
-        }
-    }
-
-    /// The hex `hash` of arbitrary fields (a `hash` field among them is left out).
-    pub fn hash<'a>(
-        &self,
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<String, Malformed> {
-        let fields = SortedFields::from_pairs(pairs)?;
-        Ok(String::from_utf8_lossy(&fields.hex_mac(&self.key)).into_owned())
-    }
-
-    /// Signs arbitrary fields (unknown ones included) in the order given, appending `hash`.
-    pub fn sign_fields<'a>(
-        &self,
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<SignedLogin, Malformed> {
-        let mut fields: Vec<(String, String)> = pairs
-            .into_iter()
-            .filter(|(key, _)| *key != "hash")
-            .map(|(key, value)| (key.to_owned(), value.to_owned()))
-            .collect();
-        let hash = self.hash(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-        fields.push(("hash".to_owned(), hash));
-        Ok(SignedLogin { fields })
-    }
-
-    /// Signs a user's fields in Telegram's order, absent optional fields left out.
-    pub fn sign_user(&self, user: &TelegramUser) -> SignedLogin {
-        let id = user.id.to_string();
-        let auth_date = user.auth_date.to_string();
-        let mut pairs: Vec<(&str, &str)> = vec![("id", &id), ("first_name", &user.first_name)];
-        for (key, value) in [
-            ("last_name", &user.last_name),
-            ("username", &user.username),
-            ("photo_url", &user.photo_url),
-        ] {
-            if let Some(value) = value {
-                pairs.push((key, value));
-            }
-        }
-        pairs.push(("auth_date", &auth_date));
-        // The keys are distinct and non-empty, so the fields cannot be malformed.
-        self.sign_fields(pairs)
-            .unwrap_or_else(|_| SignedLogin { fields: Vec::new() })
-    }
-}
-
-/// Signed widget data, ready to be handed to a verifier in any of its forms.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedLogin {
-    fields: Vec<(String, String)>,
-}
-
-impl SignedLogin {
-    /// The fields, `hash` last.
-    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    /// The `hash` value.
-    pub fn hash(&self) -> &str {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == "hash")
-            .map_or("", |(_, v)| v.as_str())
-    }
-
-    /// The redirect query string (`application/x-www-form-urlencoded`).
-    pub fn query(&self) -> String {
-        form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(self.fields.iter())
-            .finish()
-    }
-
-    /// `base` with the query string appended, as the `data-auth-url` redirect arrives.
-    pub fn callback_url(&self, base: &str) -> String {
-        let separator = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{separator}{}", self.query())
-    }
-
-    /// The JSON object of the `data-onauth` callback: `id` and `auth_date` as numbers when they
-    /// are integers, everything else as strings.
-    pub fn json(&self) -> String {
-        let mut out = String::from("{");
-        for (index, (key, value)) in self.fields.iter().enumerate() {
-            if index > 0 {
-                out.push(',');
-            }
-            out.push_str(&json_string(key));
-            out.push(':');
-            let numeric = matches!(key.as_str(), "id" | "auth_date")
-                && fields::parse_integer(value).is_some();
-            if numeric {
-                out.push_str(value);
-            } else {
-                out.push_str(&json_string(value));
-            }
-        }
-        out.push('}');
-        out
-    }
-
-    /// The `#tgAuthResult=` fragment value: unpadded base64url of [`SignedLogin::json`].
-    pub fn tg_auth_result(&self) -> String {
-        use base64::Engine as _;
-        fields::TG_AUTH_RESULT.encode(self.json())
-    }
-}
-
-fn json_string(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
 }
 
 /// The size of the Login Widget button (`data-size`).
@@ -502,7 +434,7 @@ impl WidgetEmbed {
             out.push(' ');
             out.push_str(name);
             out.push_str("=\"");
-            out.push_str(&escape_html(value));
+            out.push_str(&tgauth_core::escape_html(value));
             out.push('"');
         };
         attribute("data-telegram-login", &self.bot_username);
@@ -528,23 +460,4 @@ impl WidgetEmbed {
         out.push_str("></script>");
         out
     }
-}
-
-/// Escapes text for an HTML attribute value or element content.
-pub fn escape_html(text: &str) -> Cow<'_, str> {
-    if !text.contains(['&', '<', '>', '"', '\'']) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    Cow::Owned(out)
 }

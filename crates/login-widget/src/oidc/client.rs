@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use serde::Deserialize;
+use tgauth_core::BotId;
 use zeroize::Zeroizing;
 
 use super::{IdTokenValidator, Jwks, PkceVerifier, Provider};
@@ -25,7 +26,7 @@ impl ClientSecret {
 
 impl std::fmt::Debug for ClientSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ClientSecret(<redacted>)")
+        write!(f, "ClientSecret({})", tgauth_core::REDACTED)
     }
 }
 
@@ -138,11 +139,12 @@ pub struct OidcClient {
 const BODY_EXCERPT: usize = 512;
 
 impl OidcClient {
-    /// A client for `client_id` (the bot id) at `provider`, with a 30 s timeout and no
-    /// redirects followed.
+    /// A client for the OpenID Connect client `client_id` at `provider`, with a 30 s timeout
+    /// and no redirects followed. Telegram's client id is the bot id: [`OidcClient::for_bot`]
+    /// says so in a type.
     pub fn new(
         provider: Provider,
-        client_id: impl ToString,
+        client_id: impl Into<String>,
         client_secret: ClientSecret,
     ) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
@@ -155,9 +157,18 @@ impl OidcClient {
         Ok(Self {
             http,
             provider,
-            client_id: client_id.to_string(),
+            client_id: client_id.into(),
             client_secret,
         })
+    }
+
+    /// A client for the bot `bot_id` at `provider` (Telegram's client id is the bot id).
+    pub fn for_bot(
+        provider: Provider,
+        bot_id: BotId,
+        client_secret: ClientSecret,
+    ) -> Result<Self, ClientError> {
+        Self::new(provider, bot_id.to_string(), client_secret)
     }
 
     /// The provider.
@@ -167,7 +178,7 @@ impl OidcClient {
 
     /// A validator for this client's tokens under `jwks`.
     pub fn validator(&self, jwks: Jwks) -> IdTokenValidator {
-        IdTokenValidator::new(jwks, &self.client_id).with_issuer(self.provider.issuer())
+        IdTokenValidator::new(jwks, self.client_id.clone()).with_issuer(self.provider.issuer())
     }
 
     /// Fetches the discovery document and checks that it names the provider's issuer.

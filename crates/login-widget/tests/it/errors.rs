@@ -1,8 +1,9 @@
 //! Every refusal's message, snapshotted: what a log line or an API answer shows.
 
 use login_widget::{
-    BotToken, LoginError, Malformed,
+    ConfigError, Error, Malformed,
     oidc::{IdTokenError, IdTokenSigner, IdTokenValidator},
+    tgauth_core::{BotToken, UnixTime},
     webapp::WebAppVerifier,
     widget::WidgetVerifier,
 };
@@ -64,24 +65,23 @@ fn error_messages() {
             .to_string(),
     );
     for error in [
-        LoginError::InvalidSignature,
-        LoginError::Expired {
-            auth_date: 1,
+        Error::InvalidSignature,
+        Error::Expired {
+            auth_date: UnixTime(1),
             age: 100,
             max_age: 60,
         },
-        LoginError::FromTheFuture {
-            auth_date: 100,
+        Error::FromTheFuture {
+            auth_date: UnixTime(100),
             ahead: 40,
             skew: 30,
         },
-        LoginError::InvalidBotToken,
-        LoginError::Malformed(Malformed::MissingSignature),
-        LoginError::Malformed(Malformed::InvalidSignatureEncoding),
+        Error::Malformed(Malformed::MissingSignature),
+        Error::Malformed(Malformed::InvalidSignatureEncoding),
     ] {
         show("(constructed)", error.to_string());
     }
-    let validator = IdTokenValidator::new(IdTokenSigner::test_keys().jwks(), 1);
+    let validator = IdTokenValidator::new(IdTokenSigner::test_keys().jwks(), "1");
     show(
         "id_token a.b",
         validator
@@ -104,11 +104,34 @@ fn error_messages() {
         IdTokenError::WrongAudience,
         IdTokenError::MissingNonce,
         IdTokenError::WrongNonce,
-        IdTokenError::Expired { exp: 1, now: 2 },
-        IdTokenError::IssuedInFuture { iat: 3, now: 2 },
-        IdTokenError::NotYetValid { nbf: 3, now: 2 },
+        IdTokenError::Expired {
+            exp: UnixTime(1),
+            now: UnixTime(2),
+        },
+        IdTokenError::IssuedInFuture {
+            iat: UnixTime(3),
+            now: UnixTime(2),
+        },
+        IdTokenError::NotYetValid {
+            nbf: UnixTime(3),
+            now: UnixTime(2),
+        },
     ] {
         show("(constructed)", error.to_string());
+    }
+    for error in [
+        ConfigError::InvalidKey {
+            what: "not an Ed25519 seed",
+        },
+        ConfigError::UnknownKeyId { kid: "k2".into() },
+        ConfigError::SigningFailed {
+            what: "the signing primitive failed",
+        },
+        ConfigError::InvalidPkceVerifier,
+        ConfigError::RandomUnavailable,
+        ConfigError::SignedFieldAsSiteParameter { name: "id".into() },
+    ] {
+        show("(configuration)", error.to_string());
     }
     let all = lines.join("\n");
     assert!(!all.contains("ABC-DEF1234"), "no message carries the token");

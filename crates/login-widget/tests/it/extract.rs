@@ -1,20 +1,18 @@
 //! axum extractors over real HTTP on loopback: a server on 127.0.0.1 and raw HTTP/1.1 requests.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{Json, Router, extract::FromRef, routing::get};
 use login_widget::{
-    BotToken,
-    extract::{Clock, TelegramAuth, TelegramWebApp, WebAppAuth, WebAppCheck, WidgetAuth},
+    extract::{TelegramAuth, TelegramWebApp, WebAppAuth, WebAppCheck, WidgetAuth},
+    tgauth_core::{BotId, BotToken, FixedClock, UnixTime, UserId},
     webapp::{ThirdPartyVerifier, WebAppInitData, WebAppSigner, WebAppVerifier},
     widget::{TelegramUser, WidgetSigner, WidgetVerifier},
 };
 use tokio::{
     io::{AsyncReadExt as _, AsyncWriteExt as _},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
 };
-
-use crate::at;
 
 const TOKEN: &str = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11";
 const NOW: i64 = 1_700_000_010;
@@ -47,7 +45,7 @@ async fn app(TelegramWebApp(data): TelegramWebApp) -> Json<WebAppInitData> {
 
 async fn serve(check: WebAppCheck) -> SocketAddr {
     let token = BotToken::new(TOKEN).unwrap();
-    let clock = Clock::fixed(at(NOW));
+    let clock = Arc::new(FixedClock::new(UnixTime(NOW)));
     let state = AppState {
         widget: WidgetAuth::new(WidgetVerifier::new(&token), clock.clone()),
         webapp: WebAppAuth::new(check, clock),
@@ -56,10 +54,7 @@ async fn serve(check: WebAppCheck) -> SocketAddr {
         .route("/login", get(login))
         .route("/app", get(app))
         .with_state(state);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    address
+    tgauth_tests::http::serve(router).await.unwrap().addr
 }
 
 /// Sends one GET and returns (status, body).
@@ -92,12 +87,12 @@ async fn get_request(
 
 fn user() -> TelegramUser {
     TelegramUser {
-        id: 7,
+        id: UserId(7),
         first_name: "Ada Lovelace".into(),
         last_name: None,
         username: Some("ada".into()),
         photo_url: Some("https://t.me/i/userpic/320/ada.jpg".into()),
-        auth_date: 1_700_000_000,
+        auth_date: UnixTime(1_700_000_000),
     }
 }
 
@@ -123,7 +118,7 @@ async fn widget_query_extractor() {
     assert_eq!((status, body["reason"].as_str()), (401, Some("malformed")));
 
     let old = WidgetSigner::new(&token).sign_user(&TelegramUser {
-        auth_date: 1_600_000_000,
+        auth_date: UnixTime(1_600_000_000),
         ..user()
     });
     let (status, body) = get_request(address, &format!("/login?{}", old.query()), None).await;
@@ -144,7 +139,7 @@ async fn webapp_header_extractor_first_and_third_party() {
     for check in [
         WebAppCheck::FirstParty(WebAppVerifier::new(&token)),
         WebAppCheck::ThirdParty(ThirdPartyVerifier::with_public_key(
-            123_456,
+            BotId(123_456),
             key.public_key(),
         )),
     ] {

@@ -12,15 +12,11 @@ mod oidc_client;
 mod webapp;
 mod widget;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use login_widget::tgauth_core::UnixTime;
 
 /// `secs` after the Unix epoch.
-pub(crate) fn at(secs: i64) -> SystemTime {
-    if secs >= 0 {
-        UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
-    } else {
-        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
-    }
+pub(crate) fn at(secs: i64) -> UnixTime {
+    UnixTime(secs)
 }
 
 /// A vector file of `tests/it/vectors/`, parsed.

@@ -1,9 +1,12 @@
 //! OpenID Connect: id_tokens of each algorithm, every rejection, authorization URLs.
 
 use base64::Engine as _;
-use login_widget::oidc::{
-    AuthorizationParams, IdTokenClaims, IdTokenError, IdTokenSigner, IdTokenValidator, Jwks,
-    LoginAttempt, PkceVerifier, Provider, Scope, TELEGRAM_ISSUER,
+use login_widget::{
+    oidc::{
+        AuthorizationParams, IdTokenClaims, IdTokenError, IdTokenSigner, IdTokenValidator, Jwks,
+        LoginAttempt, PkceVerifier, Provider, Scope, TELEGRAM_ISSUER,
+    },
+    tgauth_core::{BotId, UnixTime, UserId},
 };
 use proptest::prelude::*;
 
@@ -16,11 +19,11 @@ fn claims() -> IdTokenClaims {
         TELEGRAM_ISSUER,
         "sub-1",
         "123456",
-        1_700_000_000,
-        1_700_003_600,
+        UnixTime(1_700_000_000),
+        UnixTime(1_700_003_600),
     )
     .with_nonce("nonce-1");
-    claims.id = Some(42);
+    claims.id = Some(UserId(42));
     claims.preferred_username = Some("ada".into());
     claims
 }
@@ -34,7 +37,7 @@ fn kids() -> Vec<&'static str> {
 }
 
 fn validator(signer: &IdTokenSigner) -> IdTokenValidator {
-    IdTokenValidator::new(signer.jwks(), 123_456)
+    IdTokenValidator::for_bot(signer.jwks(), BotId(123_456))
 }
 
 #[test]
@@ -56,7 +59,7 @@ fn tokens_signed_by_another_implementation_validate() {
                 at(1_700_000_100),
             )
             .unwrap_or_else(|e| panic!("{}: {e}", case["alg"]));
-        assert_eq!(claims.id, Some(279_058_397));
+        assert_eq!(claims.id, Some(UserId(279_058_397)));
         assert_eq!(claims.preferred_username.as_deref(), Some("vdkfrost"));
         assert_eq!(claims.phone_number.as_deref(), Some("+15550100"));
         assert_eq!(claims.name.as_deref(), Some("Vladislav Kibenko"));
@@ -141,8 +144,8 @@ fn rejections() {
         None,
         at(1_700_003_661),
         IdTokenError::Expired {
-            exp: 1_700_003_600,
-            now: 1_700_003_661,
+            exp: UnixTime(1_700_003_600),
+            now: UnixTime(1_700_003_661),
         },
     );
     check(
@@ -150,8 +153,8 @@ fn rejections() {
         None,
         at(1_699_999_939),
         IdTokenError::IssuedInFuture {
-            iat: 1_700_000_000,
-            now: 1_699_999_939,
+            iat: UnixTime(1_700_000_000),
+            now: UnixTime(1_699_999_939),
         },
     );
 
@@ -261,13 +264,13 @@ fn not_before_azp_and_critical_headers() {
     let validator = validator(&signer);
     let now = at(1_700_000_010);
     let mut later = claims();
-    later.nbf = Some(1_700_000_100);
+    later.nbf = Some(UnixTime(1_700_000_100));
     let token = signer.sign("test-eddsa", &later).unwrap();
     assert_eq!(
         validator.validate(&token, None, now).unwrap_err(),
         IdTokenError::NotYetValid {
-            nbf: 1_700_000_100,
-            now: 1_700_000_010
+            nbf: UnixTime(1_700_000_100),
+            now: UnixTime(1_700_000_010)
         }
     );
     // Within the 60 s skew it is accepted.
@@ -400,9 +403,9 @@ fn extreme_times_do_not_overflow() {
         (0, 0, None),
     ] {
         let mut claims = claims();
-        claims.iat = iat;
-        claims.exp = exp;
-        claims.nbf = nbf;
+        claims.iat = UnixTime(iat);
+        claims.exp = UnixTime(exp);
+        claims.nbf = nbf.map(UnixTime);
         let token = signer.sign("test-eddsa", &claims).unwrap();
         for now in [at(i64::MIN), at(0), at(i64::MAX)] {
             let _ = validator.validate(&token, None, now);
@@ -480,7 +483,7 @@ fn login_attempts_are_fresh_and_well_formed() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(tgauth_tests::proptest_config(64))]
 
     #[test]
     fn arbitrary_tokens_never_panic(token in any::<String>(), parts in proptest::collection::vec("[A-Za-z0-9_-]{0,40}", 0..5)) {

@@ -9,9 +9,12 @@ use axum::{
     routing::{get, post},
 };
 use base64::Engine as _;
-use login_widget::oidc::{
-    AuthorizationParams, IdTokenClaims, IdTokenSigner, PkceVerifier, Provider, Scope,
-    client::{ClientError, ClientSecret, OidcClient},
+use login_widget::{
+    oidc::{
+        AuthorizationParams, IdTokenClaims, IdTokenSigner, PkceVerifier, Provider, Scope,
+        client::{ClientError, ClientSecret, OidcClient},
+    },
+    tgauth_core::{BotId, UnixTime},
 };
 use tokio::net::TcpListener;
 
@@ -29,15 +32,18 @@ struct Provided {
 }
 
 async fn serve_provider() -> Provided {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // The issuer names the provider's own address, so the port is known before the router.
+    let listener = TcpListener::bind(tgauth_tests::any_loopback_port())
+        .await
+        .unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let signer = IdTokenSigner::test_keys();
     let claims = IdTokenClaims::new(
         base.clone(),
         "sub-9",
         "123456",
-        1_700_000_000,
-        1_700_003_600,
+        UnixTime(1_700_000_000),
+        UnixTime(1_700_003_600),
     )
     .with_nonce("nn");
     let provided = Provided {
@@ -84,9 +90,9 @@ async fn serve_provider() -> Provided {
 async fn code_exchange_and_validation_against_a_loopback_provider() {
     let provided = serve_provider().await;
     let provider = Provider::with_base_url(&provided.base);
-    let client = OidcClient::new(
+    let client = OidcClient::for_bot(
         provider.clone(),
-        123_456,
+        BotId(123_456),
         ClientSecret::new("client-secret"),
     )
     .unwrap();
@@ -98,7 +104,7 @@ async fn code_exchange_and_validation_against_a_loopback_provider() {
     // A discovery document naming another issuer is refused.
     let expecting_telegram = OidcClient::new(
         provider.clone().with_issuer("https://oauth.telegram.org"),
-        123_456,
+        "123456",
         ClientSecret::new("client-secret"),
     )
     .unwrap();
@@ -171,11 +177,13 @@ async fn code_exchange_and_validation_against_a_loopback_provider() {
 #[tokio::test]
 async fn transport_errors_are_typed() {
     // A port nothing listens on: bind, read the port, drop the listener.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = TcpListener::bind(tgauth_tests::any_loopback_port())
+        .await
+        .unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let client =
-        OidcClient::new(Provider::with_base_url(&base), 1, ClientSecret::new("s")).unwrap();
+        OidcClient::new(Provider::with_base_url(&base), "1", ClientSecret::new("s")).unwrap();
     assert!(matches!(
         client.jwks().await,
         Err(ClientError::Transport { .. })

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use login_widget::{
-    BotToken, ErrorKind, LoginError, Malformed, Policy,
+    Error, ErrorKind, Malformed, Policy,
+    tgauth_core::{BotId, BotToken, ChatId, UnixTime, UserId},
     webapp::{
         TELEGRAM_PUBLIC_KEY, ThirdPartyKey, ThirdPartyVerifier, WebAppSigner, WebAppVerifier,
     },
@@ -32,7 +33,7 @@ fn known_answer_vectors() {
             let data = outcome.unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(
                 data.user.unwrap().id,
-                expected["user_id"].as_i64().unwrap(),
+                UserId(expected["user_id"].as_i64().unwrap()),
                 "{name}"
             );
         } else {
@@ -62,10 +63,10 @@ fn real_init_data_signed_by_telegram() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             verified.user.as_ref().unwrap().id,
-            case["user_id"].as_i64().unwrap(),
+            UserId(case["user_id"].as_i64().unwrap()),
             "{name}"
         );
-        assert_eq!(verified.auth_date, auth_date);
+        assert_eq!(verified.auth_date, UnixTime(auth_date));
         // A day and a second later the same data has expired.
         assert_eq!(
             verifier
@@ -76,7 +77,7 @@ fn real_init_data_signed_by_telegram() {
             "{name}"
         );
         if case["third_party"].as_str() == Some("production") {
-            let bot_id = case["bot_id"].as_u64().unwrap();
+            let bot_id = BotId(case["bot_id"].as_i64().unwrap());
             let third = ThirdPartyVerifier::production(bot_id);
             assert_eq!(
                 third.verify(data, at(auth_date)).unwrap(),
@@ -85,16 +86,16 @@ fn real_init_data_signed_by_telegram() {
             );
             // The same signature for another bot, or under the test key, is refused.
             assert_eq!(
-                ThirdPartyVerifier::production(bot_id + 1)
+                ThirdPartyVerifier::production(BotId(bot_id.get() + 1))
                     .verify(data, at(auth_date))
                     .unwrap_err(),
-                LoginError::InvalidSignature
+                Error::InvalidSignature
             );
             assert_eq!(
                 ThirdPartyVerifier::test_environment(bot_id)
                     .verify(data, at(auth_date))
                     .unwrap_err(),
-                LoginError::InvalidSignature
+                Error::InvalidSignature
             );
             third_party_checked += 1;
         }
@@ -127,12 +128,12 @@ fn typed_fields_are_parsed_from_their_raw_text() {
     let chat = data.chat.unwrap();
     assert_eq!(
         (chat.id, chat.kind.as_str(), chat.title.as_str()),
-        (1, "group", "chat-title")
+        (ChatId(1), "group", "chat-title")
     );
     let receiver = data.receiver.unwrap();
     assert_eq!(
         (receiver.id, receiver.is_bot, receiver.is_premium),
-        (991, Some(false), Some(true))
+        (UserId(991), Some(false), Some(true))
     );
     let user = data.user.unwrap();
     assert_eq!(user.username.as_deref(), Some("user-username"));
@@ -152,25 +153,25 @@ fn third_party_signature_rules() {
         ("auth_date", "1700000000"),
     ];
     let data = signer.sign_with_signature(fields, &key).unwrap();
-    let verifier = ThirdPartyVerifier::with_public_key(123_456, key.public_key());
+    let verifier = ThirdPartyVerifier::with_public_key(BotId(123_456), key.public_key());
     let now = at(1_700_000_000);
     assert!(verifier.verify(&data, now).is_ok());
     assert!(WebAppVerifier::new(&token()).verify(&data, now).is_ok());
     // Telegram's production key did not sign it.
     assert_eq!(
-        ThirdPartyVerifier::production(123_456)
+        ThirdPartyVerifier::production(BotId(123_456))
             .verify(&data, now)
             .unwrap_err(),
-        LoginError::InvalidSignature
+        Error::InvalidSignature
     );
     assert_ne!(key.public_key(), TELEGRAM_PUBLIC_KEY);
     // No signature, padded or short signatures are malformed.
     let unsigned = signer.sign(fields).unwrap();
     assert_eq!(
         verifier.verify(&unsigned, now).unwrap_err(),
-        LoginError::Malformed(Malformed::MissingSignature)
+        Error::Malformed(Malformed::MissingSignature)
     );
-    let signature = key.signature(123_456, fields).unwrap();
+    let signature = key.signature(BotId(123_456), fields).unwrap();
     for bad in [
         format!("{signature}=="),
         signature[..signature.len() - 4].to_owned(),
@@ -181,7 +182,7 @@ fn third_party_signature_rules() {
         let data = signer.sign(pairs).unwrap();
         assert_eq!(
             verifier.verify(&data, now).unwrap_err(),
-            LoginError::Malformed(Malformed::InvalidSignatureEncoding),
+            Error::Malformed(Malformed::InvalidSignatureEncoding),
             "{bad}"
         );
     }
@@ -189,12 +190,12 @@ fn third_party_signature_rules() {
     let without_hash = data.split("&hash=").next().unwrap();
     assert_eq!(
         verifier.verify(without_hash, now).unwrap_err(),
-        LoginError::Malformed(Malformed::MissingHash)
+        Error::Malformed(Malformed::MissingHash)
     );
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(tgauth_tests::proptest_config(128))]
 
     #[test]
     fn sign_then_verify_first_and_third_party(
@@ -212,7 +213,7 @@ proptest! {
         let data = WebAppSigner::new(&token()).sign_with_signature(fields, &key).unwrap();
         let now = at(auth_date);
         let first = WebAppVerifier::new(&token()).verify(&data, now).unwrap();
-        let third = ThirdPartyVerifier::with_public_key(123_456, key.public_key()).verify(&data, now).unwrap();
+        let third = ThirdPartyVerifier::with_public_key(BotId(123_456), key.public_key()).verify(&data, now).unwrap();
         prop_assert_eq!(&first, &third);
         prop_assert_eq!(first.user.unwrap().first_name, first_name);
         prop_assert_eq!(first.start_param.as_deref(), Some(start_param.as_str()));
@@ -253,7 +254,7 @@ proptest! {
         let policy = Policy::default().with_max_age(None);
         prop_assert!(WebAppVerifier::new(&token()).with_policy(policy).verify(&query, now).is_err());
         prop_assert!(
-            ThirdPartyVerifier::with_public_key(123_456, key.public_key())
+            ThirdPartyVerifier::with_public_key(BotId(123_456), key.public_key())
                 .with_policy(policy)
                 .verify(&query, now)
                 .is_err()
@@ -267,6 +268,6 @@ proptest! {
     fn arbitrary_input_never_panics(data in any::<String>()) {
         let now = at(1_700_000_000);
         let _ = WebAppVerifier::new(&token()).verify(&data, now);
-        let _ = ThirdPartyVerifier::production(1).verify(&data, now);
+        let _ = ThirdPartyVerifier::production(BotId(1)).verify(&data, now);
     }
 }

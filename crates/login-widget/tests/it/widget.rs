@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use login_widget::{
-    BotToken, ErrorKind, LoginError, Malformed, Policy,
+    Error, ErrorKind, Malformed, Policy,
+    tgauth_core::{BotToken, UnixTime, UserId},
     widget::{
         AuthTarget, ButtonSize, DataFormat, SignedLogin, TelegramUser, WidgetEmbed, WidgetSigner,
         WidgetVerifier, data_check_string,
@@ -66,12 +67,12 @@ fn token() -> BotToken {
 
 fn ada() -> TelegramUser {
     TelegramUser {
-        id: 7,
+        id: UserId(7),
         first_name: "Ada".into(),
         last_name: None,
         username: Some("ada".into()),
         photo_url: None,
-        auth_date: 1_700_000_000,
+        auth_date: UnixTime(1_700_000_000),
     }
 }
 
@@ -103,7 +104,7 @@ fn a_callback_url_with_its_own_parameters_signs_them_too() {
     let verifier = WidgetVerifier::new(&token());
     assert_eq!(
         verifier.verify_url(&url, at(1_700_000_001)).unwrap_err(),
-        LoginError::InvalidHash
+        Error::InvalidHash
     );
 }
 
@@ -157,13 +158,13 @@ fn precedence_malformed_then_hash_then_freshness() {
     let forged = signed.query().replace("Ada", "Eve");
     assert_eq!(
         verifier.verify_query(&forged, late).unwrap_err(),
-        LoginError::InvalidHash
+        Error::InvalidHash
     );
     // Duplicate key, bad hash and too old: malformed.
     let duplicated = format!("{forged}&id=8");
     assert_eq!(
         verifier.verify_query(&duplicated, late).unwrap_err(),
-        LoginError::Malformed(Malformed::DuplicateKey { key: "id".into() })
+        Error::Malformed(Malformed::DuplicateKey { key: "id".into() })
     );
 }
 
@@ -174,7 +175,7 @@ fn malformed_reasons_are_specific() {
     let check = |data: &str, expected: Malformed| {
         assert_eq!(
             verifier.verify_query(data, now).unwrap_err(),
-            LoginError::Malformed(expected),
+            Error::Malformed(expected),
             "{data}"
         );
     };
@@ -213,15 +214,15 @@ fn malformed_reasons_are_specific() {
         verifier
             .verify_url("https://example.com/login", now)
             .unwrap_err(),
-        LoginError::Malformed(Malformed::NoDataInUrl)
+        Error::Malformed(Malformed::NoDataInUrl)
     );
     assert_eq!(
         verifier.verify_tg_auth_result("!!!", now).unwrap_err(),
-        LoginError::Malformed(Malformed::InvalidBase64)
+        Error::Malformed(Malformed::InvalidBase64)
     );
     assert_eq!(
         verifier.verify_json("[1]", now).unwrap_err(),
-        LoginError::Malformed(Malformed::InvalidJson)
+        Error::Malformed(Malformed::InvalidJson)
     );
 }
 
@@ -237,7 +238,7 @@ fn policy_is_configurable() {
     assert!(strict.verify_query(&query, at(1_700_000_060)).is_ok());
     assert!(matches!(
         strict.verify_query(&query, at(1_700_000_061)),
-        Err(LoginError::Expired {
+        Err(Error::Expired {
             age: 61,
             max_age: 60,
             ..
@@ -245,7 +246,7 @@ fn policy_is_configurable() {
     ));
     assert!(matches!(
         strict.verify_query(&query, at(1_699_999_999)),
-        Err(LoginError::FromTheFuture {
+        Err(Error::FromTheFuture {
             ahead: 1,
             skew: 0,
             ..
@@ -265,7 +266,7 @@ fn secrets_stay_out_of_debug_and_errors() {
         format!("{:?}", WidgetSigner::new(&token)),
         format!("{:?}", login_widget::webapp::WebAppVerifier::new(&token)),
         format!("{:?}", login_widget::webapp::WebAppSigner::new(&token)),
-        format!("{:?}", LoginError::InvalidHash),
+        format!("{:?}", Error::InvalidHash),
         format!(
             "{:?}",
             BotToken::new(format!("{}x", token.dangerous_expose()))
@@ -277,11 +278,11 @@ fn secrets_stay_out_of_debug_and_errors() {
     ] {
         assert!(!text.contains(secret), "{text}");
     }
-    assert_eq!(token.bot_id(), 123_456);
+    assert_eq!(token.bot_id(), login_widget::tgauth_core::BotId(123_456));
     for bad in ["", "123456", "abc:def", "123:", "123:a b", ":abc"] {
         assert_eq!(
             BotToken::new(bad).unwrap_err(),
-            LoginError::InvalidBotToken,
+            login_widget::tgauth_core::Error::InvalidBotToken,
             "{bad}"
         );
     }
@@ -334,7 +335,7 @@ fn a_login_recut_into_other_fields_is_malformed() {
     assert_eq!(verifier.verify_pairs(signed.fields(), now).unwrap(), user);
     assert_eq!(
         verifier.verify_pairs(recut, now).unwrap_err(),
-        LoginError::Malformed(Malformed::AmbiguousField {
+        Error::Malformed(Malformed::AmbiguousField {
             key: "last_name".into()
         })
     );
@@ -347,7 +348,7 @@ fn a_login_recut_into_other_fields_is_malformed() {
         assert!(
             matches!(
                 verifier.verify_query(query, now),
-                Err(LoginError::Malformed(Malformed::AmbiguousField { .. }))
+                Err(Error::Malformed(Malformed::AmbiguousField { .. }))
             ),
             "{query}"
         );
@@ -359,7 +360,10 @@ fn extreme_auth_dates_and_clocks_do_not_overflow() {
     let signer = WidgetSigner::new(&token());
     let extremes = [i64::MIN, i64::MIN + 1, -1, 0, 1_700_000_000, i64::MAX];
     for auth_date in extremes {
-        let user = TelegramUser { auth_date, ..ada() };
+        let user = TelegramUser {
+            auth_date: UnixTime(auth_date),
+            ..ada()
+        };
         let query = signer.sign_user(&user).query();
         for now in extremes {
             for max_age in [None, Some(0), Some(86_400), Some(u64::MAX)] {
@@ -410,7 +414,7 @@ prop_compose! {
         auth_date in 0i64..4_000_000_000,
         extra in proptest::collection::btree_map("x_[a-z_]{1,8}", field_value(), 0..3),
     ) -> (TelegramUser, Vec<(String, String)>) {
-        (TelegramUser { id, first_name, last_name, username, photo_url, auth_date }, extra.into_iter().collect())
+        (TelegramUser { id: UserId(id), first_name, last_name, username, photo_url, auth_date: UnixTime(auth_date) }, extra.into_iter().collect())
     }
 }
 
@@ -436,7 +440,7 @@ fn signed_with_extra(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(tgauth_tests::proptest_config(256))]
 
     #[test]
     fn sign_then_verify_holds_in_every_form_and_order(
@@ -445,7 +449,7 @@ proptest! {
     ) {
         let signed = signed_with_extra(&user, &extra, &order);
         let verifier = WidgetVerifier::new(&token()).with_policy(Policy::default().with_max_age(None));
-        let now = at(user.auth_date);
+        let now = user.auth_date;
         prop_assert_eq!(verifier.verify_query(&signed.query(), now).unwrap(), user.clone());
         prop_assert_eq!(verifier.verify_json(&signed.json(), now).unwrap(), user.clone());
         prop_assert_eq!(verifier.verify_tg_auth_result(&signed.tg_auth_result(), now).unwrap(), user.clone());
@@ -481,7 +485,7 @@ proptest! {
             .filter_map(|(k, v)| Some((String::from_utf8(k).ok()?, String::from_utf8(v).ok()?)))
             .collect();
         let verifier = WidgetVerifier::new(&token()).with_policy(Policy::default().with_max_age(None));
-        let outcome = verifier.verify_pairs(changed.iter().map(|(k, v)| (k.as_str(), v.as_str())), at(user.auth_date));
+        let outcome = verifier.verify_pairs(changed.iter().map(|(k, v)| (k.as_str(), v.as_str())), user.auth_date);
         prop_assert!(outcome.is_err(), "a changed login verified: {:?}", changed);
     }
 
@@ -504,8 +508,8 @@ proptest! {
         let query = format!("{}&{}", signed.query(), form_urlencoded::Serializer::new(String::new()).append_pair(key, value).finish());
         let verifier = WidgetVerifier::new(&token());
         prop_assert_eq!(
-            verifier.verify_query(&query, at(user.auth_date)).unwrap_err(),
-            LoginError::Malformed(Malformed::DuplicateKey { key: key.to_owned() })
+            verifier.verify_query(&query, user.auth_date).unwrap_err(),
+            Error::Malformed(Malformed::DuplicateKey { key: key.to_owned() })
         );
     }
 }

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-KEYS = "../../../src/oidc_test_keys/"
+KEYS = "../../../src/oidc/test_keys/"
 
 
 def b64(data):
@@ -77,7 +77,7 @@ vectors = [
 with open("oidc.json", "w") as out:
     json.dump({
         "provenance": "Signed by generate_oidc.py with Python cryptography 48 using the crate's "
-                      "test keys (src/oidc_test_keys, Ed25519 seed in src/oidc.rs)",
+                      "test keys (src/oidc/test_keys, Ed25519 seed in src/oidc/signing.rs)",
         "claims": claims,
         "vectors": vectors,
     }, out, indent=1)
