@@ -7,14 +7,13 @@
 //! output byte for byte: 32-byte secrets, 32 to 255 bytes of random padding (first byte its
 //! length, total a multiple of 16), and the RSA-OAEP seed.
 //!
-//! The RSA public operation here uses `num-bigint`, which is not constant-time. That is the
-//! sender's side, run on test data; a real Telegram client does this step, not a bot.
+//! This module exists only with the `seal` feature: it is the Telegram app's side, and a bot
+//! or a website only opens passports.
 
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use num_bigint::BigUint;
 use passport_types::decrypted::{
     Credentials, DataCredentials, FileCredentials, SecureData, SecureValue,
 };
@@ -276,63 +275,57 @@ pub fn seal(
     })
 }
 
-/// SHA-1's output length, the OAEP `hLen` here.
-const SHA1_LEN: usize = 20;
-
-/// XORs `MGF1-SHA-1(seed)` into `target` (RFC 8017, B.2.1).
-fn mgf1_xor(target: &mut [u8], seed: &[u8]) {
-    for (counter, chunk) in (0u32..).zip(target.chunks_mut(SHA1_LEN)) {
-        let mask = Sha1::new()
-            .chain_update(seed)
-            .chain_update(counter.to_be_bytes())
-            .finalize();
-        for (byte, mask) in chunk.iter_mut().zip(mask) {
-            *byte ^= mask;
-        }
-    }
-}
-
 /// RSAES-OAEP-ENCRYPT (RFC 8017, 7.1.1) with SHA-1, MGF1-SHA-1 and an empty label, as the
-/// Telegram app encrypts the credentials secret; the OAEP seed comes from `rng` so sealing is
-/// reproducible.
+/// Telegram app encrypts the credentials secret, through RustCrypto's `rsa` crate. The OAEP seed
+/// comes from `rng`, so sealing is reproducible from a seeded RNG.
+///
+/// `rsa` carries RUSTSEC-2023-0071 (Marvin), a timing side channel of its private-key
+/// operations; encryption is the public operation on public data, which the advisory does not
+/// concern. (aws-lc-rs draws its own OAEP seed, so its output could not be reproduced here.)
 pub fn encrypt_secret(
     public_key: &PublicKey,
     message: &[u8],
     rng: &mut impl CryptoRng,
 ) -> Result<Vec<u8>> {
-    let k = public_key.modulus().len();
-    let Some(room) = k.checked_sub(2 * SHA1_LEN + 2) else {
-        return Err(Error::Seal {
-            reason: "RSA key too small for OAEP",
-        });
-    };
-    if message.len() > room {
-        return Err(Error::Seal {
+    let modulus = rsa::BigUint::from_bytes_be(public_key.modulus());
+    let exponent = rsa::BigUint::from_bytes_be(public_key.exponent());
+    // The key was size-checked when it was parsed; `rsa`'s own 4096-bit cap would refuse the
+    // larger keys this crate accepts, so the key's own size is the cap.
+    let key = rsa::RsaPublicKey::new_with_max_size(modulus, exponent, public_key.bits()).map_err(
+        |_| Error::Seal {
+            reason: "the RSA public key cannot be used for encryption",
+        },
+    )?;
+    key.encrypt(&mut RandCore06(rng), rsa::Oaep::new::<Sha1>(), message)
+        .map_err(|_| Error::Seal {
             reason: "message too long for RSA-OAEP with this key",
-        });
-    }
-    let db_len = k - SHA1_LEN - 1;
-    let mut encoded = Zeroizing::new(vec![0u8; k]);
-    let (head, db) = encoded.split_at_mut(1 + SHA1_LEN);
-    let seed = head.get_mut(1..).unwrap_or_default();
-    db.get_mut(..SHA1_LEN)
-        .unwrap_or_default()
-        .copy_from_slice(&Sha1::digest(b""));
-    let message_start = db_len - message.len();
-    if let Some(separator) = db.get_mut(message_start - 1) {
-        *separator = 1;
-    }
-    db.get_mut(message_start..)
-        .unwrap_or_default()
-        .copy_from_slice(message);
-    rng.fill_bytes(seed);
-    mgf1_xor(db, seed);
-    mgf1_xor(seed, db);
-    let m = BigUint::from_bytes_be(&encoded);
-    let n = BigUint::from_bytes_be(public_key.modulus());
-    let e = BigUint::from_bytes_be(public_key.exponent());
-    let c = m.modpow(&e, &n).to_bytes_be();
-    let mut out = vec![0u8; k - c.len()];
-    out.extend_from_slice(&c);
-    Ok(out)
+        })
 }
+
+/// Presents a rand_core 0.9 RNG as the rand_core 0.6 RNG that `rsa` 0.9 takes; it forwards every
+/// call and adds nothing.
+struct RandCore06<'a, R>(&'a mut R);
+
+impl<R: CryptoRng> rsa::rand_core::RngCore for RandCore06<'_, R> {
+    fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.fill_bytes(dest);
+    }
+
+    fn try_fill_bytes(
+        &mut self,
+        dest: &mut [u8],
+    ) -> std::result::Result<(), rsa::rand_core::Error> {
+        self.0.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl<R: CryptoRng> rsa::rand_core::CryptoRng for RandCore06<'_, R> {}
