@@ -10,7 +10,9 @@
 //!   [`ThirdPartyVerifier`].
 //!
 //! Both yield a typed [`WebAppInitData`] under the same precedence and freshness policy as the
-//! Login Widget. With the `sign` feature, `WebAppSigner` and `ThirdPartyKey` sign `initData` as
+//! Login Widget. The third-party check needs no `hash` (initData without one verifies by its
+//! signature alone) and never reports one: [`WebAppInitData::hash`] is set only by the
+//! first-party check, which verified it. With the `sign` feature, `WebAppSigner` and `ThirdPartyKey` sign `initData` as
 //! Telegram does (for tests and emulators).
 
 #[cfg(feature = "sign")]
@@ -121,16 +123,22 @@ pub struct WebAppInitData {
     pub can_send_after: Option<u64>,
     /// When the app was opened.
     pub auth_date: UnixTime,
-    /// The hex HMAC received.
-    pub hash: String,
+    /// The hex HMAC `hash`, only from first-party verification ([`WebAppVerifier`]), which
+    /// checked it. Third-party verification ([`ThirdPartyVerifier`]) leaves it `None` whatever
+    /// the data carried: Telegram's signature does not cover the hash, so it is unverified
+    /// there and is not handed back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
     /// The base64url Ed25519 signature received, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
 }
 
+/// The typed fields; `hash` is the verified hash, if the check was the first-party one.
 fn init_data_from(
     fields: &SortedFields<'_>,
     auth_date: UnixTime,
+    hash: Option<&str>,
 ) -> Result<WebAppInitData, Malformed> {
     fn json<T: for<'de> Deserialize<'de>>(
         fields: &SortedFields<'_>,
@@ -160,7 +168,7 @@ fn init_data_from(
         start_param: optional("start_param"),
         can_send_after,
         auth_date,
-        hash: fields.hash()?.to_owned(),
+        hash: hash.map(str::to_owned),
         signature: optional("signature"),
     })
 }
@@ -208,7 +216,7 @@ impl WebAppVerifier {
         fields.check_unambiguous(fields::only_hash)?;
         let hash = fields.hash()?;
         let auth_date = fields.auth_date()?;
-        let data = init_data_from(&fields, auth_date)?;
+        let data = init_data_from(&fields, auth_date, Some(hash))?;
         if !fields.mac_matches(&self.key, fields::only_hash, hash) {
             return Err(Error::InvalidHash);
         }
@@ -251,17 +259,18 @@ impl ThirdPartyVerifier {
         self
     }
 
-    /// Verifies the raw `initData` query string.
+    /// Verifies the raw `initData` query string by its `signature`. A `hash` field, if any, is
+    /// neither needed nor checked, and the result's `hash` is `None`.
     pub fn verify(&self, init_data: &str, now: UnixTime) -> Result<WebAppInitData, Error> {
         let fields = SortedFields::new(fields::parse_query(init_data)?)?;
         fields.check_unambiguous(fields::only_hash)?;
-        fields.hash()?;
+        // No `hash` is needed: the signature alone decides.
         let auth_date = fields.auth_date()?;
         let signature = match fields.get("signature") {
             None | Some("") => return Err(Malformed::MissingSignature.into()),
             Some(text) => decode_signature(text)?,
         };
-        let data = init_data_from(&fields, auth_date)?;
+        let data = init_data_from(&fields, auth_date, None)?;
         let message = third_party_message(self.bot_id, &fields);
         signature::UnparsedPublicKey::new(&signature::ED25519, &self.public_key)
             .verify(&message, &signature)

@@ -146,7 +146,10 @@ pub fn random_token(rng: &dyn SecureRandom) -> Result<String, ConfigError> {
 
 /// A fresh `state`, `nonce` and PKCE verifier for one login attempt: keep them (server-side,
 /// or in an encrypted cookie) until the callback.
-#[derive(Debug, Clone)]
+///
+/// All three are secrets until the callback (whoever holds the `state` can complete a login
+/// into the attempt's session), so `Debug` shows none of them.
+#[derive(Clone)]
 pub struct LoginAttempt {
     /// The anti-CSRF value the callback must echo.
     pub state: String,
@@ -154,6 +157,16 @@ pub struct LoginAttempt {
     pub nonce: String,
     /// The PKCE verifier for the code exchange.
     pub pkce: PkceVerifier,
+}
+
+impl std::fmt::Debug for LoginAttempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginAttempt")
+            .field("state", &tgauth_core::REDACTED)
+            .field("nonce", &tgauth_core::REDACTED)
+            .field("pkce", &self.pkce)
+            .finish()
+    }
 }
 
 impl LoginAttempt {

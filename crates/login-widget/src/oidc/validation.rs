@@ -58,6 +58,10 @@ pub enum IdTokenError {
     /// `aud` does not contain the client id (the bot id), or `azp` names another party.
     #[error("id_token audience does not contain the client id")]
     WrongAudience,
+    /// `aud` names several parties and there is no `azp` to say which one the token was
+    /// issued to (OpenID Connect Core 1.0 section 3.1.3.7, points 3 to 5).
+    #[error("id_token has several audiences and no azp")]
+    MissingAuthorizedParty,
     /// A nonce was expected and the token carries none.
     #[error("id_token has no nonce")]
     MissingNonce,
@@ -134,8 +138,8 @@ impl IdTokenValidator {
         self
     }
 
-    /// Verifies the signature by the key with the header's `kid`, then `iss`, `aud` (and `azp`
-    /// when present), `exp`, `iat`, `nbf` when present and, when `expected_nonce` is given,
+    /// Verifies the signature by the key with the header's `kid`, then `iss`, `aud` and `azp`
+    /// (required when `aud` names several parties, and then the client id), `exp`, `iat`, `nbf` when present and, when `expected_nonce` is given,
     /// `nonce` (compared in constant time). Pass the nonce of the authorization request: only
     /// a flow that sent none may pass `None`.
     ///
@@ -221,13 +225,15 @@ impl IdTokenValidator {
                 found: claims.iss.chars().take(256).collect(),
             });
         }
-        if !claims.aud.contains(&self.client_id)
-            || claims
-                .azp
-                .as_ref()
-                .is_some_and(|azp| *azp != self.client_id)
-        {
+        // OpenID Connect Core 1.0 section 3.1.3.7: `aud` must contain the client id; with
+        // several audiences `azp` must be present; when present, `azp` must be the client id.
+        if !claims.aud.contains(&self.client_id) {
             return Err(IdTokenError::WrongAudience);
+        }
+        match &claims.azp {
+            Some(azp) if *azp != self.client_id => return Err(IdTokenError::WrongAudience),
+            None if claims.aud.len() > 1 => return Err(IdTokenError::MissingAuthorizedParty),
+            _ => {}
         }
         if now > claims.exp.plus_duration(self.skew) {
             return Err(IdTokenError::Expired {

@@ -102,6 +102,7 @@ fn error_messages() {
             found: "https://evil.example".into(),
         },
         IdTokenError::WrongAudience,
+        IdTokenError::MissingAuthorizedParty,
         IdTokenError::MissingNonce,
         IdTokenError::WrongNonce,
         IdTokenError::Expired {

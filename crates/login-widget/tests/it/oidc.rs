@@ -103,9 +103,6 @@ fn rejections() {
         now,
         IdTokenError::WrongAudience,
     );
-    let mut many_aud = claims();
-    many_aud.aud = vec!["other".into(), "123456".into()];
-    assert!(validator.validate(&sign(&many_aud), None, now).is_ok());
 
     let mut wrong_iss = claims();
     wrong_iss.iss = "https://evil.example".into();
@@ -243,6 +240,42 @@ fn rejections() {
             "{malformed}"
         );
     }
+}
+
+#[test]
+fn several_audiences_need_an_authorized_party_that_is_this_client() {
+    // OpenID Connect Core 1.0 section 3.1.3.7: with several audiences, `azp` must be present
+    // and be the client id.
+    let signer = IdTokenSigner::test_keys();
+    let validator = validator(&signer);
+    let now = at(1_700_000_010);
+    let with = |aud: &[&str], azp: Option<&str>| {
+        let mut claims = claims();
+        claims.aud = aud.iter().map(|party| (*party).to_owned()).collect();
+        claims.azp = azp.map(str::to_owned);
+        validator.validate(&signer.sign("test-es256", &claims).unwrap(), None, now)
+    };
+    assert_eq!(
+        with(&["other", "123456"], None).unwrap_err(),
+        IdTokenError::MissingAuthorizedParty
+    );
+    assert_eq!(
+        with(&["other", "123456"], Some("other")).unwrap_err(),
+        IdTokenError::WrongAudience
+    );
+    assert!(with(&["other", "123456"], Some("123456")).is_ok());
+    // One audience needs no `azp`; if there is one, it must be this client.
+    assert!(with(&["123456"], None).is_ok());
+    assert!(with(&["123456"], Some("123456")).is_ok());
+    assert_eq!(
+        with(&["123456"], Some("other")).unwrap_err(),
+        IdTokenError::WrongAudience
+    );
+    // A repeated entry counts as several audiences: nothing legitimate sends one.
+    assert_eq!(
+        with(&["123456", "123456"], None).unwrap_err(),
+        IdTokenError::MissingAuthorizedParty
+    );
 }
 
 /// A compact JWS over `header` and `claims`, signed by `signer`'s key `kid` whatever the header
@@ -480,6 +513,21 @@ fn login_attempts_are_fresh_and_well_formed() {
         url.contains(&format!("code_challenge={}", one.pkce.challenge())),
         "{url}"
     );
+}
+
+#[test]
+fn login_attempt_debug_shows_no_secret() {
+    let rng = ring::rand::SystemRandom::new();
+    let attempt = LoginAttempt::generate(&rng).unwrap();
+    for shown in [format!("{attempt:?}"), format!("{attempt:#?}")] {
+        for secret in [
+            attempt.state.as_str(),
+            attempt.nonce.as_str(),
+            attempt.pkce.dangerous_expose(),
+        ] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
 }
 
 proptest! {

@@ -6,7 +6,8 @@ use login_widget::{
     Error, ErrorKind, Malformed, Policy,
     tgauth_core::{BotId, BotToken, ChatId, UnixTime, UserId},
     webapp::{
-        TELEGRAM_PUBLIC_KEY, ThirdPartyKey, ThirdPartyVerifier, WebAppSigner, WebAppVerifier,
+        TELEGRAM_PUBLIC_KEY, ThirdPartyKey, ThirdPartyVerifier, WebAppInitData, WebAppSigner,
+        WebAppVerifier,
     },
 };
 use proptest::prelude::*;
@@ -79,11 +80,16 @@ fn real_init_data_signed_by_telegram() {
         if case["third_party"].as_str() == Some("production") {
             let bot_id = BotId(case["bot_id"].as_i64().unwrap());
             let third = ThirdPartyVerifier::production(bot_id);
+            // The same data, without the hash the third party cannot check.
             assert_eq!(
                 third.verify(data, at(auth_date)).unwrap(),
-                verified,
+                WebAppInitData {
+                    hash: None,
+                    ..verified.clone()
+                },
                 "{name}"
             );
+            assert!(verified.hash.is_some(), "{name}");
             // The same signature for another bot, or under the test key, is refused.
             assert_eq!(
                 ThirdPartyVerifier::production(BotId(bot_id.get() + 1))
@@ -186,12 +192,50 @@ fn third_party_signature_rules() {
             "{bad}"
         );
     }
-    // The hash is not part of the signed message, but it must be there.
+}
+
+#[test]
+fn third_party_mode_neither_needs_nor_reports_the_hash() {
+    // Telegram's signature does not cover `hash`: a third party cannot check it, so it must
+    // not need it (aiogram and @telegram-apps/init-data-node accept initData without one) and
+    // must not hand it back as if it were verified.
+    let key = ThirdPartyKey::from_seed(&[9; 32]).unwrap();
+    let fields = [
+        ("user", r#"{"id":1,"first_name":"A"}"#),
+        ("auth_date", "1700000000"),
+    ];
+    let data = WebAppSigner::new(&token())
+        .sign_with_signature(fields, &key)
+        .unwrap();
+    let verifier = ThirdPartyVerifier::with_public_key(BotId(123_456), key.public_key());
+    let now = at(1_700_000_000);
+
     let without_hash = data.split("&hash=").next().unwrap();
+    let verified = verifier.verify(without_hash, now).unwrap();
+    assert_eq!(verified.user.unwrap().id, UserId(1));
+
+    let forged_hash = format!("{without_hash}&hash={}", "0".repeat(64));
+    let verified = verifier.verify(&forged_hash, now).unwrap();
+    let shown = serde_json::to_value(&verified).unwrap();
+    assert!(
+        shown["hash"].is_null(),
+        "an unverified hash is reported: {shown}"
+    );
+    // The signature still decides: a changed field fails with or without a hash.
+    let changed = without_hash.replace("1700000000", "1700000001");
     assert_eq!(
-        verifier.verify(without_hash, now).unwrap_err(),
+        verifier.verify(&changed, now).unwrap_err(),
+        Error::InvalidSignature
+    );
+    // First-party verification still needs the hash, and reports the one it verified.
+    let first_party = WebAppVerifier::new(&token());
+    assert_eq!(
+        first_party.verify(without_hash, now).unwrap_err(),
         Error::Malformed(Malformed::MissingHash)
     );
+    let shown = serde_json::to_value(first_party.verify(&data, now).unwrap()).unwrap();
+    let hash = data.rsplit("hash=").next().unwrap();
+    assert_eq!(shown["hash"], hash);
 }
 
 proptest! {
@@ -214,7 +258,8 @@ proptest! {
         let now = at(auth_date);
         let first = WebAppVerifier::new(&token()).verify(&data, now).unwrap();
         let third = ThirdPartyVerifier::with_public_key(BotId(123_456), key.public_key()).verify(&data, now).unwrap();
-        prop_assert_eq!(&first, &third);
+        prop_assert!(first.hash.is_some());
+        prop_assert_eq!(&WebAppInitData { hash: None, ..first.clone() }, &third);
         prop_assert_eq!(first.user.unwrap().first_name, first_name);
         prop_assert_eq!(first.start_param.as_deref(), Some(start_param.as_str()));
     }
@@ -237,6 +282,7 @@ proptest! {
         let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = form_urlencoded::parse(data.as_bytes())
             .map(|(k, v)| (k.into_owned().into_bytes(), v.into_owned().into_bytes()))
             .collect();
+        let received = pairs.len();
         let target = field.index(pairs.len());
         let hash_changed = pairs[target].0 == b"hash";
         let bytes = if in_key { &mut pairs[target].0 } else { &mut pairs[target].1 };
@@ -258,9 +304,10 @@ proptest! {
                 .with_policy(policy)
                 .verify(&query, now)
                 .is_err()
-                // Changing the first-party hash's value leaves the third-party signature
-                // intact (a changed `hash` key leaves the data without a hash: malformed).
-                || (hash_changed && !in_key)
+                // The third-party signature does not cover the hash: changing its value, or
+                // dropping it (a changed key that is no longer UTF-8), leaves it intact. A key
+                // changed into another name is a new signed field, and fails.
+                || (hash_changed && (!in_key || changed.len() < received))
         );
     }
 
