@@ -51,16 +51,16 @@ impl<'a> SortedFields<'a> {
     /// line feed anywhere, or `=` in a name. Verifiers call it (a login whose `last_name`
     /// swallowed `\nusername=...` would otherwise verify with `username` gone); signers do not,
     /// so tests can still produce such data and see it refused.
-    /// Fields that `skip` names are not in the check string and are not looked at.
-    pub(crate) fn check_unambiguous(&self, skip: impl Fn(&str) -> bool) -> Result<(), Malformed> {
+    /// Fields that `unsigned` names (the widget's site parameters) are in no check string and
+    /// are not looked at.
+    pub(crate) fn check_unambiguous(
+        &self,
+        unsigned: impl Fn(&str) -> bool,
+    ) -> Result<(), Malformed> {
         match self.fields.iter().find(|field| {
-            !skip(&field.key)
-                && field
-                    .key
-                    .as_bytes()
-                    .iter()
-                    .any(|&b| b == b'=' || b == b'\n')
-                || field.value.as_bytes().contains(&b'\n')
+            let ambiguous = field.key.bytes().any(|b| b == b'=' || b == b'\n')
+                || field.value.as_bytes().contains(&b'\n');
+            ambiguous && !unsigned(&field.key)
         }) {
             Some(field) => Err(Malformed::AmbiguousField {
                 key: field.key.chars().take(64).collect(),

@@ -241,14 +241,15 @@ impl WidgetVerifier {
         self.check(SortedFields::new(fields)?, now)
     }
 
-    /// Whether `key` stays out of the check string: `hash` and the site's own parameters.
-    fn skipped(&self, key: &str) -> bool {
-        fields::only_hash(key) || self.site_parameters.iter().any(|name| name == key)
+    /// Whether `key` names one of the site's own parameters.
+    fn is_site_parameter(&self, key: &str) -> bool {
+        self.site_parameters.iter().any(|name| name == key)
     }
 
     fn check(&self, mut fields: SortedFields<'_>, now: UnixTime) -> Result<TelegramUser, Error> {
-        let skip = |key: &str| self.skipped(key);
-        fields.check_unambiguous(skip)?;
+        // The check string holds every field but `hash` and the site's own parameters.
+        let skip = |key: &str| fields::only_hash(key) || self.is_site_parameter(key);
+        fields.check_unambiguous(|key| self.is_site_parameter(key))?;
         // One walk finds every field the check needs (cheaper than a search per field).
         let mut known = KnownFields::default();
         for (index, key) in fields.keys().enumerate() {

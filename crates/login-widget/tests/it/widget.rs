@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use login_widget::{
-    Error, ErrorKind, Malformed, Policy,
+    ConfigError, Error, ErrorKind, Malformed, Policy,
     tgauth_core::{BotToken, UnixTime, UserId},
     widget::{
         AuthTarget, ButtonSize, DataFormat, SignedLogin, TelegramUser, WidgetEmbed, WidgetSigner,
@@ -98,7 +98,7 @@ fn every_form_of_one_login_verifies_to_the_same_user() {
 #[test]
 fn a_callback_url_with_its_own_parameters_signs_them_too() {
     // Every received field is in the check string, so parameters of the site's own auth URL
-    // make the hash fail: the auth URL must not carry a query of its own.
+    // make the hash fail unless the verifier names them (see the next test).
     let signed = WidgetSigner::new(&token()).sign_user(&ada());
     let url = signed.callback_url("https://example.com/cb?next=%2F");
     let verifier = WidgetVerifier::new(&token());
@@ -106,6 +106,84 @@ fn a_callback_url_with_its_own_parameters_signs_them_too() {
         verifier.verify_url(&url, at(1_700_000_001)).unwrap_err(),
         Error::InvalidHash
     );
+}
+
+#[test]
+fn named_site_parameters_stay_out_of_the_check_string() {
+    // `data-auth-url="https://example.com/cb?next=%2Finbox&state=abc"`: Telegram appends its
+    // fields to the site's own query.
+    let signed = WidgetSigner::new(&token()).sign_user(&ada());
+    let url = signed.callback_url("https://example.com/cb?next=%2Finbox&state=abc");
+    let query = url.split_once('?').unwrap().1;
+    let now = at(1_700_000_001);
+    let verifier = WidgetVerifier::new(&token())
+        .with_site_parameters(["next", "state"])
+        .unwrap();
+    assert_eq!(
+        verifier.site_parameters().collect::<Vec<_>>(),
+        ["next", "state"]
+    );
+    // Every form the site parameters arrive in.
+    assert_eq!(verifier.verify_url(&url, now).unwrap(), ada());
+    assert_eq!(verifier.verify_query(query, now).unwrap(), ada());
+    // A line feed in a site parameter is no ambiguity: it is in no check string.
+    let line_feed = query.replace("state=abc", "state=a%0Ab");
+    assert_eq!(verifier.verify_query(&line_feed, now).unwrap(), ada());
+    let mut pairs: Vec<(&str, &str)> = signed.fields().collect();
+    pairs.push(("next", "/inbox"));
+    assert_eq!(verifier.verify_pairs(pairs, now).unwrap(), ada());
+    // The site parameters are optional.
+    assert_eq!(verifier.verify_query(&signed.query(), now).unwrap(), ada());
+    // Without naming them they are checked, and the hash fails.
+    assert_eq!(
+        WidgetVerifier::new(&token())
+            .verify_url(&url, now)
+            .unwrap_err(),
+        Error::InvalidHash
+    );
+    // Only the named ones are left out: another unsigned field still fails, and so does a
+    // changed Telegram field.
+    assert_eq!(
+        verifier
+            .verify_query(&format!("{query}&ref=ad"), now)
+            .unwrap_err(),
+        Error::InvalidHash
+    );
+    assert_eq!(
+        verifier
+            .verify_query(&query.replace("Ada", "Eve"), now)
+            .unwrap_err(),
+        Error::InvalidHash
+    );
+    // A repeated site parameter is still a repeated field.
+    assert_eq!(
+        verifier
+            .verify_query(&format!("{query}&next=%2F"), now)
+            .unwrap_err(),
+        Error::Malformed(Malformed::DuplicateKey { key: "next".into() })
+    );
+}
+
+#[test]
+fn a_field_telegram_signs_cannot_be_a_site_parameter() {
+    for name in [
+        "id",
+        "first_name",
+        "last_name",
+        "username",
+        "photo_url",
+        "auth_date",
+        "hash",
+        "",
+    ] {
+        assert_eq!(
+            WidgetVerifier::new(&token())
+                .with_site_parameters(["next", name])
+                .unwrap_err(),
+            ConfigError::SignedFieldAsSiteParameter { name: name.into() },
+            "{name}"
+        );
+    }
 }
 
 #[test]
