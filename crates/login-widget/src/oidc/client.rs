@@ -67,6 +67,15 @@ pub enum ClientError {
         /// The `issuer` of the discovery document (at most 256 characters of it).
         found: String,
     },
+    /// The answer's body is larger than the client accepts (see
+    /// [`OidcClient::with_max_body_size`]): reading stopped there.
+    #[error("{endpoint} answered a body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The endpoint URL.
+        endpoint: String,
+        /// The accepted maximum, in bytes.
+        limit: usize,
+    },
     /// The answer is not the expected JSON.
     #[error("{endpoint} answered something that is not {expected}")]
     Decode {
@@ -133,10 +142,15 @@ pub struct OidcClient {
     provider: Provider,
     client_id: String,
     client_secret: ClientSecret,
+    max_body_size: usize,
 }
 
 /// The longest error body kept in [`ClientError::Status`].
 const BODY_EXCERPT: usize = 512;
+
+/// The largest body read by default: discovery documents, JWKS and token responses are a few
+/// kilobytes.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 1 << 20;
 
 impl OidcClient {
     /// A client for the OpenID Connect client `client_id` at `provider`, with a 30 s timeout
@@ -159,6 +173,7 @@ impl OidcClient {
             provider,
             client_id: client_id.into(),
             client_secret,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
         })
     }
 
@@ -169,6 +184,14 @@ impl OidcClient {
         client_secret: ClientSecret,
     ) -> Result<Self, ClientError> {
         Self::new(provider, bot_id.to_string(), client_secret)
+    }
+
+    /// Sets the largest response body read, in bytes ([`DEFAULT_MAX_BODY_SIZE`], 1 MiB, by
+    /// default): a larger answer is refused with [`ClientError::BodyTooLarge`] without being
+    /// read to its end.
+    pub fn with_max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body_size = bytes;
+        self
     }
 
     /// The provider.
@@ -185,7 +208,13 @@ impl OidcClient {
     pub async fn discovery(&self) -> Result<Discovery, ClientError> {
         let endpoint = self.provider.discovery_url();
         let response = self.http.get(endpoint).send().await;
-        let discovery: Discovery = read_json(endpoint, response, "a discovery document").await?;
+        let discovery: Discovery = read_json(
+            endpoint,
+            response,
+            "a discovery document",
+            self.max_body_size,
+        )
+        .await?;
         if discovery.issuer != self.provider.issuer() {
             return Err(ClientError::IssuerMismatch {
                 expected: self.provider.issuer().to_owned(),
@@ -199,7 +228,7 @@ impl OidcClient {
     pub async fn jwks(&self) -> Result<Jwks, ClientError> {
         let endpoint = self.provider.jwks_uri();
         let response = self.http.get(endpoint).send().await;
-        read_json(endpoint, response, "a JWKS").await
+        read_json(endpoint, response, "a JWKS", self.max_body_size).await
     }
 
     /// Exchanges the authorization `code` for tokens, sending the PKCE verifier.
@@ -228,24 +257,30 @@ impl OidcClient {
             .body(body)
             .send()
             .await;
-        read_json(endpoint, response, "a token response").await
+        read_json(endpoint, response, "a token response", self.max_body_size).await
     }
 }
 
+/// Reads a JSON answer of at most `limit` bytes, in chunks: a larger body is refused as soon as
+/// it passes the limit (or at once, when its `Content-Length` says so), never read to its end.
 async fn read_json<T: for<'de> Deserialize<'de>>(
     endpoint: &str,
     response: Result<reqwest::Response, reqwest::Error>,
     expected: &'static str,
+    limit: usize,
 ) -> Result<T, ClientError> {
     let transport = |error: reqwest::Error| ClientError::Transport {
         endpoint: endpoint.to_owned(),
         // Without the URL: it could carry a query the caller considers private.
         what: error.without_url().to_string(),
     };
-    let response = response.map_err(transport)?;
+    let mut response = response.map_err(transport)?;
     let status = response.status();
-    let bytes = response.bytes().await.map_err(transport)?;
     if !status.is_success() {
+        // Only the excerpt is kept: at most four UTF-8 bytes per character of it are read.
+        let (bytes, _) = read_limited(&mut response, limit.min(4 * BODY_EXCERPT))
+            .await
+            .map_err(transport)?;
         let body = String::from_utf8_lossy(&bytes);
         return Err(ClientError::Status {
             endpoint: endpoint.to_owned(),
@@ -253,8 +288,41 @@ async fn read_json<T: for<'de> Deserialize<'de>>(
             body: body.chars().take(BODY_EXCERPT).collect(),
         });
     }
+    let too_large = || ClientError::BodyTooLarge {
+        endpoint: endpoint.to_owned(),
+        limit,
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX))
+    {
+        return Err(too_large());
+    }
+    let (bytes, cut) = read_limited(&mut response, limit)
+        .await
+        .map_err(transport)?;
+    if cut {
+        return Err(too_large());
+    }
     serde_json::from_slice(&bytes).map_err(|_| ClientError::Decode {
         endpoint: endpoint.to_owned(),
         expected,
     })
+}
+
+/// The body's first `limit` bytes, and whether there was more.
+async fn read_limited(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit.saturating_sub(body.len());
+        if chunk.len() > room {
+            body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
 }

@@ -1,6 +1,12 @@
 //! The OIDC client against a loopback provider: discovery, JWKS, code exchange, validation.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use axum::{
     Json, Router,
@@ -16,7 +22,10 @@ use login_widget::{
     },
     tgauth_core::{BotId, UnixTime},
 };
-use tokio::net::TcpListener;
+use tokio::{
+    io::{AsyncReadExt as _, AsyncWriteExt as _},
+    net::TcpListener,
+};
 
 use crate::at;
 
@@ -188,4 +197,96 @@ async fn transport_errors_are_typed() {
         client.jwks().await,
         Err(ClientError::Transport { .. })
     ));
+}
+
+/// A provider that answers every request with `status` and an endless body of spaces (which
+/// JSON allows before a value), with `declared_length` as its `Content-Length` if given, else
+/// delimited by the end of the connection. Returns its base URL and the bytes of body it sent.
+async fn serve_endless_body(
+    status: &'static str,
+    declared_length: Option<u64>,
+) -> (String, Arc<AtomicU64>) {
+    let listener = TcpListener::bind(tgauth_tests::any_loopback_port())
+        .await
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = sent.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|window| window == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(read) => request.extend_from_slice(&buffer[..read]),
+                    }
+                }
+                let length = declared_length
+                    .map(|length| format!("Content-Length: {length}\r\n"))
+                    .unwrap_or_default();
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{length}Connection: close\r\n\r\n"
+                );
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b' '; 64 * 1024];
+                while stream.write_all(&chunk).await.is_ok() {
+                    counter.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    (base, sent)
+}
+
+#[tokio::test]
+async fn a_huge_body_is_refused_without_being_read_to_its_end() {
+    for declared_length in [None, Some(1 << 40)] {
+        let (base, sent) = serve_endless_body("200 OK", declared_length).await;
+        let client =
+            OidcClient::new(Provider::with_base_url(&base), "1", ClientSecret::new("s")).unwrap();
+        let endpoint = format!("{base}/.well-known/jwks.json");
+        for (client, limit) in [
+            (client.clone(), 1 << 20),
+            (client.with_max_body_size(64 * 1024), 64 * 1024),
+        ] {
+            let outcome = tokio::time::timeout(Duration::from_secs(20), client.jwks())
+                .await
+                .expect("the client stops reading at its limit");
+            assert_eq!(
+                outcome.unwrap_err(),
+                ClientError::BodyTooLarge {
+                    endpoint: endpoint.clone(),
+                    limit,
+                },
+                "declared length {declared_length:?}"
+            );
+        }
+        // What the server managed to send is the limit plus what socket buffers hold, not
+        // the endless body.
+        assert!(
+            sent.load(Ordering::SeqCst) < 64 << 20,
+            "{} bytes sent",
+            sent.load(Ordering::SeqCst)
+        );
+    }
+    // An error status with an endless body: the status is reported with the start of the body.
+    let (base, _) = serve_endless_body("400 Bad Request", None).await;
+    let client =
+        OidcClient::new(Provider::with_base_url(&base), "1", ClientSecret::new("s")).unwrap();
+    let pkce = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(20),
+        client.exchange_code("code", "https://example.com/cb", &pkce),
+    )
+    .await
+    .expect("the client stops reading at its limit");
+    assert!(
+        matches!(&outcome, Err(ClientError::Status { status: 400, body, .. }) if body.len() == 512),
+        "{outcome:?}"
+    );
 }
