@@ -5,7 +5,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::KeyError;
 
 /// Which RSA implementation decrypts the credentials secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,12 +60,12 @@ pub(crate) enum BackendKey {
 }
 
 impl BackendKey {
-    pub(crate) fn from_pkcs8(backend: Backend, pkcs8: &[u8]) -> Result<Self> {
+    pub(crate) fn from_pkcs8(backend: Backend, pkcs8: &[u8]) -> Result<Self, KeyError> {
         match backend {
             #[cfg(feature = "aws-lc-rs")]
             Backend::AwsLcRs => {
                 use aws_lc_rs::rsa::{OaepPrivateDecryptingKey, PrivateDecryptingKey};
-                let rejected = |reason: String| Error::KeyRejected {
+                let rejected = |reason: String| KeyError::Rejected {
                     backend: backend.name(),
                     reason,
                 };
@@ -79,7 +79,7 @@ impl BackendKey {
             Backend::RustCrypto => {
                 use rsa::pkcs8::DecodePrivateKey as _;
                 let key = rsa::RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(|error| {
-                    Error::KeyRejected {
+                    KeyError::Rejected {
                         backend: backend.name(),
                         reason: error.to_string(),
                     }
@@ -133,8 +133,11 @@ impl BackendKey {
 }
 
 /// Generates a new key in the given backend and returns it as PKCS#8 DER.
-pub(crate) fn generate_pkcs8(backend: Backend, bits: usize) -> Result<Zeroizing<Vec<u8>>> {
-    let failed = Error::Backend {
+pub(crate) fn generate_pkcs8(
+    backend: Backend,
+    bits: usize,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let failed = KeyError::Backend {
         backend: backend.name(),
         operation: "generate a key",
     };
@@ -150,7 +153,7 @@ pub(crate) fn generate_pkcs8(backend: Backend, bits: usize) -> Result<Zeroizing<
                 _ => return Err(failed),
             };
             let key = PrivateDecryptingKey::generate(size).map_err(|_| failed)?;
-            let der = key.as_der().map_err(|_| Error::Backend {
+            let der = key.as_der().map_err(|_| KeyError::Backend {
                 backend: backend.name(),
                 operation: "export the key",
             })?;
@@ -161,7 +164,7 @@ pub(crate) fn generate_pkcs8(backend: Backend, bits: usize) -> Result<Zeroizing<
             use rsa::pkcs8::EncodePrivateKey as _;
             let key =
                 rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, bits).map_err(|_| failed)?;
-            let der = key.to_pkcs8_der().map_err(|_| Error::Backend {
+            let der = key.to_pkcs8_der().map_err(|_| KeyError::Backend {
                 backend: backend.name(),
                 operation: "export the key",
             })?;

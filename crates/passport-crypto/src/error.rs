@@ -70,60 +70,11 @@ impl fmt::Display for Location {
     }
 }
 
-/// Everything that can go wrong loading keys, opening, sealing and checking passports.
+/// Everything that can go wrong opening, sealing and checking passports, their files and their
+/// nonces: verdicts on what was received. A key that cannot be used is a [`KeyError`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The key text is not one PEM block.
-    #[error("key is not valid PEM: {reason}")]
-    KeyPem {
-        /// What is wrong with the PEM text.
-        reason: &'static str,
-    },
-    /// The PEM block holds something other than a supported key.
-    #[error("unsupported PEM block `{label}`: {hint}")]
-    KeyKind {
-        /// The PEM label found.
-        label: String,
-        /// What to do instead.
-        hint: &'static str,
-    },
-    /// The key's DER structure is not an RSA key of the expected shape.
-    #[error("key is not a valid RSA {format} key")]
-    KeyInvalid {
-        /// The format that was expected (`PKCS#1`, `PKCS#8`, `SubjectPublicKeyInfo`).
-        format: &'static str,
-    },
-    /// The key is shorter than 2048 bits.
-    #[error("RSA key has {bits} bits; at least 2048 are required")]
-    KeyTooSmall {
-        /// The modulus length found.
-        bits: usize,
-    },
-    /// The backend refused the key (for example a modulus above its maximum size).
-    #[error("the {backend} backend rejected the key: {reason}")]
-    KeyRejected {
-        /// The backend's name.
-        backend: &'static str,
-        /// The backend's reason.
-        reason: String,
-    },
-    /// An encrypted PKCS#8 key was given without a password.
-    #[error("the private key is encrypted; a password is required")]
-    KeyPasswordRequired,
-    /// An encrypted PKCS#8 key could not be decrypted: wrong password or unsupported scheme.
-    #[error(
-        "the private key could not be decrypted with this password (or its scheme is unsupported)"
-    )]
-    KeyPassword,
-    /// Key generation or export failed inside the backend.
-    #[error("the {backend} backend failed to {operation}")]
-    Backend {
-        /// The backend's name.
-        backend: &'static str,
-        /// What was being done.
-        operation: &'static str,
-    },
     /// The credentials secret, or the credentials blob it protects, did not decrypt and verify.
     ///
     /// RSA failures, hash mismatches and bad padding all read the same, so that this error is no
@@ -239,14 +190,6 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
-    /// The server secret of a nonce issuer is too short.
-    #[error("nonce secret has {length} bytes; at least {minimum} are required")]
-    NonceSecretTooShort {
-        /// The secret's length.
-        length: usize,
-        /// The minimum length.
-        minimum: usize,
-    },
     /// A nonce is not one this issuer could have made.
     #[error("nonce is malformed")]
     NonceMalformed,
@@ -265,6 +208,72 @@ pub enum Error {
     /// The passport's nonce differs from the one expected.
     #[error("passport nonce does not match the expected nonce")]
     NonceMismatch,
+}
+
+/// Why a key or secret given to this crate cannot be used: the bot's RSA key, a key to
+/// generate, or a nonce issuer's server secret. These are configuration problems, found when the
+/// key is loaded, never verdicts on a received passport.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key text is not one PEM block.
+    #[error("key is not valid PEM: {reason}")]
+    Pem {
+        /// What is wrong with the PEM text.
+        reason: &'static str,
+    },
+    /// The PEM block holds something other than a supported key.
+    #[error("unsupported PEM block `{label}`: {hint}")]
+    Kind {
+        /// The PEM label found.
+        label: String,
+        /// What to do instead.
+        hint: &'static str,
+    },
+    /// The key's DER structure is not an RSA key of the expected shape.
+    #[error("key is not a valid RSA {format} key")]
+    Invalid {
+        /// The format that was expected (`PKCS#1`, `PKCS#8`, `SubjectPublicKeyInfo`).
+        format: &'static str,
+    },
+    /// The key is shorter than 2048 bits.
+    #[error("RSA key has {bits} bits; at least 2048 are required")]
+    TooSmall {
+        /// The modulus length found.
+        bits: usize,
+    },
+    /// The backend refused the key (for example a modulus above its maximum size).
+    #[error("the {backend} backend rejected the key: {reason}")]
+    Rejected {
+        /// The backend's name.
+        backend: &'static str,
+        /// The backend's reason.
+        reason: String,
+    },
+    /// An encrypted PKCS#8 key was given without a password.
+    #[error("the private key is encrypted; a password is required")]
+    PasswordRequired,
+    /// An encrypted PKCS#8 key could not be decrypted: wrong password or unsupported scheme.
+    #[error(
+        "the private key could not be decrypted with this password (or its scheme is unsupported)"
+    )]
+    Password,
+    /// Key generation or export failed inside the backend.
+    #[error("the {backend} backend failed to {operation}")]
+    Backend {
+        /// The backend's name.
+        backend: &'static str,
+        /// What was being done.
+        operation: &'static str,
+    },
+    /// The server secret of a nonce issuer (its HMAC key) is too short.
+    #[error("nonce secret has {length} bytes; at least {minimum} are required")]
+    NonceSecretTooShort {
+        /// The secret's length.
+        length: usize,
+        /// The minimum length.
+        minimum: usize,
+    },
 }
 
 /// The result type of this crate.

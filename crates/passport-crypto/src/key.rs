@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::backend::{self, Backend, BackendKey};
 use crate::der::{self, RsaPublicParts};
-use crate::error::{Error, Result};
+use crate::error::KeyError;
 use crate::pem;
 
 /// The smallest modulus accepted, in bits.
@@ -61,12 +61,12 @@ pub struct PublicKey {
 
 impl PublicKey {
     /// Parses a `BEGIN PUBLIC KEY` (SubjectPublicKeyInfo) PEM block.
-    pub fn from_pem(text: &str) -> Result<Self> {
-        let block = pem::decode(text).map_err(|error| Error::KeyPem {
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        let block = pem::decode(text).map_err(|error| KeyError::Pem {
             reason: error.reason(),
         })?;
         if block.label != "PUBLIC KEY" {
-            return Err(Error::KeyKind {
+            return Err(KeyError::Kind {
                 label: block.label,
                 hint: "expected `PUBLIC KEY` (as `openssl rsa -pubout` prints it)",
             });
@@ -75,8 +75,8 @@ impl PublicKey {
     }
 
     /// Parses a DER SubjectPublicKeyInfo holding an RSA key.
-    pub fn from_spki_der(der: &[u8]) -> Result<Self> {
-        let parts = der::spki_parts(der).ok_or(Error::KeyInvalid {
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        let parts = der::spki_parts(der).ok_or(KeyError::Invalid {
             format: "SubjectPublicKeyInfo",
         })?;
         check_size(&parts)?;
@@ -127,10 +127,10 @@ pub struct PrivateKey {
     key: BackendKey,
 }
 
-fn check_size(parts: &RsaPublicParts) -> Result<()> {
+fn check_size(parts: &RsaPublicParts) -> Result<(), KeyError> {
     let bits = parts.bits();
     if bits < MIN_BITS {
-        return Err(Error::KeyTooSmall { bits });
+        return Err(KeyError::TooSmall { bits });
     }
     Ok(())
 }
@@ -139,23 +139,27 @@ impl PrivateKey {
     /// Loads an unencrypted key from PEM: PKCS#1 (`BEGIN RSA PRIVATE KEY`, as `openssl genrsa`
     /// writes it) or PKCS#8 (`BEGIN PRIVATE KEY`), LF or CRLF line endings. Uses the default
     /// backend.
-    pub fn from_pem(text: &str) -> Result<Self> {
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
         Self::from_pem_with(text, None, Backend::default())
     }
 
     /// Loads a key from PEM, decrypting `BEGIN ENCRYPTED PRIVATE KEY` (PKCS#8 with PBES2) with
     /// `password`; unencrypted keys are accepted too and the password is then ignored.
-    pub fn from_encrypted_pem(text: &str, password: &[u8]) -> Result<Self> {
+    pub fn from_encrypted_pem(text: &str, password: &[u8]) -> Result<Self, KeyError> {
         Self::from_pem_with(text, Some(password), Backend::default())
     }
 
     /// Loads a key from PEM into the given backend, with an optional password.
-    pub fn from_pem_with(text: &str, password: Option<&[u8]>, backend: Backend) -> Result<Self> {
-        let block = pem::decode(text).map_err(|error| Error::KeyPem {
+    pub fn from_pem_with(
+        text: &str,
+        password: Option<&[u8]>,
+        backend: Backend,
+    ) -> Result<Self, KeyError> {
+        let block = pem::decode(text).map_err(|error| KeyError::Pem {
             reason: error.reason(),
         })?;
         match block.label.as_str() {
-            "RSA PRIVATE KEY" if block.has_headers => Err(Error::KeyKind {
+            "RSA PRIVATE KEY" if block.has_headers => Err(KeyError::Kind {
                 label: block.label,
                 hint: "legacy encrypted PEM is not supported; convert it with \
                        `openssl pkcs8 -topk8 -v2 aes-256-cbc`",
@@ -163,15 +167,15 @@ impl PrivateKey {
             "RSA PRIVATE KEY" => Self::from_pkcs1_der_with(&block.contents, backend),
             "PRIVATE KEY" => Self::from_pkcs8_der_with(&block.contents, backend),
             "ENCRYPTED PRIVATE KEY" => {
-                let password = password.ok_or(Error::KeyPasswordRequired)?;
+                let password = password.ok_or(KeyError::PasswordRequired)?;
                 let info = pkcs8::EncryptedPrivateKeyInfo::try_from(block.contents.as_slice())
-                    .map_err(|_| Error::KeyInvalid {
+                    .map_err(|_| KeyError::Invalid {
                         format: "encrypted PKCS#8",
                     })?;
-                let document = info.decrypt(password).map_err(|_| Error::KeyPassword)?;
+                let document = info.decrypt(password).map_err(|_| KeyError::Password)?;
                 Self::from_pkcs8_der_with(document.as_bytes(), backend)
             }
-            _ => Err(Error::KeyKind {
+            _ => Err(KeyError::Kind {
                 label: block.label,
                 hint: "expected `RSA PRIVATE KEY`, `PRIVATE KEY` or `ENCRYPTED PRIVATE KEY`",
             }),
@@ -179,18 +183,18 @@ impl PrivateKey {
     }
 
     /// Loads a PKCS#1 `RSAPrivateKey` from DER into the given backend.
-    pub fn from_pkcs1_der_with(der: &[u8], backend: Backend) -> Result<Self> {
+    pub fn from_pkcs1_der_with(der: &[u8], backend: Backend) -> Result<Self, KeyError> {
         if der::pkcs1_private_parts(der).is_none() {
-            return Err(Error::KeyInvalid { format: "PKCS#1" });
+            return Err(KeyError::Invalid { format: "PKCS#1" });
         }
         Self::from_pkcs8_der_with(&der::pkcs1_to_pkcs8(der), backend)
     }
 
     /// Loads a PKCS#8 `PrivateKeyInfo` holding an RSA key from DER into the given backend.
-    pub fn from_pkcs8_der_with(der: &[u8], backend: Backend) -> Result<Self> {
+    pub fn from_pkcs8_der_with(der: &[u8], backend: Backend) -> Result<Self, KeyError> {
         let parts = der::pkcs8_rsa_private_key(der)
             .and_then(der::pkcs1_private_parts)
-            .ok_or(Error::KeyInvalid { format: "PKCS#8" })?;
+            .ok_or(KeyError::Invalid { format: "PKCS#8" })?;
         check_size(&parts)?;
         let key = BackendKey::from_pkcs8(backend, der)?;
         Ok(Self {
@@ -201,18 +205,18 @@ impl PrivateKey {
     }
 
     /// Generates a new key with the default backend.
-    pub fn generate(size: KeySize) -> Result<Self> {
+    pub fn generate(size: KeySize) -> Result<Self, KeyError> {
         Self::generate_with(size, Backend::default())
     }
 
     /// Generates a new key with the given backend.
-    pub fn generate_with(size: KeySize, backend: Backend) -> Result<Self> {
+    pub fn generate_with(size: KeySize, backend: Backend) -> Result<Self, KeyError> {
         let pkcs8 = backend::generate_pkcs8(backend, size.bits())?;
         Self::from_pkcs8_der_with(&pkcs8, backend)
     }
 
     /// The same key loaded into another backend.
-    pub fn with_backend(&self, backend: Backend) -> Result<Self> {
+    pub fn with_backend(&self, backend: Backend) -> Result<Self, KeyError> {
         Self::from_pkcs8_der_with(&self.pkcs8, backend)
     }
 

@@ -30,7 +30,7 @@
 //! passport.check_nonce("my-nonce")?;
 //! let address = passport.element(&ElementType::Address).and_then(|element| element.data.as_ref());
 //! assert_eq!(address.and_then(|data| data.as_address()).map(|a| a.city.as_str()), Some("London"));
-//! # Ok::<(), passport_crypto::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Modules
@@ -78,5 +78,5 @@ pub mod scope_check;
 pub mod seal;
 
 pub use backend::Backend;
-pub use error::{Error, Location, Part, Result};
+pub use error::{Error, KeyError, Location, Part, Result};
 pub use tgauth_core;

@@ -28,7 +28,7 @@
 //! assert_eq!(issuer.verify(&nonce, UserId(42), now)?.expires_at, now.plus(600));
 //! assert!(issuer.verify(&nonce, UserId(43), now).is_err());
 //! assert!(issuer.verify(&nonce, UserId(42), now.plus(601)).is_err());
-//! # Ok::<(), passport_crypto::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use base64::Engine as _;
@@ -39,7 +39,7 @@ use sha2::Sha256;
 use tgauth_core::{UnixTime, UserId, constant_time_eq};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, KeyError, Result};
 
 /// Separates these MACs from any other use of the same secret.
 const DOMAIN: &[u8] = b"tgauth passport nonce v1\0";
@@ -73,9 +73,9 @@ impl std::fmt::Debug for NonceIssuer {
 
 impl NonceIssuer {
     /// An issuer with this server secret (at least [`MIN_SECRET_LEN`] random bytes).
-    pub fn new(secret: &[u8]) -> Result<Self> {
+    pub fn new(secret: &[u8]) -> Result<Self, KeyError> {
         if secret.len() < MIN_SECRET_LEN {
-            return Err(Error::NonceSecretTooShort {
+            return Err(KeyError::NonceSecretTooShort {
                 length: secret.len(),
                 minimum: MIN_SECRET_LEN,
             });

@@ -1,7 +1,7 @@
 //! Key loading (PKCS#1, CRLF, PKCS#8, encrypted PKCS#8), size limits, export and redaction.
 
 use passport_crypto::key::{KeySize, PrivateKey, PublicKey};
-use passport_crypto::{Backend, Error};
+use passport_crypto::{Backend, KeyError};
 
 use crate::common::{ptb, read_text, test_key};
 
@@ -20,11 +20,11 @@ fn load_formats(backend: Backend) {
     assert_eq!(key.public_key().to_pem(), expected_public);
     assert!(matches!(
         PrivateKey::from_pem_with(&encrypted, Some(b"wrong"), backend),
-        Err(Error::KeyPassword)
+        Err(KeyError::Password)
     ));
     assert!(matches!(
         PrivateKey::from_pem_with(&encrypted, None, backend),
-        Err(Error::KeyPasswordRequired)
+        Err(KeyError::PasswordRequired)
     ));
 }
 
@@ -49,13 +49,13 @@ fn public_key_export_matches_openssl(backend: Backend) {
 fn small_keys_rejected(backend: Backend) {
     let small = PrivateKey::from_pem_with(&read_text("small-key-1024.pem"), None, backend);
     assert!(
-        matches!(small, Err(Error::KeyTooSmall { bits: 1024 })),
+        matches!(small, Err(KeyError::TooSmall { bits: 1024 })),
         "{small:?}"
     );
     let wrong = ptb()["wrong_key_pem"].as_str().unwrap();
     let wrong = PrivateKey::from_pem_with(wrong, None, backend);
     assert!(
-        matches!(wrong, Err(Error::KeyTooSmall { bits: 512 })),
+        matches!(wrong, Err(KeyError::TooSmall { bits: 512 })),
         "{wrong:?}"
     );
 }
@@ -124,6 +124,55 @@ fn collect_secrets(value: &serde_json::Value, out: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// Layouts the key loader accepts besides OpenSSL's own: other line widths, one body line,
+/// indented lines (a key pasted into a config file), trailing spaces, blank lines, and text
+/// after the block.
+#[test]
+fn other_pem_layouts_load() {
+    let reference = test_key(Backend::default());
+    let pem = read_text("test-key.pem");
+    let body: String = pem
+        .lines()
+        .skip_while(|line| !line.starts_with("-----BEGIN"))
+        .skip(1)
+        .take_while(|line| !line.starts_with("-----END"))
+        .collect();
+    let wrap = |width: usize| {
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(width)
+            .map(|chunk| std::str::from_utf8(chunk).unwrap())
+            .collect();
+        lines.join("\n")
+    };
+    let block = |body: &str| {
+        format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\n")
+    };
+    let indented: String = block(&wrap(64))
+        .lines()
+        .map(|line| format!("    {line}  \n"))
+        .collect();
+    for (case, text) in [
+        ("76 columns", block(&wrap(76))),
+        ("one line", block(&body)),
+        ("indented, trailing spaces", indented),
+        ("blank lines", block(&format!("\n{}\n\n", wrap(64)))),
+        (
+            "text after the block",
+            format!("{}\nsubject=CN=test\n", block(&wrap(64))),
+        ),
+    ] {
+        let key = PrivateKey::from_pem(&text).unwrap_or_else(|error| panic!("{case}: {error}"));
+        assert_eq!(key.public_key(), reference.public_key(), "{case}");
+    }
+    let public = read_text("test-key.pub.pem");
+    let indented: String = public.lines().map(|line| format!("  {line}\r\n")).collect();
+    assert_eq!(
+        &PublicKey::from_pem(&indented).unwrap(),
+        reference.public_key()
+    );
 }
 
 #[test]

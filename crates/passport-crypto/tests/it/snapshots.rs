@@ -111,66 +111,66 @@ fn other_error_messages() {
     use crate::common::{read_text, rng};
 
     let mut messages = Vec::new();
-    let mut push = |case: &str, error: passport_crypto::Error| {
-        messages.push(format!("{case}:\n  {}", cause_chain(&error)));
+    let mut push = |case: &str, error: &dyn std::error::Error| {
+        messages.push(format!("{case}:\n  {}", cause_chain(error)));
     };
     push(
         "1024-bit key",
-        PrivateKey::from_pem(&read_text("small-key-1024.pem")).unwrap_err(),
+        &PrivateKey::from_pem(&read_text("small-key-1024.pem")).unwrap_err(),
     );
     let encrypted = read_text("test-key-encrypted.pem");
     push(
         "encrypted key without password",
-        PrivateKey::from_pem(&encrypted).unwrap_err(),
+        &PrivateKey::from_pem(&encrypted).unwrap_err(),
     );
     push(
         "encrypted key, wrong password",
-        PrivateKey::from_encrypted_pem(&encrypted, b"nope").unwrap_err(),
+        &PrivateKey::from_encrypted_pem(&encrypted, b"nope").unwrap_err(),
     );
     push(
         "legacy encrypted PEM",
-        PrivateKey::from_pem(
+        &PrivateKey::from_pem(
             "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END RSA PRIVATE KEY-----\n",
         )
         .unwrap_err(),
     );
     push(
         "public key given as private key",
-        PrivateKey::from_pem(&read_text("test-key.pub.pem")).unwrap_err(),
+        &PrivateKey::from_pem(&read_text("test-key.pub.pem")).unwrap_err(),
     );
     let key = FileKey::new(&[1; 32], &[2; 32]).unwrap();
     push(
         "file of 20 bytes",
-        decrypt_vec(&key, vec![0; 20]).unwrap_err(),
+        &decrypt_vec(&key, vec![0; 20]).unwrap_err(),
     );
     push(
         "file with wrong hash",
-        decrypt_vec(&key, vec![0; 32]).unwrap_err(),
+        &decrypt_vec(&key, vec![0; 32]).unwrap_err(),
     );
     push(
         "nonce secret of 8 bytes",
-        NonceIssuer::new(b"12345678").unwrap_err(),
+        &NonceIssuer::new(b"12345678").unwrap_err(),
     );
     let issuer = NonceIssuer::new(&[7; 32]).unwrap();
     let nonce = issuer.issue(UserId(1), UnixTime(100), &mut rng(1));
     push(
         "nonce garbage",
-        issuer
+        &issuer
             .verify("garbage", UserId(1), UnixTime(0))
             .unwrap_err(),
     );
     push(
         "nonce of another user",
-        issuer.verify(&nonce, UserId(2), UnixTime(0)).unwrap_err(),
+        &issuer.verify(&nonce, UserId(2), UnixTime(0)).unwrap_err(),
     );
     push(
         "nonce expired",
-        issuer.verify(&nonce, UserId(1), UnixTime(101)).unwrap_err(),
+        &issuer.verify(&nonce, UserId(1), UnixTime(101)).unwrap_err(),
     );
     let other = NonceIssuer::new(&[8; 32]).unwrap();
     push(
         "nonce from another secret",
-        other.verify(&nonce, UserId(1), UnixTime(0)).unwrap_err(),
+        &other.verify(&nonce, UserId(1), UnixTime(0)).unwrap_err(),
     );
     insta::assert_snapshot!("other_error_messages", messages.join("\n"));
 }
