@@ -2,8 +2,14 @@
 //!
 //! [`OidcClient`] talks to the provider's endpoints ([`Provider::telegram`], or the sandbox via
 //! [`Provider::with_base_url`]) with reqwest on rustls. The token request authenticates with
-//! HTTP Basic (`client_id:client_secret`) and sends the PKCE verifier. No `reqwest::Error`
-//! crosses the API, and the client secret and access token never appear in `Debug` or errors.
+//! HTTP Basic (`client_id:client_secret`) and sends the PKCE verifier. Every answer is read up
+//! to a size cap. No `reqwest::Error` crosses the API, and the client secret and access token
+//! never appear in `Debug` or errors.
+//!
+//! [`JwksCache`] holds the provider's keys for the relying party: refetched after a maximum
+//! age, and on an unknown `kid` (at most once per minimum interval) before one retry.
+
+mod cache;
 
 use std::time::Duration;
 
@@ -11,7 +17,9 @@ use serde::Deserialize;
 use tgauth_core::BotId;
 use zeroize::Zeroizing;
 
-use super::{IdTokenValidator, Jwks, PkceVerifier, Provider};
+use super::{IdTokenError, IdTokenValidator, Jwks, PkceVerifier, Provider};
+
+pub use cache::JwksCache;
 
 /// The client secret @BotFather issues for OpenID Connect: redacted `Debug`, zeroized on drop.
 #[derive(Clone)]
@@ -76,6 +84,9 @@ pub enum ClientError {
         /// The accepted maximum, in bytes.
         limit: usize,
     },
+    /// The `id_token` was refused ([`JwksCache::validate`]).
+    #[error(transparent)]
+    IdToken(#[from] IdTokenError),
     /// The answer is not the expected JSON.
     #[error("{endpoint} answered something that is not {expected}")]
     Decode {

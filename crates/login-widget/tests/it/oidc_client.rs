@@ -3,7 +3,7 @@
 use std::{
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -17,8 +17,9 @@ use axum::{
 use base64::Engine as _;
 use login_widget::{
     oidc::{
-        AuthorizationParams, IdTokenClaims, IdTokenSigner, PkceVerifier, Provider, Scope,
-        client::{ClientError, ClientSecret, OidcClient},
+        AuthorizationParams, IdTokenClaims, IdTokenError, IdTokenSigner, Jwks, PkceVerifier,
+        Provider, Scope,
+        client::{ClientError, ClientSecret, JwksCache, OidcClient},
     },
     tgauth_core::{BotId, UnixTime},
 };
@@ -289,4 +290,189 @@ async fn a_huge_body_is_refused_without_being_read_to_its_end() {
         matches!(&outcome, Err(ClientError::Status { status: 400, body, .. }) if body.len() == 512),
         "{outcome:?}"
     );
+}
+
+/// A provider serving a JWKS that the test can replace, counting the fetches.
+struct KeyServer {
+    base: String,
+    jwks: Arc<Mutex<Jwks>>,
+    fetches: Arc<AtomicUsize>,
+}
+
+impl KeyServer {
+    async fn start(jwks: Jwks) -> Self {
+        let jwks = Arc::new(Mutex::new(jwks));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let (served, counter) = (jwks.clone(), fetches.clone());
+        let router = Router::new().route(
+            "/.well-known/jwks.json",
+            get(move || async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Json(served.lock().unwrap().clone())
+            }),
+        );
+        let server = tgauth_tests::http::serve(router).await.unwrap();
+        Self {
+            base: server.url(""),
+            jwks,
+            fetches,
+        }
+    }
+
+    fn publish(&self, jwks: Jwks) {
+        *self.jwks.lock().unwrap() = jwks;
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+
+    /// A cache of this provider's keys for the bot 123456.
+    fn cache(&self) -> JwksCache {
+        let client = OidcClient::for_bot(
+            Provider::with_base_url(&self.base),
+            BotId(123_456),
+            ClientSecret::new("s"),
+        )
+        .unwrap();
+        JwksCache::new(client)
+            .with_max_age(Duration::from_secs(3600))
+            .with_min_refetch_interval(Duration::from_secs(60))
+    }
+
+    /// A token from this provider for the bot 123456, valid from `T0` for a day.
+    fn token(&self, signer: &IdTokenSigner, kid: &str) -> String {
+        let claims = IdTokenClaims::new(
+            self.base.clone(),
+            "sub-1",
+            "123456",
+            UnixTime(T0),
+            UnixTime(T0 + 86_400),
+        );
+        signer.sign(kid, &claims).unwrap()
+    }
+}
+
+const T0: i64 = 1_700_000_000;
+
+fn ed25519_signer(kid: &str, seed: u8) -> IdTokenSigner {
+    IdTokenSigner::default()
+        .add_ed25519_seed(kid, &[seed; 32])
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_key_rotation_is_picked_up_through_the_unknown_kid() {
+    let (old, new) = (ed25519_signer("k1", 1), ed25519_signer("k2", 2));
+    let server = KeyServer::start(old.jwks()).await;
+    let cache = server.cache();
+    let (old_token, new_token) = (server.token(&old, "k1"), server.token(&new, "k2"));
+
+    cache.validate(&old_token, None, at(T0)).await.unwrap();
+    cache.validate(&old_token, None, at(T0 + 10)).await.unwrap();
+    assert_eq!(server.fetches(), 1, "fresh keys are not fetched again");
+
+    server.publish(new.jwks());
+    // Within the minimum interval of the last fetch, an unknown kid fetches nothing.
+    assert_eq!(
+        cache
+            .validate(&new_token, None, at(T0 + 59))
+            .await
+            .unwrap_err(),
+        ClientError::IdToken(IdTokenError::UnknownKeyId { kid: "k2".into() })
+    );
+    assert_eq!(server.fetches(), 1);
+    // After it, the unknown kid fetches the keys and the retry verifies.
+    let claims = cache.validate(&new_token, None, at(T0 + 60)).await.unwrap();
+    assert_eq!(claims.sub, "sub-1");
+    assert_eq!(server.fetches(), 2);
+    // The retired key is gone with the old set.
+    assert_eq!(
+        cache
+            .validate(&old_token, None, at(T0 + 61))
+            .await
+            .unwrap_err(),
+        ClientError::IdToken(IdTokenError::UnknownKeyId { kid: "k1".into() })
+    );
+    assert_eq!(server.fetches(), 2);
+}
+
+#[tokio::test]
+async fn unknown_kids_fetch_at_most_once_per_interval() {
+    let signer = ed25519_signer("k1", 1);
+    let server = KeyServer::start(signer.jwks()).await;
+    let cache = server.cache();
+    cache
+        .validate(&server.token(&signer, "k1"), None, at(T0))
+        .await
+        .unwrap();
+    assert_eq!(server.fetches(), 1);
+
+    // A stream of tokens with made-up kids, one a second for two minutes.
+    for second in 60..180 {
+        let kid = format!("random-{second}");
+        let forger = ed25519_signer(&kid, 7);
+        let outcome = cache
+            .validate(&server.token(&forger, &kid), None, at(T0 + second))
+            .await;
+        assert_eq!(
+            outcome.unwrap_err(),
+            ClientError::IdToken(IdTokenError::UnknownKeyId { kid })
+        );
+    }
+    // One fetch at T0 + 60 and one at T0 + 120: one per minute, not one per token.
+    assert_eq!(server.fetches(), 3);
+    // The known key still verifies, without a fetch.
+    cache
+        .validate(&server.token(&signer, "k1"), None, at(T0 + 180))
+        .await
+        .unwrap();
+    assert_eq!(server.fetches(), 3);
+}
+
+#[tokio::test]
+async fn keys_older_than_the_maximum_age_are_fetched_again() {
+    let signer = ed25519_signer("k1", 1);
+    let server = KeyServer::start(signer.jwks()).await;
+    let cache = server.cache();
+    let token = server.token(&signer, "k1");
+    cache.validate(&token, None, at(T0)).await.unwrap();
+    cache.validate(&token, None, at(T0 + 3599)).await.unwrap();
+    assert_eq!(server.fetches(), 1);
+    cache.validate(&token, None, at(T0 + 3600)).await.unwrap();
+    assert_eq!(server.fetches(), 2);
+    cache.validate(&token, None, at(T0 + 7199)).await.unwrap();
+    assert_eq!(server.fetches(), 2);
+    // A key withdrawn by the provider stops verifying once the keys are fetched again.
+    server.publish(Jwks::default());
+    assert_eq!(
+        cache
+            .validate(&token, None, at(T0 + 7200))
+            .await
+            .unwrap_err(),
+        ClientError::IdToken(IdTokenError::UnknownKeyId { kid: "k1".into() })
+    );
+    assert_eq!(server.fetches(), 3);
+}
+
+#[tokio::test]
+async fn a_failed_fetch_is_a_typed_error_and_tried_again() {
+    let signer = ed25519_signer("k1", 1);
+    let server = KeyServer::start(signer.jwks()).await;
+    // A provider whose JWKS endpoint is missing answers 404.
+    let client = OidcClient::for_bot(
+        Provider::with_base_url(&format!("{}/missing", server.base)).with_issuer(&server.base),
+        BotId(123_456),
+        ClientSecret::new("s"),
+    )
+    .unwrap();
+    let cache = JwksCache::new(client);
+    let token = server.token(&signer, "k1");
+    for second in 0..3 {
+        assert!(matches!(
+            cache.validate(&token, None, at(T0 + second)).await,
+            Err(ClientError::Status { status: 404, .. })
+        ));
+    }
+    assert_eq!(server.fetches(), 0);
 }
