@@ -7,15 +7,24 @@
 //! as `openssl pkcs8 -topk8 -v2 aes-256-cbc` writes it). Keys under 2048 bits are rejected.
 //! [`PublicKey::to_pem`] prints the SubjectPublicKeyInfo PEM that `openssl rsa -pubout` prints,
 //! the text BotFather's `/setpublickey` expects.
+//!
+//! The structures are RustCrypto's: `pkcs1` (`RSAPrivateKey`, `RSAPublicKey`), `pkcs8`
+//! (`PrivateKeyInfo`, `EncryptedPrivateKeyInfo`), `spki` (`SubjectPublicKeyInfo`) on `der`, and
+//! PEM through `pem-rfc7468`. This module only finds the PEM block in a text (after OpenSSL's
+//! "Bag Attributes" or any other preamble, in an indented config value, at whatever line width
+//! the key was written with) and checks that the algorithm is `rsaEncryption`.
 
 use std::fmt;
 
+use der::asn1::BitStringRef;
+use der::{Decode as _, Encode as _};
+use pem_rfc7468::LineEnding;
+use pkcs8::PrivateKeyInfo;
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 use zeroize::Zeroizing;
 
 use crate::backend::{self, Backend, BackendKey};
-use crate::der::{self, RsaPublicParts};
 use crate::error::KeyError;
-use crate::pem;
 
 /// The smallest modulus accepted, in bits.
 pub const MIN_BITS: usize = 2048;
@@ -56,15 +65,20 @@ impl KeySize {
 /// An RSA public key: what the Telegram app encrypts the credentials secret to.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PublicKey {
-    parts: RsaPublicParts,
+    /// The modulus, big-endian without leading zeros.
+    modulus: Vec<u8>,
+    /// The public exponent, big-endian without leading zeros.
+    exponent: Vec<u8>,
+    /// The DER SubjectPublicKeyInfo and its PEM, encoded once when the key is read so that
+    /// exporting cannot fail.
+    spki: Vec<u8>,
+    pem: String,
 }
 
 impl PublicKey {
     /// Parses a `BEGIN PUBLIC KEY` (SubjectPublicKeyInfo) PEM block.
     pub fn from_pem(text: &str) -> Result<Self, KeyError> {
-        let block = pem::decode(text).map_err(|error| KeyError::Pem {
-            reason: error.reason(),
-        })?;
+        let block = PemBlock::decode(text)?;
         if block.label != "PUBLIC KEY" {
             return Err(KeyError::Kind {
                 label: block.label,
@@ -76,36 +90,69 @@ impl PublicKey {
 
     /// Parses a DER SubjectPublicKeyInfo holding an RSA key.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
-        let parts = der::spki_parts(der).ok_or(KeyError::Invalid {
+        let invalid = || KeyError::Invalid {
             format: "SubjectPublicKeyInfo",
-        })?;
-        check_size(&parts)?;
-        Ok(Self { parts })
+        };
+        let info = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| invalid())?;
+        if !is_rsa_encryption(&info.algorithm) {
+            return Err(invalid());
+        }
+        // A key is always whole bytes: a BIT STRING with unused bits is not one.
+        let key = info.subject_public_key.as_bytes().ok_or_else(invalid)?;
+        let key = pkcs1::RsaPublicKey::from_der(key).map_err(|_| invalid())?;
+        Self::from_rsa(&key, "SubjectPublicKeyInfo")
+    }
+
+    /// Checks the size of an RSA public key and encodes it; `format` names what it was read from.
+    fn from_rsa(key: &pkcs1::RsaPublicKey<'_>, format: &'static str) -> Result<Self, KeyError> {
+        let modulus = key.modulus.as_bytes().to_vec();
+        let bits = modulus_bits(&modulus);
+        if bits < MIN_BITS {
+            return Err(KeyError::TooSmall { bits });
+        }
+        // Encoding what was just decoded only fails on lengths DER cannot express.
+        let invalid = |_| KeyError::Invalid { format };
+        let rsa_public_key = key.to_der().map_err(invalid)?;
+        let spki = SubjectPublicKeyInfoRef {
+            algorithm: pkcs1::ALGORITHM_ID,
+            subject_public_key: BitStringRef::from_bytes(&rsa_public_key).map_err(invalid)?,
+        }
+        .to_der()
+        .map_err(invalid)?;
+        // 64-column lines with LF endings: byte for byte what `openssl rsa -pubout` prints.
+        let pem = pem_rfc7468::encode_string("PUBLIC KEY", LineEnding::LF, &spki)
+            .map_err(|_| KeyError::Invalid { format })?;
+        Ok(Self {
+            modulus,
+            exponent: key.public_exponent.as_bytes().to_vec(),
+            spki,
+            pem,
+        })
     }
 
     /// The modulus length in bits.
     pub fn bits(&self) -> usize {
-        self.parts.bits()
+        modulus_bits(&self.modulus)
     }
 
     /// The modulus, big-endian without leading zeros.
     pub fn modulus(&self) -> &[u8] {
-        &self.parts.modulus
+        &self.modulus
     }
 
     /// The public exponent, big-endian without leading zeros.
     pub fn exponent(&self) -> &[u8] {
-        &self.parts.exponent
+        &self.exponent
     }
 
     /// The DER SubjectPublicKeyInfo.
     pub fn to_spki_der(&self) -> Vec<u8> {
-        der::spki(&self.parts)
+        self.spki.clone()
     }
 
     /// The `BEGIN PUBLIC KEY` PEM, byte for byte what `openssl rsa -pubout` prints.
     pub fn to_pem(&self) -> String {
-        pem::encode("PUBLIC KEY", &self.to_spki_der()).to_string()
+        self.pem.clone()
     }
 }
 
@@ -117,6 +164,101 @@ impl fmt::Debug for PublicKey {
     }
 }
 
+/// The length in bits of a big-endian modulus without leading zeros.
+fn modulus_bits(modulus: &[u8]) -> usize {
+    match modulus.first() {
+        Some(&top) => (modulus.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
+        None => 0,
+    }
+}
+
+/// Whether an algorithm identifier is `rsaEncryption` with absent or NULL parameters.
+fn is_rsa_encryption(algorithm: &AlgorithmIdentifierRef<'_>) -> bool {
+    algorithm.oid == pkcs1::ALGORITHM_OID
+        && algorithm
+            .parameters
+            .is_none_or(|parameters| parameters.is_null())
+}
+
+/// One PEM block found in a text and decoded by `pem-rfc7468`.
+struct PemBlock {
+    /// The label between `BEGIN ` and the dashes, e.g. `RSA PRIVATE KEY`.
+    label: String,
+    /// The decoded contents; zeroized because they are usually key material.
+    contents: Zeroizing<Vec<u8>>,
+}
+
+impl PemBlock {
+    /// Finds the first PEM block of `text` and decodes it.
+    ///
+    /// Locating the block is done here, because key files and config values carry more than
+    /// RFC 7468's strict grammar: text before the block (OpenSSL's "Bag Attributes", the test
+    /// keys' warning line) and after it, indentation, trailing spaces, blank lines, CRLF, and
+    /// lines of any width. The block's lines are trimmed and its base64 rewrapped at 64 columns
+    /// with LF endings, as RFC 7468 writes it; `pem-rfc7468` then decodes it.
+    fn decode(text: &str) -> Result<Self, KeyError> {
+        let pem_error = |reason| KeyError::Pem { reason };
+        let mut lines = text.lines().map(str::trim);
+        let (begin, label) = lines
+            .by_ref()
+            .find_map(|line| {
+                let label = line.strip_prefix("-----BEGIN ")?.strip_suffix("-----")?;
+                Some((line, label))
+            })
+            .ok_or(pem_error("no `-----BEGIN` line"))?;
+        let end = format!("-----END {label}-----");
+        let mut body = Zeroizing::new(Vec::with_capacity(text.len()));
+        let mut has_headers = false;
+        let mut ended = false;
+        for line in lines {
+            if line == end {
+                ended = true;
+                break;
+            }
+            has_headers |= line.contains(':');
+            body.extend_from_slice(line.as_bytes());
+        }
+        if !ended {
+            return Err(pem_error("no matching `-----END` line"));
+        }
+        // RFC 1421 headers (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: ...`) mark OpenSSL's legacy
+        // encrypted PEM, which RFC 7468 does not allow; say what to do instead.
+        if has_headers {
+            return Err(if label == "RSA PRIVATE KEY" {
+                KeyError::Kind {
+                    label: label.to_owned(),
+                    hint: "legacy encrypted PEM is not supported; convert it with \
+                           `openssl pkcs8 -topk8 -v2 aes-256-cbc`",
+                }
+            } else {
+                pem_error("the block has `Name: value` header lines, which key PEM does not use")
+            });
+        }
+        if body.is_empty() {
+            return Err(pem_error("the block is empty"));
+        }
+        // Sized up front so that no reallocation leaves a copy of the key behind.
+        let capacity = begin.len() + body.len() + body.len() / 64 + end.len() + 3;
+        let mut block = Zeroizing::new(Vec::with_capacity(capacity));
+        block.extend_from_slice(begin.as_bytes());
+        for line in body.chunks(64) {
+            block.push(b'\n');
+            block.extend_from_slice(line);
+        }
+        block.push(b'\n');
+        block.extend_from_slice(end.as_bytes());
+        block.push(b'\n');
+        let (label, contents) = pem_rfc7468::decode_vec(&block).map_err(|error| match error {
+            pem_rfc7468::Error::Base64(_) => pem_error("the body is not valid base64"),
+            _ => pem_error("the block is not RFC 7468 PEM"),
+        })?;
+        Ok(Self {
+            label: label.to_owned(),
+            contents: Zeroizing::new(contents),
+        })
+    }
+}
+
 /// The bot's RSA private key, loaded into one [`Backend`].
 ///
 /// The key material is zeroized on drop and never printed: `Debug` shows only the size and the
@@ -125,14 +267,6 @@ pub struct PrivateKey {
     pkcs8: Zeroizing<Vec<u8>>,
     public: PublicKey,
     key: BackendKey,
-}
-
-fn check_size(parts: &RsaPublicParts) -> Result<(), KeyError> {
-    let bits = parts.bits();
-    if bits < MIN_BITS {
-        return Err(KeyError::TooSmall { bits });
-    }
-    Ok(())
 }
 
 impl PrivateKey {
@@ -155,15 +289,8 @@ impl PrivateKey {
         password: Option<&[u8]>,
         backend: Backend,
     ) -> Result<Self, KeyError> {
-        let block = pem::decode(text).map_err(|error| KeyError::Pem {
-            reason: error.reason(),
-        })?;
+        let block = PemBlock::decode(text)?;
         match block.label.as_str() {
-            "RSA PRIVATE KEY" if block.has_headers => Err(KeyError::Kind {
-                label: block.label,
-                hint: "legacy encrypted PEM is not supported; convert it with \
-                       `openssl pkcs8 -topk8 -v2 aes-256-cbc`",
-            }),
             "RSA PRIVATE KEY" => Self::from_pkcs1_der_with(&block.contents, backend),
             "PRIVATE KEY" => Self::from_pkcs8_der_with(&block.contents, backend),
             "ENCRYPTED PRIVATE KEY" => {
@@ -184,22 +311,34 @@ impl PrivateKey {
 
     /// Loads a PKCS#1 `RSAPrivateKey` from DER into the given backend.
     pub fn from_pkcs1_der_with(der: &[u8], backend: Backend) -> Result<Self, KeyError> {
-        if der::pkcs1_private_parts(der).is_none() {
-            return Err(KeyError::Invalid { format: "PKCS#1" });
-        }
-        Self::from_pkcs8_der_with(&der::pkcs1_to_pkcs8(der), backend)
+        let invalid = |_| KeyError::Invalid { format: "PKCS#1" };
+        pkcs1::RsaPrivateKey::from_der(der).map_err(invalid)?;
+        // The backends read PKCS#8: wrap the key in a version 0 `PrivateKeyInfo`.
+        let pkcs8 = PrivateKeyInfo::new(pkcs1::ALGORITHM_ID, der)
+            .to_der()
+            .map_err(invalid)?;
+        Self::from_pkcs8_der_with(&Zeroizing::new(pkcs8), backend)
     }
 
     /// Loads a PKCS#8 `PrivateKeyInfo` holding an RSA key from DER into the given backend.
     pub fn from_pkcs8_der_with(der: &[u8], backend: Backend) -> Result<Self, KeyError> {
-        let parts = der::pkcs8_rsa_private_key(der)
-            .and_then(der::pkcs1_private_parts)
-            .ok_or(KeyError::Invalid { format: "PKCS#8" })?;
-        check_size(&parts)?;
+        let invalid = || KeyError::Invalid { format: "PKCS#8" };
+        let info = PrivateKeyInfo::try_from(der).map_err(|_| invalid())?;
+        if !is_rsa_encryption(&info.algorithm) {
+            return Err(invalid());
+        }
+        let key = pkcs1::RsaPrivateKey::from_der(info.private_key).map_err(|_| invalid())?;
+        let public = PublicKey::from_rsa(
+            &pkcs1::RsaPublicKey {
+                modulus: key.modulus,
+                public_exponent: key.public_exponent,
+            },
+            "PKCS#8",
+        )?;
         let key = BackendKey::from_pkcs8(backend, der)?;
         Ok(Self {
             pkcs8: Zeroizing::new(der.to_vec()),
-            public: PublicKey { parts },
+            public,
             key,
         })
     }
@@ -236,8 +375,12 @@ impl PrivateKey {
     }
 
     /// The key as unencrypted PKCS#8 PEM (`BEGIN PRIVATE KEY`), zeroized on drop.
-    pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
-        pem::encode("PRIVATE KEY", &self.pkcs8)
+    ///
+    /// It fails only if the key is too long for PEM, which no RSA key is.
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, KeyError> {
+        pem_rfc7468::encode_string("PRIVATE KEY", LineEnding::LF, &self.pkcs8)
+            .map(Zeroizing::new)
+            .map_err(|_| KeyError::Invalid { format: "PKCS#8" })
     }
 
     /// The key as PKCS#8 DER, zeroized on drop.

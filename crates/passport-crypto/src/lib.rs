@@ -65,13 +65,11 @@ compile_error!("enable at least one RSA backend: feature `aws-lc-rs` or `rsa-bac
 
 mod backend;
 mod blob;
-mod der;
 mod error;
 pub mod file;
 pub mod key;
 pub mod nonce;
 pub mod open;
-mod pem;
 pub mod scope_check;
 #[cfg(feature = "seal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]

@@ -15,6 +15,11 @@ fn load_formats(backend: Backend) {
         assert_eq!(key.public_key().to_pem(), expected_public, "{name}");
         assert_eq!(*key.to_pkcs8_der(), *reference.to_pkcs8_der(), "{name}");
     }
+    // PKCS#1 wrapped into PKCS#8 and written as PEM is what `openssl pkcs8 -topk8 -nocrypt`
+    // wrote for the same key (the committed file, from its BEGIN line on).
+    let pkcs8 = read_text("test-key-pkcs8.pem");
+    let openssl = &pkcs8[pkcs8.find("-----BEGIN").unwrap()..];
+    assert_eq!(reference.to_pkcs8_pem().unwrap().as_str(), openssl);
     let encrypted = read_text("test-key-encrypted.pem");
     let key = PrivateKey::from_pem_with(&encrypted, Some(b"test-password"), backend).unwrap();
     assert_eq!(key.public_key().to_pem(), expected_public);
@@ -63,7 +68,7 @@ fn small_keys_rejected(backend: Backend) {
 fn generate_and_reload(backend: Backend) {
     let key = PrivateKey::generate_with(KeySize::Rsa2048, backend).unwrap();
     assert_eq!(key.bits(), 2048);
-    let reloaded = PrivateKey::from_pem_with(&key.to_pkcs8_pem(), None, backend).unwrap();
+    let reloaded = PrivateKey::from_pem_with(&key.to_pkcs8_pem().unwrap(), None, backend).unwrap();
     assert_eq!(reloaded.public_key(), key.public_key());
 }
 
@@ -157,6 +162,15 @@ fn other_pem_layouts_load() {
     for (case, text) in [
         ("76 columns", block(&wrap(76))),
         ("one line", block(&body)),
+        (
+            "uneven lines",
+            block(&format!(
+                "{}\n{}\n{}",
+                &body[..10],
+                &body[10..90],
+                &body[90..]
+            )),
+        ),
         ("indented, trailing spaces", indented),
         ("blank lines", block(&format!("\n{}\n\n", wrap(64)))),
         (
@@ -197,6 +211,23 @@ fn invalid_pem_is_a_typed_error() {
              `ENCRYPTED PRIVATE KEY`",
         ),
         ("Invalid key!", "key is not valid PEM: no `-----BEGIN` line"),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            "key is not valid PEM: no matching `-----END` line",
+        ),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\n\n-----END RSA PRIVATE KEY-----\n",
+            "key is not valid PEM: the block is empty",
+        ),
+        (
+            "-----BEGIN PRIVATE KEY-----\nComment: x\nAAAA\n-----END PRIVATE KEY-----\n",
+            "key is not valid PEM: the block has `Name: value` header lines, which key PEM does \
+             not use",
+        ),
+        (
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            "key is not a valid RSA PKCS#8 key",
+        ),
     ] {
         let error = PrivateKey::from_pem(text).unwrap_err();
         assert_eq!(error.to_string(), expected);
