@@ -6,6 +6,11 @@
 //! - The crates stay layered: each workspace crate depends only on the workspace crates below it
 //!   (read from `cargo metadata`), and the light crates reach no async runtime or HTTP client
 //!   with their default features (read from `cargo tree`).
+//! - One vocabulary: the primitives of `tgauth-core` (the bot token, the ids, time and clocks,
+//!   constant-time equality, the HTML and URI codecs) are defined there and nowhere else, and
+//!   only it uses `subtle` directly.
+//! - The Telegram app's side stays opt-in: the features that sign, seal or emulate are not among
+//!   any crate's default features.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -21,6 +26,7 @@ use crate::{Result, cargo_path};
 pub(crate) fn run(root: &Path) -> Result<()> {
     let mut problems = Vec::new();
     check_sources(root, &mut problems);
+    check_vocabulary(root, &mut problems);
     check_layering(root, &mut problems)?;
     if problems.is_empty() {
         Ok(())
@@ -105,6 +111,58 @@ fn check_sources(root: &Path, problems: &mut Vec<String>) {
     }
 }
 
+/// Definitions that belong to `tgauth-core` alone, spelled in pieces so that this file does not
+/// count as a second definition.
+const CORE_DEFINITIONS: &[&str] = &[
+    concat!("struct ", "BotToken"),
+    concat!("struct ", "UserId"),
+    concat!("struct ", "ChatId"),
+    concat!("struct ", "BotId"),
+    concat!("struct ", "UnixTime"),
+    concat!("trait ", "Clock"),
+    concat!("struct ", "SystemClock"),
+    concat!("fn ", "constant_time_eq"),
+    concat!("fn ", "escape_html"),
+    concat!("fn ", "encode_uri_component"),
+    concat!("fn ", "percent_decode"),
+];
+
+/// Where the core definitions live.
+const CORE_SOURCES: &str = "crates/tgauth-core/";
+
+fn check_vocabulary(root: &Path, problems: &mut Vec<String>) {
+    for path in rust_files(root) {
+        let relative = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        if relative.starts_with(CORE_SOURCES) {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        for definition in CORE_DEFINITIONS {
+            let defined = text.lines().any(|line| {
+                let line = line.trim_start();
+                let line = line.strip_prefix("pub ").unwrap_or(line);
+                let line = line.strip_prefix("pub(crate) ").unwrap_or(line);
+                line.starts_with(definition)
+                    && line[definition.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+            });
+            if defined {
+                problems.push(format!(
+                    "vocabulary: {relative} defines `{definition}`, which belongs to tgauth-core"
+                ));
+            }
+        }
+    }
+}
+
 fn rust_files(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![root.to_path_buf()];
@@ -163,6 +221,8 @@ fn check_layering(root: &Path, problems: &mut Vec<String>) -> Result<()> {
             }
         }
     }
+    check_direct_dependency(&packages, "subtle", &["tgauth-core"], problems);
+    check_default_features(&packages, problems);
     for light in LIGHT_CRATES {
         if !members.contains(*light) {
             problems.push(format!("layering: workspace crate `{light}` is missing"));
@@ -193,6 +253,75 @@ fn check_layering(root: &Path, problems: &mut Vec<String>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Only `allowed` may name `dependency` directly (normal dependencies).
+fn check_direct_dependency(
+    packages: &[Value],
+    dependency: &str,
+    allowed: &[&str],
+    problems: &mut Vec<String>,
+) {
+    for package in packages {
+        let name = package["name"].as_str().unwrap_or_default();
+        let uses = package["dependencies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|d| d["name"].as_str() == Some(dependency) && d["kind"].as_str() != Some("dev"));
+        if uses && !allowed.contains(&name) {
+            problems.push(format!(
+                "vocabulary: `{name}` depends on `{dependency}` directly; use tgauth-core"
+            ));
+        }
+    }
+}
+
+/// Features that play the Telegram app's side, or pull in a test emulator or a scaled-out
+/// store: never on by default.
+const OPT_IN_FEATURES: &[(&str, &str)] = &[
+    ("passport-crypto", "seal"),
+    ("login-widget", "sign"),
+    ("tgauth", "telegram-sandbox"),
+    ("tgauth", "deeplink-auth-postgres"),
+    ("tgauth", "deeplink-auth-redis"),
+];
+
+fn check_default_features(packages: &[Value], problems: &mut Vec<String>) {
+    for (crate_name, feature) in OPT_IN_FEATURES {
+        let Some(package) = packages
+            .iter()
+            .find(|p| p["name"].as_str() == Some(crate_name))
+        else {
+            problems.push(format!("features: workspace crate `{crate_name}` is missing"));
+            continue;
+        };
+        let features = &package["features"];
+        if features.get(*feature).is_none() {
+            problems.push(format!("features: `{crate_name}` has no feature `{feature}`"));
+            continue;
+        }
+        // Everything the default features turn on, transitively within the crate.
+        let mut on = BTreeSet::new();
+        let mut pending = vec!["default".to_owned()];
+        while let Some(next) = pending.pop() {
+            if !on.insert(next.clone()) {
+                continue;
+            }
+            for implied in features[next.as_str()].as_array().into_iter().flatten() {
+                if let Some(implied) = implied.as_str()
+                    && features.get(implied).is_some()
+                {
+                    pending.push(implied.to_owned());
+                }
+            }
+        }
+        if on.contains(*feature) {
+            problems.push(format!(
+                "features: `{crate_name}` turns on `{feature}` by default; it must be opt-in"
+            ));
+        }
+    }
 }
 
 fn command_output(root: &Path, args: &[&str]) -> Result<String> {
