@@ -35,28 +35,35 @@
 //!
 //! # Modules
 //!
-//! - [`key`]: the bot's RSA private key: loading (PEM, PKCS#1, PKCS#8, encrypted PKCS#8),
-//!   generation, public key export for BotFather.
+//! - [`key`]: the bot's RSA private key: loading (PEM, PKCS#1, PKCS#8, encrypted PKCS#8, read
+//!   with RustCrypto's `pkcs1`/`pkcs8`/`spki` and `pem-rfc7468`), generation, public key export
+//!   for BotFather.
 //! - [`open`]: decrypting and verifying `PassportData` into typed elements.
 //! - [`mod@file`]: decrypting downloaded files, in memory and streaming.
 //! - `seal` (feature `seal`): the Telegram app's side, for tests, fixtures and the sandbox.
 //! - [`nonce`]: issuing and verifying request nonces bound to a user and an expiry.
 //! - [`scope_check`]: what an opened passport lacks against the requested scope.
 //!
+//! Operations on what was received return [`Error`]; a key or server secret that cannot be
+//! used is a [`KeyError`], a configuration problem rather than a verdict. [`tgauth_core`] is
+//! re-exported for the ids and times in this crate's API (`UserId`, `UnixTime`).
+//!
 //! # Crate features
 //!
-//! - `aws-lc-rs` (default): RSA-OAEP through AWS-LC, constant-time and blinded.
-//! - `rsa-backend`: RSA-OAEP through the pure-Rust `rsa` crate, for targets that cannot build C.
-//!   It always uses blinded decryption, but the crate carries
+//! - `aws-lc-rs` (default): RSA-OAEP decryption through AWS-LC, constant-time and blinded.
+//! - `rsa-backend`: RSA-OAEP decryption through the pure-Rust `rsa` crate, for targets that
+//!   cannot build C. It always uses blinded decryption, but the crate carries
 //!   [RUSTSEC-2023-0071](https://rustsec.org/advisories/RUSTSEC-2023-0071) (Marvin: a timing
-//!   side channel, no fixed release). Here the attacker chooses the ciphertext (the client
-//!   produces `EncryptedCredentials.secret`), so prefer `aws-lc-rs` wherever C builds.
+//!   side channel of private-key operations, no fixed release). Here the attacker chooses the
+//!   ciphertext (the client produces `EncryptedCredentials.secret`), so prefer `aws-lc-rs`
+//!   wherever C builds.
 //!
-//! At least one of the two must be enabled; with both, [`Backend`] chooses per key.
-//!
-//! - `seal`: the `seal` module, sealing passports as the Telegram app does (RSA-OAEP encryption
-//!   of the credentials secret through the `rsa` crate, AES-256-CBC of every part). A bot or a
-//!   website only opens passports and leaves it off; tests, fixtures and the sandbox turn it on.
+//!   At least one of the two must be enabled; with both, [`Backend`] chooses per key.
+//! - `seal` (off by default): the `seal` module, sealing passports as the Telegram app does:
+//!   RSA-OAEP encryption of the credentials secret through the `rsa` crate (a public-key
+//!   operation, which RUSTSEC-2023-0071 does not concern; its seed comes from the caller's RNG,
+//!   so sealing is reproducible), AES-256-CBC of every part. A bot or a website only opens
+//!   passports and leaves it off; tests, fixtures and the sandbox turn it on.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
