@@ -59,7 +59,10 @@ impl OpenedPassport {
 }
 
 /// One opened element: decrypted data, plain-text contacts, and files with their credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// Its `Debug` shows the type, which parts are present and the files, never the personal data
+/// (names, numbers, addresses, the phone number and the email address).
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct OpenedElement {
     /// The element type.
@@ -95,6 +98,23 @@ pub struct OpenedElement {
     /// The `data_hash` of the element's data credentials, for `PassportElementErrorDataField`.
     #[serde(skip)]
     pub data_hash: Option<String>,
+}
+
+impl std::fmt::Debug for OpenedElement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |present: bool| present.then_some(tgauth_core::REDACTED);
+        f.debug_struct("OpenedElement")
+            .field("kind", &self.kind)
+            .field("data", &self.data)
+            .field("phone_number", &redacted(self.phone_number.is_some()))
+            .field("email", &redacted(self.email.is_some()))
+            .field("front_side", &self.front_side)
+            .field("reverse_side", &self.reverse_side)
+            .field("selfie", &self.selfie)
+            .field("files", &self.files)
+            .field("translation", &self.translation)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A file of an element with the credentials that decrypt it once downloaded.

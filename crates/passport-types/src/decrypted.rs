@@ -413,7 +413,7 @@ fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, 
 ///
 /// Required fields read as `""` when missing (see the [module docs](self)); optional ones are
 /// `Option`. Dates are `DD.MM.YYYY` strings as sent; this crate does not interpret them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonalDetails {
     /// First name (required).
     #[serde(default, deserialize_with = "lenient_string")]
@@ -452,7 +452,7 @@ pub struct PersonalDetails {
 
 /// The decrypted `data` of an identity document (`passport`, `driver_license`,
 /// `identity_card`, `internal_passport`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdDocumentData {
     /// Document number (required).
     #[serde(default, deserialize_with = "lenient_string")]
@@ -490,7 +490,7 @@ impl IdDocumentData {
 }
 
 /// The decrypted `data` of an `address` element.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResidentialAddress {
     /// First line of the address (required).
     #[serde(default, deserialize_with = "lenient_string")]
@@ -528,7 +528,7 @@ pub struct ResidentialAddress {
 /// assert_eq!(document.expiry_date, None);
 /// assert_eq!(serde_json::to_string(&data).unwrap(), r#"{"document_no":"X1"}"#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum ElementData {
     /// Data of `personal_details`.
@@ -586,6 +586,107 @@ impl ElementData {
         match self {
             ElementData::Address(address) => Some(address),
             _ => None,
+        }
+    }
+}
+
+/// Personal data in `Debug` output: which fields are present, never their values. A bot that
+/// logs what it received must not log the person's name, birth date, address or document
+/// number.
+fn debug_present(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    fields: &[(&str, bool)],
+    extra: &Map<String, Value>,
+) -> fmt::Result {
+    let mut debug = f.debug_struct(name);
+    for (field, present) in fields {
+        if *present {
+            debug.field(field, &REDACTED_VALUE);
+        }
+    }
+    for key in extra.keys() {
+        debug.field(key, &REDACTED_VALUE);
+    }
+    debug.finish()
+}
+
+/// What a redacted value prints as (without quotes).
+struct RedactedValue;
+
+const REDACTED_VALUE: RedactedValue = RedactedValue;
+
+impl fmt::Debug for RedactedValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(tgauth_core::REDACTED)
+    }
+}
+
+impl fmt::Debug for PersonalDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_present(
+            f,
+            "PersonalDetails",
+            &[
+                ("first_name", !self.first_name.is_empty()),
+                ("last_name", !self.last_name.is_empty()),
+                ("middle_name", self.middle_name.is_some()),
+                ("birth_date", !self.birth_date.is_empty()),
+                ("gender", !self.gender.is_empty()),
+                ("country_code", !self.country_code.is_empty()),
+                (
+                    "residence_country_code",
+                    !self.residence_country_code.is_empty(),
+                ),
+                ("first_name_native", self.first_name_native.is_some()),
+                ("last_name_native", self.last_name_native.is_some()),
+                ("middle_name_native", self.middle_name_native.is_some()),
+            ],
+            &self.extra,
+        )
+    }
+}
+
+impl fmt::Debug for IdDocumentData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_present(
+            f,
+            "IdDocumentData",
+            &[
+                ("document_no", !self.document_no.is_empty()),
+                ("expiry_date", self.expiry_date.is_some()),
+            ],
+            &self.extra,
+        )
+    }
+}
+
+impl fmt::Debug for ResidentialAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_present(
+            f,
+            "ResidentialAddress",
+            &[
+                ("street_line1", !self.street_line1.is_empty()),
+                ("street_line2", self.street_line2.is_some()),
+                ("city", !self.city.is_empty()),
+                ("state", self.state.is_some()),
+                ("country_code", !self.country_code.is_empty()),
+                ("post_code", !self.post_code.is_empty()),
+            ],
+            &self.extra,
+        )
+    }
+}
+
+impl fmt::Debug for ElementData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PersonalDetails(details) => {
+                f.debug_tuple("PersonalDetails").field(details).finish()
+            }
+            Self::IdDocument(document) => f.debug_tuple("IdDocument").field(document).finish(),
+            Self::Address(address) => f.debug_tuple("Address").field(address).finish(),
         }
     }
 }

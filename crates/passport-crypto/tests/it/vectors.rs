@@ -108,6 +108,30 @@ fn elements_decrypt_to_expected(backend: Backend) {
     assert_eq!(document.expiry_date.as_deref(), Some("01.01.2001"));
 }
 
+/// Personal data never reaches `Debug`: every decrypted string value of the real passport is
+/// absent from the `Debug` of what `open` returns (the element types and file ids are not
+/// personal and stay visible).
+fn debug_holds_no_personal_data(backend: Backend) {
+    let opened = open(&ptb_key(backend), &ptb_passport()).unwrap();
+    let debug = format!("{opened:?} {opened:#?}");
+    let mut values = Vec::new();
+    for element in ptb()["expected"]["elements"].as_array().unwrap() {
+        if let Some(data) = element["data"].as_object() {
+            values.extend(data.values().filter_map(|value| value.as_str()));
+        }
+    }
+    values.push("fb3e3i47zt@dispostable.com");
+    let checked: Vec<&str> = values
+        .into_iter()
+        .filter(|value| value.len() >= 3)
+        .collect();
+    assert!(checked.len() >= 10, "too few values to check: {checked:?}");
+    for value in checked {
+        assert!(!debug.contains(value), "{value:?} appears in {debug}");
+    }
+    assert!(debug.contains("personal_details") || debug.contains("PersonalDetails"));
+}
+
 fn negative_cases(backend: Backend) {
     // PTB's case: credentials hash replaced by base64("notcorrecthash").
     let mut passport = ptb_passport();
@@ -128,5 +152,6 @@ fn negative_cases(backend: Backend) {
 per_backend!(
     credentials_decrypt_to_expected,
     elements_decrypt_to_expected,
+    debug_holds_no_personal_data,
     negative_cases
 );
