@@ -23,8 +23,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use deeplink_auth::store::LinkPolicy;
-use deeplink_auth::{ChatId, Store, TelegramIdentity, TelegramUserId, Ttl, UnixTime, UserId};
+use deeplink_auth::store::{CommittedBy, LinkPolicy, MemoryStore, SqliteStore, Store};
+use deeplink_auth::tgauth_core::{ChatId, UnixTime, UserId};
+use deeplink_auth::{AccountId, TelegramIdentity, Ttl};
 
 const NOW: UnixTime = UnixTime(1_700_000_000);
 
@@ -42,13 +43,19 @@ async fn run_pairs<S: Store + Clone + 'static>(
         let store = store.clone();
         let next_id = Arc::clone(next_id);
         handles.push(tokio::spawn(async move {
-            let user = UserId::new(&format!("bench-user-{task}")).unwrap();
+            let user = AccountId::new(&format!("bench-user-{task}")).unwrap();
             for _ in 0..share {
                 let id = next_id.fetch_add(1, Ordering::Relaxed);
-                let who = TelegramIdentity::new(TelegramUserId(id), ChatId(id)).unwrap();
+                let who = TelegramIdentity::new(UserId(id), ChatId(id)).unwrap();
                 let issued = store.issue(&user, Ttl::CODE_DEFAULT, NOW).await.unwrap();
                 store
-                    .consume(&issued.code, who, LinkPolicy::default(), NOW)
+                    .consume(
+                        &issued.code,
+                        who,
+                        LinkPolicy::default(),
+                        CommittedBy::Chat,
+                        NOW,
+                    )
                     .await
                     .unwrap();
             }
@@ -85,14 +92,12 @@ fn pairs(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let memory = deeplink_auth::MemoryStore::default();
+    let memory = MemoryStore::default();
     bench_store(c, &runtime, "memory", &memory);
 
     let dir = tempfile::tempdir().unwrap();
     let sqlite = runtime
-        .block_on(deeplink_auth::SqliteStore::open_path(
-            &dir.path().join("bench.db"),
-        ))
+        .block_on(SqliteStore::open_path(&dir.path().join("bench.db")))
         .unwrap();
     bench_store(c, &runtime, "sqlite", &sqlite);
 
@@ -101,7 +106,9 @@ fn pairs(c: &mut Criterion) {
         Ok(url) => {
             let schema = format!("bench_{}", std::process::id());
             let store = runtime
-                .block_on(deeplink_auth::PostgresStore::open_in_schema(&url, &schema))
+                .block_on(deeplink_auth::store::PostgresStore::open_in_schema(
+                    &url, &schema,
+                ))
                 .unwrap();
             bench_store(c, &runtime, "postgres", &store);
         }
@@ -113,7 +120,9 @@ fn pairs(c: &mut Criterion) {
         Ok(url) => {
             let prefix = format!("tgauth-bench:{}:", std::process::id());
             let store = runtime
-                .block_on(deeplink_auth::RedisStore::open_with_prefix(&url, &prefix))
+                .block_on(deeplink_auth::store::RedisStore::open_with_prefix(
+                    &url, &prefix,
+                ))
                 .unwrap();
             bench_store(c, &runtime, "redis", &store);
             runtime.block_on(store.clear()).unwrap();

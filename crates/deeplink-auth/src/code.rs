@@ -20,20 +20,15 @@ pub struct LinkCode(String);
 
 impl PartialEq for LinkCode {
     fn eq(&self, other: &Self) -> bool {
-        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+        tgauth_core::constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
     }
 }
 
 impl Eq for LinkCode {}
 
-/// Compares secrets in time that depends on their length only (lengths are public here).
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 impl std::fmt::Debug for LinkCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LinkCode(<redacted>)")
+        write!(f, "LinkCode({})", tgauth_core::REDACTED)
     }
 }
 
@@ -100,19 +95,8 @@ impl CodeHash {
 
     /// The hash in lowercase hex, as Redis keys hold it.
     pub fn to_hex(&self) -> String {
-        hex(&self.0)
+        hex::encode(self.0)
     }
-}
-
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -143,5 +127,17 @@ mod tests {
         }
         assert!(LinkCode::parse(&"A".repeat(32)).is_some());
         assert!(LinkCode::parse(&"-".repeat(32)).is_some());
+    }
+
+    #[test]
+    fn hashes_print_as_lowercase_hex() {
+        let Some(code) = LinkCode::parse(&"A".repeat(32)) else {
+            panic!("a well-formed code")
+        };
+        // SHA-256 of 32 `A`s (Python: hashlib.sha256(b"A" * 32).hexdigest()).
+        assert_eq!(
+            code.hash().to_hex(),
+            "22a48051594c1949deed7040850c1f0f8764537f5191be56732d16a54c1d8153"
+        );
     }
 }

@@ -1,6 +1,8 @@
-//! The crate's errors: bad input, link rejections and store failures, one enum per area.
+//! The crate's errors: what its operations answer ([`Error`]), malformed configuration and
+//! input ([`InputError`]), and store failures ([`StoreError`]), one enum per area.
 
-/// A value from outside (a bot username, a payload, a website user id, a store URL) is malformed.
+/// A value from outside (a bot username, a payload, a website account id, a key, a time to
+/// live) is malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InputError {
@@ -16,9 +18,9 @@ pub enum InputError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// A website user id is empty, too long or holds control characters.
-    #[error("invalid website user id: {reason}")]
-    UserId {
+    /// A website account id is empty, too long or holds control characters.
+    #[error("invalid website account id: {reason}")]
+    AccountId {
         /// What is wrong with it.
         reason: &'static str,
     },
@@ -99,10 +101,10 @@ impl StoreError {
     }
 }
 
-/// Why a code, a confirmation or a login link was not accepted.
+/// Why a code, a confirmation, a decline or a login link was not accepted.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum LinkError {
+pub enum Error {
     /// No such code (never issued, purged, or malformed).
     #[error("unknown link code")]
     Unknown,
@@ -112,8 +114,12 @@ pub enum LinkError {
     /// The code was already used by someone else (or the link it made is gone since).
     #[error("link code already used")]
     AlreadyUsed,
-    /// The Telegram account is linked to another website user and the policy rejects moving it.
-    #[error("telegram account is linked to another user")]
+    /// The chat that claimed the code declined the link in the bot: the code is dead.
+    #[error("the telegram chat declined the link")]
+    Declined,
+    /// The Telegram account is linked to another website account and the policy rejects
+    /// moving it.
+    #[error("telegram account is linked to another account")]
     Conflict,
     /// The website confirmed a link the Telegram chat has not confirmed in the bot (or the
     /// linker lets only the chat's confirmation commit).
@@ -128,9 +134,14 @@ pub enum LinkError {
     /// A login link whose signature, format or binding does not verify.
     #[error("invalid login link")]
     InvalidLoginLink,
-    /// The login link's Telegram account is no longer linked to its website user.
+    /// The login link's Telegram account is no longer linked to its website account.
     #[error("login link's account is no longer linked")]
     NotLinked,
+    /// The login link's account link was committed without the website's logged-in owner
+    /// confirming it, and the link was not signed with
+    /// [`LoginLinkKey::dangerous_sign_unconfirmed`](crate::login::LoginLinkKey::dangerous_sign_unconfirmed).
+    #[error("login link's telegram account was not confirmed on the website")]
+    NotWebsiteConfirmed,
     /// The store failed; the operation had no effect.
     #[error("link store failed")]
     Store(#[from] StoreError),

@@ -1,24 +1,30 @@
-//! Identities and time: website user ids, Telegram user and chat ids, and Unix time.
+//! The names a link joins: website account ids, the Telegram side of a link, the bot's
+//! username; and the lifetimes of codes and login links.
+
+use tgauth_core::{ChatId, UserId};
 
 use crate::error::InputError;
 
-/// Longest website user id, in bytes.
-pub(crate) const MAX_USER_ID_LEN: usize = 128;
+/// Longest website account id, in bytes.
+pub(crate) const MAX_ACCOUNT_ID_LEN: usize = 128;
 
 /// A website account's id: 1 to 128 bytes of UTF-8 without control characters.
+///
+/// This is the website's own name for the person (a primary key, an email); Telegram's numeric
+/// user id is [`tgauth_core::UserId`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(String);
+pub struct AccountId(String);
 
-impl UserId {
+impl AccountId {
     /// Checks `id`.
     pub fn new(id: &str) -> Result<Self, InputError> {
-        if id.is_empty() || id.len() > MAX_USER_ID_LEN {
-            return Err(InputError::UserId {
+        if id.is_empty() || id.len() > MAX_ACCOUNT_ID_LEN {
+            return Err(InputError::AccountId {
                 reason: "must be 1 to 128 bytes",
             });
         }
         if id.chars().any(char::is_control) {
-            return Err(InputError::UserId {
+            return Err(InputError::AccountId {
                 reason: "control characters are not allowed",
             });
         }
@@ -31,18 +37,10 @@ impl UserId {
     }
 }
 
-/// A Telegram user's numeric id (`user.id`); never the mutable, recyclable `@username`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TelegramUserId(pub i64);
-
-/// A Telegram chat's numeric id (`chat.id`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ChatId(pub i64);
-
 /// The Telegram side of a link: the user and the private chat the bot talks to them in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TelegramIdentity {
-    user_id: TelegramUserId,
+    user_id: UserId,
     chat_id: ChatId,
 }
 
@@ -52,13 +50,13 @@ impl TelegramIdentity {
     ///
     /// Bots should build identities from updates with [`crate::start::StartMessage::identity`];
     /// this constructor serves scripts and tests that already hold validated ids.
-    pub fn new(user_id: TelegramUserId, chat_id: ChatId) -> Result<Self, InputError> {
+    pub fn new(user_id: UserId, chat_id: ChatId) -> Result<Self, InputError> {
         if user_id.0 <= 0 {
             return Err(InputError::Identity {
                 reason: "a user id is positive",
             });
         }
-        if user_id.0 != chat_id.0 {
+        if ChatId::from(user_id) != chat_id {
             return Err(InputError::Identity {
                 reason: "a private chat's id is its user's id",
             });
@@ -66,34 +64,14 @@ impl TelegramIdentity {
         Ok(Self { user_id, chat_id })
     }
 
-    /// The Telegram user.
-    pub fn user_id(&self) -> TelegramUserId {
+    /// The Telegram user (never the mutable, recyclable `@username`).
+    pub fn user_id(&self) -> UserId {
         self.user_id
     }
 
     /// The private chat.
     pub fn chat_id(&self) -> ChatId {
         self.chat_id
-    }
-}
-
-/// Seconds since the Unix epoch. Every operation takes `now` as a parameter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UnixTime(pub i64);
-
-impl UnixTime {
-    /// The current time from the system clock (for programs; tests inject their own).
-    pub fn now() -> Self {
-        let seconds = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        Self(seconds)
-    }
-
-    /// This time plus `seconds`, saturating.
-    pub fn plus(self, seconds: i64) -> Self {
-        Self(self.0.saturating_add(seconds))
     }
 }
 
@@ -125,5 +103,69 @@ impl Ttl {
     /// The lifetime in seconds.
     pub fn seconds(self) -> i64 {
         self.0
+    }
+}
+
+/// A bot's username, checked against Telegram's rule: 5 to 32 characters of `A-Za-z0-9_`,
+/// a letter first, ending in `bot` (any case). It is kept without a leading `@`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BotUsername(String);
+
+impl BotUsername {
+    /// Checks `name` (a leading `@` is accepted and dropped).
+    pub fn new(name: &str) -> Result<Self, InputError> {
+        let name = name.strip_prefix('@').unwrap_or(name);
+        let reason = if !(5..=32).contains(&name.len()) {
+            Some("must be 5 to 32 characters")
+        } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            Some("only A-Z, a-z, 0-9 and _ are allowed")
+        } else if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            Some("must start with a letter")
+        } else if !name.to_ascii_lowercase().ends_with("bot") {
+            Some("a bot's username must end in `bot`")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(InputError::BotUsername { reason }),
+            None => Ok(Self(name.to_owned())),
+        }
+    }
+
+    /// The username without `@`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `other` names this bot (usernames compare case-insensitively).
+    pub fn matches(&self, other: &str) -> bool {
+        self.0
+            .eq_ignore_ascii_case(other.strip_prefix('@').unwrap_or(other))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bot_check(name: &str, ok: bool) {
+        assert_eq!(BotUsername::new(name).is_ok(), ok, "{name}");
+    }
+
+    #[test]
+    fn bot_usernames() {
+        bot_check("tgauth_bot", true);
+        bot_check("@TgAuthBot", true);
+        bot_check("abBOT", true);
+        bot_check("a_bot", true);
+        bot_check("abot", false);
+        bot_check("tgauth", false);
+        bot_check("1tgauthbot", false);
+        bot_check("_tgauthbot", false);
+        bot_check("tg-auth_bot", false);
+        bot_check("tgauth bot", false);
+        bot_check(&format!("{}bot", "a".repeat(29)), true);
+        bot_check(&format!("{}bot", "a".repeat(30)), false);
+        bot_check("tgäuth_bot", false);
     }
 }

@@ -1,49 +1,12 @@
 //! Link builders (`https://t.me/<bot>?start=`, `tg://resolve`, `startgroup`) and validation of
-//! bot usernames and payloads.
+//! payloads.
 
 use crate::code::LinkCode;
 use crate::error::InputError;
+use crate::ids::BotUsername;
 
 /// Longest deep-link payload Telegram accepts.
 pub const MAX_PAYLOAD_LEN: usize = 64;
-
-/// A bot's username, checked against Telegram's rule: 5 to 32 characters of `A-Za-z0-9_`,
-/// a letter first, ending in `bot` (any case). It is kept without a leading `@`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct BotUsername(String);
-
-impl BotUsername {
-    /// Checks `name` (a leading `@` is accepted and dropped).
-    pub fn new(name: &str) -> Result<Self, InputError> {
-        let name = name.strip_prefix('@').unwrap_or(name);
-        let reason = if !(5..=32).contains(&name.len()) {
-            Some("must be 5 to 32 characters")
-        } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            Some("only A-Z, a-z, 0-9 and _ are allowed")
-        } else if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            Some("must start with a letter")
-        } else if !name.to_ascii_lowercase().ends_with("bot") {
-            Some("a bot's username must end in `bot`")
-        } else {
-            None
-        };
-        match reason {
-            Some(reason) => Err(InputError::BotUsername { reason }),
-            None => Ok(Self(name.to_owned())),
-        }
-    }
-
-    /// The username without `@`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether `other` names this bot (usernames compare case-insensitively).
-    pub fn matches(&self, other: &str) -> bool {
-        self.0
-            .eq_ignore_ascii_case(other.strip_prefix('@').unwrap_or(other))
-    }
-}
 
 /// Checks a deep-link payload: 1 to 64 characters of `A-Za-z0-9_-`.
 pub fn validate_payload(payload: &str) -> Result<(), InputError> {
@@ -94,30 +57,18 @@ pub fn code_url(bot: &BotUsername, code: &LinkCode) -> String {
     format!("https://t.me/{}?start={}", bot.as_str(), code.expose())
 }
 
+/// `tg://resolve?domain=<bot>&start=<code>` for a link code (always a valid payload).
+pub fn tg_code_url(bot: &BotUsername, code: &LinkCode) -> String {
+    format!(
+        "tg://resolve?domain={}&start={}",
+        bot.as_str(),
+        code.expose()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn bot_check(name: &str, ok: bool) {
-        assert_eq!(BotUsername::new(name).is_ok(), ok, "{name}");
-    }
-
-    #[test]
-    fn bot_usernames() {
-        bot_check("tgauth_bot", true);
-        bot_check("@TgAuthBot", true);
-        bot_check("abBOT", true);
-        bot_check("a_bot", true);
-        bot_check("abot", false);
-        bot_check("tgauth", false);
-        bot_check("1tgauthbot", false);
-        bot_check("_tgauthbot", false);
-        bot_check("tg-auth_bot", false);
-        bot_check("tgauth bot", false);
-        bot_check(&format!("{}bot", "a".repeat(29)), true);
-        bot_check(&format!("{}bot", "a".repeat(30)), false);
-        bot_check("tgäuth_bot", false);
-    }
 
     #[test]
     fn payloads() {

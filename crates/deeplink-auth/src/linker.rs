@@ -1,14 +1,19 @@
 //! The linking flow on top of a [`Store`]: issue a code and its link, handle `/start`, ask for
-//! confirmation (on by default: by the bot, the website, or both), apply the conflict policy.
+//! confirmation (by the bot and the website by default), take a decline, apply the conflict
+//! policy.
+
+use tgauth_core::UnixTime;
 
 use crate::code::LinkCode;
-use crate::error::{LinkError, StoreError};
-use crate::ids::{TelegramIdentity, Ttl, UnixTime, UserId};
-use crate::link::{BotUsername, code_url};
+use crate::error::{Error, StoreError};
+use crate::ids::{AccountId, BotUsername, TelegramIdentity, Ttl};
+use crate::link::{code_url, tg_code_url};
 use crate::start::{StartCommand, StartMessage, parse_start};
-use crate::store::{Claim, CodeStatus, LinkPolicy, Linked, Store};
+use crate::store::{
+    Claim, CodeStatus, CommittedBy, Declined, LinkOutcome, LinkPolicy, Linked, Store,
+};
 
-/// A code issued for a website user, with the links to show. `Debug` redacts the code and
+/// A code issued for a website account, with the links to show. `Debug` redacts the code and
 /// both URLs (they carry it).
 #[derive(Clone, PartialEq, Eq)]
 pub struct IssuedLink {
@@ -26,8 +31,8 @@ impl std::fmt::Debug for IssuedLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IssuedLink")
             .field("code", &self.code)
-            .field("url", &"<redacted>")
-            .field("app_url", &"<redacted>")
+            .field("url", &tgauth_core::REDACTED)
+            .field("app_url", &tgauth_core::REDACTED)
             .field("expires_at", &self.expires_at)
             .finish()
     }
@@ -43,21 +48,23 @@ pub enum StartOutcome {
     NotPrivate,
     /// `/start` without a well-formed code (no store access): greet, offer to link from the site.
     Welcome,
-    /// Ask "Link this Telegram account to `user`?" with a button carrying the code; answer the
-    /// button with [`Linker::confirm`]. `repeated` when this chat already saw the question.
+    /// Ask "Link this Telegram account to `account`?" with two buttons carrying the code;
+    /// answer "Link" with [`Linker::confirm`] and "Cancel" with [`Linker::decline`].
+    /// `repeated` when this chat already saw the question.
     ConfirmationNeeded {
         /// The website account the code belongs to.
-        user: UserId,
-        /// The code, for the confirmation button's callback data (secret).
+        account: AccountId,
+        /// The code, for the buttons' callback data (secret).
         code: LinkCode,
         /// Whether this is a redelivered `/start`.
         repeated: bool,
     },
-    /// [`Confirmation::Website`]: tell the person to confirm on the website, where `user` is
-    /// logged in ([`Linker::confirm_on_website`] commits). `repeated` for a redelivered `/start`.
+    /// [`Confirmation::Website`]: tell the person to confirm on the website, where `account`
+    /// is logged in ([`Linker::confirm_on_website`] commits). `repeated` for a redelivered
+    /// `/start`.
     AwaitingWebsite {
         /// The website account the code belongs to.
-        user: UserId,
+        account: AccountId,
         /// Whether this is a redelivered `/start`.
         repeated: bool,
     },
@@ -70,19 +77,22 @@ pub enum StartOutcome {
 /// Two attacks need two different confirmations. A person tricked into pressing someone else's
 /// code (the link to an attacker's account) is stopped by the bot asking that person "Link to
 /// account X?". A forwarded or leaked link pressed by the wrong person is stopped by the
-/// website asking its logged-in owner "Link Telegram user Y?". Only
-/// [`Confirmation::BotAndWebsite`] stops both.
+/// website asking its logged-in owner "Link Telegram user Y?" (show Y's name: see
+/// [`CodeStatus`]). Only [`Confirmation::BotAndWebsite`], the default, stops both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Confirmation {
-    /// The chat confirms in the bot and that commits (the default); the website cannot commit,
-    /// so a site owner cannot link a chat that did not agree.
-    #[default]
+    /// The chat confirms in the bot, and that commits; the website cannot commit, so a site
+    /// owner cannot link a chat that did not agree. A forwarded link pressed by the wrong
+    /// person links them: links made this way are not website-confirmed, and login links are
+    /// not signed for them without [`crate::login::LoginLinkKey::dangerous_sign_unconfirmed`].
     Bot,
     /// The website's logged-in owner of the code confirms the chat that claimed it, and that
     /// commits; the bot only tells the person to go back to the website.
     Website,
-    /// The chat confirms in the bot, then the website's owner confirms, and that commits.
+    /// The chat confirms in the bot, then the website's owner confirms, and that commits (the
+    /// default).
+    #[default]
     BotAndWebsite,
 }
 
@@ -92,10 +102,10 @@ pub enum Confirmation {
 pub enum Confirmed {
     /// The link is committed (or stood already).
     Linked(Linked),
-    /// The chat's consent is recorded; the website's owner `user` confirms next.
+    /// The chat's consent is recorded; the website's owner `account` confirms next.
     AwaitingWebsite {
         /// The website account the code belongs to.
-        user: UserId,
+        account: AccountId,
     },
 }
 
@@ -111,15 +121,17 @@ pub struct Linker<S> {
 }
 
 impl<S: Store> Linker<S> {
-    /// A linker with the defaults: codes live an hour, the bot asks for confirmation
-    /// ([`Confirmation::Bot`]), conflicts are rejected.
+    /// A linker with the defaults: codes live an hour, the chat confirms in the bot and then
+    /// the website's logged-in owner confirms the chat ([`Confirmation::BotAndWebsite`]: a
+    /// forwarded link pressed by the wrong person and a person tricked into pressing someone
+    /// else's link both end unlinked), conflicts are rejected.
     pub fn new(store: S, bot: BotUsername) -> Self {
         Self {
             store,
             bot,
             policy: LinkPolicy::default(),
             code_ttl: Ttl::CODE_DEFAULT,
-            confirmation: Some(Confirmation::Bot),
+            confirmation: Some(Confirmation::default()),
         }
     }
 
@@ -129,7 +141,7 @@ impl<S: Store> Linker<S> {
         self
     }
 
-    /// Sets the conflict and chats-per-user policy.
+    /// Sets the conflict and chats-per-account policy.
     pub fn with_policy(mut self, policy: LinkPolicy) -> Self {
         self.policy = policy;
         self
@@ -141,8 +153,9 @@ impl<S: Store> Linker<S> {
         self
     }
 
-    /// Commits links on `/start` without asking. This weakens the defence against a person
-    /// being tricked into pressing someone else's link.
+    /// Commits links on `/start` without asking anyone. This gives up both defences: a person
+    /// tricked into pressing someone else's link, and whoever presses a forwarded or leaked
+    /// link first, are linked at once (and not website-confirmed).
     pub fn dangerous_without_confirmation(mut self) -> Self {
         self.confirmation = None;
         self
@@ -158,16 +171,16 @@ impl<S: Store> Linker<S> {
         &self.bot
     }
 
-    /// Issues a code for a logged-in website user.
-    pub async fn issue(&self, user: &UserId, now: UnixTime) -> Result<IssuedLink, StoreError> {
-        let issued = self.store.issue(user, self.code_ttl, now).await?;
+    /// Issues a code for a logged-in website account.
+    pub async fn issue(
+        &self,
+        account: &AccountId,
+        now: UnixTime,
+    ) -> Result<IssuedLink, StoreError> {
+        let issued = self.store.issue(account, self.code_ttl, now).await?;
         Ok(IssuedLink {
             url: code_url(&self.bot, &issued.code),
-            app_url: format!(
-                "tg://resolve?domain={}&start={}",
-                self.bot.as_str(),
-                issued.code.expose()
-            ),
+            app_url: tg_code_url(&self.bot, &issued.code),
             code: issued.code,
             expires_at: issued.expires_at,
         })
@@ -179,7 +192,7 @@ impl<S: Store> Linker<S> {
         &self,
         message: &StartMessage,
         now: UnixTime,
-    ) -> Result<StartOutcome, LinkError> {
+    ) -> Result<StartOutcome, Error> {
         let code = match parse_start(&message.text, &self.bot) {
             StartCommand::NotStart | StartCommand::NotForUs => return Ok(StartOutcome::Ignored),
             StartCommand::NoCode => return Ok(StartOutcome::Welcome),
@@ -189,29 +202,34 @@ impl<S: Store> Linker<S> {
             return Ok(StartOutcome::NotPrivate);
         };
         let Some(confirmation) = self.confirmation else {
-            let linked = self.store.consume(&code, who, self.policy, now).await?;
+            let linked = self
+                .store
+                .consume(&code, who, self.policy, CommittedBy::Chat, now)
+                .await?;
             return Ok(StartOutcome::Linked(linked));
         };
         match self.store.claim(&code, who, now).await? {
-            Claim::Pending { user, repeated } if confirmation == Confirmation::Website => {
-                Ok(StartOutcome::AwaitingWebsite { user, repeated })
+            Claim::Pending { account, repeated } if confirmation == Confirmation::Website => {
+                Ok(StartOutcome::AwaitingWebsite { account, repeated })
             }
-            Claim::Pending { user, repeated } => Ok(StartOutcome::ConfirmationNeeded {
-                user,
+            Claim::Pending { account, repeated } => Ok(StartOutcome::ConfirmationNeeded {
+                account,
                 code,
                 repeated,
             }),
             Claim::AlreadyLinked(link) => Ok(StartOutcome::Linked(Linked {
                 link,
-                outcome: crate::store::LinkOutcome::AlreadyLinked,
+                outcome: LinkOutcome::AlreadyLinked,
             })),
         }
     }
 
     /// The website's side of the confirmation: where the code it issued (kept in its user's
-    /// session) stands. While it is [`CodeStatus::Pending`] ([`Confirmation::Website`]) or
-    /// [`CodeStatus::Consented`] ([`Confirmation::BotAndWebsite`]), show "Link Telegram user
-    /// Y?" and commit with [`Linker::confirm_on_website`].
+    /// session) stands. While it is [`CodeStatus::Consented`] ([`Confirmation::BotAndWebsite`])
+    /// or [`CodeStatus::Pending`] ([`Confirmation::Website`]), show "Link Telegram user Y?"
+    /// with Y's name and `@username` (the Bot API's `getChat` on the claimer's chat id) and
+    /// commit with [`Linker::confirm_on_website`]; [`CodeStatus::Declined`] means the chat
+    /// said no.
     pub async fn code_status(
         &self,
         code: &LinkCode,
@@ -220,42 +238,47 @@ impl<S: Store> Linker<S> {
         self.store.code_status(code, now).await
     }
 
-    /// Commits the link a chat claimed with `code`, when the website's logged-in `user`
+    /// Commits the link a chat claimed with `code`, when the website's logged-in `account`
     /// confirms "Link Telegram user Y?". This is the step that defeats a forwarded or leaked
-    /// link: whoever pressed Start with it cannot answer on the website as `user`.
+    /// link: whoever pressed Start with it cannot answer on the website as `account`. The
+    /// link is recorded as website-confirmed ([`crate::store::Link::website_confirmed`]).
     ///
-    /// [`LinkError::Unknown`] if no chat has claimed the code yet, or if it was issued to
-    /// another website user (the code's owner alone confirms it);
-    /// [`LinkError::NotConfirmed`] when the chat has not confirmed in the bot yet
+    /// [`Error::Unknown`] if no chat has claimed the code yet, or if it was issued to another
+    /// website account (the code's owner alone confirms it); [`Error::Declined`] if the chat
+    /// declined; [`Error::NotConfirmed`] when the chat has not confirmed in the bot yet
     /// ([`Confirmation::BotAndWebsite`]), and always under [`Confirmation::Bot`] (there the
     /// chat's confirmation commits, and a site owner must not link a chat that did not agree).
     pub async fn confirm_on_website(
         &self,
-        user: &UserId,
+        account: &AccountId,
         code: &LinkCode,
         now: UnixTime,
-    ) -> Result<Linked, LinkError> {
+    ) -> Result<Linked, Error> {
         let status = self.store.code_status(code, now).await?;
         let (owner, telegram, chat_confirmed) = match status {
-            CodeStatus::Pending { user, telegram } => (user, telegram, false),
-            CodeStatus::Consented { user, telegram } | CodeStatus::Used { user, telegram } => {
-                (user, telegram, true)
+            CodeStatus::Pending { account, telegram } => (account, telegram, false),
+            CodeStatus::Consented { account, telegram }
+            | CodeStatus::Used { account, telegram } => (account, telegram, true),
+            CodeStatus::Declined { account: owner, .. } if &owner == account => {
+                return Err(Error::Declined);
             }
-            CodeStatus::Expired => return Err(LinkError::Expired),
-            _ => return Err(LinkError::Unknown),
+            CodeStatus::Expired => return Err(Error::Expired),
+            _ => return Err(Error::Unknown),
         };
-        if &owner != user {
-            return Err(LinkError::Unknown);
+        if &owner != account {
+            return Err(Error::Unknown);
         }
         match self.confirmation {
             Some(Confirmation::Website) | None => {}
             Some(Confirmation::BotAndWebsite) if chat_confirmed => {}
-            _ => return Err(LinkError::NotConfirmed),
+            _ => return Err(Error::NotConfirmed),
         }
-        self.store.consume(code, telegram, self.policy, now).await
+        self.store
+            .consume(code, telegram, self.policy, CommittedBy::Website, now)
+            .await
     }
 
-    /// Answers the confirmation button the bot showed for [`StartOutcome::ConfirmationNeeded`]
+    /// Answers the "Link" button the bot showed for [`StartOutcome::ConfirmationNeeded`]
     /// (`who` from the callback query: only the chat that claimed the code gets through).
     /// Under [`Confirmation::Bot`] this commits the link; otherwise it records the chat's
     /// consent and the website's confirmation commits.
@@ -264,21 +287,35 @@ impl<S: Store> Linker<S> {
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-    ) -> Result<Confirmed, LinkError> {
+    ) -> Result<Confirmed, Error> {
         match self.confirmation {
             Some(Confirmation::Bot) | None => self
                 .store
-                .consume(code, who, self.policy, now)
+                .consume(code, who, self.policy, CommittedBy::Chat, now)
                 .await
                 .map(Confirmed::Linked),
             Some(_) => match self.store.consent(code, who, now).await? {
-                Claim::Pending { user, .. } => Ok(Confirmed::AwaitingWebsite { user }),
+                Claim::Pending { account, .. } => Ok(Confirmed::AwaitingWebsite { account }),
                 Claim::AlreadyLinked(link) => Ok(Confirmed::Linked(Linked {
                     link,
-                    outcome: crate::store::LinkOutcome::AlreadyLinked,
+                    outcome: LinkOutcome::AlreadyLinked,
                 })),
             },
         }
+    }
+
+    /// Answers the "Cancel" button the bot showed for [`StartOutcome::ConfirmationNeeded`]
+    /// (`who` from the callback query: only the chat that claimed the code gets through). The
+    /// code is dead afterwards, for that chat and everyone else, and the website reads
+    /// [`CodeStatus::Declined`]. A repeat by the same chat answers `repeated`; a code already
+    /// consumed cannot be declined ([`Error::AlreadyUsed`]: unlink instead).
+    pub async fn decline(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+    ) -> Result<Declined, Error> {
+        self.store.decline(code, who, now).await
     }
 }
 
@@ -296,10 +333,7 @@ mod tests {
         };
         let issued = IssuedLink {
             url: code_url(&bot, &code),
-            app_url: format!(
-                "tg://resolve?domain=tgauth_test_bot&start={}",
-                code.expose()
-            ),
+            app_url: tg_code_url(&bot, &code),
             code: code.clone(),
             expires_at: UnixTime(1),
         };

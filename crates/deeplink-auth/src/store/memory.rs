@@ -3,14 +3,20 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use tgauth_core::{UnixTime, UserId};
+
+use super::rules::{
+    ClaimStep, ConsumeStep, decide_claim, decide_consume, decide_put, decide_redeem, put_result,
+    repeat_answer,
+};
 use super::{
-    ChatsPerUser, Claim, ClaimStep, CodeRecord, CodeState, CodeStatus, ConsumeStep, Link,
-    LinkPolicy, Linked, Store, USED_CODE_RETENTION_SECONDS, decide_claim, decide_consume,
-    decide_put, put_result, repeat_answer, status_of,
+    ChatsPerAccount, Claim, ClaimTarget, CodeRecord, CodeState, CodeStatus, CommittedBy, Declined,
+    Link, LinkPolicy, Linked, Store, USED_CODE_RETENTION_SECONDS, declined, status_of,
 };
 use crate::code::{CodeHash, LinkCode};
-use crate::error::{LinkError, StoreError};
-use crate::ids::{TelegramIdentity, TelegramUserId, UnixTime, UserId};
+use crate::error::{Error, StoreError};
+use crate::ids::{AccountId, TelegramIdentity};
+use crate::login::LoginClaims;
 
 /// An in-memory [`Store`]; clones share the same maps.
 #[derive(Debug, Clone, Default)]
@@ -22,7 +28,7 @@ pub struct MemoryStore {
 struct State {
     codes: HashMap<CodeHash, CodeRecord>,
     /// Links by Telegram user id.
-    links: BTreeMap<TelegramUserId, Link>,
+    links: BTreeMap<UserId, Link>,
     login_uses: HashMap<CodeHash, UnixTime>,
 }
 
@@ -35,25 +41,23 @@ impl MemoryStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
-}
 
-impl MemoryStore {
-    /// A claim, or with `consent` a claim and the chat's confirmation, in one critical section.
+    /// A claim, a consent or a decline, in one critical section.
     fn claim_as(
         &self,
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-        consent: bool,
-    ) -> Result<Claim, LinkError> {
+        target: ClaimTarget,
+    ) -> Result<Claim, Error> {
         let mut state = self.lock()?;
         let hash = code.hash();
         let record = state.codes.get(&hash).cloned();
-        let step = decide_claim(record.as_ref(), who, now, consent)?;
-        let record = record.ok_or(LinkError::Unknown)?;
+        let step = decide_claim(record.as_ref(), who, now, target)?;
+        let record = record.ok_or(Error::Unknown)?;
         match step {
             ClaimStep::Mark(target) => {
-                let user = record.user.clone();
+                let account = record.account.clone();
                 state.codes.insert(
                     hash,
                     CodeRecord {
@@ -62,17 +66,18 @@ impl MemoryStore {
                     },
                 );
                 Ok(Claim::Pending {
-                    user,
+                    account,
                     repeated: false,
                 })
             }
-            ClaimStep::AlreadyPending => Ok(Claim::Pending {
-                user: record.user,
+            ClaimStep::AlreadyThere => Ok(Claim::Pending {
+                account: record.account,
                 repeated: true,
             }),
             ClaimStep::Repeat => {
                 let current = state.links.get(&who.user_id()).cloned();
-                repeat_answer(&record.user, current).map(|linked| Claim::AlreadyLinked(linked.link))
+                repeat_answer(&record.account, current)
+                    .map(|linked| Claim::AlreadyLinked(linked.link))
             }
         }
     }
@@ -81,18 +86,19 @@ impl MemoryStore {
 impl State {
     fn put_link(
         &mut self,
-        user: &UserId,
+        account: &AccountId,
         who: TelegramIdentity,
         policy: LinkPolicy,
+        by: CommittedBy,
         now: UnixTime,
-    ) -> Result<Linked, LinkError> {
+    ) -> Result<Linked, Error> {
         let existing = self.links.get(&who.user_id()).cloned();
-        let step = decide_put(existing, user, policy)?;
-        if policy.chats_per_user == ChatsPerUser::One {
+        let step = decide_put(existing, account, policy)?;
+        if policy.chats_per_account == ChatsPerAccount::One {
             self.links
-                .retain(|id, link| *id == who.user_id() || &link.user != user);
+                .retain(|id, link| *id == who.user_id() || &link.account != account);
         }
-        let linked = put_result(step, user, who, now);
+        let linked = put_result(step, account, who, by, now);
         self.links.insert(who.user_id(), linked.link.clone());
         Ok(linked)
     }
@@ -102,7 +108,7 @@ impl Store for MemoryStore {
     async fn insert_code(
         &self,
         hash: &CodeHash,
-        user: &UserId,
+        account: &AccountId,
         expires_at: UnixTime,
         _now: UnixTime,
     ) -> Result<(), StoreError> {
@@ -116,7 +122,7 @@ impl Store for MemoryStore {
         state.codes.insert(
             *hash,
             CodeRecord {
-                user: user.clone(),
+                account: account.clone(),
                 expires_at,
                 state: CodeState::Issued,
             },
@@ -129,8 +135,8 @@ impl Store for MemoryStore {
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-    ) -> Result<Claim, LinkError> {
-        self.claim_as(code, who, now, false)
+    ) -> Result<Claim, Error> {
+        self.claim_as(code, who, now, ClaimTarget::Pending)
     }
 
     async fn consent(
@@ -138,8 +144,17 @@ impl Store for MemoryStore {
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-    ) -> Result<Claim, LinkError> {
-        self.claim_as(code, who, now, true)
+    ) -> Result<Claim, Error> {
+        self.claim_as(code, who, now, ClaimTarget::Consented)
+    }
+
+    async fn decline(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+    ) -> Result<Declined, Error> {
+        declined(self.claim_as(code, who, now, ClaimTarget::Declined)?)
     }
 
     async fn consume(
@@ -147,20 +162,21 @@ impl Store for MemoryStore {
         code: &LinkCode,
         who: TelegramIdentity,
         policy: LinkPolicy,
+        by: CommittedBy,
         now: UnixTime,
-    ) -> Result<Linked, LinkError> {
+    ) -> Result<Linked, Error> {
         let mut state = self.lock()?;
         let hash = code.hash();
         let record = state.codes.get(&hash).cloned();
         let step = decide_consume(record.as_ref(), who, now)?;
-        let record = record.ok_or(LinkError::Unknown)?;
+        let record = record.ok_or(Error::Unknown)?;
         match step {
             ConsumeStep::Repeat => {
                 let current = state.links.get(&who.user_id()).cloned();
-                repeat_answer(&record.user, current)
+                repeat_answer(&record.account, current)
             }
             ConsumeStep::Link => {
-                let linked = state.put_link(&record.user, who, policy, now)?;
+                let linked = state.put_link(&record.account, who, policy, by, now)?;
                 state.codes.insert(
                     hash,
                     CodeRecord {
@@ -173,43 +189,48 @@ impl Store for MemoryStore {
         }
     }
 
-    async fn links_of_user(&self, user: &UserId) -> Result<Vec<Link>, StoreError> {
+    async fn links_of_account(&self, account: &AccountId) -> Result<Vec<Link>, StoreError> {
         let state = self.lock()?;
         Ok(state
             .links
             .values()
-            .filter(|link| &link.user == user)
+            .filter(|link| &link.account == account)
             .cloned()
             .collect())
     }
 
     async fn link_of_telegram_user(
         &self,
-        telegram_user: TelegramUserId,
+        telegram_user: UserId,
     ) -> Result<Option<Link>, StoreError> {
         Ok(self.lock()?.links.get(&telegram_user).cloned())
     }
 
     async fn unlink_telegram_user(
         &self,
-        telegram_user: TelegramUserId,
+        telegram_user: UserId,
     ) -> Result<Option<Link>, StoreError> {
         Ok(self.lock()?.links.remove(&telegram_user))
     }
 
-    async fn unlink_user(&self, user: &UserId) -> Result<u64, StoreError> {
+    async fn unlink_account(&self, account: &AccountId) -> Result<u64, StoreError> {
         let mut state = self.lock()?;
         let before = state.links.len();
-        state.links.retain(|_, link| &link.user != user);
+        state.links.retain(|_, link| &link.account != account);
         Ok(u64::try_from(before - state.links.len()).unwrap_or(u64::MAX))
     }
 
     async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
         let mut state = self.lock()?;
         let before = state.codes.len() + state.login_uses.len();
-        state.codes.retain(|_, record| match record.state {
-            CodeState::Used(_) => record.expires_at.plus(USED_CODE_RETENTION_SECONDS) > now,
-            _ => record.expires_at > now,
+        state.codes.retain(|_, record| {
+            // Used and declined codes are kept past their expiry, so that a redelivered
+            // `/start` or button press still reads what happened.
+            if matches!(record.state, CodeState::Used(_) | CodeState::Declined(_)) {
+                record.expires_at.plus(USED_CODE_RETENTION_SECONDS) > now
+            } else {
+                record.expires_at > now
+            }
         });
         state.login_uses.retain(|_, expires_at| *expires_at > now);
         let after = state.codes.len() + state.login_uses.len();
@@ -221,18 +242,15 @@ impl Store for MemoryStore {
         Ok(status_of(record, now))
     }
 
-    async fn use_login_link(
-        &self,
-        id: &CodeHash,
-        expires_at: UnixTime,
-        now: UnixTime,
-    ) -> Result<(), LinkError> {
+    async fn redeem_login_link(&self, claims: &LoginClaims, now: UnixTime) -> Result<Link, Error> {
         let mut state = self.lock()?;
-        match state.login_uses.get(id) {
-            Some(kept_until) if *kept_until > now => Err(LinkError::AlreadyUsed),
+        let current = state.links.get(&claims.telegram.user_id()).cloned();
+        let link = decide_redeem(current, claims)?;
+        match state.login_uses.get(&claims.id) {
+            Some(kept_until) if *kept_until > now => Err(Error::LoginLinkUsed),
             _ => {
-                state.login_uses.insert(*id, expires_at);
-                Ok(())
+                state.login_uses.insert(claims.id, claims.expires_at);
+                Ok(link)
             }
         }
     }

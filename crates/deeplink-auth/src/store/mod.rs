@@ -1,5 +1,6 @@
-//! The `Store` trait: issue and atomically consume codes, links by website and Telegram user,
-//! unlink, purge, and single use of login links; with one backend per cargo feature.
+//! The `Store` trait: issue and atomically consume codes, links by website account and
+//! Telegram user, unlink, purge, and the single use of login links; with one backend per cargo
+//! feature.
 //!
 //! | URL | backend | feature |
 //! |---|---|---|
@@ -23,9 +24,14 @@
 
 use std::future::Future;
 
+use tgauth_core::{UnixTime, UserId};
+
 use crate::code::{CodeHash, LinkCode};
-use crate::error::{LinkError, StoreError};
-use crate::ids::{TelegramIdentity, TelegramUserId, Ttl, UnixTime, UserId};
+use crate::error::Error;
+use crate::ids::{AccountId, TelegramIdentity, Ttl};
+use crate::login::LoginClaims;
+
+pub use crate::error::{BoxError, StoreError};
 
 #[cfg(feature = "memory")]
 mod memory;
@@ -33,6 +39,8 @@ mod memory;
 mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(any(feature = "memory", feature = "sqlite", feature = "postgres"))]
+mod rules;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(feature = "sqlite")]
@@ -47,19 +55,26 @@ pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
-/// How long a consumed code's record is kept after its expiry, so that a redelivered `/start`
-/// still reads "already linked": one day, longer than Telegram retries a webhook.
+/// How long a consumed (or declined) code's record is kept after its expiry, so that a
+/// redelivered `/start` still reads "already linked" (or "declined"): one day, longer than
+/// Telegram retries a webhook.
 pub const USED_CODE_RETENTION_SECONDS: i64 = 86_400;
 
-/// A link between a website user and a Telegram private chat.
+/// A link between a website account and a Telegram private chat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     /// The website account.
-    pub user: UserId,
+    pub account: AccountId,
     /// The Telegram user and their private chat with the bot.
     pub telegram: TelegramIdentity,
     /// When the link was made.
     pub linked_at: UnixTime,
+    /// Whether the website's logged-in owner of the code confirmed this chat
+    /// ([`crate::Linker::confirm_on_website`]). A link the bot committed alone
+    /// ([`crate::Confirmation::Bot`], or no confirmation) is not, and neither is a link stored
+    /// before this was recorded. [`crate::login::LoginLinkKey::sign`] signs login links for
+    /// website-confirmed links only.
+    pub website_confirmed: bool,
 }
 
 /// How a successful consume changed the links.
@@ -70,10 +85,10 @@ pub enum LinkOutcome {
     New,
     /// The same link already existed (a redelivered `/start`, or the same person linking again).
     AlreadyLinked,
-    /// The Telegram account moved from another website user ([`OnConflict::Move`]).
+    /// The Telegram account moved from another website account ([`OnConflict::Move`]).
     Moved {
-        /// The website user it was linked to before.
-        from: UserId,
+        /// The website account it was linked to before.
+        from: AccountId,
     },
 }
 
@@ -92,8 +107,8 @@ pub struct Linked {
 pub enum Claim {
     /// The code now waits for confirmation by this chat; `repeated` when it already did.
     Pending {
-        /// The website user the code was issued to.
-        user: UserId,
+        /// The website account the code was issued to.
+        account: AccountId,
         /// Whether this chat had already claimed it (a redelivered `/start`).
         repeated: bool,
     },
@@ -101,23 +116,45 @@ pub enum Claim {
     AlreadyLinked(Link),
 }
 
-/// What happens when a Telegram account already linked to another website user consumes a code.
+/// A code the chat that claimed it declined: dead for everyone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declined {
+    /// The website account the code was issued to.
+    pub account: AccountId,
+    /// Whether this chat had already declined it (a redelivered button press).
+    pub repeated: bool,
+}
+
+/// Who confirmed the link a consume commits: recorded as [`Link::website_confirmed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CommittedBy {
+    /// The chat alone: its confirmation in the bot, or its `/start` without confirmation.
+    Chat,
+    /// The website's logged-in owner of the code, confirming the chat that claimed it.
+    Website,
+}
+
+/// What happens when a Telegram account already linked to another website account consumes a
+/// code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum OnConflict {
-    /// Refuse with [`LinkError::Conflict`]; the code stays unused (the default).
+    /// Refuse with [`Error::Conflict`]; the code stays unused (the default).
     #[default]
     Reject,
-    /// Move the Telegram account to the new website user.
+    /// Move the Telegram account to the new website account.
     Move,
 }
 
-/// How many Telegram accounts one website user may link.
+/// How many Telegram accounts one website account may link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ChatsPerUser {
+#[non_exhaustive]
+pub enum ChatsPerAccount {
     /// Any number (the default).
     #[default]
     Many,
-    /// One: a new link replaces the user's others.
+    /// One: a new link replaces the account's others.
     One,
 }
 
@@ -126,8 +163,8 @@ pub enum ChatsPerUser {
 pub struct LinkPolicy {
     /// A Telegram account linked to someone else.
     pub on_conflict: OnConflict,
-    /// Several Telegram accounts per website user.
-    pub chats_per_user: ChatsPerUser,
+    /// Several Telegram accounts per website account.
+    pub chats_per_account: ChatsPerAccount,
 }
 
 /// A freshly issued code and its expiry.
@@ -141,32 +178,33 @@ pub struct IssuedCode {
 
 /// A durable home for codes, links and used login links.
 ///
-/// Implementations make [`Store::claim`], [`Store::consume`] and [`Store::use_login_link`]
-/// atomic: of concurrent callers with one code, exactly one wins. Failures leave nothing
-/// half-written. Stores are cheap to clone and share one backend connection pool.
+/// Implementations make [`Store::claim`], [`Store::consent`], [`Store::decline`],
+/// [`Store::consume`] and [`Store::redeem_login_link`] atomic: of concurrent callers with one
+/// code (or one login link), exactly one wins. Failures leave nothing half-written. Stores are
+/// cheap to clone and share one backend connection pool.
 pub trait Store: Send + Sync {
-    /// Issues a fresh code for `user`, valid for `ttl` from `now`.
+    /// Issues a fresh code for `account`, valid for `ttl` from `now`.
     fn issue(
         &self,
-        user: &UserId,
+        account: &AccountId,
         ttl: Ttl,
         now: UnixTime,
     ) -> impl Future<Output = Result<IssuedCode, StoreError>> + Send {
         async move {
             let code = LinkCode::generate().map_err(|_| StoreError::Random)?;
             let expires_at = now.plus(ttl.seconds());
-            self.insert_code(&code.hash(), user, expires_at, now)
+            self.insert_code(&code.hash(), account, expires_at, now)
                 .await?;
             Ok(IssuedCode { code, expires_at })
         }
     }
 
-    /// Stores a code's hash for `user` until `expires_at` (`now` sets real TTLs where the
+    /// Stores a code's hash for `account` until `expires_at` (`now` sets real TTLs where the
     /// backend has them).
     fn insert_code(
         &self,
         hash: &CodeHash,
-        user: &UserId,
+        account: &AccountId,
         expires_at: UnixTime,
         now: UnixTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -177,7 +215,7 @@ pub trait Store: Send + Sync {
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-    ) -> impl Future<Output = Result<Claim, LinkError>> + Send;
+    ) -> impl Future<Output = Result<Claim, Error>> + Send;
 
     /// Records that `who` confirmed the link in Telegram (claiming the code first if nobody
     /// has): [`CodeStatus::Consented`], waiting for the website's confirmation. Answers like
@@ -187,64 +225,92 @@ pub trait Store: Send + Sync {
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-    ) -> impl Future<Output = Result<Claim, LinkError>> + Send;
+    ) -> impl Future<Output = Result<Claim, Error>> + Send;
+
+    /// Records that `who` declined the link in Telegram (claiming the code first if nobody
+    /// has): [`CodeStatus::Declined`], and the code is dead. Only the chat that claimed the
+    /// code can decline it; a repeat by that chat answers `repeated`. A consumed code cannot be
+    /// declined ([`Error::AlreadyUsed`]).
+    fn decline(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Declined, Error>> + Send;
 
     /// Consumes a code (fresh, or claimed by `who`) and commits the link under `policy`, in
-    /// one atomic step. A repeat by the chat that consumed it answers
-    /// [`LinkOutcome::AlreadyLinked`]; on [`LinkError::Conflict`] the code stays as it was.
+    /// one atomic step, recording `by` as [`Link::website_confirmed`] (a link that stood
+    /// website-confirmed already stays so). A repeat by the chat that consumed it answers
+    /// [`LinkOutcome::AlreadyLinked`] with the link unchanged; on [`Error::Conflict`] the code
+    /// stays as it was.
     fn consume(
         &self,
         code: &LinkCode,
         who: TelegramIdentity,
         policy: LinkPolicy,
+        by: CommittedBy,
         now: UnixTime,
-    ) -> impl Future<Output = Result<Linked, LinkError>> + Send;
+    ) -> impl Future<Output = Result<Linked, Error>> + Send;
 
-    /// The Telegram accounts linked to `user`, ordered by Telegram user id.
-    fn links_of_user(
+    /// The Telegram accounts linked to `account`, ordered by Telegram user id.
+    fn links_of_account(
         &self,
-        user: &UserId,
+        account: &AccountId,
     ) -> impl Future<Output = Result<Vec<Link>, StoreError>> + Send;
 
     /// The link of a Telegram account, if any.
     fn link_of_telegram_user(
         &self,
-        telegram_user: TelegramUserId,
+        telegram_user: UserId,
     ) -> impl Future<Output = Result<Option<Link>, StoreError>> + Send;
 
     /// Removes the link of a Telegram account, returning it.
     fn unlink_telegram_user(
         &self,
-        telegram_user: TelegramUserId,
+        telegram_user: UserId,
     ) -> impl Future<Output = Result<Option<Link>, StoreError>> + Send;
 
-    /// Removes every link of a website user, returning how many there were.
-    fn unlink_user(&self, user: &UserId) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Removes every link of a website account, returning how many there were.
+    fn unlink_account(
+        &self,
+        account: &AccountId,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Deletes expired codes (consumed ones after [`USED_CODE_RETENTION_SECONDS`]) and expired
-    /// login-link records, returning how many records went. Redis expires them natively.
+    /// Deletes expired codes (consumed and declined ones after
+    /// [`USED_CODE_RETENTION_SECONDS`]) and expired login-link records, returning how many
+    /// records went. Redis expires them natively.
     fn purge_expired(&self, now: UnixTime) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// Where a code stands, for the website's side of the confirmation: the site keeps the
     /// code it issued in its user's session, shows "Link Telegram user Y?" while the code is
-    /// [`CodeStatus::Pending`], and commits with [`Store::consume`].
+    /// [`CodeStatus::Pending`] or [`CodeStatus::Consented`], and commits with
+    /// [`Store::consume`].
     fn code_status(
         &self,
         code: &LinkCode,
         now: UnixTime,
     ) -> impl Future<Output = Result<CodeStatus, StoreError>> + Send;
 
-    /// Records the single use of a login link identified by `id`, kept until `expires_at`;
-    /// [`LinkError::AlreadyUsed`] if it was used before.
-    fn use_login_link(
+    /// Redeems a verified login link in one atomic step: checks that its Telegram account is
+    /// still linked to its website account and chat (and website-confirmed, unless the link
+    /// was signed with [`crate::login::LoginLinkKey::dangerous_sign_unconfirmed`]), and records
+    /// its single use until it expires; or does neither. Answers the link as stored, or
+    /// [`Error::NotLinked`], [`Error::NotWebsiteConfirmed`] or [`Error::LoginLinkUsed`].
+    fn redeem_login_link(
         &self,
-        id: &CodeHash,
-        expires_at: UnixTime,
+        claims: &LoginClaims,
         now: UnixTime,
-    ) -> impl Future<Output = Result<(), LinkError>> + Send;
+    ) -> impl Future<Output = Result<Link, Error>> + Send;
 }
 
 /// Where a code stands.
+///
+/// While it is [`CodeStatus::Pending`] or [`CodeStatus::Consented`], the website asks its
+/// logged-in owner "Link Telegram user Y?". Show Y's name and `@username` next to that
+/// question, not only the numeric id: fetch them with the Bot API's `getChat` on
+/// `telegram.chat_id()` (the claimer's private chat with the bot). A number tells the owner
+/// nothing, and an owner who cannot tell their own Telegram account from a stranger's will
+/// confirm the stranger who pressed a forwarded link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CodeStatus {
@@ -254,27 +320,35 @@ pub enum CodeStatus {
     Expired,
     /// Issued, waiting for a `/start`.
     Issued {
-        /// The website user it was issued to.
-        user: UserId,
+        /// The website account it was issued to.
+        account: AccountId,
     },
     /// Claimed by a chat, waiting for confirmation.
     Pending {
-        /// The website user it was issued to.
-        user: UserId,
-        /// The chat that claimed it.
+        /// The website account it was issued to.
+        account: AccountId,
+        /// The chat that claimed it: show its name (Bot API `getChat`) to the website's owner.
         telegram: TelegramIdentity,
     },
     /// Claimed by a chat that confirmed in Telegram, waiting for the website's confirmation.
     Consented {
-        /// The website user it was issued to.
-        user: UserId,
-        /// The chat that claimed it and confirmed.
+        /// The website account it was issued to.
+        account: AccountId,
+        /// The chat that claimed it and confirmed: show its name (Bot API `getChat`) to the
+        /// website's owner.
+        telegram: TelegramIdentity,
+    },
+    /// Declined in the bot by the chat that claimed it: dead.
+    Declined {
+        /// The website account it was issued to.
+        account: AccountId,
+        /// The chat that claimed and declined it.
         telegram: TelegramIdentity,
     },
     /// Consumed by a chat.
     Used {
-        /// The website user it was issued to.
-        user: UserId,
+        /// The website account it was issued to.
+        account: AccountId,
         /// The chat that consumed it.
         telegram: TelegramIdentity,
     },
@@ -285,21 +359,14 @@ pub(crate) fn status_of(record: Option<CodeRecord>, now: UnixTime) -> CodeStatus
     let Some(record) = record else {
         return CodeStatus::Unknown;
     };
+    let account = record.account;
     match record.state {
-        CodeState::Used(telegram) => CodeStatus::Used {
-            user: record.user,
-            telegram,
-        },
+        CodeState::Used(telegram) => CodeStatus::Used { account, telegram },
+        CodeState::Declined(telegram) => CodeStatus::Declined { account, telegram },
         _ if record.expires_at <= now => CodeStatus::Expired,
-        CodeState::Issued => CodeStatus::Issued { user: record.user },
-        CodeState::Pending(telegram) => CodeStatus::Pending {
-            user: record.user,
-            telegram,
-        },
-        CodeState::Consented(telegram) => CodeStatus::Consented {
-            user: record.user,
-            telegram,
-        },
+        CodeState::Issued => CodeStatus::Issued { account },
+        CodeState::Pending(telegram) => CodeStatus::Pending { account, telegram },
+        CodeState::Consented(telegram) => CodeStatus::Consented { account, telegram },
     }
 }
 
@@ -314,28 +381,34 @@ pub(crate) enum CodeState {
     Used(TelegramIdentity),
     /// Claimed by a chat that confirmed in Telegram, waiting for the website.
     Consented(TelegramIdentity),
+    /// Declined by the chat that claimed it.
+    Declined(TelegramIdentity),
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
 impl CodeState {
-    /// The column encoding: state number and the identity's ids.
+    /// The column encoding: state number and the identity's ids. The numbers are stored:
+    /// never renumber them.
     pub(crate) fn columns(self) -> (i16, Option<i64>, Option<i64>) {
+        let ids = |who: TelegramIdentity| (Some(who.user_id().0), Some(who.chat_id().0));
         match self {
             Self::Issued => (0, None, None),
-            Self::Pending(who) => (1, Some(who.user_id().0), Some(who.chat_id().0)),
-            Self::Used(who) => (2, Some(who.user_id().0), Some(who.chat_id().0)),
-            Self::Consented(who) => (3, Some(who.user_id().0), Some(who.chat_id().0)),
+            Self::Pending(who) => (1, ids(who).0, ids(who).1),
+            Self::Used(who) => (2, ids(who).0, ids(who).1),
+            Self::Consented(who) => (3, ids(who).0, ids(who).1),
+            Self::Declined(who) => (4, ids(who).0, ids(who).1),
         }
     }
 
     /// Decodes the column encoding; `None` if it is not one this crate writes.
     pub(crate) fn from_columns(state: i64, user: Option<i64>, chat: Option<i64>) -> Option<Self> {
-        let who = || TelegramIdentity::new(TelegramUserId(user?), crate::ids::ChatId(chat?)).ok();
+        let who = || TelegramIdentity::new(UserId(user?), tgauth_core::ChatId(chat?)).ok();
         match state {
             0 => Some(Self::Issued),
             1 => Some(Self::Pending(who()?)),
             2 => Some(Self::Used(who()?)),
             3 => Some(Self::Consented(who()?)),
+            4 => Some(Self::Declined(who()?)),
             _ => None,
         }
     }
@@ -344,156 +417,39 @@ impl CodeState {
 /// A stored code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CodeRecord {
-    pub(crate) user: UserId,
+    pub(crate) account: AccountId,
     pub(crate) expires_at: UnixTime,
     pub(crate) state: CodeState,
 }
 
-/// What a consume must do after reading the code.
-#[derive(Debug)]
-pub(crate) enum ConsumeStep {
-    /// Link the code's user (then mark the code used).
-    Link,
-    /// The chat already consumed it: answer with the current link if it stands.
-    Repeat,
+/// What the chat does to a code with a claim, a consent or a decline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClaimTarget {
+    /// Claim it, pending confirmation.
+    Pending,
+    /// Claim it and confirm in Telegram.
+    Consented,
+    /// Claim it and decline.
+    Declined,
 }
 
-/// The consume rules over a code read under lock.
-pub(crate) fn decide_consume(
-    record: Option<&CodeRecord>,
-    who: TelegramIdentity,
-    now: UnixTime,
-) -> Result<ConsumeStep, LinkError> {
-    let record = record.ok_or(LinkError::Unknown)?;
-    match record.state {
-        CodeState::Issued if record.expires_at <= now => Err(LinkError::Expired),
-        CodeState::Issued => Ok(ConsumeStep::Link),
-        CodeState::Pending(by) | CodeState::Consented(by) if by != who => {
-            Err(LinkError::AlreadyUsed)
+impl ClaimTarget {
+    /// The code's state once `who` reached this target.
+    pub(crate) fn state(self, who: TelegramIdentity) -> CodeState {
+        match self {
+            Self::Pending => CodeState::Pending(who),
+            Self::Consented => CodeState::Consented(who),
+            Self::Declined => CodeState::Declined(who),
         }
-        CodeState::Pending(_) | CodeState::Consented(_) if record.expires_at <= now => {
-            Err(LinkError::Expired)
-        }
-        CodeState::Pending(_) | CodeState::Consented(_) => Ok(ConsumeStep::Link),
-        CodeState::Used(by) if by == who => Ok(ConsumeStep::Repeat),
-        CodeState::Used(_) => Err(LinkError::AlreadyUsed),
     }
 }
 
-/// The answer to a repeated consume, given the current link of the chat's Telegram user.
-pub(crate) fn repeat_answer(
-    record_user: &UserId,
-    current: Option<Link>,
-) -> Result<Linked, LinkError> {
-    match current {
-        Some(link) if &link.user == record_user => Ok(Linked {
-            link,
-            outcome: LinkOutcome::AlreadyLinked,
-        }),
-        // Unlinked (or moved) since: the code does not resurrect the old link.
-        _ => Err(LinkError::AlreadyUsed),
-    }
-}
-
-/// What a claim (or a consent) must do after reading the code.
-#[derive(Debug)]
-pub(crate) enum ClaimStep {
-    /// Set the code's state to the target (pending, or consented) for the chat.
-    Mark(CodeState),
-    /// Already pending (or consented) for this chat.
-    AlreadyPending,
-    /// Already consumed by this chat: answer with the link if it stands.
-    Repeat,
-}
-
-/// The claim rules over a code read under lock; with `consent`, the chat also confirms (the
-/// code moves on to [`CodeState::Consented`]).
-pub(crate) fn decide_claim(
-    record: Option<&CodeRecord>,
-    who: TelegramIdentity,
-    now: UnixTime,
-    consent: bool,
-) -> Result<ClaimStep, LinkError> {
-    let record = record.ok_or(LinkError::Unknown)?;
-    let target = if consent {
-        CodeState::Consented(who)
-    } else {
-        CodeState::Pending(who)
-    };
-    match record.state {
-        CodeState::Issued if record.expires_at <= now => Err(LinkError::Expired),
-        CodeState::Issued => Ok(ClaimStep::Mark(target)),
-        CodeState::Pending(by) | CodeState::Consented(by) if by != who => {
-            Err(LinkError::AlreadyUsed)
-        }
-        CodeState::Pending(_) | CodeState::Consented(_) if record.expires_at <= now => {
-            Err(LinkError::Expired)
-        }
-        CodeState::Pending(_) if consent => Ok(ClaimStep::Mark(target)),
-        CodeState::Pending(_) | CodeState::Consented(_) => Ok(ClaimStep::AlreadyPending),
-        CodeState::Used(by) if by == who => Ok(ClaimStep::Repeat),
-        CodeState::Used(_) => Err(LinkError::AlreadyUsed),
-    }
-}
-
-/// What writing a link must do, given the Telegram account's current link.
-#[derive(Debug)]
-pub(crate) enum PutStep {
-    /// Insert a new link.
-    Insert,
-    /// The same user already holds it: refresh the chat id, keep `linked_at`.
-    Same(Link),
-    /// Move it from another user.
-    Move(UserId),
-}
-
-/// The conflict rules.
-pub(crate) fn decide_put(
-    existing: Option<Link>,
-    user: &UserId,
-    policy: LinkPolicy,
-) -> Result<PutStep, LinkError> {
-    match existing {
-        None => Ok(PutStep::Insert),
-        Some(link) if &link.user == user => Ok(PutStep::Same(link)),
-        Some(link) => match policy.on_conflict {
-            OnConflict::Reject => Err(LinkError::Conflict),
-            OnConflict::Move => Ok(PutStep::Move(link.user)),
-        },
-    }
-}
-
-/// The link and outcome a [`PutStep`] produces.
-pub(crate) fn put_result(
-    step: PutStep,
-    user: &UserId,
-    who: TelegramIdentity,
-    now: UnixTime,
-) -> Linked {
-    match step {
-        PutStep::Insert => Linked {
-            link: Link {
-                user: user.clone(),
-                telegram: who,
-                linked_at: now,
-            },
-            outcome: LinkOutcome::New,
-        },
-        PutStep::Same(link) => Linked {
-            link: Link {
-                telegram: who,
-                ..link
-            },
-            outcome: LinkOutcome::AlreadyLinked,
-        },
-        PutStep::Move(from) => Linked {
-            link: Link {
-                user: user.clone(),
-                telegram: who,
-                linked_at: now,
-            },
-            outcome: LinkOutcome::Moved { from },
-        },
+/// The answer to a decline, from what the shared claim path answered: a decline never meets
+/// a consumed code there (the claim rules refuse it first).
+pub(crate) fn declined(claim: Claim) -> Result<Declined, Error> {
+    match claim {
+        Claim::Pending { account, repeated } => Ok(Declined { account, repeated }),
+        Claim::AlreadyLinked(_) => Err(Error::AlreadyUsed),
     }
 }
 
@@ -583,11 +539,11 @@ impl Store for AnyStore {
     async fn insert_code(
         &self,
         hash: &CodeHash,
-        user: &UserId,
+        account: &AccountId,
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        any_store_dispatch!(self, s => s.insert_code(hash, user, expires_at, now).await)
+        any_store_dispatch!(self, s => s.insert_code(hash, account, expires_at, now).await)
     }
 
     async fn claim(
@@ -595,7 +551,7 @@ impl Store for AnyStore {
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-    ) -> Result<Claim, LinkError> {
+    ) -> Result<Claim, Error> {
         any_store_dispatch!(self, s => s.claim(code, who, now).await)
     }
 
@@ -604,8 +560,17 @@ impl Store for AnyStore {
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-    ) -> Result<Claim, LinkError> {
+    ) -> Result<Claim, Error> {
         any_store_dispatch!(self, s => s.consent(code, who, now).await)
+    }
+
+    async fn decline(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+    ) -> Result<Declined, Error> {
+        any_store_dispatch!(self, s => s.decline(code, who, now).await)
     }
 
     async fn consume(
@@ -613,31 +578,32 @@ impl Store for AnyStore {
         code: &LinkCode,
         who: TelegramIdentity,
         policy: LinkPolicy,
+        by: CommittedBy,
         now: UnixTime,
-    ) -> Result<Linked, LinkError> {
-        any_store_dispatch!(self, s => s.consume(code, who, policy, now).await)
+    ) -> Result<Linked, Error> {
+        any_store_dispatch!(self, s => s.consume(code, who, policy, by, now).await)
     }
 
-    async fn links_of_user(&self, user: &UserId) -> Result<Vec<Link>, StoreError> {
-        any_store_dispatch!(self, s => s.links_of_user(user).await)
+    async fn links_of_account(&self, account: &AccountId) -> Result<Vec<Link>, StoreError> {
+        any_store_dispatch!(self, s => s.links_of_account(account).await)
     }
 
     async fn link_of_telegram_user(
         &self,
-        telegram_user: TelegramUserId,
+        telegram_user: UserId,
     ) -> Result<Option<Link>, StoreError> {
         any_store_dispatch!(self, s => s.link_of_telegram_user(telegram_user).await)
     }
 
     async fn unlink_telegram_user(
         &self,
-        telegram_user: TelegramUserId,
+        telegram_user: UserId,
     ) -> Result<Option<Link>, StoreError> {
         any_store_dispatch!(self, s => s.unlink_telegram_user(telegram_user).await)
     }
 
-    async fn unlink_user(&self, user: &UserId) -> Result<u64, StoreError> {
-        any_store_dispatch!(self, s => s.unlink_user(user).await)
+    async fn unlink_account(&self, account: &AccountId) -> Result<u64, StoreError> {
+        any_store_dispatch!(self, s => s.unlink_account(account).await)
     }
 
     async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
@@ -648,12 +614,7 @@ impl Store for AnyStore {
         any_store_dispatch!(self, s => s.code_status(code, now).await)
     }
 
-    async fn use_login_link(
-        &self,
-        id: &CodeHash,
-        expires_at: UnixTime,
-        now: UnixTime,
-    ) -> Result<(), LinkError> {
-        any_store_dispatch!(self, s => s.use_login_link(id, expires_at, now).await)
+    async fn redeem_login_link(&self, claims: &LoginClaims, now: UnixTime) -> Result<Link, Error> {
+        any_store_dispatch!(self, s => s.redeem_login_link(claims, now).await)
     }
 }

@@ -9,42 +9,28 @@ use sqlx::ConnectOptions as _;
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use tgauth_core::UnixTime;
+
 use crate::code::CodeHash;
 use crate::error::StoreError;
-use crate::ids::{TelegramIdentity, UnixTime};
-use crate::store::sql::{fast_consume_outcome, migrate, sql_store, store_error};
-use crate::store::{ChatsPerUser, LinkPolicy, Linked};
+use crate::ids::TelegramIdentity;
+use crate::store::sql::{
+    Migration, fast_consume_outcome, migrate, migration, sql_store, store_error,
+};
+use crate::store::{ChatsPerAccount, CommittedBy, LinkPolicy, Linked};
 
-/// Each migration is a list of statements, applied in order once.
-const MIGRATIONS: &[&[&str]] = &[&[
-    "CREATE TABLE deeplink_codes (
-        hash BYTEA PRIMARY KEY,
-        user_id TEXT NOT NULL,
-        expires_at BIGINT NOT NULL,
-        state BIGINT NOT NULL,
-        telegram_user_id BIGINT,
-        chat_id BIGINT
-    )",
-    "CREATE INDEX deeplink_codes_expires_at ON deeplink_codes (expires_at)",
-    "CREATE TABLE deeplink_links (
-        telegram_user_id BIGINT PRIMARY KEY,
-        chat_id BIGINT NOT NULL,
-        user_id TEXT NOT NULL,
-        linked_at BIGINT NOT NULL
-    )",
-    "CREATE INDEX deeplink_links_user_id ON deeplink_links (user_id)",
-    "CREATE TABLE deeplink_login_uses (
-        id BYTEA PRIMARY KEY,
-        expires_at BIGINT NOT NULL
-    )",
-]];
+/// The forward migrations, in order; never edit one that was released.
+const MIGRATIONS: &[Migration] = &[
+    migration!("postgres", "0001_initial.sql"),
+    migration!("postgres", "0002_website_confirmed.sql"),
+];
 
 /// The advisory lock that serialises migrations of servers starting together.
 const MIGRATION_LOCK: i64 = 0x7467_6175_7468_0001;
-/// The first key of the two-key advisory locks on website users ("tgau").
-const USER_LOCK_SPACE: i32 = 0x7467_6175;
+/// The first key of the two-key advisory locks on website accounts ("tgau").
+const ACCOUNT_LOCK_SPACE: i32 = 0x7467_6175;
 
-/// A [`Store`](crate::Store) in PostgreSQL; clones share one connection pool.
+/// A [`Store`](crate::store::Store) in PostgreSQL; clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: sqlx::PgPool,
@@ -136,9 +122,10 @@ impl PostgresStore {
         hash: &CodeHash,
         who: TelegramIdentity,
         policy: LinkPolicy,
+        by: CommittedBy,
         now: UnixTime,
     ) -> Result<Option<Linked>, StoreError> {
-        if policy.chats_per_user != ChatsPerUser::Many {
+        if policy.chats_per_account != ChatsPerAccount::Many {
             return Ok(None);
         }
         let result = sqlx::query(
@@ -148,28 +135,30 @@ impl PostgresStore {
                     (state IN (1, 3) AND telegram_user_id = $1 AND chat_id = $2)) \
                 AND NOT EXISTS (SELECT 1 FROM deeplink_links WHERE telegram_user_id = $1) \
                 RETURNING user_id) \
-             INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) \
-             SELECT $1, $2, user_id, $4 FROM claimed RETURNING user_id",
+             INSERT INTO deeplink_links \
+                (telegram_user_id, chat_id, user_id, linked_at, website_confirmed) \
+             SELECT $1, $2, user_id, $4, $5 FROM claimed RETURNING user_id",
         )
         .bind(who.user_id().0)
         .bind(who.chat_id().0)
         .bind(hash.as_bytes().as_slice())
         .bind(now.0)
+        .bind(by == CommittedBy::Website)
         .fetch_optional(&self.pool)
         .await;
-        fast_consume_outcome("postgres", result, who, now)
+        fast_consume_outcome("postgres", result, who, by, now)
     }
 
-    /// Serialises, until the transaction ends, the writes that must see every link of `user`
-    /// (one chat per user): under READ COMMITTED two transactions would otherwise each delete
-    /// the user's other links, see none of the other's, and both insert.
-    async fn lock_user(
+    /// Serialises, until the transaction ends, the writes that must see every link of
+    /// `account` (one chat per account): under READ COMMITTED two transactions would otherwise
+    /// each delete the account's other links, see none of the other's, and both insert.
+    async fn lock_account(
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-        user: &crate::ids::UserId,
+        account: &crate::ids::AccountId,
     ) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(USER_LOCK_SPACE)
-            .bind(user.as_str())
+            .bind(ACCOUNT_LOCK_SPACE)
+            .bind(account.as_str())
             .execute(&mut **tx)
             .await
             .map_err(|e| store_error("postgres", e))?;
@@ -210,3 +199,21 @@ sql_store!(
     begin = "BEGIN",
     lock = " FOR UPDATE"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn released_migrations_are_never_edited() {
+        crate::store::sql::assert_released(
+            MIGRATIONS,
+            &[
+                // 0001_initial.sql
+                "dddb047aa8d893c25f662b037de2e871bb837a502adc248e9a75c7e27039413b",
+                // 0002_website_confirmed.sql
+                "7d42919c20d49e07d3f4fbf2ce751612fa51fdec1e49e50177d3ef5544ea560c",
+            ],
+        );
+    }
+}

@@ -7,64 +7,35 @@
 //! snapshots alone a crash loses the links made since the last snapshot. Codes can be lost
 //! harmlessly (the person asks for a new one).
 //!
-//! Keys, under a prefix (default `tgauth:`): `code:<sha256 hex>` (hash), `link:<telegram user
-//! id>` (hash), `user:<website user id>` (set of Telegram user ids), `login:<sha256 hex>`. The
-//! scripts compute keys from the prefix, so this store needs a single Redis server (or a
-//! primary with replicas), not Redis Cluster.
+//! Keys, under a prefix (default `tgauth:`): `code:<sha256 hex>` (hash: `user`, `exp`, `state`,
+//! `tu`, `chat`), `link:<telegram user id>` (hash: `user`, `chat`, `at`, and `wc`, `1` when the
+//! website confirmed the link; records written before `wc` existed read as not confirmed),
+//! `user:<website account id>` (set of Telegram user ids), `login:<sha256 hex>`. The scripts
+//! compute keys from the prefix, so this store needs a single Redis server (or a primary with
+//! replicas), not Redis Cluster.
 
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tgauth_core::{ChatId, UnixTime, UserId};
 
 use super::{
-    ChatsPerUser, Claim, CodeRecord, CodeState, CodeStatus, Link, LinkOutcome, LinkPolicy, Linked,
-    OnConflict, Store, USED_CODE_RETENTION_SECONDS, status_of,
+    ChatsPerAccount, Claim, ClaimTarget, CodeRecord, CodeState, CodeStatus, CommittedBy, Declined,
+    Link, LinkOutcome, LinkPolicy, Linked, OnConflict, Store, USED_CODE_RETENTION_SECONDS,
+    declined, status_of,
 };
 use crate::code::{CodeHash, LinkCode};
-use crate::error::{LinkError, StoreError};
-use crate::ids::{ChatId, TelegramIdentity, TelegramUserId, UnixTime, UserId};
+use crate::error::{Error, StoreError};
+use crate::ids::{AccountId, TelegramIdentity};
+use crate::login::LoginClaims;
 
 const BACKEND: &str = "redis";
 
-/// Stores a fresh code with its real TTL in one command.
-const INSERT: &str = r"
-redis.call('HSET', KEYS[1], 'user', ARGV[1], 'exp', ARGV[2], 'state', '0')
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-";
-
-/// Claims a code (`ARGV[5]` = `1`), or claims it and records the chat's consent (`3`).
-/// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"corrupt"}`,
-/// `{"linked", user, chat, at}` or `{"pending", user, "0"|"1"}` (the last field: repeated).
-const CLAIM: &str = r"
-local code = redis.call('HMGET', KEYS[1], 'user', 'exp', 'state', 'tu', 'chat')
-if not code[1] then return {'unknown'} end
-local user, exp, state = code[1], tonumber(code[2]), tonumber(code[3])
-local tg, chat, now, target = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
-if not exp or not state or (state ~= 0 and state ~= 1 and state ~= 2 and state ~= 3) then
-  return {'corrupt'}
-end
-local same = code[4] == tg and code[5] == chat
-if state == 2 then
-  if not same then return {'used'} end
-  local link = redis.call('HMGET', ARGV[1] .. 'link:' .. tg, 'user', 'chat', 'at')
-  if link[1] == user then return {'linked', link[1], link[2], link[3]} end
-  return {'used'}
-end
-if (state == 1 or state == 3) and not same then return {'used'} end
-if exp <= now then return {'expired'} end
-if state == 3 or (state == 1 and target == '1') then return {'pending', user, '1'} end
-redis.call('HSET', KEYS[1], 'state', target, 'tu', tg, 'chat', chat)
-return {'pending', user, '0'}
-";
-
-/// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"conflict"}`, `{"corrupt"}`, or
-/// `{outcome, user, chat, at, from}` with outcome `new`, `same`, `moved` or `repeat`.
-///
-/// Redis does not roll a script back when a command in it fails: every record the script
-/// writes through is checked (types, integers, the user id's shape) before the first write,
-/// so that malformed store contents answer `corrupt` and leave everything as it was.
-const CONSUME: &str = r"
-local prefix = ARGV[1]
+/// Helpers every script that writes starts with: Redis does not roll a script back when a
+/// command in it fails, so each script checks what it will write through (types, integers, the
+/// account id's shape) before its first write, and malformed store contents answer `corrupt`
+/// and leave everything as it was.
+const PRELUDE: &str = r"
 local function integer(text)
   if type(text) ~= 'string' or not string.match(text, '^%-?%d+$') or #text > 16 then
     return nil
@@ -76,37 +47,110 @@ local function valid_user(text)
   return type(text) == 'string' and #text >= 1 and #text <= 128
     and not string.find(text, '%c') and not string.find(text, '\194[\128-\159]')
 end
+local function valid_state(state)
+  return state == 0 or state == 1 or state == 2 or state == 3 or state == 4
+end
+-- A link's website confirmation: '0', '1', or missing in records written before it was
+-- recorded (read as '0'); anything else is malformed (nil).
+local function confirmation(field)
+  if not field then return '0' end
+  if field == '0' or field == '1' then return field end
+  return nil
+end
+-- Keeps a used or declined code until a day (ARGV's retention) past its expiry: EXPIRE takes
+-- an integer, and the code's own TTL is at most a year.
+local function retain(key, exp, now, retention)
+  local keep = exp - now
+  if keep < 0 then keep = 0 end
+  if keep > 31708800 then keep = 31708800 end
+  redis.call('EXPIRE', key, string.format('%d', keep + retention))
+end
+";
+
+/// Stores a fresh code with its real TTL in one command.
+const INSERT: &str = r"
+redis.call('HSET', KEYS[1], 'user', ARGV[1], 'exp', ARGV[2], 'state', '0')
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+";
+
+/// Claims a code (`ARGV[5]` = `1`), claims it and records the chat's consent (`3`), or claims
+/// it and records the chat's decline (`4`); `ARGV[6]` is the retention of a declined code.
+/// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"declined"}`, `{"corrupt"}`,
+/// `{"linked", user, chat, at, wc}` or `{"pending", user, "0"|"1"}` (the last field: repeated).
+const CLAIM: &str = r"
+local code = redis.call('HMGET', KEYS[1], 'user', 'exp', 'state', 'tu', 'chat')
+if not code[1] then return {'unknown'} end
+local user, exp, state = code[1], integer(code[2]), integer(code[3])
+local tg, chat, now, target = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+if not exp or not state or not valid_state(state) or not valid_user(user) then
+  return {'corrupt'}
+end
+local same = code[4] == tg and code[5] == chat
+-- A decline is final and answers the same to every repeat, expired or not.
+if state == 4 then
+  if not same then return {'used'} end
+  if target == '4' then return {'pending', user, '1'} end
+  return {'declined'}
+end
+if state == 2 then
+  if target == '4' or not same then return {'used'} end
+  local link = redis.call('HMGET', ARGV[1] .. 'link:' .. tg, 'user', 'chat', 'at', 'wc')
+  if link[1] == user then return {'linked', link[1], link[2], link[3], link[4] or '0'} end
+  return {'used'}
+end
+if (state == 1 or state == 3) and not same then return {'used'} end
+if exp <= now then return {'expired'} end
+if (state == 1 and target == '1') or (state == 3 and target ~= '4') then
+  return {'pending', user, '1'}
+end
+redis.call('HSET', KEYS[1], 'state', target, 'tu', tg, 'chat', chat)
+if target == '4' then retain(KEYS[1], exp, now, tonumber(ARGV[6])) end
+return {'pending', user, '0'}
+";
+
+/// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"declined"}`, `{"conflict"}`,
+/// `{"corrupt"}`, or `{outcome, user, chat, at, from, wc}` with outcome `new`, `same`, `moved`
+/// or `repeat`. `ARGV[8]` is `1` when the website confirmed the link.
+const CONSUME: &str = r"
+local prefix = ARGV[1]
 local code = redis.call('HMGET', KEYS[1], 'user', 'exp', 'state', 'tu', 'chat')
 if not code[1] then return {'unknown'} end
 local user, exp, state = code[1], integer(code[2]), integer(code[3])
 local tg, chat, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
 if not exp or not state or not valid_user(user) then return {'corrupt'} end
-if state ~= 0 and state ~= 1 and state ~= 2 and state ~= 3 then return {'corrupt'} end
+if not valid_state(state) then return {'corrupt'} end
 local same = code[4] == tg and code[5] == chat
 local linkkey = prefix .. 'link:' .. tg
+if state == 4 then
+  if same then return {'declined'} end
+  return {'used'}
+end
 if state == 2 then
   if not same then return {'used'} end
-  local link = redis.call('HMGET', linkkey, 'user', 'chat', 'at')
-  if link[1] == user then return {'repeat', link[1], link[2], link[3], ''} end
+  local link = redis.call('HMGET', linkkey, 'user', 'chat', 'at', 'wc')
+  if link[1] == user then return {'repeat', link[1], link[2], link[3], '', link[4] or '0'} end
   return {'used'}
 end
 if (state == 1 or state == 3) and not same then return {'used'} end
 if exp <= now then return {'expired'} end
-local old = redis.call('HMGET', linkkey, 'user', 'chat', 'at')
+local old = redis.call('HMGET', linkkey, 'user', 'chat', 'at', 'wc')
 local userkey = prefix .. 'user:' .. user
 local userkind = kind(userkey)
 if userkind ~= 'set' and userkind ~= 'none' then return {'corrupt'} end
 if old[1] then
-  if not valid_user(old[1]) or not integer(old[2]) or not integer(old[3]) then
+  if not valid_user(old[1]) or not integer(old[2]) or not integer(old[3])
+    or not confirmation(old[4]) then
     return {'corrupt'}
   end
   local oldkind = kind(prefix .. 'user:' .. old[1])
   if oldkind ~= 'set' and oldkind ~= 'none' then return {'corrupt'} end
 end
-local outcome, at, from = 'new', ARGV[4], ''
+local outcome, at, from, wc = 'new', ARGV[4], '', ARGV[8]
 if old[1] then
   if old[1] == user then
+    -- The same account relinking keeps a website confirmation it had.
     outcome, at = 'same', old[3]
+    if old[4] == '1' then wc = '1' end
   elseif ARGV[5] == '1' then
     outcome, from = 'moved', old[1]
     redis.call('SREM', prefix .. 'user:' .. old[1], tg)
@@ -122,34 +166,31 @@ if ARGV[6] == '1' then
     end
   end
 end
-redis.call('HSET', linkkey, 'user', user, 'chat', chat, 'at', at)
+redis.call('HSET', linkkey, 'user', user, 'chat', chat, 'at', at, 'wc', wc)
 redis.call('SADD', userkey, tg)
 redis.call('HSET', KEYS[1], 'state', '2', 'tu', tg, 'chat', chat)
-local keep = exp - now
-if keep < 0 then keep = 0 end
--- At most a year and a day: EXPIRE takes an integer, and the code's own TTL is at most a year.
-if keep > 31708800 then keep = 31708800 end
-redis.call('EXPIRE', KEYS[1], string.format('%d', keep + tonumber(ARGV[7])))
-return {outcome, user, chat, at, from}
+retain(KEYS[1], exp, now, tonumber(ARGV[7]))
+return {outcome, user, chat, at, from, wc}
 ";
 
-/// Answers the links of a website user as a flat list `tg, chat, at, tg, chat, at, ...`.
+/// Answers the links of a website account as a flat list `tg, chat, at, wc, tg, chat, ...`.
 const LINKS_OF_USER: &str = r"
 local out = {}
 for _, tg in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local link = redis.call('HMGET', ARGV[1] .. 'link:' .. tg, 'user', 'chat', 'at')
+  local link = redis.call('HMGET', ARGV[1] .. 'link:' .. tg, 'user', 'chat', 'at', 'wc')
   if link[1] == ARGV[2] then
     table.insert(out, tg)
     table.insert(out, link[2])
     table.insert(out, link[3])
+    table.insert(out, link[4] or '0')
   end
 end
 return out
 ";
 
-/// Removes one link; answers `{user, chat, at}` or `{}`.
+/// Removes one link; answers `{user, chat, at, wc}` or `{}`.
 const UNLINK_TELEGRAM_USER: &str = r"
-local link = redis.call('HMGET', KEYS[1], 'user', 'chat', 'at')
+local link = redis.call('HMGET', KEYS[1], 'user', 'chat', 'at', 'wc')
 if not link[1] then return {} end
 -- Checked before the first write: Redis does not roll a failed script back.
 local userkind = redis.call('TYPE', ARGV[1] .. 'user:' .. link[1])['ok']
@@ -158,10 +199,10 @@ if userkind ~= 'set' and userkind ~= 'none' then
 end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', ARGV[1] .. 'user:' .. link[1], ARGV[2])
-return {link[1], link[2], link[3]}
+return {link[1], link[2], link[3], link[4] or '0'}
 ";
 
-/// Removes every link of a website user; answers how many.
+/// Removes every link of a website account; answers how many.
 const UNLINK_USER: &str = r"
 local count = 0
 for _, tg in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -173,6 +214,20 @@ for _, tg in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 redis.call('DEL', KEYS[1])
 return count
+";
+
+/// Redeems a login link: checks the link (`KEYS[1]`) still joins the account (`ARGV[1]`) and
+/// chat (`ARGV[2]`) and is website-confirmed unless `ARGV[3]` is `1`, then records the use
+/// (`KEYS[2]`, kept `ARGV[4]` seconds); the one write comes after every check. Answers
+/// `{"notlinked"}`, `{"unconfirmed"}`, `{"used"}`, `{"corrupt"}` or `{"ok", user, chat, at, wc}`.
+const REDEEM: &str = r"
+local link = redis.call('HMGET', KEYS[1], 'user', 'chat', 'at', 'wc')
+if not link[1] or link[1] ~= ARGV[1] or link[2] ~= ARGV[2] then return {'notlinked'} end
+local wc = confirmation(link[4])
+if not wc or not integer(link[3]) then return {'corrupt'} end
+if wc ~= '1' and ARGV[3] ~= '1' then return {'unconfirmed'} end
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[4]) then return {'used'} end
+return {'ok', link[1], link[2], link[3], wc}
 ";
 
 /// A [`Store`] in Redis; clones share one multiplexed, reconnecting connection.
@@ -198,6 +253,22 @@ struct Scripts {
     links_of_user: redis::Script,
     unlink_telegram_user: redis::Script,
     unlink_user: redis::Script,
+    redeem: redis::Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        let checked = |script: &str| redis::Script::new(&format!("{PRELUDE}{script}"));
+        Self {
+            insert: redis::Script::new(INSERT),
+            claim: checked(CLAIM),
+            consume: checked(CONSUME),
+            links_of_user: redis::Script::new(LINKS_OF_USER),
+            unlink_telegram_user: redis::Script::new(UNLINK_TELEGRAM_USER),
+            unlink_user: redis::Script::new(UNLINK_USER),
+            redeem: checked(REDEEM),
+        }
+    }
 }
 
 fn store_error(error: redis::RedisError) -> StoreError {
@@ -241,37 +312,49 @@ fn parse_i64(text: Option<&String>, what: &str) -> Result<i64, StoreError> {
         .ok_or_else(|| corrupt(what))
 }
 
-/// Builds a link from stored fields.
+/// Builds a link from stored fields; a missing website confirmation (a record written before
+/// it was recorded) reads as not confirmed.
 fn link_from(
-    user: Option<&String>,
+    account: Option<&String>,
     telegram_user: i64,
     chat: Option<&String>,
     at: Option<&String>,
+    website_confirmed: Option<&String>,
 ) -> Result<Link, StoreError> {
-    let user = user
-        .and_then(|u| UserId::new(u).ok())
+    let account = account
+        .and_then(|u| AccountId::new(u).ok())
         .ok_or_else(|| corrupt("link user"))?;
-    let telegram = TelegramIdentity::new(
-        TelegramUserId(telegram_user),
-        ChatId(parse_i64(chat, "link chat")?),
-    )
-    .map_err(|_| corrupt("link telegram ids"))?;
+    let telegram =
+        TelegramIdentity::new(UserId(telegram_user), ChatId(parse_i64(chat, "link chat")?))
+            .map_err(|_| corrupt("link telegram ids"))?;
+    let website_confirmed = match website_confirmed.map(String::as_str) {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(_) => return Err(corrupt("link website confirmation")),
+    };
     Ok(Link {
-        user,
+        account,
         telegram,
         linked_at: UnixTime(parse_i64(at, "link time")?),
+        website_confirmed,
     })
 }
 
 /// Maps a script's rejection answer.
-fn rejection(answer: &[String]) -> LinkError {
+fn rejection(answer: &[String]) -> Error {
     match answer.first().map(String::as_str) {
-        Some("unknown") => LinkError::Unknown,
-        Some("expired") => LinkError::Expired,
-        Some("used") => LinkError::AlreadyUsed,
-        Some("conflict") => LinkError::Conflict,
-        _ => LinkError::Store(corrupt("code record")),
+        Some("unknown") => Error::Unknown,
+        Some("expired") => Error::Expired,
+        Some("used") => Error::AlreadyUsed,
+        Some("declined") => Error::Declined,
+        Some("conflict") => Error::Conflict,
+        _ => Error::Store(corrupt("code record")),
     }
+}
+
+/// The script argument of a flag.
+fn flag(on: bool) -> &'static str {
+    if on { "1" } else { "0" }
 }
 
 impl RedisStore {
@@ -302,14 +385,7 @@ impl RedisStore {
         Ok(Self {
             connection,
             prefix: prefix.to_owned(),
-            scripts: std::sync::Arc::new(Scripts {
-                insert: redis::Script::new(INSERT),
-                claim: redis::Script::new(CLAIM),
-                consume: redis::Script::new(CONSUME),
-                links_of_user: redis::Script::new(LINKS_OF_USER),
-                unlink_telegram_user: redis::Script::new(UNLINK_TELEGRAM_USER),
-                unlink_user: redis::Script::new(UNLINK_USER),
-            }),
+            scripts: std::sync::Arc::new(Scripts::new()),
         })
     }
 
@@ -317,25 +393,26 @@ impl RedisStore {
         format!("{}code:{}", self.prefix, hash.to_hex())
     }
 
-    fn link_key(&self, telegram_user: TelegramUserId) -> String {
+    fn link_key(&self, telegram_user: UserId) -> String {
         format!("{}link:{}", self.prefix, telegram_user.0)
     }
 
-    fn user_key(&self, user: &UserId) -> Vec<u8> {
+    fn account_key(&self, account: &AccountId) -> Vec<u8> {
         let mut key = format!("{}user:", self.prefix).into_bytes();
-        key.extend_from_slice(user.as_str().as_bytes());
+        key.extend_from_slice(account.as_str().as_bytes());
         key
     }
 
-    /// A claim (`consent` false) or a claim with the chat's consent, in one script.
+    /// A claim, a consent or a decline, in one script.
     async fn claim_as(
         &self,
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-        consent: bool,
-    ) -> Result<Claim, LinkError> {
+        target: ClaimTarget,
+    ) -> Result<Claim, Error> {
         let mut connection = self.connection.clone();
+        let (state, ..) = target.state(who).columns();
         let answer: Vec<String> = self
             .scripts
             .claim
@@ -344,18 +421,19 @@ impl RedisStore {
             .arg(who.user_id().0)
             .arg(who.chat_id().0)
             .arg(now.0)
-            .arg(if consent { "3" } else { "1" })
+            .arg(state)
+            .arg(USED_CODE_RETENTION_SECONDS)
             .invoke_async(&mut connection)
             .await
             .map_err(store_error)?;
         match answer.first().map(String::as_str) {
             Some("pending") => {
-                let user = answer
+                let account = answer
                     .get(1)
-                    .and_then(|u| UserId::new(u).ok())
+                    .and_then(|u| AccountId::new(u).ok())
                     .ok_or_else(|| corrupt("code user"))?;
                 Ok(Claim::Pending {
-                    user,
+                    account,
                     repeated: answer.get(2).map(String::as_str) == Some("1"),
                 })
             }
@@ -364,6 +442,7 @@ impl RedisStore {
                 who.user_id().0,
                 answer.get(2),
                 answer.get(3),
+                answer.get(4),
             )?)),
             _ => Err(rejection(&answer)),
         }
@@ -412,7 +491,7 @@ impl Store for RedisStore {
     async fn insert_code(
         &self,
         hash: &CodeHash,
-        user: &UserId,
+        account: &AccountId,
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<(), StoreError> {
@@ -424,7 +503,7 @@ impl Store for RedisStore {
             .scripts
             .insert
             .key(key)
-            .arg(user.as_str())
+            .arg(account.as_str())
             .arg(expires_at.0)
             .arg(ttl)
             .invoke_async(&mut connection)
@@ -438,8 +517,8 @@ impl Store for RedisStore {
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-    ) -> Result<Claim, LinkError> {
-        self.claim_as(code, who, now, false).await
+    ) -> Result<Claim, Error> {
+        self.claim_as(code, who, now, ClaimTarget::Pending).await
     }
 
     async fn consent(
@@ -447,8 +526,17 @@ impl Store for RedisStore {
         code: &LinkCode,
         who: TelegramIdentity,
         now: UnixTime,
-    ) -> Result<Claim, LinkError> {
-        self.claim_as(code, who, now, true).await
+    ) -> Result<Claim, Error> {
+        self.claim_as(code, who, now, ClaimTarget::Consented).await
+    }
+
+    async fn decline(
+        &self,
+        code: &LinkCode,
+        who: TelegramIdentity,
+        now: UnixTime,
+    ) -> Result<Declined, Error> {
+        declined(self.claim_as(code, who, now, ClaimTarget::Declined).await?)
     }
 
     async fn consume(
@@ -456,8 +544,9 @@ impl Store for RedisStore {
         code: &LinkCode,
         who: TelegramIdentity,
         policy: LinkPolicy,
+        by: CommittedBy,
         now: UnixTime,
-    ) -> Result<Linked, LinkError> {
+    ) -> Result<Linked, Error> {
         let mut connection = self.connection.clone();
         let answer: Vec<String> = self
             .scripts
@@ -467,17 +556,10 @@ impl Store for RedisStore {
             .arg(who.user_id().0)
             .arg(who.chat_id().0)
             .arg(now.0)
-            .arg(if policy.on_conflict == OnConflict::Move {
-                "1"
-            } else {
-                "0"
-            })
-            .arg(if policy.chats_per_user == ChatsPerUser::One {
-                "1"
-            } else {
-                "0"
-            })
+            .arg(flag(policy.on_conflict == OnConflict::Move))
+            .arg(flag(policy.chats_per_account == ChatsPerAccount::One))
             .arg(USED_CODE_RETENTION_SECONDS)
+            .arg(flag(by == CommittedBy::Website))
             .invoke_async(&mut connection)
             .await
             .map_err(store_error)?;
@@ -487,34 +569,42 @@ impl Store for RedisStore {
             Some("moved") => LinkOutcome::Moved {
                 from: answer
                     .get(4)
-                    .and_then(|u| UserId::new(u).ok())
+                    .and_then(|u| AccountId::new(u).ok())
                     .ok_or_else(|| corrupt("previous link user"))?,
             },
             _ => return Err(rejection(&answer)),
         };
-        let link = link_from(answer.get(1), who.user_id().0, answer.get(2), answer.get(3))?;
+        let link = link_from(
+            answer.get(1),
+            who.user_id().0,
+            answer.get(2),
+            answer.get(3),
+            answer.get(5),
+        )?;
         Ok(Linked { link, outcome })
     }
 
-    async fn links_of_user(&self, user: &UserId) -> Result<Vec<Link>, StoreError> {
+    async fn links_of_account(&self, account: &AccountId) -> Result<Vec<Link>, StoreError> {
         let mut connection = self.connection.clone();
         let flat: Vec<String> = self
             .scripts
             .links_of_user
-            .key(self.user_key(user))
+            .key(self.account_key(account))
             .arg(&self.prefix)
-            .arg(user.as_str())
+            .arg(account.as_str())
             .invoke_async(&mut connection)
             .await
             .map_err(store_error)?;
-        let mut links = Vec::with_capacity(flat.len() / 3);
-        for triple in flat.chunks(3) {
-            let telegram_user = parse_i64(triple.first(), "user set member")?;
+        let mut links = Vec::with_capacity(flat.len() / 4);
+        let stored_account = account.as_str().to_owned();
+        for quad in flat.chunks(4) {
+            let telegram_user = parse_i64(quad.first(), "user set member")?;
             links.push(link_from(
-                Some(&user.as_str().to_owned()),
+                Some(&stored_account),
                 telegram_user,
-                triple.get(1),
-                triple.get(2),
+                quad.get(1),
+                quad.get(2),
+                quad.get(3),
             )?);
         }
         links.sort_by_key(|link| link.telegram.user_id());
@@ -523,27 +613,32 @@ impl Store for RedisStore {
 
     async fn link_of_telegram_user(
         &self,
-        telegram_user: TelegramUserId,
+        telegram_user: UserId,
     ) -> Result<Option<Link>, StoreError> {
         let mut connection = self.connection.clone();
         let fields: Vec<Option<String>> = redis::cmd("HMGET")
             .arg(self.link_key(telegram_user))
-            .arg(&["user", "chat", "at"])
+            .arg(&["user", "chat", "at", "wc"])
             .query_async(&mut connection)
             .await
             .map_err(store_error)?;
         match fields.as_slice() {
             [None, ..] | [] => Ok(None),
-            [user, chat, at] => {
-                link_from(user.as_ref(), telegram_user.0, chat.as_ref(), at.as_ref()).map(Some)
-            }
+            [account, chat, at, website_confirmed] => link_from(
+                account.as_ref(),
+                telegram_user.0,
+                chat.as_ref(),
+                at.as_ref(),
+                website_confirmed.as_ref(),
+            )
+            .map(Some),
             _ => Err(corrupt("link fields")),
         }
     }
 
     async fn unlink_telegram_user(
         &self,
-        telegram_user: TelegramUserId,
+        telegram_user: UserId,
     ) -> Result<Option<Link>, StoreError> {
         let mut connection = self.connection.clone();
         let answer: Vec<String> = self
@@ -563,17 +658,18 @@ impl Store for RedisStore {
             telegram_user.0,
             answer.get(1),
             answer.get(2),
+            answer.get(3),
         )
         .map(Some)
     }
 
-    async fn unlink_user(&self, user: &UserId) -> Result<u64, StoreError> {
+    async fn unlink_account(&self, account: &AccountId) -> Result<u64, StoreError> {
         let mut connection = self.connection.clone();
         self.scripts
             .unlink_user
-            .key(self.user_key(user))
+            .key(self.account_key(account))
             .arg(&self.prefix)
-            .arg(user.as_str())
+            .arg(account.as_str())
             .invoke_async(&mut connection)
             .await
             .map_err(store_error)
@@ -594,7 +690,7 @@ impl Store for RedisStore {
             .map_err(store_error)?;
         let record = match fields.as_slice() {
             [None, ..] | [] => None,
-            [Some(user), exp, state, telegram_user, chat] => {
+            [Some(account), exp, state, telegram_user, chat] => {
                 let optional = |field: &Option<String>, what| {
                     field.as_ref().map(|t| parse_i64(Some(t), what)).transpose()
                 };
@@ -605,7 +701,7 @@ impl Store for RedisStore {
                 )
                 .ok_or_else(|| corrupt("code state"))?;
                 Some(CodeRecord {
-                    user: UserId::new(user).map_err(|_| corrupt("code user"))?,
+                    account: AccountId::new(account).map_err(|_| corrupt("code user"))?,
                     expires_at: UnixTime(parse_i64(exp.as_ref(), "code expiry")?),
                     state,
                 })
@@ -615,26 +711,34 @@ impl Store for RedisStore {
         Ok(status_of(record, now))
     }
 
-    async fn use_login_link(
-        &self,
-        id: &CodeHash,
-        expires_at: UnixTime,
-        now: UnixTime,
-    ) -> Result<(), LinkError> {
+    async fn redeem_login_link(&self, claims: &LoginClaims, now: UnixTime) -> Result<Link, Error> {
         let mut connection = self.connection.clone();
-        let ttl = expires_at.0.saturating_sub(now.0).max(1);
-        let set: Option<String> = redis::cmd("SET")
-            .arg(format!("{}login:{}", self.prefix, id.to_hex()))
-            .arg("1")
-            .arg("NX")
-            .arg("EX")
+        let ttl = claims.expires_at.0.saturating_sub(now.0).max(1);
+        let telegram_user = claims.telegram.user_id();
+        let answer: Vec<String> = self
+            .scripts
+            .redeem
+            .key(self.link_key(telegram_user))
+            .key(format!("{}login:{}", self.prefix, claims.id.to_hex()))
+            .arg(claims.account.as_str())
+            .arg(claims.telegram.chat_id().0)
+            .arg(flag(claims.dangerous_unconfirmed))
             .arg(ttl)
-            .query_async(&mut connection)
+            .invoke_async(&mut connection)
             .await
             .map_err(store_error)?;
-        match set {
-            Some(_) => Ok(()),
-            None => Err(LinkError::AlreadyUsed),
+        match answer.first().map(String::as_str) {
+            Some("ok") => Ok(link_from(
+                answer.get(1),
+                telegram_user.0,
+                answer.get(2),
+                answer.get(3),
+                answer.get(4),
+            )?),
+            Some("notlinked") => Err(Error::NotLinked),
+            Some("unconfirmed") => Err(Error::NotWebsiteConfirmed),
+            Some("used") => Err(Error::LoginLinkUsed),
+            _ => Err(Error::Store(corrupt("link record"))),
         }
     }
 }

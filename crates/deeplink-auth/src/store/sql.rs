@@ -2,9 +2,11 @@
 //! implementation itself, written once as a macro over the two sqlx drivers (their SQL differs
 //! only in types, the transaction's opening statement and row locks).
 
+use tgauth_core::{ChatId, UnixTime, UserId};
+
 use crate::error::StoreError;
-use crate::ids::{ChatId, TelegramIdentity, TelegramUserId, UnixTime, UserId};
-use crate::store::{CodeRecord, CodeState, Link, LinkOutcome, Linked};
+use crate::ids::{AccountId, TelegramIdentity};
+use crate::store::{CodeRecord, CodeState, CommittedBy, Link, LinkOutcome, Linked};
 
 /// Maps a sqlx error: I/O, TLS, pool and worker failures mean the store is down, and so do
 /// the server's own reports that it dropped or refuses the connection (SQLSTATE class 08,
@@ -50,37 +52,50 @@ pub(crate) fn corrupt(backend: &'static str, what: &str) -> StoreError {
     }
 }
 
-/// Decodes a link row `(telegram_user_id, chat_id, user_id, linked_at)`.
+/// The columns a link is read from, in [`link_from_columns`]'s order (a macro, so that
+/// `concat!` builds each query at compile time).
+macro_rules! link_columns {
+    () => {
+        "telegram_user_id, chat_id, user_id, linked_at, website_confirmed"
+    };
+}
+pub(crate) use link_columns;
+
+/// Decodes a link row (`link_columns!()`).
 pub(crate) fn link_from_columns(
     backend: &'static str,
     telegram_user: i64,
     chat: i64,
-    user: &str,
+    account: &str,
     linked_at: i64,
+    website_confirmed: bool,
 ) -> Result<Link, StoreError> {
-    let user = UserId::new(user).map_err(|_| corrupt(backend, "link user_id"))?;
-    let telegram = TelegramIdentity::new(TelegramUserId(telegram_user), ChatId(chat))
+    let account = AccountId::new(account).map_err(|_| corrupt(backend, "link user_id"))?;
+    let telegram = TelegramIdentity::new(UserId(telegram_user), ChatId(chat))
         .map_err(|_| corrupt(backend, "link telegram ids"))?;
     Ok(Link {
-        user,
+        account,
         telegram,
         linked_at: UnixTime(linked_at),
+        website_confirmed,
     })
 }
 
-/// The new link a fast consume made, from the code's stored user.
+/// The new link a fast consume made, from the code's stored account.
 pub(crate) fn fresh_link(
     backend: &'static str,
-    user: &str,
+    account: &str,
     who: TelegramIdentity,
+    by: CommittedBy,
     now: UnixTime,
 ) -> Result<Linked, StoreError> {
-    let user = UserId::new(user).map_err(|_| corrupt(backend, "code user_id"))?;
+    let account = AccountId::new(account).map_err(|_| corrupt(backend, "code user_id"))?;
     Ok(Linked {
         link: Link {
-            user,
+            account,
             telegram: who,
             linked_at: now,
+            website_confirmed: by == CommittedBy::Website,
         },
         outcome: LinkOutcome::New,
     })
@@ -93,6 +108,7 @@ pub(crate) fn fast_consume_outcome<R>(
     backend: &'static str,
     result: Result<Option<R>, sqlx::Error>,
     who: TelegramIdentity,
+    by: CommittedBy,
     now: UnixTime,
 ) -> Result<Option<Linked>, StoreError>
 where
@@ -106,33 +122,33 @@ where
         Err(error) => return Err(store_error(backend, error)),
     };
     let Some(row) = row else { return Ok(None) };
-    let user = row
+    let account = row
         .try_get::<&str, _>(0)
         .map_err(|e| store_error(backend, e))?;
-    fresh_link(backend, user, who, now).map(Some)
+    fresh_link(backend, account, who, by, now).map(Some)
 }
 
 /// Decodes a code row `(user_id, expires_at, state, telegram_user_id, chat_id)`.
 pub(crate) fn code_from_columns(
     backend: &'static str,
-    user: &str,
+    account: &str,
     expires_at: i64,
     state: i64,
     telegram_user: Option<i64>,
     chat: Option<i64>,
 ) -> Result<CodeRecord, StoreError> {
-    let user = UserId::new(user).map_err(|_| corrupt(backend, "code user_id"))?;
+    let account = AccountId::new(account).map_err(|_| corrupt(backend, "code user_id"))?;
     let state = CodeState::from_columns(state, telegram_user, chat)
         .ok_or_else(|| corrupt(backend, "code state"))?;
     Ok(CodeRecord {
-        user,
+        account,
         expires_at: UnixTime(expires_at),
         state,
     })
 }
 
-/// Implements [`Store`](crate::store::Store) for a sqlx-backed store struct with a `pool`
-/// field. `begin` opens a write transaction, `lock` is appended to row reads that must lock.
+/// Implements [`Store`](crate::store::Store) for a sqlx-backed store struct. `begin` opens a
+/// write transaction, `lock` is appended to row reads that must lock.
 macro_rules! sql_store {
     ($store:ty, $db:ty, backend = $backend:literal, begin = $begin:literal, lock = $lock:literal) => {
         impl $store {
@@ -173,8 +189,9 @@ macro_rules! sql_store {
                 E: sqlx::Executor<'e, Database = $db>,
             {
                 let row = sqlx::query(concat!(
-                    "SELECT telegram_user_id, chat_id, user_id, linked_at \
-                     FROM deeplink_links WHERE telegram_user_id = $1",
+                    "SELECT ",
+                    $crate::store::sql::link_columns!(),
+                    " FROM deeplink_links WHERE telegram_user_id = $1",
                     $lock
                 ))
                 .bind(telegram_user)
@@ -195,6 +212,7 @@ macro_rules! sql_store {
                     row.try_get(1).map_err(decode)?,
                     row.try_get::<&str, _>(2).map_err(decode)?,
                     row.try_get(3).map_err(decode)?,
+                    row.try_get(4).map_err(decode)?,
                 )
             }
 
@@ -222,73 +240,79 @@ macro_rules! sql_store {
             /// concurrent writer inserted the same Telegram user first (retry).
             async fn write_link(
                 tx: &mut sqlx::Transaction<'static, $db>,
-                user: &$crate::ids::UserId,
+                account: &$crate::ids::AccountId,
                 who: $crate::ids::TelegramIdentity,
                 policy: $crate::store::LinkPolicy,
-                now: $crate::ids::UnixTime,
-            ) -> Result<Option<$crate::store::Linked>, $crate::error::LinkError> {
+                by: $crate::store::CommittedBy,
+                now: tgauth_core::UnixTime,
+            ) -> Result<Option<$crate::store::Linked>, $crate::error::Error> {
                 let map = |e| $crate::store::sql::store_error($backend, e);
                 let existing = Self::read_link(&mut **tx, who.user_id().0).await?;
-                let step = $crate::store::decide_put(existing, user, policy)?;
-                if policy.chats_per_user == $crate::store::ChatsPerUser::One {
-                    // Concurrent links to one website user must see each other's rows, or
+                let step = $crate::store::rules::decide_put(existing, account, policy)?;
+                if policy.chats_per_account == $crate::store::ChatsPerAccount::One {
+                    // Concurrent links to one website account must see each other's rows, or
                     // each deletes the others' (none yet) and all stay.
-                    Self::lock_user(tx, user).await?;
+                    Self::lock_account(tx, account).await?;
                     sqlx::query(
                         "DELETE FROM deeplink_links WHERE user_id = $1 AND telegram_user_id <> $2",
                     )
-                    .bind(user.as_str())
+                    .bind(account.as_str())
                     .bind(who.user_id().0)
                     .execute(&mut **tx)
                     .await
                     .map_err(map)?;
                 }
-                let linked = $crate::store::put_result(step, user, who, now);
+                let linked = $crate::store::rules::put_result(step, account, who, by, now);
                 let written = match linked.outcome {
                     $crate::store::LinkOutcome::New => sqlx::query(
-                        "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT (telegram_user_id) DO NOTHING",
+                        "INSERT INTO deeplink_links \
+                         (telegram_user_id, chat_id, user_id, linked_at, website_confirmed) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (telegram_user_id) DO NOTHING",
                     ),
                     _ => sqlx::query(
-                        "UPDATE deeplink_links SET chat_id = $2, user_id = $3, linked_at = $4 \
-                         WHERE telegram_user_id = $1",
+                        "UPDATE deeplink_links SET chat_id = $2, user_id = $3, linked_at = $4, \
+                         website_confirmed = $5 WHERE telegram_user_id = $1",
                     ),
                 }
                 .bind(who.user_id().0)
                 .bind(who.chat_id().0)
-                .bind(linked.link.user.as_str())
+                .bind(linked.link.account.as_str())
                 .bind(linked.link.linked_at.0)
+                .bind(linked.link.website_confirmed)
                 .execute(&mut **tx)
                 .await
                 .map_err(map)?;
                 Ok((written.rows_affected() == 1).then_some(linked))
             }
 
-            /// A claim, or with `consent` a claim and the chat's confirmation, in one
-            /// transaction over the locked code row.
+            /// A claim, a consent or a decline, in one transaction over the locked code row.
             async fn claim_as(
                 &self,
                 code: &$crate::code::LinkCode,
                 who: $crate::ids::TelegramIdentity,
-                now: $crate::ids::UnixTime,
-                consent: bool,
-            ) -> Result<$crate::store::Claim, $crate::error::LinkError> {
-                use $crate::store::{Claim, ClaimStep};
+                now: tgauth_core::UnixTime,
+                target: $crate::store::ClaimTarget,
+            ) -> Result<$crate::store::Claim, $crate::error::Error> {
+                use $crate::store::rules::ClaimStep;
+                use $crate::store::Claim;
                 let hash = code.hash();
                 let _gate = self.write_gate().await;
                 let mut tx = self.begin().await?;
                 let record = Self::read_code(&mut tx, &hash).await?;
-                let step = $crate::store::decide_claim(record.as_ref(), who, now, consent)?;
-                let record = record.ok_or($crate::error::LinkError::Unknown)?;
+                let step = $crate::store::rules::decide_claim(record.as_ref(), who, now, target)?;
+                let record = record.ok_or($crate::error::Error::Unknown)?;
                 let claim = match step {
                     ClaimStep::Mark(target) => {
                         Self::set_code_state(&mut tx, &hash, target).await?;
-                        Claim::Pending { user: record.user, repeated: false }
+                        Claim::Pending { account: record.account, repeated: false }
                     }
-                    ClaimStep::AlreadyPending => Claim::Pending { user: record.user, repeated: true },
+                    ClaimStep::AlreadyThere => {
+                        Claim::Pending { account: record.account, repeated: true }
+                    }
                     ClaimStep::Repeat => {
                         let current = Self::read_link(&mut *tx, who.user_id().0).await?;
-                        Claim::AlreadyLinked($crate::store::repeat_answer(&record.user, current)?.link)
+                        let linked = $crate::store::rules::repeat_answer(&record.account, current)?;
+                        Claim::AlreadyLinked(linked.link)
                     }
                 };
                 Self::commit(tx).await?;
@@ -317,9 +341,9 @@ macro_rules! sql_store {
             async fn insert_code(
                 &self,
                 hash: &$crate::code::CodeHash,
-                user: &$crate::ids::UserId,
-                expires_at: $crate::ids::UnixTime,
-                _now: $crate::ids::UnixTime,
+                account: &$crate::ids::AccountId,
+                expires_at: tgauth_core::UnixTime,
+                _now: tgauth_core::UnixTime,
             ) -> Result<(), $crate::error::StoreError> {
                 self.execute_gated(
                     sqlx::query(
@@ -327,7 +351,7 @@ macro_rules! sql_store {
                          VALUES ($1, $2, $3, 0)",
                     )
                     .bind(hash.as_bytes().as_slice())
-                    .bind(user.as_str())
+                    .bind(account.as_str())
                     .bind(expires_at.0),
                 )
                 .await
@@ -339,18 +363,30 @@ macro_rules! sql_store {
                 &self,
                 code: &$crate::code::LinkCode,
                 who: $crate::ids::TelegramIdentity,
-                now: $crate::ids::UnixTime,
-            ) -> Result<$crate::store::Claim, $crate::error::LinkError> {
-                self.claim_as(code, who, now, false).await
+                now: tgauth_core::UnixTime,
+            ) -> Result<$crate::store::Claim, $crate::error::Error> {
+                self.claim_as(code, who, now, $crate::store::ClaimTarget::Pending).await
             }
 
             async fn consent(
                 &self,
                 code: &$crate::code::LinkCode,
                 who: $crate::ids::TelegramIdentity,
-                now: $crate::ids::UnixTime,
-            ) -> Result<$crate::store::Claim, $crate::error::LinkError> {
-                self.claim_as(code, who, now, true).await
+                now: tgauth_core::UnixTime,
+            ) -> Result<$crate::store::Claim, $crate::error::Error> {
+                self.claim_as(code, who, now, $crate::store::ClaimTarget::Consented).await
+            }
+
+            async fn decline(
+                &self,
+                code: &$crate::code::LinkCode,
+                who: $crate::ids::TelegramIdentity,
+                now: tgauth_core::UnixTime,
+            ) -> Result<$crate::store::Declined, $crate::error::Error> {
+                let claim = self
+                    .claim_as(code, who, now, $crate::store::ClaimTarget::Declined)
+                    .await?;
+                $crate::store::declined(claim)
             }
 
             async fn consume(
@@ -358,11 +394,13 @@ macro_rules! sql_store {
                 code: &$crate::code::LinkCode,
                 who: $crate::ids::TelegramIdentity,
                 policy: $crate::store::LinkPolicy,
-                now: $crate::ids::UnixTime,
-            ) -> Result<$crate::store::Linked, $crate::error::LinkError> {
-                use $crate::store::{CodeState, ConsumeStep};
+                by: $crate::store::CommittedBy,
+                now: tgauth_core::UnixTime,
+            ) -> Result<$crate::store::Linked, $crate::error::Error> {
+                use $crate::store::CodeState;
+                use $crate::store::rules::ConsumeStep;
                 let hash = code.hash();
-                if let Some(linked) = self.consume_fast(&hash, who, policy, now).await? {
+                if let Some(linked) = self.consume_fast(&hash, who, policy, by, now).await? {
                     return Ok(linked);
                 }
                 // A concurrent first insert of the same Telegram user makes `write_link` ask
@@ -371,16 +409,17 @@ macro_rules! sql_store {
                     let _gate = self.write_gate().await;
                     let mut tx = self.begin().await?;
                     let record = Self::read_code(&mut tx, &hash).await?;
-                    let step = $crate::store::decide_consume(record.as_ref(), who, now)?;
-                    let record = record.ok_or($crate::error::LinkError::Unknown)?;
+                    let step = $crate::store::rules::decide_consume(record.as_ref(), who, now)?;
+                    let record = record.ok_or($crate::error::Error::Unknown)?;
                     match step {
                         ConsumeStep::Repeat => {
                             let current = Self::read_link(&mut *tx, who.user_id().0).await?;
-                            return $crate::store::repeat_answer(&record.user, current);
+                            return $crate::store::rules::repeat_answer(&record.account, current);
                         }
                         ConsumeStep::Link => {
                             let Some(linked) =
-                                Self::write_link(&mut tx, &record.user, who, policy, now).await?
+                                Self::write_link(&mut tx, &record.account, who, policy, by, now)
+                                    .await?
                             else {
                                 continue;
                             };
@@ -390,21 +429,22 @@ macro_rules! sql_store {
                         }
                     }
                 }
-                Err($crate::error::LinkError::Store($crate::store::sql::corrupt(
+                Err($crate::error::Error::Store($crate::store::sql::corrupt(
                     $backend,
                     "a link kept changing under a consume",
                 )))
             }
 
-            async fn links_of_user(
+            async fn links_of_account(
                 &self,
-                user: &$crate::ids::UserId,
+                account: &$crate::ids::AccountId,
             ) -> Result<Vec<$crate::store::Link>, $crate::error::StoreError> {
-                let rows = sqlx::query(
-                    "SELECT telegram_user_id, chat_id, user_id, linked_at FROM deeplink_links \
-                     WHERE user_id = $1 ORDER BY telegram_user_id",
-                )
-                .bind(user.as_str())
+                let rows = sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::store::sql::link_columns!(),
+                    " FROM deeplink_links WHERE user_id = $1 ORDER BY telegram_user_id"
+                ))
+                .bind(account.as_str())
                 .fetch_all(self.read_pool())
                 .await
                 .map_err(|e| $crate::store::sql::store_error($backend, e))?;
@@ -413,12 +453,13 @@ macro_rules! sql_store {
 
             async fn link_of_telegram_user(
                 &self,
-                telegram_user: $crate::ids::TelegramUserId,
+                telegram_user: tgauth_core::UserId,
             ) -> Result<Option<$crate::store::Link>, $crate::error::StoreError> {
-                let row = sqlx::query(
-                    "SELECT telegram_user_id, chat_id, user_id, linked_at FROM deeplink_links \
-                     WHERE telegram_user_id = $1",
-                )
+                let row = sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::store::sql::link_columns!(),
+                    " FROM deeplink_links WHERE telegram_user_id = $1"
+                ))
                 .bind(telegram_user.0)
                 .fetch_optional(self.read_pool())
                 .await
@@ -428,13 +469,13 @@ macro_rules! sql_store {
 
             async fn unlink_telegram_user(
                 &self,
-                telegram_user: $crate::ids::TelegramUserId,
+                telegram_user: tgauth_core::UserId,
             ) -> Result<Option<$crate::store::Link>, $crate::error::StoreError> {
                 let _gate = self.write_gate().await;
-                let row = sqlx::query(
-                    "DELETE FROM deeplink_links WHERE telegram_user_id = $1 \
-                     RETURNING telegram_user_id, chat_id, user_id, linked_at",
-                )
+                let row = sqlx::query(concat!(
+                    "DELETE FROM deeplink_links WHERE telegram_user_id = $1 RETURNING ",
+                    $crate::store::sql::link_columns!()
+                ))
                 .bind(telegram_user.0)
                 .fetch_optional(self.write_pool())
                 .await
@@ -442,14 +483,14 @@ macro_rules! sql_store {
                 row.map(|row| Self::link_row(&row)).transpose()
             }
 
-            async fn unlink_user(
+            async fn unlink_account(
                 &self,
-                user: &$crate::ids::UserId,
+                account: &$crate::ids::AccountId,
             ) -> Result<u64, $crate::error::StoreError> {
                 let done = self
                     .execute_gated(
                         sqlx::query("DELETE FROM deeplink_links WHERE user_id = $1")
-                            .bind(user.as_str()),
+                            .bind(account.as_str()),
                     )
                     .await
                     .map_err(|e| $crate::store::sql::store_error($backend, e))?;
@@ -458,14 +499,16 @@ macro_rules! sql_store {
 
             async fn purge_expired(
                 &self,
-                now: $crate::ids::UnixTime,
+                now: tgauth_core::UnixTime,
             ) -> Result<u64, $crate::error::StoreError> {
                 let map = |e| $crate::store::sql::store_error($backend, e);
                 let _gate = self.write_gate().await;
                 let mut tx = self.begin().await?;
+                // Used (2) and declined (4) codes are kept past their expiry, so that a
+                // redelivered `/start` or button press still reads what happened.
                 let codes = sqlx::query(
-                    "DELETE FROM deeplink_codes WHERE (state <> 2 AND expires_at <= $1) \
-                     OR (state = 2 AND expires_at <= $2)",
+                    "DELETE FROM deeplink_codes WHERE (state NOT IN (2, 4) AND expires_at <= $1) \
+                     OR (state IN (2, 4) AND expires_at <= $2)",
                 )
                 .bind(now.0)
                 .bind(now.0.saturating_sub($crate::store::USED_CODE_RETENTION_SECONDS))
@@ -484,7 +527,7 @@ macro_rules! sql_store {
             async fn code_status(
                 &self,
                 code: &$crate::code::LinkCode,
-                now: $crate::ids::UnixTime,
+                now: tgauth_core::UnixTime,
             ) -> Result<$crate::store::CodeStatus, $crate::error::StoreError> {
                 use sqlx::Row as _;
                 let map = |e| $crate::store::sql::store_error($backend, e);
@@ -510,32 +553,35 @@ macro_rules! sql_store {
                 Ok($crate::store::status_of(record, now))
             }
 
-            async fn use_login_link(
+            async fn redeem_login_link(
                 &self,
-                id: &$crate::code::CodeHash,
-                expires_at: $crate::ids::UnixTime,
-                now: $crate::ids::UnixTime,
-            ) -> Result<(), $crate::error::LinkError> {
-                // One statement: a new id is inserted, an expired record is reused, a live one
-                // is left alone (and no row is affected).
-                let done = self
-                    .execute_gated(
-                        sqlx::query(
-                            "INSERT INTO deeplink_login_uses (id, expires_at) VALUES ($1, $2) \
-                             ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at \
-                             WHERE deeplink_login_uses.expires_at <= $3",
-                        )
-                        .bind(id.as_bytes().as_slice())
-                        .bind(expires_at.0)
-                        .bind(now.0),
-                    )
-                    .await
+                claims: &$crate::login::LoginClaims,
+                now: tgauth_core::UnixTime,
+            ) -> Result<$crate::store::Link, $crate::error::Error> {
+                // One transaction over the locked link row: an unlink (or a move) waits for
+                // it, or it sees the unlink and records nothing.
+                let _gate = self.write_gate().await;
+                let mut tx = self.begin().await?;
+                let current = Self::read_link(&mut *tx, claims.telegram.user_id().0).await?;
+                let link = $crate::store::rules::decide_redeem(current, claims)?;
+                // A new id is inserted, an expired record is reused, a live one is left alone
+                // (and no row is affected).
+                let done = sqlx::query(
+                    "INSERT INTO deeplink_login_uses (id, expires_at) VALUES ($1, $2) \
+                     ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at \
+                     WHERE deeplink_login_uses.expires_at <= $3",
+                )
+                .bind(claims.id.as_bytes().as_slice())
+                .bind(claims.expires_at.0)
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await
                 .map_err(|e| $crate::store::sql::store_error($backend, e))?;
-                if done.rows_affected() == 1 {
-                    Ok(())
-                } else {
-                    Err($crate::error::LinkError::AlreadyUsed)
+                if done.rows_affected() != 1 {
+                    return Err($crate::error::Error::LoginLinkUsed);
                 }
+                Self::commit(tx).await?;
+                Ok(link)
             }
         }
     };
@@ -543,7 +589,8 @@ macro_rules! sql_store {
 pub(crate) use sql_store;
 
 /// Applies the embedded migrations newer than the database's version inside the open
-/// transaction, or refuses a database written by a newer build.
+/// transaction, or refuses a database written by a newer build. Each migration is one file of
+/// statements; migration `n` (from 1) is the `n`-th of `$migrations`.
 macro_rules! migrate {
     ($tx:expr, $backend:literal, $migrations:expr) => {{
         use sqlx::Row as _;
@@ -564,16 +611,14 @@ macro_rules! migrate {
                 "schema version is newer than this build",
             ));
         }
-        for (version, statements) in (1_i64..).zip($migrations.iter()) {
+        for (version, migration) in (1_i64..).zip($migrations.iter()) {
             if version <= current {
                 continue;
             }
-            for statement in statements.iter() {
-                sqlx::query(statement)
-                    .execute(&mut *$tx)
-                    .await
-                    .map_err(map)?;
-            }
+            sqlx::raw_sql(migration.sql)
+                .execute(&mut *$tx)
+                .await
+                .map_err(map)?;
             sqlx::query("INSERT INTO deeplink_schema (version) VALUES ($1)")
                 .bind(version)
                 .execute(&mut *$tx)
@@ -583,3 +628,54 @@ macro_rules! migrate {
     }};
 }
 pub(crate) use migrate;
+
+/// One forward migration: its file's name (for people) and its statements.
+#[derive(Debug)]
+pub(crate) struct Migration {
+    /// The file under `migrations/<dialect>/`.
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "read by the tests that pin applied migrations")
+    )]
+    pub(crate) name: &'static str,
+    /// Its statements, separated by semicolons.
+    pub(crate) sql: &'static str,
+}
+
+/// Embeds `migrations/<dialect>/<name>` as a [`Migration`].
+macro_rules! migration {
+    ($dialect:literal, $name:literal) => {
+        $crate::store::sql::Migration {
+            name: $name,
+            sql: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/",
+                $dialect,
+                "/",
+                $name
+            )),
+        }
+    };
+}
+pub(crate) use migration;
+
+/// Checks that the applied migrations are the ones released: their SHA-256 in lowercase hex,
+/// in order. A new migration adds an entry; an edit of a released one fails here, since the
+/// databases that applied it would never see the change.
+#[cfg(test)]
+pub(crate) fn assert_released(migrations: &[Migration], released: &[&str]) {
+    for (migration, expected) in migrations.iter().zip(released) {
+        let digest = ring::digest::digest(&ring::digest::SHA256, migration.sql.as_bytes());
+        assert_eq!(
+            hex::encode(digest.as_ref()),
+            *expected,
+            "{} was released: never edit an applied migration, add a new one",
+            migration.name
+        );
+    }
+    assert_eq!(
+        migrations.len(),
+        released.len(),
+        "record the SHA-256 of every migration when it is added"
+    );
+}

@@ -8,51 +8,24 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use tgauth_core::UnixTime;
+
 use crate::code::CodeHash;
 use crate::error::StoreError;
-use crate::ids::{TelegramIdentity, UnixTime};
-use crate::store::sql::{fast_consume_outcome, migrate, sql_store, store_error};
-use crate::store::{ChatsPerUser, LinkPolicy, Linked};
+use crate::ids::TelegramIdentity;
+use crate::store::sql::{
+    Migration, fast_consume_outcome, migrate, migration, sql_store, store_error,
+};
+use crate::store::{ChatsPerAccount, CommittedBy, LinkPolicy, Linked};
 
-/// Each migration is a list of statements, applied in order once.
-const MIGRATIONS: &[&[&str]] = &[
-    &[
-        "CREATE TABLE deeplink_codes (
-        hash BLOB PRIMARY KEY NOT NULL,
-        user_id TEXT NOT NULL,
-        expires_at INTEGER NOT NULL,
-        state INTEGER NOT NULL,
-        telegram_user_id INTEGER,
-        chat_id INTEGER
-    ) WITHOUT ROWID",
-        "CREATE INDEX deeplink_codes_expires_at ON deeplink_codes (expires_at)",
-        "CREATE TABLE deeplink_links (
-        telegram_user_id INTEGER PRIMARY KEY NOT NULL,
-        chat_id INTEGER NOT NULL,
-        user_id TEXT NOT NULL,
-        linked_at INTEGER NOT NULL
-    )",
-        "CREATE INDEX deeplink_links_user_id ON deeplink_links (user_id)",
-        "CREATE TABLE deeplink_login_uses (
-        id BLOB PRIMARY KEY NOT NULL,
-        expires_at INTEGER NOT NULL
-    ) WITHOUT ROWID",
-    ],
-    &[
-        // The fast consume is one UPDATE; this trigger writes its link inside the same statement.
-        // Only that UPDATE sets `fast_linked_at`, so the general path (which writes links itself)
-        // never fires it.
-        "ALTER TABLE deeplink_codes ADD COLUMN fast_linked_at INTEGER",
-        "CREATE TRIGGER deeplink_codes_fast_link AFTER UPDATE OF state ON deeplink_codes
-     WHEN NEW.fast_linked_at IS NOT NULL AND OLD.state <> 2 AND NEW.state = 2
-     BEGIN
-        INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at)
-        VALUES (NEW.telegram_user_id, NEW.chat_id, NEW.user_id, NEW.fast_linked_at);
-     END",
-    ],
+/// The forward migrations, in order; never edit one that was released.
+const MIGRATIONS: &[Migration] = &[
+    migration!("sqlite", "0001_initial.sql"),
+    migration!("sqlite", "0002_fast_link_trigger.sql"),
+    migration!("sqlite", "0003_website_confirmed.sql"),
 ];
 
-/// A [`Store`](crate::Store) in a SQLite file; clones share the connection pools.
+/// A [`Store`](crate::store::Store) in a SQLite file; clones share the connection pools.
 ///
 /// SQLite allows one writer at a time, so writes go through a single connection (they queue
 /// in the pool instead of sleeping in SQLite's busy handler) and reads through a few more.
@@ -152,9 +125,10 @@ impl SqliteStore {
         hash: &CodeHash,
         who: TelegramIdentity,
         policy: LinkPolicy,
+        by: CommittedBy,
         now: UnixTime,
     ) -> Result<Option<Linked>, StoreError> {
-        if policy.chats_per_user != ChatsPerUser::Many {
+        if policy.chats_per_account != ChatsPerAccount::Many {
             return Ok(None);
         }
         let mut gate = self.gate.lock().await;
@@ -163,7 +137,7 @@ impl SqliteStore {
             .ok_or_else(|| store_error("sqlite", sqlx::Error::PoolClosed))?;
         let result = sqlx::query(
             "UPDATE deeplink_codes SET state = 2, telegram_user_id = $1, chat_id = $2, \
-             fast_linked_at = $4 \
+             fast_linked_at = $4, fast_website_confirmed = $5 \
              WHERE hash = $3 AND expires_at > $4 AND (state = 0 OR \
              (state IN (1, 3) AND telegram_user_id = $1 AND chat_id = $2)) \
              AND NOT EXISTS (SELECT 1 FROM deeplink_links WHERE telegram_user_id = $1) \
@@ -173,16 +147,17 @@ impl SqliteStore {
         .bind(who.chat_id().0)
         .bind(hash.as_bytes().as_slice())
         .bind(now.0)
+        .bind(by == CommittedBy::Website)
         .fetch_optional(connection)
         .await;
         drop(gate);
-        fast_consume_outcome("sqlite", result, who, now)
+        fast_consume_outcome("sqlite", result, who, by, now)
     }
 
     /// Nothing to do: `BEGIN IMMEDIATE` already makes every write transaction exclusive.
-    async fn lock_user(
+    async fn lock_account(
         _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-        _user: &crate::ids::UserId,
+        _account: &crate::ids::AccountId,
     ) -> Result<(), StoreError> {
         Ok(())
     }
@@ -249,3 +224,23 @@ sql_store!(
     begin = "BEGIN IMMEDIATE",
     lock = ""
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn released_migrations_are_never_edited() {
+        crate::store::sql::assert_released(
+            MIGRATIONS,
+            &[
+                // 0001_initial.sql
+                "4a73ac98897c09800df3c5b0e1780c47e0c19ff58df453945d97c26fe9ceabe3",
+                // 0002_fast_link_trigger.sql
+                "b0b34114b34ab0038c813f5a12ace15ef700d7fe1db603ffdd62fa9f97b5e50d",
+                // 0003_website_confirmed.sql
+                "c587d9ce7dd9c0225301c84dd1da454f96ea0216c64ec2441eabfbf318fdf207",
+            ],
+        );
+    }
+}

@@ -3,11 +3,17 @@
 
 use std::collections::HashSet;
 
-use deeplink_auth::store::{ChatsPerUser, OnConflict};
+use deeplink_auth::code::{CodeHash, LinkCode};
+use deeplink_auth::login::{LoginClaims, LoginLinkKey, redeem};
+use deeplink_auth::start::StartMessage;
+use deeplink_auth::store::{
+    ChatsPerAccount, Claim, CodeStatus, CommittedBy, Declined, LinkOutcome, LinkPolicy, Linked,
+    OnConflict, Store, StoreError,
+};
+use deeplink_auth::tgauth_core::{ChatId, UnixTime, UserId};
 use deeplink_auth::{
-    BotUsername, ChatId, Claim, CodeStatus, Confirmation, Confirmed, LinkCode, LinkError,
-    LinkOutcome, LinkPolicy, Linker, StartMessage, StartOutcome, Store, StoreError,
-    TelegramIdentity, TelegramUserId, Ttl, UnixTime, UserId,
+    AccountId, BotUsername, Confirmation, Confirmed, Error, Linker, StartOutcome, TelegramIdentity,
+    Ttl,
 };
 
 /// How a backend is opened for one test.
@@ -26,12 +32,12 @@ pub(crate) trait Harness: Sized + Send + Sync + 'static {
 
 pub(crate) const NOW: UnixTime = UnixTime(1_700_000_000);
 
-pub(crate) fn user(name: &str) -> UserId {
-    UserId::new(name).unwrap()
+pub(crate) fn user(name: &str) -> AccountId {
+    AccountId::new(name).unwrap()
 }
 
 pub(crate) fn who(id: i64) -> TelegramIdentity {
-    TelegramIdentity::new(TelegramUserId(id), ChatId(id)).unwrap()
+    TelegramIdentity::new(UserId(id), ChatId(id)).unwrap()
 }
 
 fn ttl(seconds: u64) -> Ttl {
@@ -40,8 +46,13 @@ fn ttl(seconds: u64) -> Ttl {
 
 const REJECT: LinkPolicy = LinkPolicy {
     on_conflict: OnConflict::Reject,
-    chats_per_user: ChatsPerUser::Many,
+    chats_per_account: ChatsPerAccount::Many,
 };
+
+/// A consume the chat commits alone (the bot's confirmation, or none).
+pub(crate) const BOT: CommittedBy = CommittedBy::Chat;
+/// A consume the website's logged-in owner confirmed.
+pub(crate) const WEBSITE: CommittedBy = CommittedBy::Website;
 
 /// Generates the suite for one backend; `$open` is an async fn taking the test's name and
 /// returning `Option<impl Harness>` (`None`: skipped, after saying why).
@@ -49,11 +60,13 @@ macro_rules! conformance_suite {
     ($open:path) => {
         conformance_suite!(@tests $open;
             issue_then_consume, expiry, concurrent_consumers_one_winner, claim_then_confirm,
-            conflict_rejected_by_default, conflict_move, chats_per_user, unlink,
+            conflict_rejected_by_default, conflict_move, chats_per_account, unlink,
             purge_expired, login_link_single_use, persistence, bad_input, store_down,
             start_flow, website_confirmation, one_chat_per_user_under_concurrency,
             concurrent_claims_and_login_uses_one_winner, two_party_confirmation,
-            default_confirmation_refuses_the_website);
+            bot_confirmation_refuses_the_website, default_confirmation_is_bot_and_website,
+            decline, concurrent_declines_and_consents_agree, website_confirmation_is_recorded,
+            login_links_need_website_confirmation, unlink_racing_redeem);
     };
     (@tests $open:path; $($test:ident),*) => {
         $(
@@ -74,52 +87,37 @@ pub(crate) async fn issue_then_consume<H: Harness>(h: H) {
     let issued = store.issue(&alice, ttl(3600), NOW).await.unwrap();
     assert_eq!(issued.expires_at, NOW.plus(3600));
     let linked = store
-        .consume(&issued.code, who(42), REJECT, NOW)
+        .consume(&issued.code, who(42), REJECT, BOT, NOW)
         .await
         .unwrap();
     assert_eq!(linked.outcome, LinkOutcome::New);
-    assert_eq!(linked.link.user, alice);
+    assert_eq!(linked.link.account, alice);
     assert_eq!(linked.link.telegram, who(42));
     assert_eq!(linked.link.linked_at, NOW);
     assert_eq!(
-        store.links_of_user(&alice).await.unwrap(),
+        store.links_of_account(&alice).await.unwrap(),
         vec![linked.link.clone()]
     );
     assert_eq!(
-        store
-            .link_of_telegram_user(TelegramUserId(42))
-            .await
-            .unwrap(),
+        store.link_of_telegram_user(UserId(42)).await.unwrap(),
         Some(linked.link.clone())
     );
-    assert_eq!(
-        store
-            .link_of_telegram_user(TelegramUserId(43))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.link_of_telegram_user(UserId(43)).await.unwrap(), None);
     // A redelivered `/start` from the same chat: already linked, not an error.
     let again = store
-        .consume(&issued.code, who(42), REJECT, NOW.plus(5))
+        .consume(&issued.code, who(42), REJECT, BOT, NOW.plus(5))
         .await
         .unwrap();
     assert_eq!(again.outcome, LinkOutcome::AlreadyLinked);
     assert_eq!(again.link, linked.link);
     // Anyone else: used.
-    let other = store.consume(&issued.code, who(43), REJECT, NOW).await;
-    assert!(matches!(other, Err(LinkError::AlreadyUsed)), "{other:?}");
+    let other = store.consume(&issued.code, who(43), REJECT, BOT, NOW).await;
+    assert!(matches!(other, Err(Error::AlreadyUsed)), "{other:?}");
     let unknown = store
-        .consume(&LinkCode::generate().unwrap(), who(43), REJECT, NOW)
+        .consume(&LinkCode::generate().unwrap(), who(43), REJECT, BOT, NOW)
         .await;
-    assert!(matches!(unknown, Err(LinkError::Unknown)), "{unknown:?}");
-    assert_eq!(
-        store
-            .link_of_telegram_user(TelegramUserId(43))
-            .await
-            .unwrap(),
-        None
-    );
+    assert!(matches!(unknown, Err(Error::Unknown)), "{unknown:?}");
+    assert_eq!(store.link_of_telegram_user(UserId(43)).await.unwrap(), None);
 }
 
 pub(crate) async fn expiry<H: Harness>(h: H) {
@@ -127,14 +125,14 @@ pub(crate) async fn expiry<H: Harness>(h: H) {
     let alice = user("alice");
     let late = store.issue(&alice, ttl(60), NOW).await.unwrap();
     let result = store
-        .consume(&late.code, who(42), REJECT, NOW.plus(60))
+        .consume(&late.code, who(42), REJECT, BOT, NOW.plus(60))
         .await;
-    assert!(matches!(result, Err(LinkError::Expired)), "{result:?}");
+    assert!(matches!(result, Err(Error::Expired)), "{result:?}");
     let result = store.claim(&late.code, who(42), NOW.plus(61)).await;
-    assert!(matches!(result, Err(LinkError::Expired)), "{result:?}");
+    assert!(matches!(result, Err(Error::Expired)), "{result:?}");
     let in_time = store.issue(&alice, ttl(60), NOW).await.unwrap();
     store
-        .consume(&in_time.code, who(42), REJECT, NOW.plus(59))
+        .consume(&in_time.code, who(42), REJECT, BOT, NOW.plus(59))
         .await
         .unwrap();
     // A claim waits no longer than the code lives.
@@ -144,16 +142,10 @@ pub(crate) async fn expiry<H: Harness>(h: H) {
         .await
         .unwrap();
     let result = store
-        .consume(&pending.code, who(43), REJECT, NOW.plus(60))
+        .consume(&pending.code, who(43), REJECT, BOT, NOW.plus(60))
         .await;
-    assert!(matches!(result, Err(LinkError::Expired)), "{result:?}");
-    assert_eq!(
-        store
-            .link_of_telegram_user(TelegramUserId(43))
-            .await
-            .unwrap(),
-        None
-    );
+    assert!(matches!(result, Err(Error::Expired)), "{result:?}");
+    assert_eq!(store.link_of_telegram_user(UserId(43)).await.unwrap(), None);
 }
 
 pub(crate) async fn concurrent_consumers_one_winner<H: Harness>(h: H) {
@@ -164,7 +156,10 @@ pub(crate) async fn concurrent_consumers_one_winner<H: Harness>(h: H) {
         let store = store.clone();
         let code = issued.code.clone();
         tasks.push(tokio::spawn(async move {
-            (id, store.consume(&code, who(1000 + id), REJECT, NOW).await)
+            (
+                id,
+                store.consume(&code, who(1000 + id), REJECT, BOT, NOW).await,
+            )
         }));
     }
     let mut winners = Vec::new();
@@ -172,7 +167,7 @@ pub(crate) async fn concurrent_consumers_one_winner<H: Harness>(h: H) {
         let (id, result) = task.await.unwrap();
         match result {
             Ok(linked) => winners.push((id, linked)),
-            Err(LinkError::AlreadyUsed) => {}
+            Err(Error::AlreadyUsed) => {}
             Err(other) => panic!("consumer {id}: unexpected {other:?}"),
         }
     }
@@ -180,7 +175,7 @@ pub(crate) async fn concurrent_consumers_one_winner<H: Harness>(h: H) {
     let (id, linked) = &winners[0];
     assert_eq!(linked.link.telegram, who(1000 + id));
     assert_eq!(
-        store.links_of_user(&user("alice")).await.unwrap(),
+        store.links_of_account(&user("alice")).await.unwrap(),
         vec![linked.link.clone()]
     );
 }
@@ -193,18 +188,12 @@ pub(crate) async fn claim_then_confirm<H: Harness>(h: H) {
     assert_eq!(
         claim,
         Claim::Pending {
-            user: alice.clone(),
+            account: alice.clone(),
             repeated: false
         }
     );
     // Nothing is linked before confirmation.
-    assert_eq!(
-        store
-            .link_of_telegram_user(TelegramUserId(42))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.link_of_telegram_user(UserId(42)).await.unwrap(), None);
     let claim = store
         .claim(&issued.code, who(42), NOW.plus(1))
         .await
@@ -212,21 +201,21 @@ pub(crate) async fn claim_then_confirm<H: Harness>(h: H) {
     assert_eq!(
         claim,
         Claim::Pending {
-            user: alice.clone(),
+            account: alice.clone(),
             repeated: true
         }
     );
     // A forwarded link cannot be taken over by another chat, by claim or by consume.
     assert!(matches!(
         store.claim(&issued.code, who(43), NOW).await,
-        Err(LinkError::AlreadyUsed)
+        Err(Error::AlreadyUsed)
     ));
     assert!(matches!(
-        store.consume(&issued.code, who(43), REJECT, NOW).await,
-        Err(LinkError::AlreadyUsed)
+        store.consume(&issued.code, who(43), REJECT, BOT, NOW).await,
+        Err(Error::AlreadyUsed)
     ));
     let linked = store
-        .consume(&issued.code, who(42), REJECT, NOW.plus(2))
+        .consume(&issued.code, who(42), REJECT, BOT, NOW.plus(2))
         .await
         .unwrap();
     assert_eq!(linked.outcome, LinkOutcome::New);
@@ -242,29 +231,26 @@ pub(crate) async fn conflict_rejected_by_default<H: Harness>(h: H) {
     let (alice, bob) = (user("alice"), user("bob"));
     let first = store.issue(&alice, ttl(3600), NOW).await.unwrap();
     let alice_link = store
-        .consume(&first.code, who(42), LinkPolicy::default(), NOW)
+        .consume(&first.code, who(42), LinkPolicy::default(), BOT, NOW)
         .await
         .unwrap()
         .link;
     let second = store.issue(&bob, ttl(3600), NOW).await.unwrap();
     let result = store
-        .consume(&second.code, who(42), LinkPolicy::default(), NOW)
+        .consume(&second.code, who(42), LinkPolicy::default(), BOT, NOW)
         .await;
-    assert!(matches!(result, Err(LinkError::Conflict)), "{result:?}");
+    assert!(matches!(result, Err(Error::Conflict)), "{result:?}");
     assert_eq!(
-        store
-            .link_of_telegram_user(TelegramUserId(42))
-            .await
-            .unwrap(),
+        store.link_of_telegram_user(UserId(42)).await.unwrap(),
         Some(alice_link)
     );
-    assert_eq!(store.links_of_user(&bob).await.unwrap(), vec![]);
+    assert_eq!(store.links_of_account(&bob).await.unwrap(), vec![]);
     // The rejected code stays unused: another Telegram account can still take it.
     let linked = store
-        .consume(&second.code, who(43), LinkPolicy::default(), NOW)
+        .consume(&second.code, who(43), LinkPolicy::default(), BOT, NOW)
         .await
         .unwrap();
-    assert_eq!(linked.link.user, bob);
+    assert_eq!(linked.link.account, bob);
 }
 
 pub(crate) async fn conflict_move<H: Harness>(h: H) {
@@ -272,7 +258,7 @@ pub(crate) async fn conflict_move<H: Harness>(h: H) {
     let (alice, bob) = (user("alice"), user("bob"));
     let first = store.issue(&alice, ttl(3600), NOW).await.unwrap();
     store
-        .consume(&first.code, who(42), REJECT, NOW)
+        .consume(&first.code, who(42), REJECT, BOT, NOW)
         .await
         .unwrap();
     let second = store.issue(&bob, ttl(3600), NOW).await.unwrap();
@@ -281,7 +267,7 @@ pub(crate) async fn conflict_move<H: Harness>(h: H) {
         ..LinkPolicy::default()
     };
     let linked = store
-        .consume(&second.code, who(42), policy, NOW.plus(1))
+        .consume(&second.code, who(42), policy, BOT, NOW.plus(1))
         .await
         .unwrap();
     assert_eq!(
@@ -291,22 +277,25 @@ pub(crate) async fn conflict_move<H: Harness>(h: H) {
         }
     );
     assert_eq!(linked.link.linked_at, NOW.plus(1));
-    assert_eq!(store.links_of_user(&alice).await.unwrap(), vec![]);
-    assert_eq!(store.links_of_user(&bob).await.unwrap(), vec![linked.link]);
+    assert_eq!(store.links_of_account(&alice).await.unwrap(), vec![]);
+    assert_eq!(
+        store.links_of_account(&bob).await.unwrap(),
+        vec![linked.link]
+    );
 }
 
-pub(crate) async fn chats_per_user<H: Harness>(h: H) {
+pub(crate) async fn chats_per_account<H: Harness>(h: H) {
     let store = h.store();
     let alice = user("alice");
     for id in [42, 43] {
         let issued = store.issue(&alice, ttl(3600), NOW).await.unwrap();
         store
-            .consume(&issued.code, who(id), REJECT, NOW)
+            .consume(&issued.code, who(id), REJECT, BOT, NOW)
             .await
             .unwrap();
     }
     let ids: Vec<_> = store
-        .links_of_user(&alice)
+        .links_of_account(&alice)
         .await
         .unwrap()
         .iter()
@@ -314,29 +303,23 @@ pub(crate) async fn chats_per_user<H: Harness>(h: H) {
         .collect();
     assert_eq!(ids, vec![who(42), who(43)]);
     let one = LinkPolicy {
-        chats_per_user: ChatsPerUser::One,
+        chats_per_account: ChatsPerAccount::One,
         ..LinkPolicy::default()
     };
     let issued = store.issue(&alice, ttl(3600), NOW).await.unwrap();
     store
-        .consume(&issued.code, who(44), one, NOW)
+        .consume(&issued.code, who(44), one, BOT, NOW)
         .await
         .unwrap();
     let ids: Vec<_> = store
-        .links_of_user(&alice)
+        .links_of_account(&alice)
         .await
         .unwrap()
         .iter()
         .map(|l| l.telegram)
         .collect();
     assert_eq!(ids, vec![who(44)]);
-    assert_eq!(
-        store
-            .link_of_telegram_user(TelegramUserId(42))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.link_of_telegram_user(UserId(42)).await.unwrap(), None);
 }
 
 pub(crate) async fn unlink<H: Harness>(h: H) {
@@ -344,41 +327,29 @@ pub(crate) async fn unlink<H: Harness>(h: H) {
     let (alice, bob) = (user("alice"), user("bob"));
     let code = store.issue(&alice, ttl(3600), NOW).await.unwrap().code;
     let link = store
-        .consume(&code, who(42), REJECT, NOW)
+        .consume(&code, who(42), REJECT, BOT, NOW)
         .await
         .unwrap()
         .link;
     assert_eq!(
-        store
-            .unlink_telegram_user(TelegramUserId(42))
-            .await
-            .unwrap(),
+        store.unlink_telegram_user(UserId(42)).await.unwrap(),
         Some(link)
     );
-    assert_eq!(
-        store
-            .unlink_telegram_user(TelegramUserId(42))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.unlink_telegram_user(UserId(42)).await.unwrap(), None);
     // A redelivered `/start` does not bring an unlinked account back.
-    let again = store.consume(&code, who(42), REJECT, NOW).await;
-    assert!(matches!(again, Err(LinkError::AlreadyUsed)), "{again:?}");
-    assert_eq!(store.links_of_user(&alice).await.unwrap(), vec![]);
+    let again = store.consume(&code, who(42), REJECT, BOT, NOW).await;
+    assert!(matches!(again, Err(Error::AlreadyUsed)), "{again:?}");
+    assert_eq!(store.links_of_account(&alice).await.unwrap(), vec![]);
     for id in [50, 51, 52] {
         let code = store.issue(&bob, ttl(3600), NOW).await.unwrap().code;
-        store.consume(&code, who(id), REJECT, NOW).await.unwrap();
-    }
-    assert_eq!(store.unlink_user(&bob).await.unwrap(), 3);
-    assert_eq!(store.unlink_user(&bob).await.unwrap(), 0);
-    assert_eq!(
         store
-            .link_of_telegram_user(TelegramUserId(51))
+            .consume(&code, who(id), REJECT, BOT, NOW)
             .await
-            .unwrap(),
-        None
-    );
+            .unwrap();
+    }
+    assert_eq!(store.unlink_account(&bob).await.unwrap(), 3);
+    assert_eq!(store.unlink_account(&bob).await.unwrap(), 0);
+    assert_eq!(store.link_of_telegram_user(UserId(51)).await.unwrap(), None);
 }
 
 pub(crate) async fn purge_expired<H: Harness>(h: H) {
@@ -388,7 +359,7 @@ pub(crate) async fn purge_expired<H: Harness>(h: H) {
     let long = store.issue(&alice, ttl(1000), NOW).await.unwrap();
     let used = store.issue(&alice, ttl(10), NOW).await.unwrap();
     store
-        .consume(&used.code, who(42), REJECT, NOW)
+        .consume(&used.code, who(42), REJECT, BOT, NOW)
         .await
         .unwrap();
     let purged = store.purge_expired(NOW.plus(100)).await.unwrap();
@@ -396,33 +367,59 @@ pub(crate) async fn purge_expired<H: Harness>(h: H) {
     assert!(purged == 1 || purged == 0, "{purged}");
     if purged == 1 {
         assert!(matches!(
-            store.consume(&short.code, who(43), REJECT, NOW).await,
-            Err(LinkError::Unknown)
+            store.consume(&short.code, who(43), REJECT, BOT, NOW).await,
+            Err(Error::Unknown)
         ));
     }
     store
-        .consume(&long.code, who(43), REJECT, NOW.plus(100))
+        .consume(&long.code, who(43), REJECT, BOT, NOW.plus(100))
         .await
         .unwrap();
     // The consumed code is still known, so a redelivery reads "already linked".
     let again = store
-        .consume(&used.code, who(42), REJECT, NOW.plus(100))
+        .consume(&used.code, who(42), REJECT, BOT, NOW.plus(100))
         .await
         .unwrap();
     assert_eq!(again.outcome, LinkOutcome::AlreadyLinked);
     // Links are never purged.
-    assert_eq!(store.links_of_user(&alice).await.unwrap().len(), 2);
+    assert_eq!(store.links_of_account(&alice).await.unwrap().len(), 2);
+}
+
+/// Links `account` to `telegram` (website-confirmed when `by` says so) and returns the link.
+pub(crate) async fn linked<S: Store>(
+    store: &S,
+    account: &str,
+    telegram: i64,
+    by: CommittedBy,
+) -> deeplink_auth::store::Link {
+    let issued = store.issue(&user(account), ttl(3600), NOW).await.unwrap();
+    store
+        .consume(&issued.code, who(telegram), REJECT, by, NOW)
+        .await
+        .unwrap()
+        .link
+}
+
+/// The claims of a login link for `link` with the single-use id `id`.
+fn claims_for(link: &deeplink_auth::store::Link, id: u8) -> LoginClaims {
+    LoginClaims {
+        account: link.account.clone(),
+        telegram: link.telegram,
+        expires_at: NOW.plus(600),
+        id: CodeHash::from_bytes([id; 32]),
+        dangerous_unconfirmed: false,
+    }
 }
 
 pub(crate) async fn login_link_single_use<H: Harness>(h: H) {
     let store = h.store();
-    let id = deeplink_auth::CodeHash::from_bytes([7; 32]);
-    store.use_login_link(&id, NOW.plus(600), NOW).await.unwrap();
-    let again = store.use_login_link(&id, NOW.plus(600), NOW.plus(1)).await;
-    assert!(matches!(again, Err(LinkError::AlreadyUsed)), "{again:?}");
-    let other = deeplink_auth::CodeHash::from_bytes([8; 32]);
+    let link = linked(&store, "alice", 42, WEBSITE).await;
+    let claims = claims_for(&link, 7);
+    assert_eq!(store.redeem_login_link(&claims, NOW).await.unwrap(), link);
+    let again = store.redeem_login_link(&claims, NOW.plus(1)).await;
+    assert!(matches!(again, Err(Error::LoginLinkUsed)), "{again:?}");
     store
-        .use_login_link(&other, NOW.plus(600), NOW)
+        .redeem_login_link(&claims_for(&link, 8), NOW)
         .await
         .unwrap();
     crate::login::redeem_once(&store).await;
@@ -433,7 +430,7 @@ pub(crate) async fn persistence<H: Harness>(h: H) {
     let alice = user("alice");
     let linked_code = store.issue(&alice, ttl(3600), NOW).await.unwrap().code;
     let link = store
-        .consume(&linked_code, who(42), REJECT, NOW)
+        .consume(&linked_code, who(42), REJECT, BOT, NOW)
         .await
         .unwrap()
         .link;
@@ -443,14 +440,14 @@ pub(crate) async fn persistence<H: Harness>(h: H) {
         eprintln!("persistence: skipped: this backend keeps nothing across a restart");
         return;
     };
-    assert_eq!(reopened.links_of_user(&alice).await.unwrap(), vec![link]);
+    assert_eq!(reopened.links_of_account(&alice).await.unwrap(), vec![link]);
     let again = reopened
-        .consume(&linked_code, who(42), REJECT, NOW)
+        .consume(&linked_code, who(42), REJECT, BOT, NOW)
         .await
         .unwrap();
     assert_eq!(again.outcome, LinkOutcome::AlreadyLinked);
     reopened
-        .consume(&open_code, who(43), REJECT, NOW)
+        .consume(&open_code, who(43), REJECT, BOT, NOW)
         .await
         .unwrap();
 }
@@ -469,26 +466,26 @@ pub(crate) async fn bad_input<H: Harness>(h: H) {
         let name = user(name);
         let code = store.issue(&name, ttl(3600), NOW).await.unwrap().code;
         let link = store
-            .consume(&code, who(id), REJECT, NOW)
+            .consume(&code, who(id), REJECT, BOT, NOW)
             .await
             .unwrap()
             .link;
-        assert_eq!(store.links_of_user(&name).await.unwrap(), vec![link]);
+        assert_eq!(store.links_of_account(&name).await.unwrap(), vec![link]);
     }
     assert!(
-        UserId::new("").is_err()
-            && UserId::new("a\nb").is_err()
-            && UserId::new(&"x".repeat(129)).is_err()
+        AccountId::new("").is_err()
+            && AccountId::new("a\nb").is_err()
+            && AccountId::new(&"x".repeat(129)).is_err()
     );
     // Well-formed codes that were never issued are unknown everywhere.
     let stranger = LinkCode::parse(&"A".repeat(32)).unwrap();
     assert!(matches!(
         store.claim(&stranger, who(1), NOW).await,
-        Err(LinkError::Unknown)
+        Err(Error::Unknown)
     ));
     assert!(matches!(
-        store.consume(&stranger, who(1), REJECT, NOW).await,
-        Err(LinkError::Unknown)
+        store.consume(&stranger, who(1), REJECT, BOT, NOW).await,
+        Err(Error::Unknown)
     ));
 }
 
@@ -510,20 +507,20 @@ pub(crate) async fn store_down<H: Harness>(h: H) {
         "{issued:?}"
     );
     let code = LinkCode::generate().unwrap();
-    let consumed = store.consume(&code, who(42), REJECT, NOW).await;
+    let consumed = store.consume(&code, who(42), REJECT, BOT, NOW).await;
     assert!(
-        matches!(&consumed, Err(LinkError::Store(e)) if e.is_unavailable()),
+        matches!(&consumed, Err(Error::Store(e)) if e.is_unavailable()),
         "{consumed:?}"
     );
-    let read = store.links_of_user(&user("alice")).await;
+    let read = store.links_of_account(&user("alice")).await;
     assert!(matches!(&read, Err(e) if e.is_unavailable()), "{read:?}");
     // Messages that carry no well-formed code for this bot in a private chat never reach the
     // store: they are answered even while it is down.
     let linker = Linker::new(store, BotUsername::new("tgauth_test_bot").unwrap());
     let message = |chat_type: &str, text: String| StartMessage {
-        chat_id: 42,
+        chat_id: ChatId(42),
         chat_type: chat_type.to_owned(),
-        user_id: Some(42),
+        user_id: Some(UserId(42)),
         text,
     };
     let code = LinkCode::generate().unwrap();
@@ -562,12 +559,12 @@ pub(crate) async fn store_down<H: Harness>(h: H) {
         )
         .await;
     assert!(
-        matches!(&real, Err(LinkError::Store(e)) if e.is_unavailable()),
+        matches!(&real, Err(Error::Store(e)) if e.is_unavailable()),
         "{real:?}"
     );
     // The live store saw nothing of it.
     assert_eq!(
-        h.store().links_of_user(&user("alice")).await.unwrap(),
+        h.store().links_of_account(&user("alice")).await.unwrap(),
         vec![]
     );
 }
@@ -585,9 +582,9 @@ pub(crate) async fn start_flow<H: Harness>(h: H) {
         )
     );
     let message = |chat_type: &str, chat_id: i64, text: String| StartMessage {
-        chat_id,
+        chat_id: ChatId(chat_id),
         chat_type: chat_type.to_owned(),
-        user_id: Some(42),
+        user_id: Some(UserId(42)),
         text,
     };
     let start = format!("/start {}", issued.code.expose());
@@ -615,7 +612,7 @@ pub(crate) async fn start_flow<H: Harness>(h: H) {
         .await
         .unwrap();
     let StartOutcome::ConfirmationNeeded {
-        user: asked,
+        account: asked,
         code,
         repeated: false,
     } = outcome
@@ -623,9 +620,16 @@ pub(crate) async fn start_flow<H: Harness>(h: H) {
         panic!("{outcome:?}")
     };
     assert_eq!(asked, alice);
-    let Confirmed::Linked(linked) = linker.confirm(&code, who(42), NOW).await.unwrap() else {
-        panic!("the bot's confirmation commits by default")
-    };
+    // By default the chat's confirmation waits for the website's owner, whose confirmation
+    // commits.
+    assert_eq!(
+        linker.confirm(&code, who(42), NOW).await.unwrap(),
+        Confirmed::AwaitingWebsite {
+            account: alice.clone()
+        }
+    );
+    let linked = linker.confirm_on_website(&alice, &code, NOW).await.unwrap();
+    assert!(linked.link.website_confirmed);
     // Webhooks are at-least-once: the same `/start` again reads "already linked".
     let outcome = linker
         .handle_start(&message("private", 42, start), NOW)
@@ -633,7 +637,7 @@ pub(crate) async fn start_flow<H: Harness>(h: H) {
         .unwrap();
     assert_eq!(
         outcome,
-        StartOutcome::Linked(deeplink_auth::Linked {
+        StartOutcome::Linked(Linked {
             link: linked.link,
             outcome: LinkOutcome::AlreadyLinked
         })
@@ -647,10 +651,11 @@ pub(crate) async fn start_flow<H: Harness>(h: H) {
         77,
         format!("/start@TGAUTH_TEST_BOT  {}", issued.code.expose()),
     );
-    message.user_id = Some(77);
+    message.user_id = Some(UserId(77));
     let outcome = direct.handle_start(&message, NOW).await.unwrap();
     assert!(
-        matches!(outcome, StartOutcome::Linked(ref l) if l.outcome == LinkOutcome::New),
+        matches!(outcome, StartOutcome::Linked(ref l)
+            if l.outcome == LinkOutcome::New && !l.link.website_confirmed),
         "{outcome:?}"
     );
     let distinct: HashSet<_> = [
@@ -683,18 +688,18 @@ pub(crate) async fn website_confirmation<H: Harness>(h: H) {
     assert_eq!(
         status,
         CodeStatus::Issued {
-            user: alice.clone()
+            account: alice.clone()
         }
     );
     // Nobody claimed it yet: nothing to confirm.
     let early = linker.confirm_on_website(&alice, &issued.code, NOW).await;
-    assert!(matches!(early, Err(LinkError::Unknown)), "{early:?}");
+    assert!(matches!(early, Err(Error::Unknown)), "{early:?}");
     h.store().claim(&issued.code, who(42), NOW).await.unwrap();
     let status = linker.code_status(&issued.code, NOW).await.unwrap();
     assert_eq!(
         status,
         CodeStatus::Pending {
-            user: alice.clone(),
+            account: alice.clone(),
             telegram: who(42)
         }
     );
@@ -702,14 +707,14 @@ pub(crate) async fn website_confirmation<H: Harness>(h: H) {
     let intruder = linker
         .confirm_on_website(&user("mallory"), &issued.code, NOW.plus(1))
         .await;
-    assert!(matches!(intruder, Err(LinkError::Unknown)), "{intruder:?}");
+    assert!(matches!(intruder, Err(Error::Unknown)), "{intruder:?}");
     let linked = linker
         .confirm_on_website(&alice, &issued.code, NOW.plus(1))
         .await
         .unwrap();
     assert_eq!(
         (
-            linked.link.user.clone(),
+            linked.link.account.clone(),
             linked.link.telegram,
             linked.outcome
         ),
@@ -719,7 +724,7 @@ pub(crate) async fn website_confirmation<H: Harness>(h: H) {
     assert_eq!(
         status,
         CodeStatus::Used {
-            user: alice.clone(),
+            account: alice.clone(),
             telegram: who(42)
         }
     );
@@ -750,7 +755,7 @@ pub(crate) async fn one_chat_per_user_under_concurrency<H: Harness>(h: H) {
     let store = h.store();
     let alice = user("alice");
     let one = LinkPolicy {
-        chats_per_user: ChatsPerUser::One,
+        chats_per_account: ChatsPerAccount::One,
         ..LinkPolicy::default()
     };
     let mut codes = Vec::new();
@@ -761,39 +766,39 @@ pub(crate) async fn one_chat_per_user_under_concurrency<H: Harness>(h: H) {
     for (id, code) in (2000_i64..).zip(codes) {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            store.consume(&code, who(id), one, NOW).await
+            store.consume(&code, who(id), one, BOT, NOW).await
         }));
     }
     for task in tasks {
         task.await.unwrap().unwrap();
     }
-    let links = store.links_of_user(&alice).await.unwrap();
+    let links = store.links_of_account(&alice).await.unwrap();
     assert_eq!(links.len(), 1, "{links:?}");
     for id in 2000..2020 {
-        let link = store
-            .link_of_telegram_user(TelegramUserId(id))
-            .await
-            .unwrap();
+        let link = store.link_of_telegram_user(UserId(id)).await.unwrap();
         assert_eq!(link.is_some(), links[0].telegram == who(id), "{id}");
     }
 }
 
-/// Claims and login-link uses are single-winner too: of 100 chats claiming one code at once
-/// exactly one holds it, and of 100 redemptions of one login link exactly one counts.
+/// Claims and login-link redemptions are single-winner too: of 100 chats claiming one code at
+/// once exactly one holds it, and of 100 redemptions of one login link exactly one logs in.
 pub(crate) async fn concurrent_claims_and_login_uses_one_winner<H: Harness>(h: H) {
     let store = h.store();
     let issued = store.issue(&user("alice"), ttl(3600), NOW).await.unwrap();
+    let link = linked(&store, "bob", 77, WEBSITE).await;
+    let key = LoginLinkKey::new(&[0x5a; 32]).unwrap();
+    let token = key.sign(&link, Ttl::LOGIN_DEFAULT, NOW).unwrap();
+    let key = std::sync::Arc::new(key);
     let mut claims = Vec::new();
     let mut uses = Vec::new();
-    let login = deeplink_auth::CodeHash::from_bytes([7; 32]);
     for id in 1..=100_i64 {
         let (claimer, code) = (store.clone(), issued.code.clone());
         claims.push(tokio::spawn(async move {
             (id, claimer.claim(&code, who(3000 + id), NOW).await)
         }));
-        let store = store.clone();
+        let (store, key, token) = (store.clone(), key.clone(), token.clone());
         uses.push(tokio::spawn(async move {
-            store.use_login_link(&login, NOW.plus(600), NOW).await
+            redeem(&store, &key, token.expose(), NOW).await
         }));
     }
     let mut holders = Vec::new();
@@ -805,7 +810,7 @@ pub(crate) async fn concurrent_claims_and_login_uses_one_winner<H: Harness>(h: H
                     repeated: false, ..
                 }),
             ) => holders.push(id),
-            (_, Err(LinkError::AlreadyUsed)) => {}
+            (_, Err(Error::AlreadyUsed)) => {}
             (id, other) => panic!("claimer {id}: unexpected {other:?}"),
         }
     }
@@ -813,26 +818,29 @@ pub(crate) async fn concurrent_claims_and_login_uses_one_winner<H: Harness>(h: H
     assert_eq!(
         store.code_status(&issued.code, NOW).await.unwrap(),
         CodeStatus::Pending {
-            user: user("alice"),
+            account: user("alice"),
             telegram: who(3000 + holders[0])
         }
     );
     let mut counted = 0;
     for task in uses {
         match task.await.unwrap() {
-            Ok(()) => counted += 1,
-            Err(LinkError::AlreadyUsed) => {}
+            Ok(claims) => {
+                assert_eq!(claims.account, link.account);
+                counted += 1;
+            }
+            Err(Error::LoginLinkUsed) => {}
             Err(other) => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!(counted, 1, "exactly one redemption counts");
+    assert_eq!(counted, 1, "exactly one redemption logs in");
 }
 
 fn start_message(chat: i64, code: &LinkCode) -> StartMessage {
     StartMessage {
-        chat_id: chat,
+        chat_id: ChatId(chat),
         chat_type: "private".to_owned(),
-        user_id: Some(chat),
+        user_id: Some(UserId(chat)),
         text: format!("/start {}", code.expose()),
     }
 }
@@ -862,32 +870,26 @@ pub(crate) async fn two_party_confirmation<H: Harness>(h: H) {
     // The website's owner cannot commit before the chat agreed (a victim who pressed the
     // owner's link without agreeing stays unlinked).
     let early = linker.confirm_on_website(&alice, &issued.code, NOW).await;
-    assert!(matches!(early, Err(LinkError::NotConfirmed)), "{early:?}");
+    assert!(matches!(early, Err(Error::NotConfirmed)), "{early:?}");
     // Another chat can neither claim nor consent.
     let stranger = linker.confirm(&issued.code, who(43), NOW).await;
-    assert!(
-        matches!(stranger, Err(LinkError::AlreadyUsed)),
-        "{stranger:?}"
-    );
+    assert!(matches!(stranger, Err(Error::AlreadyUsed)), "{stranger:?}");
     let consented = linker.confirm(&issued.code, who(42), NOW).await.unwrap();
     assert_eq!(
         consented,
         Confirmed::AwaitingWebsite {
-            user: alice.clone()
+            account: alice.clone()
         }
     );
     assert_eq!(
         linker.code_status(&issued.code, NOW).await.unwrap(),
         CodeStatus::Consented {
-            user: alice.clone(),
+            account: alice.clone(),
             telegram: who(42)
         }
     );
     assert_eq!(
-        h.store()
-            .link_of_telegram_user(TelegramUserId(42))
-            .await
-            .unwrap(),
+        h.store().link_of_telegram_user(UserId(42)).await.unwrap(),
         None,
         "the chat's consent alone links nothing"
     );
@@ -910,14 +912,14 @@ pub(crate) async fn two_party_confirmation<H: Harness>(h: H) {
     let intruder = linker
         .confirm_on_website(&user("mallory"), &issued.code, NOW)
         .await;
-    assert!(matches!(intruder, Err(LinkError::Unknown)), "{intruder:?}");
+    assert!(matches!(intruder, Err(Error::Unknown)), "{intruder:?}");
     let linked = linker
         .confirm_on_website(&alice, &issued.code, NOW.plus(1))
         .await
         .unwrap();
     assert_eq!(
         (
-            linked.link.user.clone(),
+            linked.link.account.clone(),
             linked.link.telegram,
             linked.outcome
         ),
@@ -937,13 +939,15 @@ pub(crate) async fn two_party_confirmation<H: Harness>(h: H) {
     let expired = linker
         .confirm_on_website(&alice, &late.code, NOW.plus(3600))
         .await;
-    assert!(matches!(expired, Err(LinkError::Expired)), "{expired:?}");
+    assert!(matches!(expired, Err(Error::Expired)), "{expired:?}");
 }
 
-/// Under the default confirmation the chat's button commits, and the website cannot commit a
-/// claim: a site owner who got a victim to press the owner's link gains nothing.
-pub(crate) async fn default_confirmation_refuses_the_website<H: Harness>(h: H) {
-    let linker = Linker::new(h.store(), BotUsername::new("tgauth_test_bot").unwrap());
+/// Under the bot's confirmation alone the chat's button commits, and the website cannot commit
+/// a claim: a site owner who got a victim to press the owner's link gains nothing. Such links
+/// are not website-confirmed.
+pub(crate) async fn bot_confirmation_refuses_the_website<H: Harness>(h: H) {
+    let linker = Linker::new(h.store(), BotUsername::new("tgauth_test_bot").unwrap())
+        .with_confirmation(Confirmation::Bot);
     let owner = user("mallory");
     let issued = linker.issue(&owner, NOW).await.unwrap();
     let outcome = linker
@@ -955,18 +959,23 @@ pub(crate) async fn default_confirmation_refuses_the_website<H: Harness>(h: H) {
         "{outcome:?}"
     );
     let forced = linker.confirm_on_website(&owner, &issued.code, NOW).await;
-    assert!(matches!(forced, Err(LinkError::NotConfirmed)), "{forced:?}");
+    assert!(matches!(forced, Err(Error::NotConfirmed)), "{forced:?}");
     assert_eq!(
-        h.store()
-            .link_of_telegram_user(TelegramUserId(42))
-            .await
-            .unwrap(),
+        h.store().link_of_telegram_user(UserId(42)).await.unwrap(),
         None
     );
-    // Website-only confirmation: the bot sends the person back to the website.
+    let Confirmed::Linked(linked) = linker.confirm(&issued.code, who(42), NOW).await.unwrap()
+    else {
+        panic!("the bot's confirmation commits under Confirmation::Bot")
+    };
+    assert_eq!(linked.outcome, LinkOutcome::New);
+    assert!(!linked.link.website_confirmed);
+    // Website-only confirmation: the bot sends the person back to the website, whose
+    // confirmation commits a website-confirmed link.
     let website = Linker::new(h.store(), BotUsername::new("tgauth_test_bot").unwrap())
         .with_confirmation(Confirmation::Website);
-    let issued = website.issue(&user("alice"), NOW).await.unwrap();
+    let alice = user("alice");
+    let issued = website.issue(&alice, NOW).await.unwrap();
     let outcome = website
         .handle_start(&start_message(45, &issued.code), NOW)
         .await
@@ -974,8 +983,301 @@ pub(crate) async fn default_confirmation_refuses_the_website<H: Harness>(h: H) {
     assert_eq!(
         outcome,
         StartOutcome::AwaitingWebsite {
-            user: user("alice"),
+            account: alice.clone(),
             repeated: false
         }
     );
+    let linked = website
+        .confirm_on_website(&alice, &issued.code, NOW)
+        .await
+        .unwrap();
+    assert!(linked.link.website_confirmed);
+}
+
+/// The default is the confirmation by both sides: the forwarded link pressed by the wrong
+/// person and the attacker's link pressed by a victim both end unlinked.
+pub(crate) async fn default_confirmation_is_bot_and_website<H: Harness>(h: H) {
+    assert_eq!(Confirmation::default(), Confirmation::BotAndWebsite);
+    let linker = Linker::new(h.store(), BotUsername::new("tgauth_test_bot").unwrap());
+    // A forwarded link: the wrong person presses it and agrees in the bot, but the website's
+    // owner (who sees a stranger's name) never confirms; nothing is linked.
+    let alice = user("alice");
+    let forwarded = linker.issue(&alice, NOW).await.unwrap();
+    linker
+        .handle_start(&start_message(66, &forwarded.code), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        linker.confirm(&forwarded.code, who(66), NOW).await.unwrap(),
+        Confirmed::AwaitingWebsite {
+            account: alice.clone()
+        }
+    );
+    assert_eq!(
+        h.store().link_of_telegram_user(UserId(66)).await.unwrap(),
+        None
+    );
+    // An attacker's link pressed by a victim: the attacker, owner on the website, cannot
+    // commit what the victim did not agree to in the bot.
+    let mallory = user("mallory");
+    let lure = linker.issue(&mallory, NOW).await.unwrap();
+    linker
+        .handle_start(&start_message(67, &lure.code), NOW)
+        .await
+        .unwrap();
+    let forced = linker.confirm_on_website(&mallory, &lure.code, NOW).await;
+    assert!(matches!(forced, Err(Error::NotConfirmed)), "{forced:?}");
+    // The victim says no in the bot: the code is dead, and the attacker's site reads so.
+    let declined = linker.decline(&lure.code, who(67), NOW).await.unwrap();
+    assert_eq!(
+        declined,
+        Declined {
+            account: mallory.clone(),
+            repeated: false
+        }
+    );
+    let forced = linker.confirm_on_website(&mallory, &lure.code, NOW).await;
+    assert!(matches!(forced, Err(Error::Declined)), "{forced:?}");
+    assert_eq!(
+        h.store().link_of_telegram_user(UserId(67)).await.unwrap(),
+        None
+    );
+}
+
+/// The chat that claimed a code can decline it in the bot: the code is dead for everyone, the
+/// website reads `Declined`, a repeat by the same chat is harmless, and the record outlives the
+/// code's expiry like a consumed one.
+pub(crate) async fn decline<H: Harness>(h: H) {
+    let store = h.store();
+    let alice = user("alice");
+    let issued = store.issue(&alice, ttl(60), NOW).await.unwrap();
+    store.claim(&issued.code, who(42), NOW).await.unwrap();
+    // Only the chat that claimed it.
+    let stranger = store.decline(&issued.code, who(43), NOW).await;
+    assert!(matches!(stranger, Err(Error::AlreadyUsed)), "{stranger:?}");
+    assert_eq!(
+        store.decline(&issued.code, who(42), NOW).await.unwrap(),
+        Declined {
+            account: alice.clone(),
+            repeated: false
+        }
+    );
+    let declined = CodeStatus::Declined {
+        account: alice.clone(),
+        telegram: who(42),
+    };
+    assert_eq!(
+        store.code_status(&issued.code, NOW).await.unwrap(),
+        declined
+    );
+    // Idempotent for the same chat, even after the code's expiry.
+    for at in [NOW.plus(1), NOW.plus(3600)] {
+        assert_eq!(
+            store.decline(&issued.code, who(42), at).await.unwrap(),
+            Declined {
+                account: alice.clone(),
+                repeated: true
+            }
+        );
+    }
+    // Dead: the chat's own claim, consent or consume reads "declined", anyone else's "used".
+    let claim = store.claim(&issued.code, who(42), NOW).await;
+    assert!(matches!(claim, Err(Error::Declined)), "{claim:?}");
+    let consent = store.consent(&issued.code, who(42), NOW).await;
+    assert!(matches!(consent, Err(Error::Declined)), "{consent:?}");
+    for by in [BOT, WEBSITE] {
+        let consume = store.consume(&issued.code, who(42), REJECT, by, NOW).await;
+        assert!(matches!(consume, Err(Error::Declined)), "{consume:?}");
+    }
+    let other = store.claim(&issued.code, who(43), NOW).await;
+    assert!(matches!(other, Err(Error::AlreadyUsed)), "{other:?}");
+    let other = store.consume(&issued.code, who(43), REJECT, BOT, NOW).await;
+    assert!(matches!(other, Err(Error::AlreadyUsed)), "{other:?}");
+    assert_eq!(store.link_of_telegram_user(UserId(42)).await.unwrap(), None);
+    // Kept past the code's expiry, so that the website (and a redelivered press) still reads
+    // what happened; purged after the retention of used codes (Redis expires it natively).
+    assert_eq!(
+        store
+            .code_status(&issued.code, NOW.plus(3600))
+            .await
+            .unwrap(),
+        declined
+    );
+    store.purge_expired(NOW.plus(3600)).await.unwrap();
+    assert_eq!(
+        store
+            .code_status(&issued.code, NOW.plus(3600))
+            .await
+            .unwrap(),
+        declined
+    );
+    let purged = store
+        .purge_expired(NOW.plus(61 + deeplink_auth::store::USED_CODE_RETENTION_SECONDS))
+        .await
+        .unwrap();
+    assert!(purged <= 1, "{purged}");
+
+    // A consented chat may still decline; a fresh code is claimed and declined at once.
+    let consented = store.issue(&alice, ttl(60), NOW).await.unwrap();
+    store.consent(&consented.code, who(44), NOW).await.unwrap();
+    assert!(
+        !store
+            .decline(&consented.code, who(44), NOW)
+            .await
+            .unwrap()
+            .repeated
+    );
+    let fresh = store.issue(&alice, ttl(60), NOW).await.unwrap();
+    store.decline(&fresh.code, who(45), NOW).await.unwrap();
+    assert_eq!(
+        store.code_status(&fresh.code, NOW).await.unwrap(),
+        CodeStatus::Declined {
+            account: alice.clone(),
+            telegram: who(45)
+        }
+    );
+    // A consumed code cannot be declined (unlink instead), an expired claim cannot either, and
+    // unknown codes are unknown.
+    let used = store.issue(&alice, ttl(60), NOW).await.unwrap();
+    store
+        .consume(&used.code, who(46), REJECT, BOT, NOW)
+        .await
+        .unwrap();
+    let late = store.decline(&used.code, who(46), NOW).await;
+    assert!(matches!(late, Err(Error::AlreadyUsed)), "{late:?}");
+    let stale = store.issue(&alice, ttl(60), NOW).await.unwrap();
+    store.claim(&stale.code, who(47), NOW).await.unwrap();
+    let expired = store.decline(&stale.code, who(47), NOW.plus(60)).await;
+    assert!(matches!(expired, Err(Error::Expired)), "{expired:?}");
+    let unknown = store
+        .decline(&LinkCode::generate().unwrap(), who(48), NOW)
+        .await;
+    assert!(matches!(unknown, Err(Error::Unknown)), "{unknown:?}");
+}
+
+/// Of concurrent declines and consents of one claimed code by its chat, and claims by others,
+/// the code ends in one state that every later read agrees on.
+pub(crate) async fn concurrent_declines_and_consents_agree<H: Harness>(h: H) {
+    let store = h.store();
+    let issued = store.issue(&user("alice"), ttl(3600), NOW).await.unwrap();
+    store.claim(&issued.code, who(42), NOW).await.unwrap();
+    let mut tasks = Vec::new();
+    for round in 0..30_i64 {
+        let (store, code) = (store.clone(), issued.code.clone());
+        tasks.push(tokio::spawn(async move {
+            match round % 3 {
+                0 => store.decline(&code, who(42), NOW).await.map(|_| ()),
+                1 => store.consent(&code, who(42), NOW).await.map(|_| ()),
+                _ => store.claim(&code, who(100 + round), NOW).await.map(|_| ()),
+            }
+        }));
+    }
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) | Err(Error::Declined | Error::AlreadyUsed) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    // A decline was among them, and a decline is final.
+    assert_eq!(
+        store.code_status(&issued.code, NOW).await.unwrap(),
+        CodeStatus::Declined {
+            account: user("alice"),
+            telegram: who(42)
+        }
+    );
+}
+
+/// A link records whether the website's owner confirmed it: the chat's commit alone is not, the
+/// website's is, and the same account relinking the same Telegram user keeps a confirmation.
+pub(crate) async fn website_confirmation_is_recorded<H: Harness>(h: H) {
+    let store = h.store();
+    let by_bot = linked(&store, "alice", 42, BOT).await;
+    assert!(!by_bot.website_confirmed);
+    let by_website = linked(&store, "bob", 43, WEBSITE).await;
+    assert!(by_website.website_confirmed);
+    for link in [&by_bot, &by_website] {
+        assert_eq!(
+            store
+                .link_of_telegram_user(link.telegram.user_id())
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(link)
+        );
+        assert_eq!(
+            store.links_of_account(&link.account).await.unwrap(),
+            vec![link.clone()]
+        );
+    }
+    // Relinking: the website's confirmation upgrades a link, the chat's alone keeps it.
+    for (by, expected) in [(BOT, false), (WEBSITE, true), (BOT, true)] {
+        let code = store
+            .issue(&user("alice"), ttl(3600), NOW)
+            .await
+            .unwrap()
+            .code;
+        let relinked = store
+            .consume(&code, who(42), REJECT, by, NOW.plus(5))
+            .await
+            .unwrap();
+        assert_eq!(relinked.outcome, LinkOutcome::AlreadyLinked);
+        assert_eq!(relinked.link.linked_at, NOW);
+        assert_eq!(relinked.link.website_confirmed, expected, "{by:?}");
+        assert_eq!(
+            store
+                .link_of_telegram_user(UserId(42))
+                .await
+                .unwrap()
+                .map(|link| link.website_confirmed),
+            Some(expected)
+        );
+    }
+    // A repeat of a consume leaves the link as it is.
+    let code = store
+        .issue(&user("carol"), ttl(3600), NOW)
+        .await
+        .unwrap()
+        .code;
+    store
+        .consume(&code, who(44), REJECT, BOT, NOW)
+        .await
+        .unwrap();
+    let repeat = store
+        .consume(&code, who(44), REJECT, WEBSITE, NOW)
+        .await
+        .unwrap();
+    assert!(!repeat.link.website_confirmed);
+    // Moving an account to another website account takes the new confirmation only; one chat
+    // per account keeps it on the link that stays; unlinking returns it.
+    let moved_to = store
+        .issue(&user("dave"), ttl(3600), NOW)
+        .await
+        .unwrap()
+        .code;
+    let policy = LinkPolicy {
+        on_conflict: OnConflict::Move,
+        chats_per_account: ChatsPerAccount::One,
+    };
+    let moved = store
+        .consume(&moved_to, who(43), policy, BOT, NOW)
+        .await
+        .unwrap();
+    assert!(!moved.link.website_confirmed);
+    let removed = store
+        .unlink_telegram_user(UserId(42))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(removed.website_confirmed);
+}
+
+/// Login links on this backend: the website's confirmation is required, and an unlink racing
+/// redemptions never lets a login through afterwards.
+pub(crate) async fn login_links_need_website_confirmation<H: Harness>(h: H) {
+    crate::login::login_links_need_website_confirmation(&h.store()).await;
+}
+
+pub(crate) async fn unlink_racing_redeem<H: Harness>(h: H) {
+    crate::login::unlink_racing_redeem(&h.store()).await;
 }

@@ -1,19 +1,10 @@
 //! Every error message, with its cause chain, as a snapshot: the words people read when
 //! something goes wrong, and proof that no code or token leaks into them.
 
-use deeplink_auth::{BotUsername, InputError, LinkError, StoreError, Ttl, UserId};
-
-/// An error and its causes, one per line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str("\n  caused by: ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+use deeplink_auth::login::{LoginLinkKey, SignError};
+use deeplink_auth::store::StoreError;
+use deeplink_auth::{AccountId, BotUsername, Error, InputError, Ttl};
+use tgauth_tests::cause_chain;
 
 #[test]
 fn error_messages() {
@@ -27,21 +18,26 @@ fn error_messages() {
         Box::new(BotUsername::new("abot").unwrap_err()),
         Box::new(BotUsername::new("tgauth").unwrap_err()),
         Box::new(deeplink_auth::link::validate_payload("a b").unwrap_err()),
-        Box::new(UserId::new("").unwrap_err()),
+        Box::new(AccountId::new("").unwrap_err()),
         Box::new(Ttl::from_seconds(0).unwrap_err()),
-        Box::new(deeplink_auth::login::LoginLinkKey::new(b"short").unwrap_err()),
+        Box::new(LoginLinkKey::new(b"short").unwrap_err()),
         Box::new(InputError::Identity {
             reason: "links are made in private chats only",
         }),
-        Box::new(LinkError::Unknown),
-        Box::new(LinkError::Expired),
-        Box::new(LinkError::AlreadyUsed),
-        Box::new(LinkError::Conflict),
-        Box::new(LinkError::LoginLinkExpired),
-        Box::new(LinkError::LoginLinkUsed),
-        Box::new(LinkError::InvalidLoginLink),
-        Box::new(LinkError::NotLinked),
-        Box::new(LinkError::Store(StoreError::Unavailable {
+        Box::new(Error::Unknown),
+        Box::new(Error::Expired),
+        Box::new(Error::AlreadyUsed),
+        Box::new(Error::Declined),
+        Box::new(Error::Conflict),
+        Box::new(Error::NotConfirmed),
+        Box::new(Error::LoginLinkExpired),
+        Box::new(Error::LoginLinkUsed),
+        Box::new(Error::InvalidLoginLink),
+        Box::new(Error::NotLinked),
+        Box::new(Error::NotWebsiteConfirmed),
+        Box::new(SignError::NotWebsiteConfirmed),
+        Box::new(SignError::Random),
+        Box::new(Error::Store(StoreError::Unavailable {
             backend: "postgres",
             source: io(),
         })),
@@ -59,6 +55,6 @@ fn error_messages() {
         Box::new(StoreError::Disabled { backend: "redis" }),
         Box::new(StoreError::Random),
     ];
-    let text: Vec<String> = errors.iter().map(|e| chain(e.as_ref())).collect();
+    let text: Vec<String> = errors.iter().map(|e| cause_chain(e.as_ref())).collect();
     insta::assert_snapshot!(text.join("\n"));
 }

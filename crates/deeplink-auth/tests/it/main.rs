@@ -78,13 +78,8 @@ pub(crate) fn skip(message: &str) {
     let _ = writeln!(std::io::stderr(), "{message}");
 }
 
-/// Proptest's configuration for this crate: a fixed seed, so that every run checks the same
-/// cases and a failure reproduces (the tests are hermetic; nothing is persisted).
+/// Proptest's configuration for this crate: the workspace's fixed-seed configuration with this
+/// suite's own seed (the one its cases were always drawn from).
 pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
-    proptest::test_runner::Config {
-        cases,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(0x7467_6175_7468_0006),
-        failure_persistence: None,
-        ..proptest::test_runner::Config::default()
-    }
+    tgauth_tests::proptest_config_with_seed(cases, 0x7467_6175_7468_0006)
 }

@@ -1,6 +1,6 @@
 //! The conformance suite on the in-memory store.
 
-use deeplink_auth::{MemoryStore, StoreError};
+use deeplink_auth::store::{MemoryStore, StoreError};
 
 use crate::conformance::{Harness, conformance_suite};
 

@@ -2,9 +2,9 @@
 //! `.ci/run`); each test works in its own schema so tests run in parallel.
 
 use deeplink_auth::store::PostgresStore;
-use deeplink_auth::{Store, StoreError};
+use deeplink_auth::store::{Store, StoreError};
 
-use crate::conformance::{Harness, NOW, conformance_suite, user};
+use crate::conformance::{BOT, Harness, NOW, conformance_suite, user};
 
 const VAR: &str = "TGAUTH_TEST_POSTGRES_URL";
 
@@ -39,7 +39,10 @@ impl Harness for Postgres {
 /// Opens a fresh schema of the test's own (a random suffix keeps runs apart).
 async fn open(test: &str) -> Option<Postgres> {
     let url = crate::server_url(VAR, test)?;
-    let suffix = deeplink_auth::LinkCode::generate().unwrap().hash().to_hex();
+    let suffix = deeplink_auth::code::LinkCode::generate()
+        .unwrap()
+        .hash()
+        .to_hex();
     let schema = format!("t_{test}_{}", &suffix[..8]);
     let store = PostgresStore::open_in_schema(&url, &schema).await;
     let store = store.unwrap_or_else(|e| panic!("{test}: cannot open {VAR}: {e:?}"));
@@ -73,7 +76,13 @@ async fn two_servers_share_one_database() {
         let code = issued.code.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .consume(&code, crate::conformance::who(id), Default::default(), NOW)
+                .consume(
+                    &code,
+                    crate::conformance::who(id),
+                    Default::default(),
+                    BOT,
+                    NOW,
+                )
                 .await
         }));
     }
@@ -81,19 +90,24 @@ async fn two_servers_share_one_database() {
     for task in tasks {
         match task.await.unwrap() {
             Ok(_) => winners += 1,
-            Err(deeplink_auth::LinkError::AlreadyUsed) => {}
+            Err(deeplink_auth::Error::AlreadyUsed) => {}
             Err(other) => panic!("unexpected {other:?}"),
         }
     }
     assert_eq!(winners, 1);
-    assert_eq!(second.links_of_user(&user("alice")).await.unwrap().len(), 1);
+    assert_eq!(
+        second.links_of_account(&user("alice")).await.unwrap().len(),
+        1
+    );
 }
 
 /// The server drops the store's connection in the middle of a consume (blocked on the code's
 /// row): a clear `Unavailable` error, nothing written, and the store works again afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_connection_lost_mid_consume_writes_nothing() {
-    use deeplink_auth::{CodeStatus, LinkError, TelegramUserId};
+    use deeplink_auth::Error;
+    use deeplink_auth::store::CodeStatus;
+    use deeplink_auth::tgauth_core::UserId;
     let Some(pg) = open("a_connection_lost_mid_consume_writes_nothing").await else {
         return;
     };
@@ -116,7 +130,13 @@ async fn a_connection_lost_mid_consume_writes_nothing() {
         let (store, code) = (store.clone(), issued.code.clone());
         tokio::spawn(async move {
             store
-                .consume(&code, crate::conformance::who(42), Default::default(), NOW)
+                .consume(
+                    &code,
+                    crate::conformance::who(42),
+                    Default::default(),
+                    BOT,
+                    NOW,
+                )
                 .await
         })
     };
@@ -140,21 +160,15 @@ async fn a_connection_lost_mid_consume_writes_nothing() {
     assert!(terminated > 0, "the consume never waited for the row lock");
     let result = consumer.await.unwrap();
     assert!(
-        matches!(&result, Err(LinkError::Store(e)) if e.is_unavailable()),
+        matches!(&result, Err(Error::Store(e)) if e.is_unavailable()),
         "{result:?}"
     );
     blocker.rollback().await.unwrap();
-    assert_eq!(
-        store
-            .link_of_telegram_user(TelegramUserId(42))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.link_of_telegram_user(UserId(42)).await.unwrap(), None);
     assert_eq!(
         store.code_status(&issued.code, NOW).await.unwrap(),
         CodeStatus::Issued {
-            user: user("alice")
+            account: user("alice")
         }
     );
     store
@@ -162,9 +176,80 @@ async fn a_connection_lost_mid_consume_writes_nothing() {
             &issued.code,
             crate::conformance::who(42),
             Default::default(),
+            BOT,
             NOW,
         )
         .await
         .unwrap();
     raw.close().await;
+}
+
+/// A database written before links recorded the website's confirmation (schema version 1)
+/// opens, gains the column through the forward migration, and its links read as not
+/// confirmed.
+#[tokio::test]
+async fn links_from_before_the_confirmation_read_as_not_confirmed() {
+    use deeplink_auth::tgauth_core::UserId;
+    let Some(url) = crate::server_url(VAR, "links_from_before_the_confirmation") else {
+        return;
+    };
+    let suffix = deeplink_auth::code::LinkCode::generate()
+        .unwrap()
+        .hash()
+        .to_hex();
+    let schema = format!("old_{}", &suffix[..8]);
+    let raw = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut setup = raw.begin().await.unwrap();
+    sqlx::raw_sql(&format!(
+        "CREATE SCHEMA {schema}; SET LOCAL search_path TO {schema};"
+    ))
+    .execute(&mut *setup)
+    .await
+    .unwrap();
+    sqlx::raw_sql(include_str!("../../migrations/postgres/0001_initial.sql"))
+        .execute(&mut *setup)
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE deeplink_schema (version BIGINT PRIMARY KEY); \
+         INSERT INTO deeplink_schema (version) VALUES (1); \
+         INSERT INTO deeplink_links VALUES (42, 42, 'alice', 1700000000);",
+    )
+    .execute(&mut *setup)
+    .await
+    .unwrap();
+    setup.commit().await.unwrap();
+    raw.close().await;
+
+    let store = PostgresStore::open_in_schema(&url, &schema).await.unwrap();
+    let old = store
+        .link_of_telegram_user(UserId(42))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.account, user("alice"));
+    assert!(!old.website_confirmed);
+    let code = store
+        .issue(&user("bob"), deeplink_auth::Ttl::CODE_DEFAULT, NOW)
+        .await
+        .unwrap()
+        .code;
+    let linked = store
+        .consume(
+            &code,
+            crate::conformance::who(43),
+            Default::default(),
+            crate::conformance::WEBSITE,
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert!(linked.link.website_confirmed);
+    // Opening again applies nothing twice.
+    store.close().await;
+    let again = PostgresStore::open_in_schema(&url, &schema).await.unwrap();
+    assert_eq!(
+        again.link_of_telegram_user(UserId(43)).await.unwrap(),
+        Some(linked.link)
+    );
 }

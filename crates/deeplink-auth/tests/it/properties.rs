@@ -1,9 +1,12 @@
 //! Properties: parsing never panics, payload validation agrees with its definition, link
-//! builders and `/start` parsing round-trip.
+//! builders and `/start` parsing round-trip, and a message's `Debug` never shows a code.
 
+use deeplink_auth::code::LinkCode;
 use deeplink_auth::link::{start_url, validate_payload};
 use deeplink_auth::login::LoginLinkKey;
-use deeplink_auth::{BotUsername, LinkCode, StartCommand, UnixTime, UserId, parse_start};
+use deeplink_auth::start::{StartCommand, StartMessage, parse_start};
+use deeplink_auth::tgauth_core::{ChatId, UnixTime, UserId};
+use deeplink_auth::{AccountId, BotUsername};
 use proptest::prelude::*;
 
 fn bot() -> BotUsername {
@@ -18,7 +21,7 @@ proptest! {
         let _ = parse_start(&text, &bot());
         let _ = LinkCode::parse(&text);
         let _ = BotUsername::new(&text);
-        let _ = UserId::new(&text);
+        let _ = AccountId::new(&text);
         let _ = validate_payload(&text);
         let _ = LoginLinkKey::new(&[1; 32]).unwrap().verify(&text, UnixTime(0));
     }
@@ -38,5 +41,39 @@ proptest! {
         let command = if mention { "/start@TgAuth_Test_Bot" } else { "/start" };
         let text = format!("{command}{spaces}{payload}{spaces}");
         prop_assert_eq!(parse_start(&text, &bot()), StartCommand::Code(code));
+    }
+
+    /// Whatever surrounds a code (any characters, any whitespace, invisible joiners), the
+    /// message's `Debug` shows at most a command word and `<redacted>`.
+    #[test]
+    fn debug_never_shows_a_code(
+        before in "(\\PC|\\s|\u{200B}|\u{2060}|\u{FEFF}){0,12}",
+        command in proptest::option::of("/[A-Za-z0-9_]{1,12}(@TgAuth_Test_Bot)?"),
+        glue in "(\\s|\u{200B}|\u{2060}|\u{FEFF}|\u{00A0}|\u{3000}|[.,:!-]){0,3}",
+        after in "(\\PC|\\s){0,12}",
+    ) {
+        let code = LinkCode::generate().unwrap();
+        let text = format!("{before}{}{glue}{}{after}", command.unwrap_or_default(), code.expose());
+        let message = StartMessage {
+            chat_id: ChatId(42),
+            chat_type: "private".to_owned(),
+            user_id: Some(UserId(42)),
+            text: text.clone(),
+        };
+        let shown = format!("{message:?}");
+        prop_assert!(!shown.contains(code.expose()), "{:?} shows {}", text, shown);
+        let start = shown.find("text: \"").unwrap() + "text: \"".len();
+        let end = shown.rfind('"').unwrap();
+        let shown_text = &shown[start..end];
+        let command_word = shown_text.strip_suffix(" <redacted>").unwrap_or(shown_text);
+        prop_assert!(
+            shown_text.is_empty()
+                || shown_text == "<redacted>"
+                || (command_word.starts_with('/')
+                    && command_word[1..]
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'@')),
+            "{:?} shows {}", text, shown
+        );
     }
 }

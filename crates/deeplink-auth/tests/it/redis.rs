@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use deeplink_auth::store::RedisStore;
-use deeplink_auth::{LinkError, Store, StoreError, Ttl};
+use deeplink_auth::store::{Store, StoreError};
+use deeplink_auth::{Error, Ttl};
 
-use crate::conformance::{Harness, conformance_suite, user, who};
+use crate::conformance::{BOT, Harness, WEBSITE, conformance_suite, user, who};
 
 const VAR: &str = "TGAUTH_TEST_REDIS_URL";
 
@@ -68,18 +69,27 @@ async fn codes_expire_natively() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let gone = store
-        .consume(&short.code, who(42), Default::default(), now)
+        .consume(&short.code, who(42), Default::default(), BOT, now)
         .await;
-    assert!(matches!(gone, Err(LinkError::Unknown)), "{gone:?}");
-    store
-        .consume(&kept.code, who(42), Default::default(), now)
+    assert!(matches!(gone, Err(Error::Unknown)), "{gone:?}");
+    let link = store
+        .consume(&kept.code, who(42), Default::default(), WEBSITE, now)
         .await
-        .unwrap();
+        .unwrap()
+        .link;
     // Login-link records expire the same way.
-    let id = deeplink_auth::CodeHash::from_bytes([3; 32]);
-    store.use_login_link(&id, now.plus(1), now).await.unwrap();
+    let claims = deeplink_auth::login::LoginClaims {
+        account: link.account.clone(),
+        telegram: link.telegram,
+        expires_at: now.plus(1),
+        id: deeplink_auth::code::CodeHash::from_bytes([3; 32]),
+        dangerous_unconfirmed: false,
+    };
+    store.redeem_login_link(&claims, now).await.unwrap();
+    let used = store.redeem_login_link(&claims, now).await;
+    assert!(matches!(used, Err(Error::LoginLinkUsed)), "{used:?}");
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    store.use_login_link(&id, now.plus(1), now).await.unwrap();
+    store.redeem_login_link(&claims, now).await.unwrap();
 }
 
 /// A private `redis-server` on a Unix socket in a temporary directory, killed on drop.
@@ -178,7 +188,7 @@ async fn links_survive_a_server_crash_with_aof() {
         .await
         .unwrap();
     let link = store
-        .consume(&issued.code, who(42), Default::default(), now)
+        .consume(&issued.code, who(42), Default::default(), BOT, now)
         .await
         .unwrap()
         .link;
@@ -187,14 +197,17 @@ async fn links_survive_a_server_crash_with_aof() {
     redis.spawn().await;
     let store = RedisStore::open(&redis.url()).await.unwrap();
     assert_eq!(
-        store.links_of_user(&user("alice")).await.unwrap(),
+        store.links_of_account(&user("alice")).await.unwrap(),
         vec![link]
     );
     let again = store
-        .consume(&issued.code, who(42), Default::default(), now)
+        .consume(&issued.code, who(42), Default::default(), BOT, now)
         .await
         .unwrap();
-    assert_eq!(again.outcome, deeplink_auth::LinkOutcome::AlreadyLinked);
+    assert_eq!(
+        again.outcome,
+        deeplink_auth::store::LinkOutcome::AlreadyLinked
+    );
 }
 
 /// Store contents are untrusted: a consume over malformed records answers a typed `Corrupt`
@@ -202,7 +215,7 @@ async fn links_survive_a_server_crash_with_aof() {
 /// before its first write).
 #[tokio::test]
 async fn malformed_records_are_typed_errors_and_nothing_is_written() {
-    use deeplink_auth::TelegramUserId;
+    use deeplink_auth::tgauth_core::UserId;
     let Some(redis) = open("malformed_records_are_typed_errors_and_nothing_is_written").await
     else {
         return;
@@ -210,8 +223,9 @@ async fn malformed_records_are_typed_errors_and_nothing_is_written() {
     let store = redis.store();
     let client = ::redis::Client::open(redis.url.as_str()).unwrap();
     let mut raw = client.get_multiplexed_async_connection().await.unwrap();
-    let code_key =
-        |code: &deeplink_auth::LinkCode| format!("{}code:{}", redis.prefix, code.hash().to_hex());
+    let code_key = |code: &deeplink_auth::code::LinkCode| {
+        format!("{}code:{}", redis.prefix, code.hash().to_hex())
+    };
     // The website user's index is not a set: the link would be written, then SADD would fail.
     let first = store
         .issue(&user("alice"), Ttl::CODE_DEFAULT, crate::conformance::NOW)
@@ -249,17 +263,20 @@ async fn malformed_records_are_typed_errors_and_nothing_is_written() {
         .unwrap();
     for (code, id) in [(&first.code, 42), (&second.code, 43), (&third.code, 44)] {
         let consumed = store
-            .consume(code, who(id), Default::default(), crate::conformance::NOW)
+            .consume(
+                code,
+                who(id),
+                Default::default(),
+                BOT,
+                crate::conformance::NOW,
+            )
             .await;
         assert!(
-            matches!(consumed, Err(LinkError::Store(StoreError::Corrupt { .. }))),
+            matches!(consumed, Err(Error::Store(StoreError::Corrupt { .. }))),
             "{consumed:?}"
         );
         assert_eq!(
-            store
-                .link_of_telegram_user(TelegramUserId(id))
-                .await
-                .unwrap(),
+            store.link_of_telegram_user(UserId(id)).await.unwrap(),
             None,
             "no link was written for {id}"
         );
@@ -282,8 +299,125 @@ async fn malformed_records_are_typed_errors_and_nothing_is_written() {
             &first.code,
             who(42),
             Default::default(),
+            BOT,
             crate::conformance::NOW,
         )
         .await
         .unwrap();
+}
+
+/// Link records written before links recorded the website's confirmation have no `wc` field:
+/// they read as not confirmed everywhere, a relink by the same account keeps them so unless
+/// the website confirms, and a malformed `wc` is a typed `Corrupt` error that writes nothing.
+#[tokio::test]
+async fn links_from_before_the_confirmation_read_as_not_confirmed() {
+    use deeplink_auth::login::redeem;
+    use deeplink_auth::tgauth_core::UserId;
+    let Some(redis) = open("links_from_before_the_confirmation_read_as_not_confirmed").await else {
+        return;
+    };
+    let store = redis.store();
+    let now = crate::conformance::NOW;
+    let client = ::redis::Client::open(redis.url.as_str()).unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    for (telegram_user, account) in [(42, "alice"), (43, "bob")] {
+        let _: () = ::redis::cmd("HSET")
+            .arg(format!("{}link:{telegram_user}", redis.prefix))
+            .arg(&[
+                "user",
+                account,
+                "chat",
+                &telegram_user.to_string(),
+                "at",
+                "1700000000",
+            ])
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        let _: () = ::redis::cmd("SADD")
+            .arg(format!("{}user:{account}", redis.prefix))
+            .arg(telegram_user)
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+    }
+    let old = store
+        .link_of_telegram_user(UserId(42))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!old.website_confirmed);
+    assert_eq!(
+        store.links_of_account(&user("alice")).await.unwrap(),
+        vec![old.clone()]
+    );
+    let key = crate::login::key();
+    let forged = deeplink_auth::store::Link {
+        website_confirmed: true,
+        ..old.clone()
+    };
+    let token = key.sign(&forged, Ttl::LOGIN_DEFAULT, now).unwrap();
+    let refused = redeem(&store, &key, token.expose(), now).await;
+    assert!(
+        matches!(refused, Err(Error::NotWebsiteConfirmed)),
+        "{refused:?}"
+    );
+    let dangerous = key
+        .dangerous_sign_unconfirmed(&old, Ttl::LOGIN_DEFAULT, now)
+        .unwrap();
+    redeem(&store, &key, dangerous.expose(), now).await.unwrap();
+    // The same account relinking by the bot alone stays unconfirmed; the website confirms it.
+    for (by, expected) in [(BOT, false), (WEBSITE, true)] {
+        let code = store
+            .issue(&user("alice"), Ttl::CODE_DEFAULT, now)
+            .await
+            .unwrap()
+            .code;
+        let relinked = store
+            .consume(&code, who(42), Default::default(), by, now)
+            .await
+            .unwrap();
+        assert_eq!(relinked.link.website_confirmed, expected);
+    }
+    redeem(&store, &key, token.expose(), now).await.unwrap();
+    // A malformed confirmation field: a consume that would rewrite the link refuses before
+    // writing anything, and reads are typed errors.
+    let _: () = ::redis::cmd("HSET")
+        .arg(format!("{}link:43", redis.prefix))
+        .arg("wc")
+        .arg("yes")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let read = store.link_of_telegram_user(UserId(43)).await;
+    assert!(matches!(read, Err(StoreError::Corrupt { .. })), "{read:?}");
+    let code = store
+        .issue(&user("bob"), Ttl::CODE_DEFAULT, now)
+        .await
+        .unwrap();
+    let consumed = store
+        .consume(&code.code, who(43), Default::default(), WEBSITE, now)
+        .await;
+    assert!(
+        matches!(consumed, Err(Error::Store(StoreError::Corrupt { .. }))),
+        "{consumed:?}"
+    );
+    let wc: Option<String> = ::redis::cmd("HGET")
+        .arg(format!("{}link:43", redis.prefix))
+        .arg("wc")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(wc.as_deref(), Some("yes"), "nothing was written");
+    let state: Option<String> = ::redis::cmd("HGET")
+        .arg(format!(
+            "{}code:{}",
+            redis.prefix,
+            code.code.hash().to_hex()
+        ))
+        .arg("state")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(state.as_deref(), Some("0"), "the code stays unused");
 }

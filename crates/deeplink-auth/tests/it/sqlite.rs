@@ -1,9 +1,9 @@
 //! The conformance suite on SQLite files in a temporary directory, plus crash-safety details.
 
 use deeplink_auth::store::SqliteStore;
-use deeplink_auth::{AnyStore, Store, StoreError};
+use deeplink_auth::store::{AnyStore, Store, StoreError};
 
-use crate::conformance::{Harness, NOW, conformance_suite, user};
+use crate::conformance::{BOT, Harness, NOW, conformance_suite, user};
 
 struct Sqlite {
     dir: tempfile::TempDir,
@@ -62,7 +62,10 @@ async fn url_opens_a_new_file_in_wal_mode() {
     // Opening again applies no migration twice.
     drop(store);
     let again = AnyStore::open(&url).await.unwrap();
-    assert_eq!(again.links_of_user(&user("alice")).await.unwrap(), vec![]);
+    assert_eq!(
+        again.links_of_account(&user("alice")).await.unwrap(),
+        vec![]
+    );
 }
 
 #[tokio::test]
@@ -126,21 +129,31 @@ async fn crash_writer() {
     let store = SqliteStore::open_path(&path).await.unwrap();
     for n in 0..pairs {
         let id = 1 + i64::try_from(n).unwrap();
-        let user = deeplink_auth::UserId::new(&format!("user-{id}")).unwrap();
+        let user = deeplink_auth::AccountId::new(&format!("user-{id}")).unwrap();
         let code = store
             .issue(&user, deeplink_auth::Ttl::CODE_DEFAULT, NOW)
             .await
             .unwrap()
             .code;
         store
-            .consume(&code, crate::conformance::who(id), Default::default(), NOW)
+            .consume(
+                &code,
+                crate::conformance::who(id),
+                Default::default(),
+                BOT,
+                NOW,
+            )
             .await
             .unwrap();
         println!("committed {id}");
     }
     if pairs != u64::MAX {
         assert_eq!(
-            store.links_of_user(&user("user-50")).await.unwrap().len(),
+            store
+                .links_of_account(&user("user-50"))
+                .await
+                .unwrap()
+                .len(),
             1
         );
     }
@@ -183,22 +196,22 @@ async fn killed_writer_loses_no_committed_link() {
     let store = SqliteStore::open_path(&path).await.unwrap();
     for id in 1..=last {
         let link = store
-            .link_of_telegram_user(deeplink_auth::TelegramUserId(id))
+            .link_of_telegram_user(deeplink_auth::tgauth_core::UserId(id))
             .await
             .unwrap();
         assert_eq!(
-            link.map(|l| l.user),
+            link.map(|l| l.account),
             Some(user(&format!("user-{id}"))),
             "pair {id}"
         );
     }
     // Whatever the kill interrupted is either fully there or not at all.
     let next = store
-        .link_of_telegram_user(deeplink_auth::TelegramUserId(last + 1))
+        .link_of_telegram_user(deeplink_auth::tgauth_core::UserId(last + 1))
         .await
         .unwrap();
     if let Some(link) = next {
-        assert_eq!(link.user, user(&format!("user-{}", last + 1)));
+        assert_eq!(link.account, user(&format!("user-{}", last + 1)));
     }
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
 }
@@ -207,7 +220,8 @@ async fn killed_writer_loses_no_committed_link() {
 /// never a panic, and the rest of the store keeps working.
 #[tokio::test]
 async fn malformed_records_are_typed_errors() {
-    use deeplink_auth::{LinkError, TelegramUserId};
+    use deeplink_auth::Error;
+    use deeplink_auth::tgauth_core::UserId;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("corrupt.db");
     let store = SqliteStore::open_path(&path).await.unwrap();
@@ -221,21 +235,27 @@ async fn malformed_records_are_typed_errors() {
         .unwrap();
     for statement in [
         "UPDATE deeplink_codes SET state = 7",
-        "INSERT INTO deeplink_links VALUES (5, 6, 'bob', 0)",
-        "INSERT INTO deeplink_links VALUES (7, 7, 'with\u{1}control', 0)",
-        "INSERT INTO deeplink_links VALUES (8, 8, X'00ff', 'yesterday')",
+        "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) VALUES (5, 6, 'bob', 0)",
+        "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) VALUES (7, 7, 'with\u{1}control', 0)",
+        "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) VALUES (8, 8, X'00ff', 'yesterday')",
     ] {
         sqlx::query(statement).execute(&raw).await.unwrap();
     }
     let consumed = store
-        .consume(&code, crate::conformance::who(42), Default::default(), NOW)
+        .consume(
+            &code,
+            crate::conformance::who(42),
+            Default::default(),
+            BOT,
+            NOW,
+        )
         .await;
     assert!(
-        matches!(consumed, Err(LinkError::Store(StoreError::Corrupt { .. }))),
+        matches!(consumed, Err(Error::Store(StoreError::Corrupt { .. }))),
         "{consumed:?}"
     );
     for id in [5, 7, 8] {
-        let read = store.link_of_telegram_user(TelegramUserId(id)).await;
+        let read = store.link_of_telegram_user(UserId(id)).await;
         assert!(matches!(read, Err(StoreError::Corrupt { .. })), "{read:?}");
     }
     let status = store.code_status(&code, NOW).await;
@@ -250,7 +270,13 @@ async fn malformed_records_are_typed_errors() {
         .unwrap()
         .code;
     store
-        .consume(&fresh, crate::conformance::who(43), Default::default(), NOW)
+        .consume(
+            &fresh,
+            crate::conformance::who(43),
+            Default::default(),
+            BOT,
+            NOW,
+        )
         .await
         .unwrap();
 }
@@ -259,7 +285,7 @@ async fn malformed_records_are_typed_errors() {
 /// locking (`BEGIN IMMEDIATE`, the busy timeout) lets exactly one consumer win across both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_stores_on_one_file_have_one_winner() {
-    use deeplink_auth::LinkError;
+    use deeplink_auth::Error;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.db");
     let first = SqliteStore::open_path(&path).await.unwrap();
@@ -278,7 +304,13 @@ async fn two_stores_on_one_file_have_one_winner() {
         let code = issued.code.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .consume(&code, crate::conformance::who(id), Default::default(), NOW)
+                .consume(
+                    &code,
+                    crate::conformance::who(id),
+                    Default::default(),
+                    BOT,
+                    NOW,
+                )
                 .await
         }));
     }
@@ -286,10 +318,95 @@ async fn two_stores_on_one_file_have_one_winner() {
     for task in tasks {
         match task.await.unwrap() {
             Ok(_) => winners += 1,
-            Err(LinkError::AlreadyUsed) => {}
+            Err(Error::AlreadyUsed) => {}
             Err(other) => panic!("unexpected {other:?}"),
         }
     }
     assert_eq!(winners, 1);
-    assert_eq!(second.links_of_user(&user("alice")).await.unwrap().len(), 1);
+    assert_eq!(
+        second.links_of_account(&user("alice")).await.unwrap().len(),
+        1
+    );
+}
+
+/// A database written before links recorded the website's confirmation (schema version 2)
+/// opens, gains the column through the forward migration, and its links read as not
+/// confirmed: login links for them need the website's confirmation first, or the dangerous
+/// opt-out. The fast consume path still works on the upgraded trigger.
+#[tokio::test]
+async fn links_from_before_the_confirmation_read_as_not_confirmed() {
+    use deeplink_auth::Error;
+    use deeplink_auth::login::redeem;
+    use deeplink_auth::tgauth_core::UserId;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let raw = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for migration in [
+        include_str!("../../migrations/sqlite/0001_initial.sql"),
+        include_str!("../../migrations/sqlite/0002_fast_link_trigger.sql"),
+    ] {
+        sqlx::raw_sql(migration).execute(&raw).await.unwrap();
+    }
+    for statement in [
+        "CREATE TABLE deeplink_schema (version BIGINT PRIMARY KEY)",
+        "INSERT INTO deeplink_schema (version) VALUES (1), (2)",
+        "INSERT INTO deeplink_links VALUES (42, 42, 'alice', 1700000000)",
+    ] {
+        sqlx::query(statement).execute(&raw).await.unwrap();
+    }
+    raw.close().await;
+
+    let store = SqliteStore::open_path(&path).await.unwrap();
+    let old = store
+        .link_of_telegram_user(UserId(42))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.account, user("alice"));
+    assert!(!old.website_confirmed);
+    let key = crate::login::key();
+    assert!(
+        key.sign(&old, deeplink_auth::Ttl::LOGIN_DEFAULT, NOW)
+            .is_err()
+    );
+    let dangerous = key
+        .dangerous_sign_unconfirmed(&old, deeplink_auth::Ttl::LOGIN_DEFAULT, NOW)
+        .unwrap();
+    redeem(&store, &key, dangerous.expose(), NOW).await.unwrap();
+    let forged = deeplink_auth::store::Link {
+        website_confirmed: true,
+        ..old
+    };
+    let token = key
+        .sign(&forged, deeplink_auth::Ttl::LOGIN_DEFAULT, NOW)
+        .unwrap();
+    let refused = redeem(&store, &key, token.expose(), NOW).await;
+    assert!(
+        matches!(refused, Err(Error::NotWebsiteConfirmed)),
+        "{refused:?}"
+    );
+    // The trigger the migration replaced records the website's confirmation on the fast path.
+    let code = store
+        .issue(&user("bob"), deeplink_auth::Ttl::CODE_DEFAULT, NOW)
+        .await
+        .unwrap()
+        .code;
+    let linked = store
+        .consume(
+            &code,
+            crate::conformance::who(43),
+            Default::default(),
+            crate::conformance::WEBSITE,
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert!(linked.link.website_confirmed);
+    assert_eq!(
+        store.link_of_telegram_user(UserId(43)).await.unwrap(),
+        Some(linked.link)
+    );
+    assert_eq!(store.integrity_check().await.unwrap(), "ok");
 }
