@@ -1,15 +1,16 @@
 //! The `Store` trait: issue and atomically consume codes, links by website account and
-//! Telegram user, unlink, purge, and the single use of login links; with one backend per cargo
-//! feature.
+//! Telegram user, unlink, purge, and the atomic redemption of login links; with one backend
+//! per cargo feature.
 //!
 //! | URL | backend | feature |
 //! |---|---|---|
-//! | `memory://` | [`MemoryStore`] | `memory` |
-//! | `sqlite://path` (default `sqlite://tgauth.db`) | [`SqliteStore`] | `sqlite` (default) |
-//! | `postgres://...` | [`PostgresStore`] | `postgres` |
-//! | `redis://...` | [`RedisStore`] | `redis` |
+//! | `memory://` | `MemoryStore` | `memory` |
+//! | `sqlite://path` (default `sqlite://tgauth.db`) | `SqliteStore` | `sqlite` (default) |
+//! | `postgres://...` | `PostgresStore` | `postgres` |
+//! | `redis://...` | `RedisStore` | `redis` |
 //!
-//! Every backend runs the same conformance suite (`tests/it/conformance.rs`).
+//! [`AnyStore::open`] opens whichever a URL names. Every backend runs the same conformance
+//! suite (`tests/it/conformance.rs`).
 
 // Without any backend feature only the trait remains, and the shared rules go unused.
 #![cfg_attr(

@@ -1248,8 +1248,9 @@ pub(crate) async fn website_confirmation_is_recorded<H: Harness>(h: H) {
         .await
         .unwrap();
     assert!(!repeat.link.website_confirmed);
-    // Moving an account to another website account takes the new confirmation only; one chat
-    // per account keeps it on the link that stays; unlinking returns it.
+    // Moving a Telegram account to another website account takes the new confirmation only
+    // (here through the general write path that one chat per account takes), and unlinking
+    // returns the link with its confirmation.
     let moved_to = store
         .issue(&user("dave"), ttl(3600), NOW)
         .await

@@ -229,27 +229,13 @@ async fn links_from_before_the_confirmation_read_as_not_confirmed() {
         .unwrap();
     assert_eq!(old.account, user("alice"));
     assert!(!old.website_confirmed);
-    let code = store
-        .issue(&user("bob"), deeplink_auth::Ttl::CODE_DEFAULT, NOW)
-        .await
-        .unwrap()
-        .code;
-    let linked = store
-        .consume(
-            &code,
-            crate::conformance::who(43),
-            Default::default(),
-            crate::conformance::WEBSITE,
-            NOW,
-        )
-        .await
-        .unwrap();
-    assert!(linked.link.website_confirmed);
+    let linked = crate::conformance::linked(&store, "bob", 43, crate::conformance::WEBSITE).await;
+    assert!(linked.website_confirmed);
     // Opening again applies nothing twice.
     store.close().await;
     let again = PostgresStore::open_in_schema(&url, &schema).await.unwrap();
     assert_eq!(
         again.link_of_telegram_user(UserId(43)).await.unwrap(),
-        Some(linked.link)
+        Some(linked)
     );
 }

@@ -388,25 +388,11 @@ async fn links_from_before_the_confirmation_read_as_not_confirmed() {
         "{refused:?}"
     );
     // The trigger the migration replaced records the website's confirmation on the fast path.
-    let code = store
-        .issue(&user("bob"), deeplink_auth::Ttl::CODE_DEFAULT, NOW)
-        .await
-        .unwrap()
-        .code;
-    let linked = store
-        .consume(
-            &code,
-            crate::conformance::who(43),
-            Default::default(),
-            crate::conformance::WEBSITE,
-            NOW,
-        )
-        .await
-        .unwrap();
-    assert!(linked.link.website_confirmed);
+    let linked = crate::conformance::linked(&store, "bob", 43, crate::conformance::WEBSITE).await;
+    assert!(linked.website_confirmed);
     assert_eq!(
         store.link_of_telegram_user(UserId(43)).await.unwrap(),
-        Some(linked.link)
+        Some(linked)
     );
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
 }
