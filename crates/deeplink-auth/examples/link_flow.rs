@@ -10,11 +10,12 @@
 // An example narrates on stdout and stops at the first failure.
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
+use deeplink_auth::linker::{Confirmed, StartOutcome};
 use deeplink_auth::login::{LoginLinkKey, redeem};
 use deeplink_auth::start::StartMessage;
 use deeplink_auth::store::{CodeStatus, SqliteStore};
 use deeplink_auth::tgauth_core::{ChatId, Clock as _, SystemClock, UserId};
-use deeplink_auth::{AccountId, BotUsername, Confirmed, Linker, StartOutcome, Ttl};
+use deeplink_auth::{AccountId, BotUsername, Linker, Ttl};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -138,8 +138,8 @@ pub enum Error {
     #[error("login link's account is no longer linked")]
     NotLinked,
     /// The login link's account link was committed without the website's logged-in owner
-    /// confirming it, and the link was not signed with
-    /// [`LoginLinkKey::dangerous_sign_unconfirmed`](crate::login::LoginLinkKey::dangerous_sign_unconfirmed).
+    /// confirming it, and the login link was not signed with
+    /// [`crate::login::LoginLinkKey::dangerous_sign_unconfirmed`].
     #[error("login link's telegram account was not confirmed on the website")]
     NotWebsiteConfirmed,
     /// The store failed; the operation had no effect.

@@ -1,10 +1,11 @@
 //! Deep-link account linking: bind a Telegram chat to a website account through a one-time code
 //! in `https://t.me/<bot>?start=<code>`, and send linked people signed one-time login links.
 //!
-//! The crate root holds the flow ([`Linker`] and its answers), the names it joins
-//! ([`AccountId`], [`TelegramIdentity`], [`BotUsername`], [`Ttl`]) and the errors; the modules
-//! hold the rest:
+//! The crate root holds the flow ([`Linker`]), the names it joins ([`AccountId`],
+//! [`TelegramIdentity`], [`BotUsername`], [`Ttl`]) and the errors; the modules hold the rest:
 //!
+//! - [`linker`]: the flow's settings and answers (who confirms, what the bot and the website
+//!   show).
 //! - [`code`]: one-time codes from the OS CSPRNG, stored only as their SHA-256.
 //! - [`link`]: `t.me` and `tg://` link builders and payload validation.
 //! - [`start`]: parsing `/start <code>` and the checked identity of a private chat.
@@ -24,7 +25,8 @@
 //! use deeplink_auth::store::{CodeStatus, MemoryStore};
 //! use deeplink_auth::start::StartMessage;
 //! use deeplink_auth::tgauth_core::{ChatId, UnixTime, UserId};
-//! use deeplink_auth::{AccountId, BotUsername, Confirmed, Linker, StartOutcome};
+//! use deeplink_auth::linker::{Confirmed, StartOutcome};
+//! use deeplink_auth::{AccountId, BotUsername, Linker};
 //!
 //! let bot = BotUsername::new("tgauth_demo_bot")?;
 //! let linker = Linker::new(MemoryStore::default(), bot);
@@ -75,12 +77,12 @@
 //! - **A person pressing someone else's code** (an attacker sends a victim the link to the
 //!   attacker's account) and **a forwarded or leaked link pressed by the wrong person**: a
 //!   claimed code belongs to the first chat that claimed it, and by default the link waits
-//!   for two confirmations ([`Confirmation::BotAndWebsite`]). The bot asking the chat "Link
-//!   to account X?" ([`StartOutcome::ConfirmationNeeded`], [`Linker::confirm`], or
+//!   for two confirmations ([`linker::Confirmation::BotAndWebsite`]). The bot asking the chat "Link
+//!   to account X?" ([`linker::StartOutcome::ConfirmationNeeded`], [`Linker::confirm`], or
 //!   [`Linker::decline`]) stops the first attack; the website asking the code's logged-in
 //!   owner "Link Telegram user Y?", with Y's name ([`Linker::code_status`],
-//!   [`Linker::confirm_on_website`]), stops the second. [`Confirmation::Bot`] and
-//!   [`Confirmation::Website`] each stop one of them only.
+//!   [`Linker::confirm_on_website`]), stops the second. [`linker::Confirmation::Bot`] and
+//!   [`linker::Confirmation::Website`] each stop one of them only.
 //! - **Account takeover through a login link**: [`login::LoginLinkKey::sign`] signs only for
 //!   links the website's owner confirmed ([`store::Link::website_confirmed`]), and
 //!   [`login::redeem`] checks, in one atomic store step with recording the single use, that
@@ -114,12 +116,12 @@ pub mod code;
 mod error;
 mod ids;
 pub mod link;
-mod linker;
+pub mod linker;
 pub mod login;
 pub mod start;
 pub mod store;
 
 pub use error::{Error, InputError};
 pub use ids::{AccountId, BotUsername, TelegramIdentity, Ttl};
-pub use linker::{Confirmation, Confirmed, IssuedLink, Linker, StartOutcome};
+pub use linker::flow::Linker;
 pub use tgauth_core;

@@ -72,8 +72,8 @@ pub struct Link {
     pub linked_at: UnixTime,
     /// Whether the website's logged-in owner of the code confirmed this chat
     /// ([`crate::Linker::confirm_on_website`]). A link the bot committed alone
-    /// ([`crate::Confirmation::Bot`], or no confirmation) is not, and neither is a link stored
-    /// before this was recorded. [`crate::login::LoginLinkKey::sign`] signs login links for
+    /// ([`crate::linker::Confirmation::Bot`], or no confirmation) is not, and neither is a
+    /// link stored before this was recorded. [`crate::login::LoginLinkKey::sign`] signs login links for
     /// website-confirmed links only.
     pub website_confirmed: bool,
 }

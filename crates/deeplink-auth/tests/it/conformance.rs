@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use deeplink_auth::code::{CodeHash, LinkCode};
+use deeplink_auth::linker::{Confirmation, Confirmed, StartOutcome};
 use deeplink_auth::login::{LoginClaims, LoginLinkKey, redeem};
 use deeplink_auth::start::StartMessage;
 use deeplink_auth::store::{
@@ -11,10 +12,7 @@ use deeplink_auth::store::{
     OnConflict, Store, StoreError,
 };
 use deeplink_auth::tgauth_core::{ChatId, UnixTime, UserId};
-use deeplink_auth::{
-    AccountId, BotUsername, Confirmation, Confirmed, Error, Linker, StartOutcome, TelegramIdentity,
-    Ttl,
-};
+use deeplink_auth::{AccountId, BotUsername, Error, Linker, TelegramIdentity, Ttl};
 
 /// How a backend is opened for one test.
 pub(crate) trait Harness: Sized + Send + Sync + 'static {

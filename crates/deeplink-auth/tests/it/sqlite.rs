@@ -233,13 +233,14 @@ async fn malformed_records_are_typed_errors() {
     let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
+    let link = "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at)";
     for statement in [
-        "UPDATE deeplink_codes SET state = 7",
-        "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) VALUES (5, 6, 'bob', 0)",
-        "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) VALUES (7, 7, 'with\u{1}control', 0)",
-        "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, linked_at) VALUES (8, 8, X'00ff', 'yesterday')",
+        "UPDATE deeplink_codes SET state = 7".to_owned(),
+        format!("{link} VALUES (5, 6, 'bob', 0)"),
+        format!("{link} VALUES (7, 7, 'with\u{1}control', 0)"),
+        format!("{link} VALUES (8, 8, X'00ff', 'yesterday')"),
     ] {
-        sqlx::query(statement).execute(&raw).await.unwrap();
+        sqlx::query(&statement).execute(&raw).await.unwrap();
     }
     let consumed = store
         .consume(
