@@ -138,7 +138,7 @@ impl std::fmt::Debug for TokenResponse {
             .field("id_token", &"<jwt>")
             .field(
                 "access_token",
-                &self.access_token.as_ref().map(|_| "<redacted>"),
+                &self.access_token.as_ref().map(|_| tgauth_core::REDACTED),
             )
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
