@@ -7,7 +7,8 @@
 //!
 //! Every check takes `now` from the caller as a [`tgauth_core::UnixTime`], compares MACs in
 //! constant time, and returns a typed outcome: [`Error`] for widget and Mini App data,
-//! [`oidc::IdTokenError`] for `id_token`s. The bot token, ids and time are
+//! [`oidc::IdTokenError`] for `id_token`s; the application's own values (keys, PKCE verifiers,
+//! settings) are refused with a [`ConfigError`]. The bot token, ids and time are
 //! [`tgauth_core`]'s types, re-exported here as a module. The default build depends on no async
 //! runtime and no HTTP client, and holds no signer and no test key: signing as Telegram does is
 //! the `sign` feature, for tests and emulators.

@@ -355,6 +355,11 @@ impl KeyServer {
 
 const T0: i64 = 1_700_000_000;
 
+/// The refusal of a token whose key the cache does not hold.
+fn unknown_kid(kid: &str) -> ClientError {
+    ClientError::IdToken(IdTokenError::UnknownKeyId { kid: kid.into() })
+}
+
 fn ed25519_signer(kid: &str, seed: u8) -> IdTokenSigner {
     IdTokenSigner::default()
         .add_ed25519_seed(kid, &[seed; 32])
@@ -379,7 +384,7 @@ async fn a_key_rotation_is_picked_up_through_the_unknown_kid() {
             .validate(&new_token, None, at(T0 + 59))
             .await
             .unwrap_err(),
-        ClientError::IdToken(IdTokenError::UnknownKeyId { kid: "k2".into() })
+        unknown_kid("k2")
     );
     assert_eq!(server.fetches(), 1);
     // After it, the unknown kid fetches the keys and the retry verifies.
@@ -392,7 +397,7 @@ async fn a_key_rotation_is_picked_up_through_the_unknown_kid() {
             .validate(&old_token, None, at(T0 + 61))
             .await
             .unwrap_err(),
-        ClientError::IdToken(IdTokenError::UnknownKeyId { kid: "k1".into() })
+        unknown_kid("k1")
     );
     assert_eq!(server.fetches(), 2);
 }
@@ -415,10 +420,7 @@ async fn unknown_kids_fetch_at_most_once_per_interval() {
         let outcome = cache
             .validate(&server.token(&forger, &kid), None, at(T0 + second))
             .await;
-        assert_eq!(
-            outcome.unwrap_err(),
-            ClientError::IdToken(IdTokenError::UnknownKeyId { kid })
-        );
+        assert_eq!(outcome.unwrap_err(), unknown_kid(&kid));
     }
     // One fetch at T0 + 60 and one at T0 + 120: one per minute, not one per token.
     assert_eq!(server.fetches(), 3);
@@ -450,7 +452,7 @@ async fn keys_older_than_the_maximum_age_are_fetched_again() {
             .validate(&token, None, at(T0 + 7200))
             .await
             .unwrap_err(),
-        ClientError::IdToken(IdTokenError::UnknownKeyId { kid: "k1".into() })
+        unknown_kid("k1")
     );
     assert_eq!(server.fetches(), 3);
 }
