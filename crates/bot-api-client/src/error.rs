@@ -1,11 +1,12 @@
-//! Bot API errors (`error_code`, `description`, `parameters`) kept losslessly and classified,
-//! apart from transport and decode failures.
+//! What [`Error`](crate::Error) carries: Telegram's errors (`error_code`, `description`,
+//! `parameters`) kept losslessly and classified, and the kinds of transport failure.
 //!
 //! No error here holds a `reqwest::Error` or a URL with the bot token: transport failures are
 //! mapped to a [`TransportKind`] and a message sanitized by the client before they are built.
 
 use serde_json::Value;
 use std::time::Duration;
+use tgauth_core::ChatId;
 
 /// An error returned by Telegram: the `ok: false` envelope, kept losslessly.
 ///
@@ -21,7 +22,7 @@ pub struct ApiError {
     /// `parameters.retry_after`: seconds to wait before repeating the request (flood control).
     pub retry_after: Option<u64>,
     /// `parameters.migrate_to_chat_id`: the group moved to this supergroup id.
-    pub migrate_to_chat_id: Option<i64>,
+    pub migrate_to_chat_id: Option<ChatId>,
     /// The whole `parameters` object as received, including fields this crate does not know.
     pub parameters: Option<Value>,
 }
@@ -42,6 +43,10 @@ pub enum ApiErrorKind {
     Conflict,
     /// 404: unknown method (usually a wrong token path or base URL).
     NotFound,
+    /// 400 "message is not modified": an edit that would leave the message as it is (the
+    /// same text and keyboard again). The message already shows what was asked, so a caller
+    /// that repeats an edit (a redelivered update) can treat it as success.
+    NotModified,
     /// 400: the request was malformed or refers to something that does not exist.
     BadRequest,
     /// 5xx: Telegram's side failed; idempotent calls may be repeated.
@@ -56,7 +61,9 @@ impl ApiError {
     pub fn new(error_code: i64, description: impl Into<String>, parameters: Option<Value>) -> Self {
         let parameter = |name: &str| parameters.as_ref().and_then(|p| p.get(name));
         let retry_after = parameter("retry_after").and_then(Value::as_u64);
-        let migrate_to_chat_id = parameter("migrate_to_chat_id").and_then(Value::as_i64);
+        let migrate_to_chat_id = parameter("migrate_to_chat_id")
+            .and_then(Value::as_i64)
+            .map(ChatId);
         Self {
             error_code,
             description: description.into(),
@@ -77,11 +84,22 @@ impl ApiError {
             403 => ApiErrorKind::Forbidden,
             409 => ApiErrorKind::Conflict,
             404 => ApiErrorKind::NotFound,
+            400 if self.is_not_modified() => ApiErrorKind::NotModified,
             400 => ApiErrorKind::BadRequest,
             500..=599 => ApiErrorKind::ServerError,
             _ if self.retry_after.is_some() => ApiErrorKind::RetryAfter,
             _ => ApiErrorKind::Other,
         }
+    }
+
+    /// Whether this is Telegram's 400 "message is not modified", the answer to an edit that
+    /// changes nothing ([`ApiErrorKind::NotModified`]). Telegram words it
+    /// `Bad Request: message is not modified: specified new message content and reply markup
+    /// are exactly the same as a current content and reply markup of the message`; the
+    /// description is the only place that says so.
+    pub fn is_not_modified(&self) -> bool {
+        const NOT_MODIFIED: &str = "message is not modified";
+        self.error_code == 400 && self.description.to_ascii_lowercase().contains(NOT_MODIFIED)
     }
 
     /// `retry_after` as a duration.
@@ -133,121 +151,5 @@ impl std::fmt::Display for TransportKind {
             Self::Body => "body",
             Self::Other => "other",
         })
-    }
-}
-
-/// Every error of this crate.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Telegram answered `ok: false`.
-    #[error("{method}: {error}")]
-    Api {
-        /// The Bot API method called.
-        method: &'static str,
-        /// The error, kept losslessly.
-        error: ApiError,
-    },
-    /// The request failed below the Bot API; the message holds no token.
-    #[error("{method}: {kind} error: {message}")]
-    Transport {
-        /// The Bot API method called (or `download`).
-        method: &'static str,
-        /// What failed.
-        kind: TransportKind,
-        /// A description with every URL and token removed.
-        message: String,
-    },
-    /// The answer was not a Bot API envelope of the expected shape.
-    #[error("{method}: could not decode the answer (http status {status}): {message}")]
-    Decode {
-        /// The Bot API method called.
-        method: &'static str,
-        /// The HTTP status of the answer.
-        status: u16,
-        /// What did not parse.
-        message: String,
-        /// The raw body as received (lossy UTF-8, token removed).
-        body: String,
-    },
-    /// A bot token that does not have the shape `<bot id>:<secret>`.
-    #[error("the bot token does not have the shape <digits>:<30-64 characters of A-Z a-z 0-9 _ ->")]
-    InvalidToken,
-    /// A webhook secret token outside Telegram's 1-256 characters of `A-Z a-z 0-9 _ -`.
-    #[error("the webhook secret token must be 1-256 characters of A-Z a-z 0-9 _ -")]
-    InvalidSecretToken,
-    /// The base URL cannot carry Bot API paths.
-    #[error("invalid base url {url:?}: {reason}")]
-    InvalidBaseUrl {
-        /// The URL given.
-        url: String,
-        /// Why it was refused.
-        reason: &'static str,
-    },
-    /// A file is larger than the download limit.
-    #[error(
-        "file is larger than the download limit of {limit} bytes{}",
-        size.map(|size| format!(" ({size} bytes)")).unwrap_or_default()
-    )]
-    FileTooLarge {
-        /// The limit in bytes.
-        limit: u64,
-        /// The announced size, when known before downloading.
-        size: Option<u64>,
-    },
-    /// `getFile` returned no `file_path` (the file is not downloadable yet or any more).
-    #[error("file {file_id} has no file_path to download")]
-    NoFilePath {
-        /// The file's id.
-        file_id: String,
-    },
-    /// A local-mode `file_path` outside this bot's directory of the local Bot API server
-    /// (`<dir>/<token>/...`), or with a `..` component; the path is not quoted (it holds the
-    /// token).
-    #[error("local file path refused: {reason}")]
-    LocalPathRefused {
-        /// Why it was refused.
-        reason: &'static str,
-    },
-    /// Writing a downloaded file, or reading a local-mode file, failed.
-    #[error("file i/o failed: {message}")]
-    FileIo {
-        /// The I/O error, without paths that hold the token.
-        message: String,
-    },
-    /// The persisted polling offset could not be loaded or saved.
-    #[error("offset store failed: {message}")]
-    OffsetStore {
-        /// What failed.
-        message: String,
-    },
-    /// A webhook body that is not an update.
-    #[error("webhook body is not an update: {message}")]
-    WebhookBody {
-        /// What did not parse.
-        message: String,
-    },
-}
-
-impl Error {
-    /// The Bot API error, when Telegram answered `ok: false`.
-    pub fn api(&self) -> Option<&ApiError> {
-        match self {
-            Self::Api { error, .. } => Some(error),
-            _ => None,
-        }
-    }
-
-    /// The class of the Bot API error, when Telegram answered `ok: false`.
-    pub fn api_kind(&self) -> Option<ApiErrorKind> {
-        self.api().map(ApiError::kind)
-    }
-
-    /// The transport failure's kind, when the request failed below the Bot API.
-    pub fn transport_kind(&self) -> Option<TransportKind> {
-        match self {
-            Self::Transport { kind, .. } => Some(*kind),
-            _ => None,
-        }
     }
 }

@@ -7,6 +7,13 @@
 //! every unacknowledged update after a crash. Delivery is at-least-once; [`Dedupe`] helps
 //! handlers that must act once.
 //!
+//! An update is delivered at most [`PollingConfig::max_attempts`] times (5 by default). One
+//! that failed that often is not delivered again: it comes out once more as
+//! [`Event::DeadLetter`], and when that is dropped the offset moves past it. Without the cap, an
+//! update whose handler always fails would hold the offset until Telegram drops it a day later,
+//! and once the updates acknowledged behind it fill the `getUpdates` window (its `limit`, 100),
+//! no later update would arrive at all.
+//!
 //! Within one process an update that was acknowledged is never delivered again, even when an
 //! earlier update holds the offset back. Across restarts an [`OffsetStore`] keeps the offset, so
 //! acknowledged updates that Telegram has not yet confirmed are skipped too. The offset is
@@ -23,18 +30,23 @@
 //! than 24 hours ago (by then every update it would skip has expired on Telegram).
 //!
 //! Errors: 401 (bad token) and 409 (a webhook is set, or another poller runs) end the stream with
-//! the error; every other failure is logged and retried after a bounded backoff.
+//! the error; every other failure is logged and retried after a bounded backoff. A dead letter is
+//! not an error: it is an [`Event`] like a delivery, so a consumer that ends on the first error
+//! (`match event? { ... }`) goes on past it.
 
-use crate::client::{Client, GetUpdates, Jitter, MAX_POLL_TIMEOUT_SECONDS, exponential};
-use crate::error::{ApiErrorKind, Error};
+use crate::error::ApiErrorKind;
+use crate::requests::{GetUpdates, MAX_POLL_TIMEOUT_SECONDS};
+use crate::retry::{Jitter, exponential};
 use crate::types::Update;
+use crate::{Client, Error};
 use futures_core::Stream;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+use tgauth_core::{Clock, SystemClock, UnixTime};
 use tokio::sync::watch;
 
 /// Where the polling offset survives restarts.
@@ -48,8 +60,12 @@ pub trait OffsetStore: Send + Sync {
     fn save(&self, offset: i64) -> Result<(), Error>;
 }
 
-/// An [`OffsetStore`] in a file, replaced atomically (write a sibling, sync, rename), so a crash
-/// leaves either the old or the new offset, never a torn one.
+/// An [`OffsetStore`] in a file, replaced atomically, so a crash leaves either the old or the new
+/// offset, never a torn one.
+///
+/// A save writes a new temporary file in the same directory, created exclusively under an
+/// unpredictable name (so a link planted there is neither followed nor written through), syncs
+/// it, renames it over the file and syncs the directory.
 ///
 /// The file holds the offset and the Unix time it was saved (`<offset> <seconds>`; a file with
 /// the offset alone is read too). An offset saved more than [`max_age`](Self::max_age) ago (24
@@ -62,7 +78,7 @@ pub trait OffsetStore: Send + Sync {
 pub struct FileOffsetStore {
     path: PathBuf,
     max_age: Duration,
-    now: fn() -> SystemTime,
+    clock: Arc<dyn Clock>,
 }
 
 /// How long Telegram keeps an update it could not deliver.
@@ -74,7 +90,7 @@ impl FileOffsetStore {
         Self {
             path: path.into(),
             max_age: UPDATE_RETENTION,
-            now: SystemTime::now,
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -85,9 +101,9 @@ impl FileOffsetStore {
         self
     }
 
-    /// The clock used to stamp and age offsets (`SystemTime::now` by default), for tests.
-    pub fn clock(mut self, now: fn() -> SystemTime) -> Self {
-        self.now = now;
+    /// The clock that stamps and ages offsets ([`SystemClock`] by default).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
         self
     }
 
@@ -96,10 +112,12 @@ impl FileOffsetStore {
         &self.path
     }
 
-    fn unix_now(&self) -> u64 {
-        (self.now)()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs())
+    /// The directory the file is in, where its temporary sibling is created.
+    fn directory(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
     }
 }
 
@@ -122,17 +140,18 @@ impl OffsetStore for FileOffsetStore {
             .unwrap_or_default()
             .parse()
             .map_err(|e| store_error("invalid offset in", &self.path, e))?;
-        let saved_at: Option<u64> = fields
+        let saved_at: Option<i64> = fields
             .next()
             .map(str::parse)
             .transpose()
             .map_err(|e| store_error("invalid save time in", &self.path, e))?;
         if let Some(saved_at) = saved_at {
-            let age = Duration::from_secs(self.unix_now().saturating_sub(saved_at));
-            if age > self.max_age {
+            // A clock behind the save time makes an age of 0, not a stale offset.
+            let age = self.clock.now().seconds_since(UnixTime(saved_at)).max(0);
+            if age.unsigned_abs() > self.max_age.as_secs() {
                 tracing::info!(
                     offset,
-                    age_seconds = age.as_secs(),
+                    age_seconds = age,
                     "the saved polling offset is older than updates live on Telegram; starting \
                      without it"
                 );
@@ -144,20 +163,19 @@ impl OffsetStore for FileOffsetStore {
 
     fn save(&self, offset: i64) -> Result<(), Error> {
         use std::io::Write as _;
-        let mut temporary = self.path.clone().into_os_string();
-        temporary.push(".tmp");
-        let temporary = PathBuf::from(temporary);
-        let line = format!("{offset} {}\n", self.unix_now());
+        let line = format!("{offset} {}\n", self.clock.now());
+        let directory = self.directory();
         let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&temporary)?;
+            // O_EXCL under a random name: a fixed `<path>.tmp` would follow whatever link
+            // another user of the directory planted there. Dropped before `persist`, the
+            // temporary is removed.
+            let mut file = tempfile::NamedTempFile::new_in(directory)?;
             file.write_all(line.as_bytes())?;
-            file.sync_all()?;
-            std::fs::rename(&temporary, &self.path)?;
+            file.as_file().sync_all()?;
+            file.persist(&self.path).map_err(|e| e.error)?;
             // The rename itself must reach the disk, or a power loss can bring back the old
             // offset (updates redelivered, which is safe) or no file at all.
-            if let Some(directory) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::File::open(directory)?.sync_all()?;
-            }
+            std::fs::File::open(directory)?.sync_all()?;
             Ok(())
         };
         write().map_err(|e| store_error("cannot write", &self.path, e))
@@ -233,7 +251,9 @@ pub struct PollingConfig {
     /// short polls that follow each other without a pause while no update comes: for tests
     /// against a local server, not for Telegram, which answers a tight loop with 429s.
     pub timeout_seconds: u32,
-    /// Updates per `getUpdates`, 1-100 (100 by default).
+    /// Updates per `getUpdates`, 1-100 (100 by default). While an answer is larger than the
+    /// client's [`response_limit`](crate::ClientBuilder::response_limit), the poller asks for
+    /// half as many, down to 1, until it has caught up.
     pub limit: u32,
     /// Update kinds to receive; `None` keeps the bot's previous setting.
     pub allowed_updates: Option<Vec<String>>,
@@ -247,6 +267,16 @@ pub struct PollingConfig {
     /// Pause before fetching again when a failed update is due for redelivery (1 s by
     /// default), so that a handler that keeps failing does not spin.
     pub redelivery_delay: Duration,
+    /// How many times an update is delivered before it is given up (5 by default; at least 1).
+    ///
+    /// An update whose delivery failed this many times (nacked, or dropped without an answer)
+    /// is not delivered again: the stream yields it once as [`Event::DeadLetter`], and the
+    /// offset moves past it when that is dropped. Within one process, that is; after a restart
+    /// the count starts again, as an update the store has not confirmed is delivered again.
+    /// With the default [`redelivery_delay`](Self::redelivery_delay) a failing update is given
+    /// up after about 5 seconds; a handler that fails while a dependency is briefly down wants
+    /// a longer delay or more attempts.
+    pub max_attempts: u32,
 }
 
 impl Default for PollingConfig {
@@ -259,6 +289,7 @@ impl Default for PollingConfig {
             initial_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
             redelivery_delay: Duration::from_secs(1),
+            max_attempts: 5,
         }
     }
 }
@@ -298,6 +329,12 @@ impl PollingConfig {
     /// Sets [`redelivery_delay`](Self::redelivery_delay).
     pub fn redelivery_delay(mut self, delay: Duration) -> Self {
         self.redelivery_delay = delay;
+        self
+    }
+
+    /// Sets [`max_attempts`](Self::max_attempts).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
         self
     }
 }
@@ -359,6 +396,7 @@ impl Poller {
         });
         let state = State {
             client: self.client.clone(),
+            batch_limit: self.config.limit.clamp(1, 100),
             config: self.config,
             shared: Arc::clone(&shared),
             buffer: VecDeque::new(),
@@ -394,18 +432,26 @@ enum Status {
     Failed,
 }
 
+/// What the ledger knows of one fetched update.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    status: Status,
+    /// How many times it was delivered.
+    attempts: u32,
+}
+
 /// Which fetched updates are in flight, acknowledged or failed, and the offset they allow.
 struct Ledger {
     /// The id of the first update not acknowledged; `None` until the first acknowledgement
     /// (or a persisted offset).
     offset: Option<i64>,
-    entries: BTreeMap<i64, Status>,
+    entries: BTreeMap<i64, Entry>,
 }
 
 impl Ledger {
     fn advance(&mut self) {
         while let Some(entry) = self.entries.first_entry() {
-            if *entry.get() != Status::Acked {
+            if entry.get().status != Status::Acked {
                 break;
             }
             let id = *entry.key();
@@ -427,7 +473,7 @@ impl Ledger {
         let lost: Vec<i64> = self
             .entries
             .range(..highest)
-            .filter(|(id, status)| **status == Status::Failed && !returned.contains(id))
+            .filter(|(id, entry)| entry.status == Status::Failed && !returned.contains(id))
             .map(|(id, _)| *id)
             .collect();
         for update_id in lost {
@@ -472,9 +518,9 @@ impl Shared {
         {
             let mut ledger = lock(&self.ledger);
             if let Some(entry) = ledger.entries.get_mut(&update_id)
-                && *entry == Status::InFlight
+                && entry.status == Status::InFlight
             {
-                *entry = status;
+                entry.status = status;
             }
             ledger.advance();
         }
@@ -486,31 +532,70 @@ struct State {
     client: Client,
     config: PollingConfig,
     shared: Arc<Shared>,
-    buffer: VecDeque<Update>,
+    buffer: VecDeque<Fetched>,
     changes: watch::Receiver<u64>,
     failures: u32,
+    /// The `limit` of the next `getUpdates`: the configured one, halved while answers are
+    /// larger than the client's response limit.
+    batch_limit: u32,
     finished: bool,
     jitter: Jitter,
 }
 
+/// A fetched update waiting in the buffer, and what it is to become.
+struct Fetched {
+    update: Update,
+    /// The delivery attempt it is (1-based), or the attempts it had when it is a dead letter.
+    attempts: u32,
+    dead: bool,
+}
+
 impl State {
-    async fn next(&mut self) -> Option<Result<Delivery, Error>> {
+    async fn next(&mut self) -> Option<Result<Event, Error>> {
         loop {
             if self.finished {
                 return None;
             }
-            if let Some(update) = self.buffer.pop_front() {
-                let ack = Acknowledger {
-                    shared: Arc::clone(&self.shared),
-                    update_id: update.update_id,
-                    resolved: false,
-                };
-                return Some(Ok(Delivery { update, ack }));
+            if let Some(fetched) = self.buffer.pop_front() {
+                let Fetched {
+                    update,
+                    attempts,
+                    dead,
+                } = fetched;
+                let update_id = update.update_id;
+                return Some(Ok(if dead {
+                    // The consumer has seen it once it drops the dead letter: the offset may
+                    // then pass it.
+                    let ack = Acknowledger::new(&self.shared, update_id, Status::Acked);
+                    Event::DeadLetter(DeadLetter {
+                        update,
+                        attempts,
+                        ack,
+                    })
+                } else {
+                    let ack = Acknowledger::new(&self.shared, update_id, Status::Failed);
+                    Event::Delivery(Delivery {
+                        update,
+                        attempt: attempts,
+                        ack,
+                    })
+                }));
             }
             if let Err(error) = self.fetch().await {
                 if self.is_fatal(&error) {
                     self.finished = true;
                     return Some(Err(error));
+                }
+                if matches!(error, Error::ResponseTooLarge { .. }) && self.batch_limit > 1 {
+                    // Asking for fewer updates at once makes the answer smaller; asking again
+                    // for as many would fail the same way forever.
+                    self.batch_limit /= 2;
+                    tracing::warn!(
+                        %error,
+                        limit = self.batch_limit,
+                        "getUpdates answered more than the response limit; asking for fewer updates"
+                    );
+                    continue;
                 }
                 let delay = exponential(
                     self.config.initial_backoff,
@@ -539,7 +624,7 @@ impl State {
         let redelivery = lock(&self.shared.ledger)
             .entries
             .values()
-            .any(|s| *s == Status::Failed);
+            .any(|e| e.status == Status::Failed);
         if redelivery {
             tokio::time::sleep(self.config.redelivery_delay).await;
         }
@@ -553,13 +638,17 @@ impl State {
         let offset = self.offset();
         let request = GetUpdates {
             offset,
-            limit: Some(self.config.limit.clamp(1, 100)),
+            limit: Some(self.batch_limit),
             timeout: Some(self.config.timeout_seconds.min(MAX_POLL_TIMEOUT_SECONDS)),
             allowed_updates: self.config.allowed_updates.clone(),
         };
         let updates = self.client.updates(&request).await?;
         self.failures = 0;
         let received = updates.len();
+        if received < usize::try_from(self.batch_limit).unwrap_or(usize::MAX) {
+            // Caught up: the next batch may be as large as configured again.
+            self.batch_limit = self.config.limit.clamp(1, 100);
+        }
         let restarted = offset.is_some_and(|sent| updates.iter().any(|u| u.update_id < sent));
         let in_flight = {
             let mut ledger = lock(&self.shared.ledger);
@@ -577,6 +666,7 @@ impl State {
                 ledger.entries.clear();
             }
             ledger.forget_lost(&updates);
+            let max_attempts = self.config.max_attempts.max(1);
             for update in updates {
                 if ledger
                     .offset
@@ -584,15 +674,37 @@ impl State {
                 {
                     continue;
                 }
-                match ledger.entries.get(&update.update_id) {
-                    Some(Status::InFlight | Status::Acked) => continue,
-                    Some(Status::Failed) | None => {
-                        ledger.entries.insert(update.update_id, Status::InFlight);
-                        self.buffer.push_back(update);
-                    }
+                let entry = ledger.entries.entry(update.update_id).or_insert(Entry {
+                    status: Status::Failed,
+                    attempts: 0,
+                });
+                if entry.status != Status::Failed {
+                    continue;
                 }
+                // A failed update is due again, or, after its last attempt, given up: it goes
+                // out once more as a dead letter, so the consumer learns of it, and is then out
+                // of the way of every update behind it.
+                let dead = entry.attempts >= max_attempts;
+                if dead {
+                    tracing::warn!(
+                        update_id = update.update_id,
+                        attempts = entry.attempts,
+                        "an update failed every delivery attempt; it is given up as a dead letter"
+                    );
+                } else {
+                    entry.attempts = entry.attempts.saturating_add(1);
+                }
+                entry.status = Status::InFlight;
+                self.buffer.push_back(Fetched {
+                    update,
+                    attempts: entry.attempts,
+                    dead,
+                });
             }
-            ledger.entries.values().any(|s| *s == Status::InFlight)
+            ledger
+                .entries
+                .values()
+                .any(|e| e.status == Status::InFlight)
         };
         if restarted {
             // Let the store take the lower offset of the new ids.
@@ -617,7 +729,7 @@ impl State {
     }
 }
 
-type DeliveryStream = Pin<Box<dyn Stream<Item = Result<Delivery, Error>> + Send>>;
+type EventStream = Pin<Box<dyn Stream<Item = Result<Event, Error>> + Send>>;
 
 /// The stream of updates from [`Poller::start`]. Call [`shutdown`](Self::shutdown) to confirm
 /// the acknowledged updates before exiting.
@@ -626,7 +738,7 @@ type DeliveryStream = Pin<Box<dyn Stream<Item = Result<Delivery, Error>> + Send>
 /// request inside the stream, and the following `next()` delivers what it brings. Dropping the
 /// stream itself abandons the request; its updates stay unconfirmed and come again.
 pub struct Updates {
-    inner: Option<DeliveryStream>,
+    inner: Option<EventStream>,
     shared: Arc<Shared>,
     client: Client,
 }
@@ -668,7 +780,7 @@ impl Updates {
 }
 
 impl Stream for Updates {
-    type Item = Result<Delivery, Error>;
+    type Item = Result<Event, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         match self.inner.as_mut() {
@@ -678,13 +790,39 @@ impl Stream for Updates {
     }
 }
 
+/// What [`Updates`] yields: an update to handle, or one given up after its last attempt.
+///
+/// A dead letter is an event, not an error, so a consumer that ends on the first error goes on
+/// past it; being an enum, it cannot be handled as a delivery by mistake.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// An update to handle, then [`ack`](Delivery::ack) or [`nack`](Delivery::nack).
+    Delivery(Delivery),
+    /// An update whose every delivery failed ([`PollingConfig::max_attempts`]); it is not
+    /// delivered again.
+    DeadLetter(DeadLetter),
+}
+
+impl Event {
+    /// The update, delivered or given up.
+    pub fn update(&self) -> &Update {
+        match self {
+            Self::Delivery(delivery) => &delivery.update,
+            Self::DeadLetter(dead) => &dead.update,
+        }
+    }
+}
+
 /// One update from [`Updates`], to be acknowledged when handled.
 ///
-/// Dropping it without [`ack`](Self::ack) counts as a failure: the update is delivered again.
+/// Dropping it without [`ack`](Self::ack) counts as a failure: the update is delivered again, up
+/// to [`PollingConfig::max_attempts`] times in all.
 #[derive(Debug)]
 pub struct Delivery {
     /// The update.
     pub update: Update,
+    attempt: u32,
     ack: Acknowledger,
 }
 
@@ -694,15 +832,22 @@ impl Delivery {
         self.update.update_id
     }
 
+    /// Which delivery of the update this is: 1 the first time, at most
+    /// [`PollingConfig::max_attempts`].
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
     /// Marks the update handled: it will not be delivered again, and Telegram is told so with
     /// the next `getUpdates` once every earlier update is acknowledged too.
     pub fn ack(self) {
-        self.ack.resolve(Status::Acked);
+        self.ack.ack();
     }
 
-    /// Marks the update failed: it is delivered again after the redelivery delay.
+    /// Marks the update failed: it is delivered again after the redelivery delay, or comes back
+    /// as a [`DeadLetter`] after its last attempt.
     pub fn nack(self) {
-        self.ack.resolve(Status::Failed);
+        self.ack.nack();
     }
 
     /// [`ack`](Self::ack), then writes the offset to the offset store (if any) before
@@ -720,10 +865,50 @@ impl Delivery {
     }
 }
 
-/// The acknowledgement of one delivered update. Dropping it unresolved counts as a failure.
+/// An update given up after [`PollingConfig::max_attempts`] failed deliveries.
+///
+/// It is yielded once, and never delivered again. While it is held it still holds the offset
+/// back, so that a crash before the application has recorded it brings the update back after the
+/// restart; dropping it (or [`ack`](Self::ack)) lets the offset move past it, and
+/// [`ack_durably`](Self::ack_durably) also writes the offset store.
+#[derive(Debug)]
+pub struct DeadLetter {
+    /// The update.
+    pub update: Update,
+    attempts: u32,
+    ack: Acknowledger,
+}
+
+impl DeadLetter {
+    /// The update's id.
+    pub fn update_id(&self) -> i64 {
+        self.update.update_id
+    }
+
+    /// How many times the update was delivered, each time without success.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Lets the offset move past the update (as dropping the dead letter does).
+    pub fn ack(self) {
+        self.ack.ack();
+    }
+
+    /// [`ack`](Self::ack), then writes the offset to the offset store (if any) before
+    /// returning, as [`Delivery::ack_durably`] does.
+    pub async fn ack_durably(self) -> Result<(), Error> {
+        self.ack.ack_durably().await
+    }
+}
+
+/// The acknowledgement of one delivered update. Dropping it unresolved counts as a failure
+/// (for a dead letter's, as seen).
 pub struct Acknowledger {
     shared: Arc<Shared>,
     update_id: i64,
+    /// What dropping it unresolved means.
+    on_drop: Status,
     resolved: bool,
 }
 
@@ -736,12 +921,21 @@ impl std::fmt::Debug for Acknowledger {
 }
 
 impl Acknowledger {
+    fn new(shared: &Arc<Shared>, update_id: i64, on_drop: Status) -> Self {
+        Self {
+            shared: Arc::clone(shared),
+            update_id,
+            on_drop,
+            resolved: false,
+        }
+    }
+
     /// Marks the update handled.
     pub fn ack(self) {
         self.resolve(Status::Acked);
     }
 
-    /// Marks the update failed: it is delivered again.
+    /// Marks the update failed: it is delivered again, up to its last attempt.
     pub fn nack(self) {
         self.resolve(Status::Failed);
     }
@@ -763,7 +957,7 @@ impl Acknowledger {
 impl Drop for Acknowledger {
     fn drop(&mut self) {
         if !self.resolved {
-            self.shared.resolve(self.update_id, Status::Failed);
+            self.shared.resolve(self.update_id, self.on_drop);
         }
     }
 }

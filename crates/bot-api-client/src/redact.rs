@@ -1,16 +1,27 @@
 //! Removing bot tokens from text that leaves the crate: error messages, `Debug` output, logs.
 //!
-//! The client knows its own token and replaces it wherever it appears ([`BotToken::sanitize`]
-//! in `client.rs`). Two shape-based passes catch what it cannot know: any `/bot<id>:<secret>`
-//! path segment (the token of a request URL, whatever its length), and anything shaped like a
-//! token, `<digits>:<30 or more of A-Z a-z 0-9 _ ->`, with the colon plain or percent-encoded
-//! (`%3A`), wherever it stands: a local Bot API server's file paths
+//! The client knows its own token and replaces it wherever it appears ([`sanitize`]). Two
+//! shape-based passes catch what it cannot know: any `/bot<id>:<secret>` path segment (the token
+//! of a request URL, whatever its length), and anything shaped like a token,
+//! `<digits>:<30 or more of A-Z a-z 0-9 _ ->`, with the colon plain or percent-encoded (`%3A`),
+//! wherever it stands: a local Bot API server's file paths
 //! (`/var/lib/telegram-bot-api/<token>/documents/file_1.pdf`) and webhook URLs that carry the
 //! token are the common cases.
-//!
-//! [`BotToken::sanitize`]: crate::client::BotToken
 
-pub(crate) const REDACTED: &str = "<redacted>";
+use tgauth_core::{BotToken, REDACTED};
+
+/// Replaces every occurrence of `token` (or its secret part), every `/bot<...>/` path segment
+/// and everything else shaped like a token in `text`.
+pub(crate) fn sanitize(token: &BotToken, text: &str) -> String {
+    let text = text.replace(token.dangerous_expose(), REDACTED);
+    let secret = token.dangerous_expose_secret();
+    let text = if secret.is_empty() {
+        text
+    } else {
+        text.replace(secret, REDACTED)
+    };
+    redact(&text)
+}
 
 /// The shortest secret part the shape-based pass takes for a token (real ones have 35).
 const MIN_SECRET: usize = 30;
@@ -182,6 +193,8 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(tgauth_tests::proptest_config(256))]
+
         #[test]
         fn any_text_around_a_token_loses_the_token(
             prefix in "\\PC{0,40}",

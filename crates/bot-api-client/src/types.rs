@@ -1,12 +1,15 @@
-//! Bot API types: Update, Message, User, Chat, File, WebhookInfo, keyboards.
+//! Bot API types: Update, Message, User, Chat, ChatFullInfo, File, WebhookInfo, keyboards, and
+//! the [`Recipient`] of a message.
 //!
 //! Every type tolerates fields it does not know (serde ignores them), so a newer Bot API never
 //! makes an older bot fail to parse. An update of a kind this crate does not model arrives as
-//! [`UpdateKind::Other`] with its raw JSON.
+//! [`UpdateKind::Other`] with its raw JSON. Ids are [`UserId`] and [`ChatId`], dates
+//! [`UnixTime`], all serialized as Telegram's plain integers.
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
+use tgauth_core::{ChatId, UnixTime, UserId};
 
 /// An incoming update: its id and what happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -185,7 +188,7 @@ impl Serialize for Update {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Unique identifier.
-    pub id: i64,
+    pub id: UserId,
     /// True for bots.
     #[serde(default)]
     pub is_bot: bool,
@@ -232,11 +235,11 @@ pub enum ChatType {
     Unknown,
 }
 
-/// A chat.
+/// A chat, as messages carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chat {
-    /// Unique identifier (negative for groups and channels).
-    pub id: i64,
+    /// Unique identifier (negative for groups and channels; a private chat's is its user's id).
+    pub id: ChatId,
     /// The chat's type.
     #[serde(rename = "type")]
     pub kind: ChatType,
@@ -259,8 +262,8 @@ pub struct Chat {
 pub struct Message {
     /// Identifier unique inside the chat.
     pub message_id: i64,
-    /// Unix time the message was sent.
-    pub date: i64,
+    /// When the message was sent (0 for a message the bot can no longer access).
+    pub date: UnixTime,
     /// The chat it belongs to.
     pub chat: Chat,
     /// The sender; absent in channels.
@@ -279,6 +282,10 @@ pub struct Message {
     /// Data sent by a Web App.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_app_data: Option<WebAppData>,
+    /// The inline keyboard attached to the message: the one the bot sent with it, as
+    /// `sendMessage` and `editMessageText` return it and callback queries carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_markup: Option<InlineKeyboardMarkup>,
 }
 
 /// A special entity in a text: a command, a link, formatting.
@@ -347,7 +354,7 @@ pub struct CallbackQuery {
     pub chat_instance: Option<String>,
 }
 
-/// A file ready to be downloaded with [`crate::client::Client::download_file`].
+/// A file ready to be downloaded with [`Client::download_file`](crate::Client::download_file).
 ///
 /// Its `Debug` redacts the token from `file_path`: a local Bot API server in `--local` mode
 /// answers with paths such as `/var/lib/telegram-bot-api/<token>/documents/file_1.pdf`.
@@ -396,15 +403,15 @@ pub struct WebhookInfo {
     /// The IP address Telegram resolved the webhook to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
-    /// Unix time of the latest delivery error.
+    /// When the latest delivery error happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error_date: Option<i64>,
+    pub last_error_date: Option<UnixTime>,
     /// The latest delivery error, in human-readable form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error_message: Option<String>,
-    /// Unix time of the latest error synchronizing with Telegram's datacenters.
+    /// When the latest error synchronizing with Telegram's datacenters happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_synchronization_error_date: Option<i64>,
+    pub last_synchronization_error_date: Option<UnixTime>,
     /// Maximum simultaneous HTTPS connections for delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<u32>,
@@ -438,20 +445,71 @@ impl std::fmt::Debug for WebhookInfo {
     }
 }
 
-/// The target of a message: a numeric chat id or `@channelusername`.
+/// Where a message goes (the `chat_id` parameter of the Bot API): a numeric chat id or the
+/// `@username` of a public channel or supergroup. A user's id is the id of the bot's private
+/// chat with them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum ChatId {
+#[non_exhaustive]
+pub enum Recipient {
     /// A numeric chat id.
-    Id(i64),
-    /// `@username` of a public channel or supergroup.
+    Id(ChatId),
+    /// `@username` of a public channel or supergroup, with the `@`.
     Username(String),
 }
 
-impl From<i64> for ChatId {
-    fn from(id: i64) -> Self {
+impl From<ChatId> for Recipient {
+    fn from(id: ChatId) -> Self {
         Self::Id(id)
     }
+}
+
+impl From<UserId> for Recipient {
+    fn from(id: UserId) -> Self {
+        Self::Id(ChatId::from(id))
+    }
+}
+
+impl From<i64> for Recipient {
+    fn from(id: i64) -> Self {
+        Self::Id(ChatId(id))
+    }
+}
+
+/// Up-to-date information about a chat, as `getChat` returns it.
+///
+/// Only the fields a login service shows are modelled; the Bot API's many others are ignored.
+/// For a private chat the id is the user's id and the names are the user's as they are now,
+/// not as some earlier message carried them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ChatFullInfo {
+    /// Unique identifier (negative for groups and channels; a private chat's is its user's id).
+    pub id: ChatId,
+    /// The chat's type.
+    #[serde(rename = "type")]
+    pub kind: ChatType,
+    /// Title of groups, supergroups and channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Username, without `@`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// First name of the other party in a private chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name of the other party in a private chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Every active username of the chat, without `@` (collectible ones included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_usernames: Option<Vec<String>>,
+    /// Bio of the other party in a private chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bio: Option<String>,
+    /// Description of groups, supergroups and channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// How Telegram parses formatting in a text.

@@ -5,10 +5,10 @@
 //! constant time, and with the `axum` feature [`router`] does both around an async handler,
 //! answering non-2xx when the handler fails so that Telegram delivers the update again.
 
-use crate::error::Error;
+use crate::Error;
 use crate::types::Update;
 use serde::{Serialize, Serializer};
-use subtle::ConstantTimeEq;
+use tgauth_core::{REDACTED, constant_time_eq};
 
 /// The header that carries the webhook's secret token.
 pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
@@ -60,13 +60,13 @@ impl SecretToken {
     /// Whether a received header value equals this secret, compared in constant time (only the
     /// length can leak). A missing header never matches.
     pub fn matches(&self, header: Option<&[u8]>) -> bool {
-        header.is_some_and(|value| bool::from(value.ct_eq(self.0.as_bytes())))
+        header.is_some_and(|value| constant_time_eq(value, self.0.as_bytes()))
     }
 }
 
 impl std::fmt::Debug for SecretToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretToken(<redacted>)")
+        write!(f, "SecretToken({REDACTED})")
     }
 }
 

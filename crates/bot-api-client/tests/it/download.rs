@@ -2,7 +2,8 @@
 //! size limit, and local-mode absolute paths.
 
 use crate::stub::{Reply, Stub};
-use bot_api_client::error::{Error, TransportKind};
+use bot_api_client::Error;
+use bot_api_client::error::TransportKind;
 use bot_api_client::types::File;
 use serde_json::json;
 use std::time::Duration;
@@ -99,7 +100,7 @@ async fn size_limit() {
         4
     );
     assert_eq!(
-        bot_api_client::client::DEFAULT_DOWNLOAD_LIMIT,
+        bot_api_client::Client::DEFAULT_DOWNLOAD_LIMIT,
         20 * 1024 * 1024
     );
 }

@@ -6,6 +6,7 @@
 
 mod download;
 mod errors;
+mod methods;
 mod parsing;
 mod polling;
 mod redaction;

@@ -5,7 +5,8 @@
 use crate::stub::{Reply, Stub};
 use bot_api_client::error::ApiErrorKind;
 use bot_api_client::polling::{
-    Dedupe, FileOffsetStore, MemoryOffsetStore, OffsetStore, Poller, PollingConfig, Updates,
+    Dedupe, Delivery, Event, FileOffsetStore, MemoryOffsetStore, OffsetStore, Poller,
+    PollingConfig, Updates,
 };
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -41,12 +42,19 @@ fn offsets_sent(stub: &Stub) -> Vec<Option<i64>> {
         .collect()
 }
 
-async fn next_id(updates: &mut Updates) -> bot_api_client::polling::Delivery {
+async fn next_event(updates: &mut Updates) -> Event {
     tokio::time::timeout(Duration::from_secs(10), updates.next())
         .await
         .unwrap()
         .unwrap()
         .unwrap()
+}
+
+async fn next_id(updates: &mut Updates) -> Delivery {
+    match next_event(updates).await {
+        Event::Delivery(delivery) => delivery,
+        other => panic!("not a delivery: {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -213,6 +221,35 @@ async fn persisted_offset_skips_acknowledged_but_unconfirmed_updates() {
 }
 
 #[tokio::test]
+async fn answers_over_the_response_limit_make_the_poller_ask_for_fewer_updates() {
+    let stub = Stub::start().await;
+    let ids = push(&stub, 10);
+    // Room for two of the fake's updates (about 250 bytes each) but not for three.
+    let client = stub.client_builder().response_limit(600).build().unwrap();
+    let mut updates = Poller::new(client).config(config()).start().unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < ids.len() {
+        let delivery = next_id(&mut updates).await;
+        seen.push(delivery.update_id());
+        delivery.ack();
+    }
+    assert_eq!(seen, ids);
+    let limits: Vec<u64> = stub
+        .requests()
+        .iter()
+        .filter(|r| r.method == "getUpdates")
+        .map(|r| r.body["limit"].as_u64().unwrap())
+        .collect();
+    // Halved until an answer fits, then kept until the backlog is drained.
+    assert!(limits.starts_with(&[100, 50, 25, 12, 6]), "{limits:?}");
+    let fitting = limits[5];
+    assert!(
+        fitting < 6 && limits[5..].iter().all(|l| *l == fitting),
+        "{limits:?}"
+    );
+}
+
+#[tokio::test]
 async fn conflict_and_unauthorized_are_fatal() {
     for (code, kind) in [
         (409, ApiErrorKind::Conflict),
@@ -283,10 +320,28 @@ fn file_offset_store_round_trip_and_errors() {
     std::fs::write(store.path(), "not a number").unwrap();
     assert!(matches!(
         store.load(),
-        Err(bot_api_client::error::Error::OffsetStore { .. })
+        Err(bot_api_client::Error::OffsetStore { .. })
     ));
     let missing_directory = FileOffsetStore::new(directory.path().join("missing/offset"));
     assert!(missing_directory.save(1).is_err());
+}
+
+#[cfg(unix)]
+#[test]
+fn file_offset_store_does_not_write_through_a_planted_symlink() {
+    // Whoever can write to the directory plants `<path>.tmp` pointing at a file the bot may
+    // write: a save must neither write into that file nor leave `path` a link to it.
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("offset");
+    let victim = directory.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&victim, directory.path().join("offset.tmp")).unwrap();
+    let store = FileOffsetStore::new(&path);
+    store.save(42).unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let metadata = std::fs::symlink_metadata(&path).unwrap();
+    assert!(metadata.file_type().is_file(), "{metadata:?}");
+    assert_eq!(store.load().unwrap(), Some(42));
 }
 
 #[test]
@@ -448,39 +503,157 @@ async fn a_cancelled_next_loses_nothing() {
 
 #[test]
 fn file_offset_store_forgets_offsets_older_than_telegram_keeps_updates() {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    const SAVED: u64 = 1_700_000_000;
-    fn at(seconds: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(seconds)
-    }
+    use bot_api_client::tgauth_core::{FixedClock, UnixTime};
+    const SAVED: i64 = 1_700_000_000;
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("offset");
+    let clock = FixedClock::new(UnixTime(SAVED));
     FileOffsetStore::new(&path)
-        .clock(|| at(SAVED))
+        .clock(clock.clone())
         .save(42)
         .unwrap();
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         format!("42 {SAVED}\n")
     );
-    let load = |now: fn() -> SystemTime| FileOffsetStore::new(&path).clock(now).load().unwrap();
-    assert_eq!(load(|| at(SAVED + 23 * 3600)), Some(42));
-    assert_eq!(load(|| at(SAVED + 24 * 3600)), Some(42));
+    let load = |now: i64| {
+        FileOffsetStore::new(&path)
+            .clock(FixedClock::new(UnixTime(now)))
+            .load()
+            .unwrap()
+    };
+    assert_eq!(load(SAVED + 23 * 3600), Some(42));
+    assert_eq!(load(SAVED + 24 * 3600), Some(42));
     assert_eq!(
-        load(|| at(SAVED + 24 * 3600 + 1)),
+        load(SAVED + 24 * 3600 + 1),
         None,
         "every update it would skip has expired; its ids may have restarted"
     );
     // A clock behind the save time does not make the offset stale.
-    assert_eq!(load(|| at(SAVED - 10)), Some(42));
-    // A longer max age keeps it.
+    assert_eq!(load(SAVED - 10), Some(42));
+    // A longer max age keeps it; the store reads the clock it was given at each load.
     let patient = FileOffsetStore::new(&path)
-        .clock(|| at(SAVED + 30 * 3600))
+        .clock(clock.clone())
         .max_age(Duration::from_secs(48 * 3600));
+    clock.advance(30 * 3600);
     assert_eq!(patient.load().unwrap(), Some(42));
+    clock.advance(18 * 3600 + 1);
+    assert_eq!(patient.load().unwrap(), None);
     // A file with the offset alone (no save time) is read as it is.
     std::fs::write(&path, "77\n").unwrap();
-    assert_eq!(load(|| at(SAVED + 1_000_000)), Some(77));
+    assert_eq!(load(SAVED + 1_000_000), Some(77));
     std::fs::write(&path, "77 yesterday\n").unwrap();
     assert!(FileOffsetStore::new(&path).load().is_err());
+}
+
+#[tokio::test]
+async fn an_update_whose_handler_always_fails_does_not_stall_the_rest() {
+    // Update 3 fails every time; 4..=102 are acknowledged behind it, so the limit-100 window
+    // from offset 3 holds nothing new. Without a redelivery cap the poller would redeliver 3
+    // until Telegram drops it a day later, and 103..=200 would wait as long.
+    let stub = Stub::start().await;
+    let ids = push(&stub, 200);
+    let mut updates = start(&stub, None);
+    let mut handled = std::collections::BTreeSet::new();
+    let mut attempts_of_3 = Vec::new();
+    let mut dead_letters = Vec::new();
+    while handled.len() < ids.len() - 1 || dead_letters.is_empty() {
+        match next_event(&mut updates).await {
+            Event::Delivery(delivery) if delivery.update_id() == 3 => {
+                attempts_of_3.push(delivery.attempt());
+                assert!(
+                    attempts_of_3.len() <= 50,
+                    "stalled: {} handled",
+                    handled.len()
+                );
+                delivery.nack();
+            }
+            Event::Delivery(delivery) => {
+                assert!(handled.insert(delivery.update_id()), "delivered twice");
+                delivery.ack();
+            }
+            Event::DeadLetter(dead) => {
+                dead_letters.push((dead.update_id(), dead.attempts()));
+                // Dropped: the offset moves past it.
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        attempts_of_3,
+        [1, 2, 3, 4, 5],
+        "the default max_attempts is 5"
+    );
+    assert_eq!(dead_letters, [(3, 5)], "the dead letter comes exactly once");
+    assert_eq!(handled.len(), 199);
+    // Nothing more comes: the dead letter is not delivered again in any form.
+    let more = tokio::time::timeout(Duration::from_millis(300), updates.next()).await;
+    assert!(more.is_err(), "{more:?}");
+    assert_eq!(updates.offset(), Some(201));
+    assert_eq!(updates.shutdown().await.unwrap(), Some(201));
+    assert!(stub.fake.lock().unwrap().pending.is_empty());
+}
+
+#[tokio::test]
+async fn a_dead_letter_holds_the_offset_until_it_is_dropped_and_can_be_acked_durably() {
+    let stub = Stub::start().await;
+    push(&stub, 2);
+    let store: Arc<dyn OffsetStore> = Arc::new(MemoryOffsetStore::default());
+    let mut updates = Poller::new(stub.client())
+        .config(config().max_attempts(2))
+        .offset_store(Arc::clone(&store))
+        .start()
+        .unwrap();
+    let mut dead = None;
+    while dead.is_none() {
+        match next_event(&mut updates).await {
+            Event::Delivery(delivery) if delivery.update_id() == 1 => delivery.nack(),
+            Event::Delivery(delivery) => delivery.ack(),
+            Event::DeadLetter(letter) => dead = Some(letter),
+            other => panic!("{other:?}"),
+        }
+    }
+    let dead = dead.unwrap();
+    assert_eq!((dead.update_id(), dead.attempts()), (1, 2));
+    assert_eq!(dead.update.message().unwrap().text.as_deref(), Some("m0"));
+    // Held, it keeps the offset from passing it, so a crash now brings it back.
+    assert_eq!(updates.offset(), None);
+    dead.ack_durably().await.unwrap();
+    assert_eq!(store.load().unwrap(), Some(3));
+    assert_eq!(updates.shutdown().await.unwrap(), Some(3));
+}
+
+#[tokio::test]
+async fn a_consumer_that_ends_on_errors_goes_on_past_a_dead_letter() {
+    // The shape of the crate docs' loop: `event?` ends only on 401/409.
+    async fn consume(updates: &mut Updates) -> Result<Vec<i64>, bot_api_client::Error> {
+        let mut handled = Vec::new();
+        while let Some(event) = updates.next().await {
+            match event? {
+                Event::Delivery(delivery) if delivery.update_id() == 1 => delivery.nack(),
+                Event::Delivery(delivery) => {
+                    handled.push(delivery.update_id());
+                    delivery.ack();
+                }
+                Event::DeadLetter(dead) => handled.push(-dead.update_id()),
+                _ => {}
+            }
+            if handled.len() == 3 {
+                break;
+            }
+        }
+        Ok(handled)
+    }
+    let stub = Stub::start().await;
+    push(&stub, 3);
+    let mut updates = Poller::new(stub.client())
+        .config(config().max_attempts(1))
+        .start()
+        .unwrap();
+    let handled = tokio::time::timeout(Duration::from_secs(10), consume(&mut updates))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(handled, [2, 3, -1]);
+    assert_eq!(updates.shutdown().await.unwrap(), Some(4));
 }

@@ -2,9 +2,10 @@
 //! error kind: connection refused, timeout, dropped connection, decode, API errors and downloads.
 
 use crate::stub::{CANARY, Reply, Stub, assert_clean, assert_error_clean};
-use bot_api_client::client::{BotToken, Client, RetryPolicy, SendMessage};
-use bot_api_client::error::Error;
+use bot_api_client::requests::SendMessage;
+use bot_api_client::tgauth_core::BotToken;
 use bot_api_client::types::File;
+use bot_api_client::{Client, Error, RetryPolicy};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -231,7 +232,7 @@ async fn every_error_kind_is_clean_and_so_are_the_logs() {
 
 #[tokio::test]
 async fn token_bearing_values_from_the_server_are_redacted() {
-    use bot_api_client::client::SetWebhook;
+    use bot_api_client::requests::SetWebhook;
     use bot_api_client::types::WebhookInfo;
     // A local Bot API server in --local mode puts the token in every file path.
     let local = file(&format!(
@@ -308,4 +309,31 @@ async fn redirects_are_not_followed() {
         elsewhere.requests().is_empty(),
         "nothing reached the target"
     );
+}
+
+#[test]
+fn a_base_url_is_never_quoted_with_the_token_whatever_is_wrong_with_it() {
+    use crate::stub::CANARY_SECRET;
+    let encoded = CANARY.replace(':', "%3A");
+    for url in [
+        // No scheme.
+        format!("api.telegram.org/bot{CANARY}"),
+        CANARY.to_owned(),
+        // A scheme other than http(s).
+        format!("ftp://example.com/bot{CANARY}"),
+        // A query or a fragment.
+        format!("https://api.telegram.org/?token={CANARY}"),
+        format!("https://api.telegram.org/#{CANARY}"),
+        format!("https://example.com/hook?{encoded}"),
+        // The token or its secret in the path.
+        format!("https://api.telegram.org/bot{CANARY}"),
+        format!("https://example.com/{CANARY_SECRET}/x"),
+    ] {
+        let builder = Client::builder(BotToken::new(CANARY).unwrap()).base_url(url.clone());
+        assert_clean(&format!("{builder:?}"));
+        assert_clean(&format!("{builder:#?}"));
+        let error = builder.build().unwrap_err();
+        assert!(matches!(error, Error::InvalidBaseUrl { .. }), "{error:?}");
+        assert_error_clean(&error);
+    }
 }

@@ -2,8 +2,9 @@
 //! connections only for idempotent calls, connection failures for all; deterministic jitter.
 
 use crate::stub::{Reply, Stub, fast_retries};
-use bot_api_client::client::{Jitter, RetryPolicy, SendMessage};
-use bot_api_client::error::{ApiErrorKind, Error, TransportKind};
+use bot_api_client::error::{ApiErrorKind, TransportKind};
+use bot_api_client::requests::SendMessage;
+use bot_api_client::{Error, Jitter, RetryPolicy};
 use serde_json::json;
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Webhook deliveries: the secret header checked, the handler awaited, non-2xx on failure so
 //! Telegram delivers again, and the body-size and content-type limits.
 
-use bot_api_client::error::Error;
+use bot_api_client::Error;
 use bot_api_client::webhook::SecretToken;
 
 #[test]
@@ -60,13 +60,11 @@ mod endpoint {
                 }
             }
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let served = tgauth_tests::http::serve(app).await.unwrap();
         Endpoint {
-            url: format!("http://{addr}/hook"),
+            url: served.url("/hook"),
             received,
-            http: reqwest::Client::new(),
+            http: tgauth_tests::http::client(),
         }
     }
 
