@@ -57,18 +57,23 @@ async fn next_id(updates: &mut Updates) -> Delivery {
     }
 }
 
+/// Acknowledges the next `count` deliveries and returns their ids in delivery order.
+async fn ack_next(updates: &mut Updates, count: usize) -> Vec<i64> {
+    let mut seen = Vec::new();
+    while seen.len() < count {
+        let delivery = next_id(updates).await;
+        seen.push(delivery.update_id());
+        delivery.ack();
+    }
+    seen
+}
+
 #[tokio::test]
 async fn every_update_once_and_shutdown_confirms() {
     let stub = Stub::start().await;
     let ids = push(&stub, 250);
     let mut updates = start(&stub, None);
-    let mut seen = Vec::new();
-    while seen.len() < ids.len() {
-        let delivery = next_id(&mut updates).await;
-        seen.push(delivery.update_id());
-        delivery.ack();
-    }
-    assert_eq!(seen, ids);
+    assert_eq!(ack_next(&mut updates, ids.len()).await, ids);
     assert_eq!(updates.offset(), Some(251));
     assert_eq!(updates.shutdown().await.unwrap(), Some(251));
     let last = stub.requests().pop().unwrap();
@@ -224,16 +229,10 @@ async fn persisted_offset_skips_acknowledged_but_unconfirmed_updates() {
 async fn answers_over_the_response_limit_make_the_poller_ask_for_fewer_updates() {
     let stub = Stub::start().await;
     let ids = push(&stub, 10);
-    // Room for two of the fake's updates (about 250 bytes each) but not for three.
+    // Room for a few of the fake's updates (under 200 bytes each), not for six.
     let client = stub.client_builder().response_limit(600).build().unwrap();
     let mut updates = Poller::new(client).config(config()).start().unwrap();
-    let mut seen = Vec::new();
-    while seen.len() < ids.len() {
-        let delivery = next_id(&mut updates).await;
-        seen.push(delivery.update_id());
-        delivery.ack();
-    }
-    assert_eq!(seen, ids);
+    assert_eq!(ack_next(&mut updates, ids.len()).await, ids);
     let limits: Vec<u64> = stub
         .requests()
         .iter()
