@@ -19,8 +19,8 @@
 //!   an update that fails [`max_attempts`](polling::PollingConfig::max_attempts) times comes
 //!   out once more as a [`polling::DeadLetter`] instead of holding every later update back.
 //!
-//! Paths: the client ([`Client`], [`ClientBuilder`], [`RetryPolicy`]) and [`Error`] are at the
-//! root; everything else is in a module:
+//! Paths: the client ([`Client`], [`ClientBuilder`], [`RetryPolicy`] and its [`Jitter`]) and
+//! [`Error`] are at the root; everything else is in a module:
 //!
 //! - [`requests`]: the parameters of the Bot API methods ([`requests::SendMessage`],
 //!   [`requests::EditMessageText`], ...).

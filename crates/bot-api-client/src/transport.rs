@@ -10,9 +10,8 @@ use crate::error::{ApiError, TransportKind};
 use crate::requests::Idempotency;
 use crate::types::Update;
 use crate::{Client, Error};
-use serde::Deserialize;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 #[derive(Deserialize)]

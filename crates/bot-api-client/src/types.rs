@@ -482,7 +482,6 @@ impl From<i64> for Recipient {
 /// For a private chat the id is the user's id and the names are the user's as they are now,
 /// not as some earlier message carried them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct ChatFullInfo {
     /// Unique identifier (negative for groups and channels; a private chat's is its user's id).
     pub id: ChatId,
