@@ -54,29 +54,32 @@ pub fn encode_uri_component(value: &str) -> PercentEncode<'_> {
 /// ```
 pub fn decode_form_component(text: &str) -> Result<Cow<'_, str>, Error> {
     let bytes = text.as_bytes();
-    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
+    let Some(first) = bytes.iter().position(|&b| b == b'%' || b == b'+') else {
         return Ok(Cow::Borrowed(text));
-    }
-    let mut rest = bytes;
-    while let Some(at) = rest.iter().position(|&b| b == b'%') {
-        match rest.get(at + 1..at + 3) {
+    };
+    let (plain, rest) = bytes.split_at(first);
+    let mut unchecked = rest;
+    while let Some(at) = unchecked.iter().position(|&b| b == b'%') {
+        match unchecked.get(at + 1..at + 3) {
             Some([high, low]) if high.is_ascii_hexdigit() && low.is_ascii_hexdigit() => {
-                rest = rest.get(at + 3..).unwrap_or_default();
+                unchecked = unchecked.get(at + 3..).unwrap_or_default();
             }
             _ => return Err(Error::InvalidPercentEncoding),
         }
     }
-    let spaced: Cow<'_, [u8]> = if bytes.contains(&b'+') {
-        Cow::Owned(
-            bytes
-                .iter()
-                .map(|&b| if b == b'+' { b' ' } else { b })
-                .collect(),
-        )
+    // One allocation of the input's length: decoding only shrinks (the login verifiers run this
+    // on every escaped field, so reallocations showed in their benchmark).
+    let mut decoded = Vec::with_capacity(bytes.len());
+    decoded.extend_from_slice(plain);
+    if rest.contains(&b'+') {
+        let spaced: Vec<u8> = rest
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        decoded.extend(percent_encoding::percent_decode(&spaced));
     } else {
-        Cow::Borrowed(bytes)
-    };
-    let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+        decoded.extend(percent_encoding::percent_decode(rest));
+    }
     String::from_utf8(decoded)
         .map(Cow::Owned)
         .map_err(|_| Error::InvalidUtf8)
