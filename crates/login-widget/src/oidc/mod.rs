@@ -64,7 +64,7 @@ pub use authorize::{
 pub use jose::{Algorithm, IdTokenClaims, Jwk, Jwks};
 #[cfg(feature = "sign")]
 pub use signing::IdTokenSigner;
-pub use validation::{IdTokenError, IdTokenValidator};
+pub use validation::{IdTokenError, IdTokenValidator, NoncePolicy};
 
 /// Unpadded base64url: the encoding of every JOSE part and of PKCE values.
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;

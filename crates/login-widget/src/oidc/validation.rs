@@ -94,6 +94,20 @@ pub enum IdTokenError {
     },
 }
 
+/// What an `id_token` must say about the nonce the authorization request sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum NoncePolicy {
+    /// A token that carries a nonce must carry the one sent; a token without one is accepted.
+    /// Telegram's provider (2026) may leave the nonce out, so this is the default for its
+    /// tokens; the code flow's `state` and PKCE verifier still bind the token to the login.
+    #[default]
+    MustMatchIfPresent,
+    /// The token must carry the nonce sent ([`IdTokenError::MissingNonce`] otherwise), for
+    /// providers that always echo it.
+    Required,
+}
+
 /// Validates `id_token`s against a JWKS the caller holds.
 #[derive(Debug, Clone)]
 pub struct IdTokenValidator {
@@ -101,6 +115,7 @@ pub struct IdTokenValidator {
     issuer: String,
     client_id: String,
     skew: Duration,
+    nonce: NoncePolicy,
 }
 
 impl IdTokenValidator {
@@ -112,6 +127,7 @@ impl IdTokenValidator {
             issuer: TELEGRAM_ISSUER.to_owned(),
             client_id: client_id.into(),
             skew: Duration::from_secs(60),
+            nonce: NoncePolicy::default(),
         }
     }
 
@@ -132,6 +148,13 @@ impl IdTokenValidator {
         self
     }
 
+    /// Sets what a token must say about the expected nonce
+    /// ([`NoncePolicy::MustMatchIfPresent`] by default, as Telegram's provider needs).
+    pub fn with_nonce_policy(mut self, policy: NoncePolicy) -> Self {
+        self.nonce = policy;
+        self
+    }
+
     /// Replaces the key set (after a JWKS refresh).
     pub fn with_jwks(mut self, jwks: Jwks) -> Self {
         self.jwks = jwks;
@@ -139,9 +162,10 @@ impl IdTokenValidator {
     }
 
     /// Verifies the signature by the key with the header's `kid`, then `iss`, `aud` and `azp`
-    /// (required when `aud` names several parties, and then the client id), `exp`, `iat`, `nbf` when present and, when `expected_nonce` is given,
-    /// `nonce` (compared in constant time). Pass the nonce of the authorization request: only
-    /// a flow that sent none may pass `None`.
+    /// (required when `aud` names several parties, and then the client id), `exp`, `iat`, `nbf`
+    /// when present and, when `expected_nonce` is given, `nonce` (compared in constant time; a
+    /// token without one passes unless the [`NoncePolicy`] is `Required`). Pass the nonce of
+    /// the authorization request: only a flow that sent none may pass `None`.
     ///
     /// Only the JWKS given here is trusted: header members that point at other keys (`jku`,
     /// `jwk`, `x5u`) are ignored, `alg: none` and HMAC algorithms are refused, and the key must
@@ -253,9 +277,14 @@ impl IdTokenValidator {
             return Err(IdTokenError::NotYetValid { nbf, now });
         }
         if let Some(expected) = expected_nonce {
-            let nonce = claims.nonce.as_deref().ok_or(IdTokenError::MissingNonce)?;
-            if !tgauth_core::constant_time_eq(nonce.as_bytes(), expected.as_bytes()) {
-                return Err(IdTokenError::WrongNonce);
+            match (claims.nonce.as_deref(), self.nonce) {
+                (None, NoncePolicy::Required) => return Err(IdTokenError::MissingNonce),
+                (None, NoncePolicy::MustMatchIfPresent) => {}
+                (Some(nonce), _) => {
+                    if !tgauth_core::constant_time_eq(nonce.as_bytes(), expected.as_bytes()) {
+                        return Err(IdTokenError::WrongNonce);
+                    }
+                }
             }
         }
         Ok(claims)
