@@ -10,7 +10,8 @@
 //! - [`link`]: `t.me` and `tg://` link builders and payload validation.
 //! - [`start`]: parsing `/start <code>` and the checked identity of a private chat.
 //! - [`store`]: the [`store::Store`] trait and its backends (memory, SQLite, PostgreSQL,
-//!   Redis), links and code states.
+//!   Redis), links (active, or inactive since the bot learned it cannot reach the chat) and
+//!   code states.
 //! - [`login`]: signed, expiring, single-use login links (the reverse flow).
 //!
 //! Telegram's ids and time are [`tgauth_core`]'s ([`tgauth_core::UserId`],

@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tgauth_core::{UnixTime, UserId};
 
 use super::rules::{
-    ClaimStep, ConsumeStep, decide_claim, decide_consume, decide_put, decide_redeem, put_result,
-    repeat_answer,
+    ClaimStep, ConsumeStep, decide_claim, decide_consume, decide_mark, decide_put, decide_redeem,
+    put_result, repeat_answer,
 };
 use super::{
     ChatsPerAccount, Claim, ClaimTarget, CodeRecord, CodeState, CodeStatus, CommittedBy, Declined,
-    Link, LinkPolicy, Linked, Store, USED_CODE_RETENTION_SECONDS, declined, status_of,
+    Link, LinkPolicy, Linked, Mark, Store, USED_CODE_RETENTION_SECONDS, declined, status_of,
 };
 use crate::code::{CodeHash, LinkCode};
 use crate::error::{Error, StoreError};
@@ -80,6 +80,18 @@ impl MemoryStore {
                     .map(|linked| Claim::AlreadyLinked(linked.link))
             }
         }
+    }
+
+    /// Marks a link inactive or active in one critical section.
+    fn mark(&self, telegram_user: UserId, mark: Mark) -> Result<Option<Link>, StoreError> {
+        let mut state = self.lock()?;
+        let Some(link) = state.links.get_mut(&telegram_user) else {
+            return Ok(None);
+        };
+        if let Some(marked) = decide_mark(link, mark) {
+            *link = marked;
+        }
+        Ok(Some(link.clone()))
     }
 }
 
@@ -204,6 +216,18 @@ impl Store for MemoryStore {
         telegram_user: UserId,
     ) -> Result<Option<Link>, StoreError> {
         Ok(self.lock()?.links.get(&telegram_user).cloned())
+    }
+
+    async fn mark_link_inactive(
+        &self,
+        telegram_user: UserId,
+        since: UnixTime,
+    ) -> Result<Option<Link>, StoreError> {
+        self.mark(telegram_user, Mark::Inactive(since))
+    }
+
+    async fn mark_link_active(&self, telegram_user: UserId) -> Result<Option<Link>, StoreError> {
+        self.mark(telegram_user, Mark::Active)
     }
 
     async fn unlink_telegram_user(

@@ -1,6 +1,6 @@
 //! The `Store` trait: issue and atomically consume codes, links by website account and
-//! Telegram user, unlink, purge, and the atomic redemption of login links; with one backend
-//! per cargo feature.
+//! Telegram user, marking a link inactive (the bot cannot reach its chat) and active again,
+//! unlink, purge, and the atomic redemption of login links; with one backend per cargo feature.
 //!
 //! | URL | backend | feature |
 //! |---|---|---|
@@ -11,6 +11,15 @@
 //!
 //! [`AnyStore::open`] opens whichever a URL names. Every backend runs the same conformance
 //! suite (`tests/it/conformance.rs`).
+//!
+//! A link is active, or inactive since the bot learned that its chat cannot receive messages
+//! ([`Link::inactive_since`]): a notifier that gets a 403 from the Bot API (the person blocked
+//! the bot or deleted their account) calls [`Store::mark_link_inactive`], and the bot calls
+//! [`Store::mark_link_active`] when the person writes to it again. Each is one atomic step on
+//! every backend, and an inactive link stays a link: it is listed, a login link for it
+//! redeems, and consuming a new code for the same Telegram account makes it active again.
+//! Schemas and records from before this was recorded read as active: the SQL backends gain a
+//! nullable column through a forward migration, Redis link records an optional field.
 
 // Without any backend feature only the trait remains, and the shared rules go unused.
 #![cfg_attr(
@@ -73,9 +82,27 @@ pub struct Link {
     /// Whether the website's logged-in owner of the code confirmed this chat
     /// ([`crate::Linker::confirm_on_website`]). A link the bot committed alone
     /// ([`crate::linker::Confirmation::Bot`], or no confirmation) is not, and neither is a
-    /// link stored before this was recorded. [`crate::login::LoginLinkKey::sign`] signs login links for
-    /// website-confirmed links only.
+    /// link stored before this was recorded. [`crate::login::LoginLinkKey::sign`] signs login
+    /// links for website-confirmed links only.
     pub website_confirmed: bool,
+    /// Since when the bot cannot reach the chat, or `None` while it can (an active link).
+    ///
+    /// Set by [`Store::mark_link_inactive`] when sending to the chat failed because the person
+    /// blocked the bot or deleted their account (the Bot API's 403), kept at that first time
+    /// by later marks, and cleared by [`Store::mark_link_active`] (the person wrote to the bot
+    /// again) and by consuming a new code for the same Telegram account. An inactive link is
+    /// still a link: the account stays linked, it is listed and unlinked as usual, and login
+    /// links for it still redeem when the person comes back; only messages to its chat are
+    /// pointless until then. Links stored before this was recorded read as active.
+    pub inactive_since: Option<UnixTime>,
+}
+
+impl Link {
+    /// Whether the bot can reach the chat as far as it knows: no 403 since the link was made
+    /// or the person last wrote ([`Link::inactive_since`] is `None`).
+    pub fn is_active(&self) -> bool {
+        self.inactive_since.is_none()
+    }
 }
 
 /// How a successful consume changed the links.
@@ -241,9 +268,10 @@ pub trait Store: Send + Sync {
 
     /// Consumes a code (fresh, or claimed by `who`) and commits the link under `policy`, in
     /// one atomic step, recording `by` as [`Link::website_confirmed`] (a link that stood
-    /// website-confirmed already stays so). A repeat by the chat that consumed it answers
-    /// [`LinkOutcome::AlreadyLinked`] with the link unchanged; on [`Error::Conflict`] the code
-    /// stays as it was.
+    /// website-confirmed already stays so). The link it commits is active
+    /// ([`Link::inactive_since`] cleared), a new link or the same account's link made again. A
+    /// repeat by the chat that consumed it answers [`LinkOutcome::AlreadyLinked`] with the
+    /// link unchanged; on [`Error::Conflict`] the code stays as it was.
     fn consume(
         &self,
         code: &LinkCode,
@@ -261,6 +289,25 @@ pub trait Store: Send + Sync {
 
     /// The link of a Telegram account, if any.
     fn link_of_telegram_user(
+        &self,
+        telegram_user: UserId,
+    ) -> impl Future<Output = Result<Option<Link>, StoreError>> + Send;
+
+    /// Marks the link of a Telegram account inactive since `since`, in one atomic step: the bot
+    /// learned that the chat cannot receive messages (a 403 from the Bot API: the person
+    /// blocked the bot or deleted their account). A link already inactive keeps the time of
+    /// its first mark and is not written. Answers the link as stored now, or `None` (and writes
+    /// nothing) when the Telegram account has no link. See [`Link::inactive_since`].
+    fn mark_link_inactive(
+        &self,
+        telegram_user: UserId,
+        since: UnixTime,
+    ) -> impl Future<Output = Result<Option<Link>, StoreError>> + Send;
+
+    /// Marks the link of a Telegram account active, in one atomic step: the person wrote to the
+    /// bot again, so it can reach them. A link already active is not written. Answers the link
+    /// as stored now, or `None` (and writes nothing) when the Telegram account has no link.
+    fn mark_link_active(
         &self,
         telegram_user: UserId,
     ) -> impl Future<Output = Result<Option<Link>, StoreError>> + Send;
@@ -369,6 +416,15 @@ pub(crate) fn status_of(record: Option<CodeRecord>, now: UnixTime) -> CodeStatus
         CodeState::Pending(telegram) => CodeStatus::Pending { account, telegram },
         CodeState::Consented(telegram) => CodeStatus::Consented { account, telegram },
     }
+}
+
+/// What a mark does to a link's [`Link::inactive_since`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mark {
+    /// The bot cannot reach the chat since this time.
+    Inactive(UnixTime),
+    /// The bot can reach the chat again.
+    Active,
 }
 
 /// The state of a stored code.
@@ -594,6 +650,18 @@ impl Store for AnyStore {
         telegram_user: UserId,
     ) -> Result<Option<Link>, StoreError> {
         any_store_dispatch!(self, s => s.link_of_telegram_user(telegram_user).await)
+    }
+
+    async fn mark_link_inactive(
+        &self,
+        telegram_user: UserId,
+        since: UnixTime,
+    ) -> Result<Option<Link>, StoreError> {
+        any_store_dispatch!(self, s => s.mark_link_inactive(telegram_user, since).await)
+    }
+
+    async fn mark_link_active(&self, telegram_user: UserId) -> Result<Option<Link>, StoreError> {
+        any_store_dispatch!(self, s => s.mark_link_active(telegram_user).await)
     }
 
     async fn unlink_telegram_user(

@@ -23,6 +23,7 @@ use crate::store::{ChatsPerAccount, CommittedBy, LinkPolicy, Linked};
 const MIGRATIONS: &[Migration] = &[
     migration!("postgres", "0001_initial.sql"),
     migration!("postgres", "0002_website_confirmed.sql"),
+    migration!("postgres", "0003_inactive_since.sql"),
 ];
 
 /// The advisory lock that serialises migrations of servers starting together.
@@ -213,6 +214,8 @@ mod tests {
                 "dddb047aa8d893c25f662b037de2e871bb837a502adc248e9a75c7e27039413b",
                 // 0002_website_confirmed.sql
                 "7d42919c20d49e07d3f4fbf2ce751612fa51fdec1e49e50177d3ef5544ea560c",
+                // 0003_inactive_since.sql
+                "8f8bfa2e7581621751e4b646beeca088e458531a8fd848c724eea9a9a94dd86f",
             ],
         );
     }

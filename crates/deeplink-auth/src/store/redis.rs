@@ -8,11 +8,12 @@
 //! harmlessly (the person asks for a new one).
 //!
 //! Keys, under a prefix (default `tgauth:`): `code:<sha256 hex>` (hash: `user`, `exp`, `state`,
-//! `tu`, `chat`), `link:<telegram user id>` (hash: `user`, `chat`, `at`, and `wc`, `1` when the
-//! website confirmed the link; records written before `wc` existed read as not confirmed),
-//! `user:<website account id>` (set of Telegram user ids), `login:<sha256 hex>`. The scripts
-//! compute keys from the prefix, so this store needs a single Redis server (or a primary with
-//! replicas), not Redis Cluster.
+//! `tu`, `chat`), `link:<telegram user id>` (hash: `user`, `chat`, `at`; `wc`, `1` when the
+//! website confirmed the link, records written before `wc` existed read as not confirmed; and
+//! `inactive`, the Unix time since when the bot cannot reach the chat, absent while it can,
+//! so records written before it existed read as active), `user:<website account id>` (set of
+//! Telegram user ids), `login:<sha256 hex>`. The scripts compute keys from the prefix, so this
+//! store needs a single Redis server (or a primary with replicas), not Redis Cluster.
 
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use tgauth_core::{ChatId, UnixTime, UserId};
 
 use super::{
     ChatsPerAccount, Claim, ClaimTarget, CodeRecord, CodeState, CodeStatus, CommittedBy, Declined,
-    Link, LinkOutcome, LinkPolicy, Linked, OnConflict, Store, USED_CODE_RETENTION_SECONDS,
+    Link, LinkOutcome, LinkPolicy, Linked, Mark, OnConflict, Store, USED_CODE_RETENTION_SECONDS,
     declined, status_of,
 };
 use crate::code::{CodeHash, LinkCode};
@@ -57,6 +58,18 @@ local function confirmation(field)
   if field == '0' or field == '1' then return field end
   return nil
 end
+-- A link's `inactive` field, when present: a Unix time as this crate writes it (the decimal
+-- text of an i64, at most 20 characters; Rust parses it, nothing here computes with it).
+local function valid_time(text)
+  return type(text) == 'string' and #text <= 20 and string.match(text, '^%-?%d+$') ~= nil
+end
+-- A link's `inactive` field in an answer: '' when missing (an active link, or a record written
+-- before it was recorded), else the stored text after a ':', so that a stored empty string
+-- still reads as malformed and a missing field never ends the answer early (a nil would).
+local function tagged(field)
+  if field then return ':' .. field end
+  return ''
+end
 -- Keeps a used or declined code until a day (ARGV's retention) past its expiry: EXPIRE takes
 -- an integer, and the code's own TTL is at most a year.
 local function retain(key, exp, now, retention)
@@ -76,7 +89,8 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 /// Claims a code (`ARGV[5]` = `1`), claims it and records the chat's consent (`3`), or claims
 /// it and records the chat's decline (`4`); `ARGV[6]` is the retention of a declined code.
 /// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"declined"}`, `{"corrupt"}`,
-/// `{"linked", user, chat, at, wc}` or `{"pending", user, "0"|"1"}` (the last field: repeated).
+/// `{"linked", user, chat, at, wc, inactive}` (`inactive` [tagged](PRELUDE)) or
+/// `{"pending", user, "0"|"1"}` (the last field: repeated).
 const CLAIM: &str = r"
 local code = redis.call('HMGET', KEYS[1], 'user', 'exp', 'state', 'tu', 'chat')
 if not code[1] then return {'unknown'} end
@@ -94,8 +108,10 @@ if state == 4 then
 end
 if state == 2 then
   if target == '4' or not same then return {'used'} end
-  local link = redis.call('HMGET', ARGV[1] .. 'link:' .. tg, 'user', 'chat', 'at', 'wc')
-  if link[1] == user then return {'linked', link[1], link[2], link[3], link[4] or '0'} end
+  local link = redis.call('HMGET', ARGV[1] .. 'link:' .. tg, 'user', 'chat', 'at', 'wc', 'inactive')
+  if link[1] == user then
+    return {'linked', link[1], link[2], link[3], link[4] or '0', tagged(link[5])}
+  end
   return {'used'}
 end
 if (state == 1 or state == 3) and not same then return {'used'} end
@@ -109,8 +125,9 @@ return {'pending', user, '0'}
 ";
 
 /// Answers: `{"unknown"}`, `{"expired"}`, `{"used"}`, `{"declined"}`, `{"conflict"}`,
-/// `{"corrupt"}`, or `{outcome, user, chat, at, from, wc}` with outcome `new`, `same`, `moved`
-/// or `repeat`. `ARGV[8]` is `1` when the website confirmed the link.
+/// `{"corrupt"}`, or `{outcome, from, user, chat, at, wc, inactive}` with outcome `new`, `same`,
+/// `moved` or `repeat` (`inactive` [tagged](PRELUDE): a committed link is active, a repeat
+/// answers the link as it stands). `ARGV[8]` is `1` when the website confirmed the link.
 const CONSUME: &str = r"
 local prefix = ARGV[1]
 local code = redis.call('HMGET', KEYS[1], 'user', 'exp', 'state', 'tu', 'chat')
@@ -127,19 +144,21 @@ if state == 4 then
 end
 if state == 2 then
   if not same then return {'used'} end
-  local link = redis.call('HMGET', linkkey, 'user', 'chat', 'at', 'wc')
-  if link[1] == user then return {'repeat', link[1], link[2], link[3], '', link[4] or '0'} end
+  local link = redis.call('HMGET', linkkey, 'user', 'chat', 'at', 'wc', 'inactive')
+  if link[1] == user then
+    return {'repeat', '', link[1], link[2], link[3], link[4] or '0', tagged(link[5])}
+  end
   return {'used'}
 end
 if (state == 1 or state == 3) and not same then return {'used'} end
 if exp <= now then return {'expired'} end
-local old = redis.call('HMGET', linkkey, 'user', 'chat', 'at', 'wc')
+local old = redis.call('HMGET', linkkey, 'user', 'chat', 'at', 'wc', 'inactive')
 local userkey = prefix .. 'user:' .. user
 local userkind = kind(userkey)
 if userkind ~= 'set' and userkind ~= 'none' then return {'corrupt'} end
 if old[1] then
   if not valid_user(old[1]) or not integer(old[2]) or not integer(old[3])
-    or not confirmation(old[4]) then
+    or not confirmation(old[4]) or (old[5] and not valid_time(old[5])) then
     return {'corrupt'}
   end
   local oldkind = kind(prefix .. 'user:' .. old[1])
@@ -167,30 +186,36 @@ if ARGV[6] == '1' then
   end
 end
 redis.call('HSET', linkkey, 'user', user, 'chat', chat, 'at', at, 'wc', wc)
+-- Linking again makes the link active: the person just pressed a code in the chat.
+redis.call('HDEL', linkkey, 'inactive')
 redis.call('SADD', userkey, tg)
 redis.call('HSET', KEYS[1], 'state', '2', 'tu', tg, 'chat', chat)
 retain(KEYS[1], exp, now, tonumber(ARGV[7]))
-return {outcome, user, chat, at, from, wc}
+return {outcome, from, user, chat, at, wc, ''}
 ";
 
-/// Answers the links of a website account as a flat list `tg, chat, at, wc, tg, chat, ...`.
+/// Answers the links of a website account as a flat list of six fields per link,
+/// `tg, user, chat, at, wc, inactive, tg, ...` (`inactive` [tagged](PRELUDE)).
 const LINKS_OF_USER: &str = r"
 local out = {}
 for _, tg in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local link = redis.call('HMGET', ARGV[1] .. 'link:' .. tg, 'user', 'chat', 'at', 'wc')
+  local link = redis.call('HMGET', ARGV[1] .. 'link:' .. tg, 'user', 'chat', 'at', 'wc', 'inactive')
   if link[1] == ARGV[2] then
     table.insert(out, tg)
+    table.insert(out, link[1])
     table.insert(out, link[2])
     table.insert(out, link[3])
     table.insert(out, link[4] or '0')
+    table.insert(out, tagged(link[5]))
   end
 end
 return out
 ";
 
-/// Removes one link; answers `{user, chat, at, wc}` or `{}`.
+/// Removes one link; answers `{user, chat, at, wc, inactive}` (`inactive` [tagged](PRELUDE)) or
+/// `{}`.
 const UNLINK_TELEGRAM_USER: &str = r"
-local link = redis.call('HMGET', KEYS[1], 'user', 'chat', 'at', 'wc')
+local link = redis.call('HMGET', KEYS[1], 'user', 'chat', 'at', 'wc', 'inactive')
 if not link[1] then return {} end
 -- Checked before the first write: Redis does not roll a failed script back.
 local userkind = redis.call('TYPE', ARGV[1] .. 'user:' .. link[1])['ok']
@@ -199,7 +224,7 @@ if userkind ~= 'set' and userkind ~= 'none' then
 end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', ARGV[1] .. 'user:' .. link[1], ARGV[2])
-return {link[1], link[2], link[3], link[4] or '0'}
+return {link[1], link[2], link[3], link[4] or '0', tagged(link[5])}
 ";
 
 /// Removes every link of a website account; answers how many.
@@ -218,16 +243,41 @@ return count
 
 /// Redeems a login link: checks the link (`KEYS[1]`) still joins the account (`ARGV[1]`) and
 /// chat (`ARGV[2]`) and is website-confirmed unless `ARGV[3]` is `1`, then records the use
-/// (`KEYS[2]`, kept `ARGV[4]` seconds); the one write comes after every check. Answers
-/// `{"notlinked"}`, `{"unconfirmed"}`, `{"used"}`, `{"corrupt"}` or `{"ok", user, chat, at, wc}`.
+/// (`KEYS[2]`, kept `ARGV[4]` seconds); the one write comes after every check. An inactive link
+/// redeems like an active one. Answers `{"notlinked"}`, `{"unconfirmed"}`, `{"used"}`,
+/// `{"corrupt"}` or `{"ok", user, chat, at, wc, inactive}` (`inactive` [tagged](PRELUDE)).
 const REDEEM: &str = r"
-local link = redis.call('HMGET', KEYS[1], 'user', 'chat', 'at', 'wc')
+local link = redis.call('HMGET', KEYS[1], 'user', 'chat', 'at', 'wc', 'inactive')
 if not link[1] or link[1] ~= ARGV[1] or link[2] ~= ARGV[2] then return {'notlinked'} end
 local wc = confirmation(link[4])
-if not wc or not integer(link[3]) then return {'corrupt'} end
+if not wc or not integer(link[3]) or (link[5] and not valid_time(link[5])) then
+  return {'corrupt'}
+end
 if wc ~= '1' and ARGV[3] ~= '1' then return {'unconfirmed'} end
 if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[4]) then return {'used'} end
-return {'ok', link[1], link[2], link[3], wc}
+return {'ok', link[1], link[2], link[3], wc, tagged(link[5])}
+";
+
+/// Marks a link (`KEYS[1]`) inactive since `ARGV[1]`, or active when `ARGV[1]` is empty; a link
+/// already so is not written (an inactive one keeps the time of its first mark), and the one
+/// write comes after every check of the record. Answers `{}` (no link), `{"corrupt"}` or
+/// `{"ok", user, chat, at, wc, inactive}` (`inactive` [tagged](PRELUDE)).
+const MARK: &str = r"
+local link = redis.call('HMGET', KEYS[1], 'user', 'chat', 'at', 'wc', 'inactive')
+if not link[1] then return {} end
+if not valid_user(link[1]) or not integer(link[2]) or not integer(link[3])
+  or not confirmation(link[4]) or (link[5] and not valid_time(link[5])) then
+  return {'corrupt'}
+end
+local inactive = link[5]
+if ARGV[1] == '' then
+  if inactive then redis.call('HDEL', KEYS[1], 'inactive') end
+  inactive = false
+elseif not inactive then
+  redis.call('HSET', KEYS[1], 'inactive', ARGV[1])
+  inactive = ARGV[1]
+end
+return {'ok', link[1], link[2], link[3], link[4] or '0', tagged(inactive)}
 ";
 
 /// A [`Store`] in Redis; clones share one multiplexed, reconnecting connection.
@@ -254,6 +304,7 @@ struct Scripts {
     unlink_telegram_user: redis::Script,
     unlink_user: redis::Script,
     redeem: redis::Script,
+    mark: redis::Script,
 }
 
 impl Scripts {
@@ -263,10 +314,11 @@ impl Scripts {
             insert: redis::Script::new(INSERT),
             claim: checked(CLAIM),
             consume: checked(CONSUME),
-            links_of_user: redis::Script::new(LINKS_OF_USER),
-            unlink_telegram_user: redis::Script::new(UNLINK_TELEGRAM_USER),
+            links_of_user: checked(LINKS_OF_USER),
+            unlink_telegram_user: checked(UNLINK_TELEGRAM_USER),
             unlink_user: redis::Script::new(UNLINK_USER),
             redeem: checked(REDEEM),
+            mark: checked(MARK),
         }
     }
 }
@@ -313,13 +365,14 @@ fn parse_i64(text: Option<&String>, what: &str) -> Result<i64, StoreError> {
 }
 
 /// Builds a link from stored fields; a missing website confirmation (a record written before
-/// it was recorded) reads as not confirmed.
+/// it was recorded) reads as not confirmed, a missing `inactive` as active.
 fn link_from(
     account: Option<&String>,
     telegram_user: i64,
     chat: Option<&String>,
     at: Option<&String>,
     website_confirmed: Option<&String>,
+    inactive: Option<&str>,
 ) -> Result<Link, StoreError> {
     let account = account
         .and_then(|u| AccountId::new(u).ok())
@@ -332,12 +385,41 @@ fn link_from(
         Some("1") => true,
         Some(_) => return Err(corrupt("link website confirmation")),
     };
+    let inactive_since = match inactive {
+        None => None,
+        Some(text) => Some(UnixTime(
+            text.parse().map_err(|_| corrupt("link inactivity"))?,
+        )),
+    };
     Ok(Link {
         account,
         telegram,
         linked_at: UnixTime(parse_i64(at, "link time")?),
         website_confirmed,
+        inactive_since,
     })
+}
+
+/// Builds a link from a script's answer `user, chat, at, wc, inactive`, the last
+/// [tagged](PRELUDE): `''` when the record has no `inactive` field, else `:` and its text.
+fn answered_link(fields: &[String], telegram_user: i64) -> Result<Link, StoreError> {
+    let inactive = match fields.get(4).map(String::as_str) {
+        None => return Err(corrupt("link fields")),
+        Some("") => None,
+        Some(tagged) => Some(
+            tagged
+                .strip_prefix(':')
+                .ok_or_else(|| corrupt("link inactivity"))?,
+        ),
+    };
+    link_from(
+        fields.first(),
+        telegram_user,
+        fields.get(1),
+        fields.get(2),
+        fields.get(3),
+        inactive,
+    )
 }
 
 /// Maps a script's rejection answer.
@@ -437,14 +519,35 @@ impl RedisStore {
                     repeated: answer.get(2).map(String::as_str) == Some("1"),
                 })
             }
-            Some("linked") => Ok(Claim::AlreadyLinked(link_from(
-                answer.get(1),
+            Some("linked") => Ok(Claim::AlreadyLinked(answered_link(
+                answer.get(1..).unwrap_or_default(),
                 who.user_id().0,
-                answer.get(2),
-                answer.get(3),
-                answer.get(4),
             )?)),
             _ => Err(rejection(&answer)),
+        }
+    }
+
+    /// Marks a link inactive or active in one script.
+    async fn mark(&self, telegram_user: UserId, mark: Mark) -> Result<Option<Link>, StoreError> {
+        let mut connection = self.connection.clone();
+        let since = match mark {
+            Mark::Inactive(since) => since.0.to_string(),
+            Mark::Active => String::new(),
+        };
+        let answer: Vec<String> = self
+            .scripts
+            .mark
+            .key(self.link_key(telegram_user))
+            .arg(since)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        match answer.first().map(String::as_str) {
+            None => Ok(None),
+            Some("ok") => {
+                answered_link(answer.get(1..).unwrap_or_default(), telegram_user.0).map(Some)
+            }
+            _ => Err(corrupt("link record")),
         }
     }
 
@@ -568,19 +671,13 @@ impl Store for RedisStore {
             Some("same" | "repeat") => LinkOutcome::AlreadyLinked,
             Some("moved") => LinkOutcome::Moved {
                 from: answer
-                    .get(4)
+                    .get(1)
                     .and_then(|u| AccountId::new(u).ok())
                     .ok_or_else(|| corrupt("previous link user"))?,
             },
             _ => return Err(rejection(&answer)),
         };
-        let link = link_from(
-            answer.get(1),
-            who.user_id().0,
-            answer.get(2),
-            answer.get(3),
-            answer.get(5),
-        )?;
+        let link = answered_link(answer.get(2..).unwrap_or_default(), who.user_id().0)?;
         Ok(Linked { link, outcome })
     }
 
@@ -595,16 +692,12 @@ impl Store for RedisStore {
             .invoke_async(&mut connection)
             .await
             .map_err(store_error)?;
-        let mut links = Vec::with_capacity(flat.len() / 4);
-        let stored_account = account.as_str().to_owned();
-        for quad in flat.chunks(4) {
-            let telegram_user = parse_i64(quad.first(), "user set member")?;
-            links.push(link_from(
-                Some(&stored_account),
+        let mut links = Vec::with_capacity(flat.len() / 6);
+        for fields in flat.chunks(6) {
+            let telegram_user = parse_i64(fields.first(), "user set member")?;
+            links.push(answered_link(
+                fields.get(1..).unwrap_or_default(),
                 telegram_user,
-                quad.get(1),
-                quad.get(2),
-                quad.get(3),
             )?);
         }
         links.sort_by_key(|link| link.telegram.user_id());
@@ -618,22 +711,35 @@ impl Store for RedisStore {
         let mut connection = self.connection.clone();
         let fields: Vec<Option<String>> = redis::cmd("HMGET")
             .arg(self.link_key(telegram_user))
-            .arg(&["user", "chat", "at", "wc"])
+            .arg(&["user", "chat", "at", "wc", "inactive"])
             .query_async(&mut connection)
             .await
             .map_err(store_error)?;
         match fields.as_slice() {
             [None, ..] | [] => Ok(None),
-            [account, chat, at, website_confirmed] => link_from(
+            [account, chat, at, website_confirmed, inactive] => link_from(
                 account.as_ref(),
                 telegram_user.0,
                 chat.as_ref(),
                 at.as_ref(),
                 website_confirmed.as_ref(),
+                inactive.as_deref(),
             )
             .map(Some),
             _ => Err(corrupt("link fields")),
         }
+    }
+
+    async fn mark_link_inactive(
+        &self,
+        telegram_user: UserId,
+        since: UnixTime,
+    ) -> Result<Option<Link>, StoreError> {
+        self.mark(telegram_user, Mark::Inactive(since)).await
+    }
+
+    async fn mark_link_active(&self, telegram_user: UserId) -> Result<Option<Link>, StoreError> {
+        self.mark(telegram_user, Mark::Active).await
     }
 
     async fn unlink_telegram_user(
@@ -653,14 +759,7 @@ impl Store for RedisStore {
         if answer.is_empty() {
             return Ok(None);
         }
-        link_from(
-            answer.first(),
-            telegram_user.0,
-            answer.get(1),
-            answer.get(2),
-            answer.get(3),
-        )
-        .map(Some)
+        answered_link(&answer, telegram_user.0).map(Some)
     }
 
     async fn unlink_account(&self, account: &AccountId) -> Result<u64, StoreError> {
@@ -728,12 +827,9 @@ impl Store for RedisStore {
             .await
             .map_err(store_error)?;
         match answer.first().map(String::as_str) {
-            Some("ok") => Ok(link_from(
-                answer.get(1),
+            Some("ok") => Ok(answered_link(
+                answer.get(1..).unwrap_or_default(),
                 telegram_user.0,
-                answer.get(2),
-                answer.get(3),
-                answer.get(4),
             )?),
             Some("notlinked") => Err(Error::NotLinked),
             Some("unconfirmed") => Err(Error::NotWebsiteConfirmed),

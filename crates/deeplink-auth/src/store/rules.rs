@@ -5,7 +5,7 @@
 use tgauth_core::UnixTime;
 
 use super::{
-    ClaimTarget, CodeRecord, CodeState, CommittedBy, Link, LinkOutcome, LinkPolicy, Linked,
+    ClaimTarget, CodeRecord, CodeState, CommittedBy, Link, LinkOutcome, LinkPolicy, Linked, Mark,
     OnConflict,
 };
 use crate::error::Error;
@@ -126,7 +126,8 @@ pub(crate) fn decide_put(
 }
 
 /// The link and outcome a [`PutStep`] produces. The same account relinking keeps a website
-/// confirmation it had: the owner confirmed this very Telegram user for this very account.
+/// confirmation it had: the owner confirmed this very Telegram user for this very account. The
+/// link is active either way: the person just pressed a code in the chat.
 pub(crate) fn put_result(
     step: PutStep,
     account: &AccountId,
@@ -141,6 +142,7 @@ pub(crate) fn put_result(
             telegram: who,
             linked_at: now,
             website_confirmed,
+            inactive_since: None,
         },
         outcome,
     };
@@ -150,6 +152,7 @@ pub(crate) fn put_result(
             link: Link {
                 telegram: who,
                 website_confirmed: link.website_confirmed || website_confirmed,
+                inactive_since: None,
                 ..link
             },
             outcome: LinkOutcome::AlreadyLinked,
@@ -170,4 +173,18 @@ pub(crate) fn decide_redeem(current: Option<Link>, claims: &LoginClaims) -> Resu
         }
         _ => Err(Error::NotLinked),
     }
+}
+
+/// The link a mark leaves, read under lock: `None` when the link stays as it is (already
+/// active, or already inactive, which keeps the time of the first mark), so that nothing is
+/// written.
+pub(crate) fn decide_mark(current: &Link, mark: Mark) -> Option<Link> {
+    let inactive_since = match mark {
+        Mark::Inactive(since) => Some(current.inactive_since.unwrap_or(since)),
+        Mark::Active => None,
+    };
+    (inactive_since != current.inactive_since).then(|| Link {
+        inactive_since,
+        ..current.clone()
+    })
 }

@@ -56,7 +56,7 @@ pub(crate) fn corrupt(backend: &'static str, what: &str) -> StoreError {
 /// `concat!` builds each query at compile time).
 macro_rules! link_columns {
     () => {
-        "telegram_user_id, chat_id, user_id, linked_at, website_confirmed"
+        "telegram_user_id, chat_id, user_id, linked_at, website_confirmed, inactive_since"
     };
 }
 pub(crate) use link_columns;
@@ -69,6 +69,7 @@ pub(crate) fn link_from_columns(
     account: &str,
     linked_at: i64,
     website_confirmed: bool,
+    inactive_since: Option<i64>,
 ) -> Result<Link, StoreError> {
     let account = AccountId::new(account).map_err(|_| corrupt(backend, "link user_id"))?;
     let telegram = TelegramIdentity::new(UserId(telegram_user), ChatId(chat))
@@ -78,6 +79,7 @@ pub(crate) fn link_from_columns(
         telegram,
         linked_at: UnixTime(linked_at),
         website_confirmed,
+        inactive_since: inactive_since.map(UnixTime),
     })
 }
 
@@ -96,6 +98,7 @@ pub(crate) fn fresh_link(
             telegram: who,
             linked_at: now,
             website_confirmed: by == CommittedBy::Website,
+            inactive_since: None,
         },
         outcome: LinkOutcome::New,
     })
@@ -213,6 +216,7 @@ macro_rules! sql_store {
                     row.try_get::<&str, _>(2).map_err(decode)?,
                     row.try_get(3).map_err(decode)?,
                     row.try_get(4).map_err(decode)?,
+                    row.try_get(5).map_err(decode)?,
                 )
             }
 
@@ -265,13 +269,13 @@ macro_rules! sql_store {
                 let linked = $crate::store::rules::put_result(step, account, who, by, now);
                 let written = match linked.outcome {
                     $crate::store::LinkOutcome::New => sqlx::query(
-                        "INSERT INTO deeplink_links \
-                         (telegram_user_id, chat_id, user_id, linked_at, website_confirmed) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (telegram_user_id) DO NOTHING",
+                        "INSERT INTO deeplink_links (telegram_user_id, chat_id, user_id, \
+                         linked_at, website_confirmed, inactive_since) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (telegram_user_id) DO NOTHING",
                     ),
                     _ => sqlx::query(
                         "UPDATE deeplink_links SET chat_id = $2, user_id = $3, linked_at = $4, \
-                         website_confirmed = $5 WHERE telegram_user_id = $1",
+                         website_confirmed = $5, inactive_since = $6 WHERE telegram_user_id = $1",
                     ),
                 }
                 .bind(who.user_id().0)
@@ -279,6 +283,7 @@ macro_rules! sql_store {
                 .bind(linked.link.account.as_str())
                 .bind(linked.link.linked_at.0)
                 .bind(linked.link.website_confirmed)
+                .bind(linked.link.inactive_since.map(|since| since.0))
                 .execute(&mut **tx)
                 .await
                 .map_err(map)?;
@@ -317,6 +322,35 @@ macro_rules! sql_store {
                 };
                 Self::commit(tx).await?;
                 Ok(claim)
+            }
+
+            /// Marks a link inactive or active in one transaction over the locked link row; a
+            /// link already so is not written.
+            async fn mark(
+                &self,
+                telegram_user: tgauth_core::UserId,
+                mark: $crate::store::Mark,
+            ) -> Result<Option<$crate::store::Link>, $crate::error::StoreError> {
+                let _gate = self.write_gate().await;
+                let mut tx = self.begin().await?;
+                let current = Self::read_link(&mut *tx, telegram_user.0).await?;
+                let marked = current
+                    .as_ref()
+                    .and_then(|link| $crate::store::rules::decide_mark(link, mark));
+                if let Some(marked) = &marked {
+                    sqlx::query(
+                        "UPDATE deeplink_links SET inactive_since = $1 WHERE telegram_user_id = $2",
+                    )
+                    .bind(marked.inactive_since.map(|since| since.0))
+                    .bind(telegram_user.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| $crate::store::sql::store_error($backend, e))?;
+                }
+                // Ended explicitly even when nothing was written: the write lock goes at once,
+                // not whenever the pool next touches the connection.
+                Self::commit(tx).await?;
+                Ok(marked.or(current))
             }
 
             async fn begin(
@@ -465,6 +499,21 @@ macro_rules! sql_store {
                 .await
                 .map_err(|e| $crate::store::sql::store_error($backend, e))?;
                 row.map(|row| Self::link_row(&row)).transpose()
+            }
+
+            async fn mark_link_inactive(
+                &self,
+                telegram_user: tgauth_core::UserId,
+                since: tgauth_core::UnixTime,
+            ) -> Result<Option<$crate::store::Link>, $crate::error::StoreError> {
+                self.mark(telegram_user, $crate::store::Mark::Inactive(since)).await
+            }
+
+            async fn mark_link_active(
+                &self,
+                telegram_user: tgauth_core::UserId,
+            ) -> Result<Option<$crate::store::Link>, $crate::error::StoreError> {
+                self.mark(telegram_user, $crate::store::Mark::Active).await
             }
 
             async fn unlink_telegram_user(

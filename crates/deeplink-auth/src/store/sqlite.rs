@@ -23,6 +23,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!("sqlite", "0001_initial.sql"),
     migration!("sqlite", "0002_fast_link_trigger.sql"),
     migration!("sqlite", "0003_website_confirmed.sql"),
+    migration!("sqlite", "0004_inactive_since.sql"),
 ];
 
 /// A [`Store`](crate::store::Store) in a SQLite file; clones share the connection pools.
@@ -240,6 +241,8 @@ mod tests {
                 "b0b34114b34ab0038c813f5a12ace15ef700d7fe1db603ffdd62fa9f97b5e50d",
                 // 0003_website_confirmed.sql
                 "c587d9ce7dd9c0225301c84dd1da454f96ea0216c64ec2441eabfbf318fdf207",
+                // 0004_inactive_since.sql
+                "43173ba64645af9209a13ee067e8c23a053c1943ed6bd998c7a695a6eb9c6ce2",
             ],
         );
     }

@@ -8,8 +8,8 @@ use deeplink_auth::linker::{Confirmation, Confirmed, StartOutcome};
 use deeplink_auth::login::{LoginClaims, LoginLinkKey, redeem};
 use deeplink_auth::start::StartMessage;
 use deeplink_auth::store::{
-    ChatsPerAccount, Claim, CodeStatus, CommittedBy, Declined, LinkOutcome, LinkPolicy, Linked,
-    OnConflict, Store, StoreError,
+    ChatsPerAccount, Claim, CodeStatus, CommittedBy, Declined, Link, LinkOutcome, LinkPolicy,
+    Linked, OnConflict, Store, StoreError,
 };
 use deeplink_auth::tgauth_core::{ChatId, UnixTime, UserId};
 use deeplink_auth::{AccountId, BotUsername, Error, Linker, TelegramIdentity, Ttl};
@@ -64,7 +64,9 @@ macro_rules! conformance_suite {
             concurrent_claims_and_login_uses_one_winner, two_party_confirmation,
             bot_confirmation_refuses_the_website, default_confirmation_is_bot_and_website,
             decline, concurrent_declines_and_consents_agree, website_confirmation_is_recorded,
-            login_links_need_website_confirmation, unlink_racing_redeem);
+            login_links_need_website_confirmation, unlink_racing_redeem, link_activity,
+            relinking_makes_a_link_active, inactive_links_still_log_in,
+            concurrent_marks_agree, inactivity_survives_a_reopen);
     };
     (@tests $open:path; $($test:ident),*) => {
         $(
@@ -399,7 +401,7 @@ pub(crate) async fn linked<S: Store>(
 }
 
 /// The claims of a login link for `link` with the single-use id `id`.
-fn claims_for(link: &deeplink_auth::store::Link, id: u8) -> LoginClaims {
+pub(crate) fn claims_for(link: &deeplink_auth::store::Link, id: u8) -> LoginClaims {
     LoginClaims {
         account: link.account.clone(),
         telegram: link.telegram,
@@ -1279,4 +1281,386 @@ pub(crate) async fn login_links_need_website_confirmation<H: Harness>(h: H) {
 
 pub(crate) async fn unlink_racing_redeem<H: Harness>(h: H) {
     crate::login::unlink_racing_redeem(&h.store()).await;
+}
+
+/// A link whose chat the bot cannot reach is marked inactive and reads so through every read;
+/// another mark keeps the first time; marking it active clears it; a Telegram account without
+/// a link answers `None` and gets no record.
+pub(crate) async fn link_activity<H: Harness>(h: H) {
+    let store = h.store();
+    let alice = user("alice");
+    let link = linked(&store, "alice", 42, WEBSITE).await;
+    let other = linked(&store, "alice", 43, BOT).await;
+    assert!(link.is_active() && other.is_active());
+    let inactive = Link {
+        inactive_since: Some(NOW.plus(10)),
+        ..link.clone()
+    };
+    assert!(!inactive.is_active());
+    assert_eq!(
+        store
+            .mark_link_inactive(UserId(42), NOW.plus(10))
+            .await
+            .unwrap(),
+        Some(inactive.clone())
+    );
+    assert_eq!(
+        store.link_of_telegram_user(UserId(42)).await.unwrap(),
+        Some(inactive.clone())
+    );
+    assert_eq!(
+        store.links_of_account(&alice).await.unwrap(),
+        vec![inactive.clone(), other.clone()]
+    );
+    // Another 403 later, or one read from a clock behind, keeps the first time.
+    for at in [NOW.plus(20), NOW.plus(5)] {
+        assert_eq!(
+            store.mark_link_inactive(UserId(42), at).await.unwrap(),
+            Some(inactive.clone())
+        );
+    }
+    assert_eq!(
+        store.link_of_telegram_user(UserId(42)).await.unwrap(),
+        Some(inactive.clone())
+    );
+    assert_eq!(
+        store.link_of_telegram_user(UserId(43)).await.unwrap(),
+        Some(other.clone()),
+        "the account's other link is untouched"
+    );
+    // The person writes to the bot again: active, and a repeat changes nothing.
+    for _ in 0..2 {
+        assert_eq!(
+            store.mark_link_active(UserId(42)).await.unwrap(),
+            Some(link.clone())
+        );
+    }
+    assert_eq!(
+        store.link_of_telegram_user(UserId(42)).await.unwrap(),
+        Some(link.clone())
+    );
+    assert_eq!(
+        store.links_of_account(&alice).await.unwrap(),
+        vec![link.clone(), other.clone()]
+    );
+    // Unreachable again later: the new time.
+    let again = store
+        .mark_link_inactive(UserId(42), NOW.plus(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.inactive_since, Some(NOW.plus(30)));
+    // A Telegram account without a link: `None` from both, and no record appears.
+    assert_eq!(
+        store.mark_link_inactive(UserId(44), NOW).await.unwrap(),
+        None
+    );
+    assert_eq!(store.mark_link_active(UserId(44)).await.unwrap(), None);
+    assert_eq!(store.link_of_telegram_user(UserId(44)).await.unwrap(), None);
+    assert_eq!(store.links_of_account(&user("bob")).await.unwrap(), vec![]);
+    let fresh = linked(&store, "bob", 44, BOT).await;
+    assert!(fresh.is_active());
+    assert_eq!(
+        store.link_of_telegram_user(UserId(44)).await.unwrap(),
+        Some(fresh)
+    );
+    // Unlinking returns the link as it stood, inactive; afterwards the account is unknown.
+    assert_eq!(
+        store.unlink_telegram_user(UserId(42)).await.unwrap(),
+        Some(again)
+    );
+    assert_eq!(
+        store.mark_link_inactive(UserId(42), NOW).await.unwrap(),
+        None
+    );
+    assert_eq!(store.link_of_telegram_user(UserId(42)).await.unwrap(), None);
+}
+
+/// Committing a link again through `consume` makes it active: the same account with a new
+/// code (either confirmation, either chat policy), or a move to another account. A redelivered
+/// `/start` of the code already consumed is no new commit: it answers the link as it stands.
+pub(crate) async fn relinking_makes_a_link_active<H: Harness>(h: H) {
+    let store = h.store();
+    let (alice, bob) = (user("alice"), user("bob"));
+    let code = store.issue(&alice, ttl(3600), NOW).await.unwrap().code;
+    let link = store
+        .consume(&code, who(42), REJECT, BOT, NOW)
+        .await
+        .unwrap()
+        .link;
+    let inactive = store
+        .mark_link_inactive(UserId(42), NOW.plus(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let repeat = store
+        .consume(&code, who(42), REJECT, BOT, NOW.plus(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        repeat,
+        Linked {
+            link: inactive.clone(),
+            outcome: LinkOutcome::AlreadyLinked
+        }
+    );
+    assert_eq!(
+        store.claim(&code, who(42), NOW.plus(2)).await.unwrap(),
+        Claim::AlreadyLinked(inactive)
+    );
+    let one = LinkPolicy {
+        chats_per_account: ChatsPerAccount::One,
+        ..REJECT
+    };
+    for (policy, by) in [(REJECT, BOT), (one, BOT), (REJECT, WEBSITE)] {
+        store
+            .mark_link_inactive(UserId(42), NOW.plus(3))
+            .await
+            .unwrap();
+        let code = store.issue(&alice, ttl(3600), NOW).await.unwrap().code;
+        let relinked = store
+            .consume(&code, who(42), policy, by, NOW.plus(4))
+            .await
+            .unwrap();
+        let expected = Link {
+            website_confirmed: by == WEBSITE,
+            ..link.clone()
+        };
+        assert_eq!(
+            relinked,
+            Linked {
+                link: expected.clone(),
+                outcome: LinkOutcome::AlreadyLinked
+            },
+            "{policy:?} {by:?}"
+        );
+        assert_eq!(
+            store.link_of_telegram_user(UserId(42)).await.unwrap(),
+            Some(expected.clone())
+        );
+        assert_eq!(
+            store.links_of_account(&alice).await.unwrap(),
+            vec![expected]
+        );
+    }
+    // Moved to another account: a fresh link, active.
+    store
+        .mark_link_inactive(UserId(42), NOW.plus(5))
+        .await
+        .unwrap();
+    let code = store.issue(&bob, ttl(3600), NOW).await.unwrap().code;
+    let policy = LinkPolicy {
+        on_conflict: OnConflict::Move,
+        ..REJECT
+    };
+    let moved = store
+        .consume(&code, who(42), policy, BOT, NOW.plus(6))
+        .await
+        .unwrap();
+    assert_eq!(moved.outcome, LinkOutcome::Moved { from: alice });
+    assert!(moved.link.is_active());
+    assert_eq!(moved.link.linked_at, NOW.plus(6));
+    assert_eq!(
+        store.links_of_account(&bob).await.unwrap(),
+        vec![moved.link]
+    );
+}
+
+/// An inactive link is still a link: a login link for it redeems when the person comes back,
+/// and redeeming leaves the mark as it is (only the person writing to the bot clears it).
+pub(crate) async fn inactive_links_still_log_in<H: Harness>(h: H) {
+    let store = h.store();
+    let link = linked(&store, "alice", 42, WEBSITE).await;
+    let key = crate::login::key();
+    let token = key.sign(&link, Ttl::LOGIN_DEFAULT, NOW).unwrap();
+    let inactive = store
+        .mark_link_inactive(UserId(42), NOW.plus(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let claims = redeem(&store, &key, token.expose(), NOW.plus(2))
+        .await
+        .unwrap();
+    assert_eq!((claims.account, claims.telegram), (user("alice"), who(42)));
+    assert_eq!(
+        store
+            .redeem_login_link(&claims_for(&link, 9), NOW.plus(2))
+            .await
+            .unwrap(),
+        inactive
+    );
+    assert_eq!(
+        store.link_of_telegram_user(UserId(42)).await.unwrap(),
+        Some(inactive)
+    );
+}
+
+/// Of concurrent marks of one link with different times, one wins: every caller reads the
+/// same time back, and it is the one stored (a read and a write apart would let several
+/// callers each see an active link and write their own time).
+pub(crate) async fn concurrent_marks_agree<H: Harness>(h: H) {
+    let store = h.store();
+    linked(&store, "alice", 42, BOT).await;
+    for round in 0..3_i64 {
+        let mut tasks = Vec::new();
+        for offset in 0..40_i64 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .mark_link_inactive(UserId(42), NOW.plus(100 * round + offset))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .inactive_since
+            }));
+        }
+        let mut answers = HashSet::new();
+        for task in tasks {
+            answers.insert(task.await.unwrap());
+        }
+        let stored = store
+            .link_of_telegram_user(UserId(42))
+            .await
+            .unwrap()
+            .unwrap()
+            .inactive_since;
+        assert!(stored.is_some());
+        assert_eq!(answers, HashSet::from([stored]), "round {round}");
+        assert!(
+            store
+                .mark_link_active(UserId(42))
+                .await
+                .unwrap()
+                .unwrap()
+                .is_active()
+        );
+    }
+}
+
+/// Marks survive a restart of the store: inactive links stay inactive with their time, and
+/// links marked active again stay active.
+pub(crate) async fn inactivity_survives_a_reopen<H: Harness>(h: H) {
+    let store = h.store();
+    let active = linked(&store, "alice", 42, WEBSITE).await;
+    linked(&store, "alice", 43, BOT).await;
+    linked(&store, "alice", 44, BOT).await;
+    let inactive = store
+        .mark_link_inactive(UserId(43), NOW.plus(7))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .mark_link_inactive(UserId(44), NOW.plus(8))
+        .await
+        .unwrap();
+    let reactivated = store.mark_link_active(UserId(44)).await.unwrap().unwrap();
+    drop(store);
+    let Some(reopened) = h.reopen().await else {
+        eprintln!(
+            "inactivity_survives_a_reopen: skipped: this backend keeps nothing across a restart"
+        );
+        return;
+    };
+    assert_eq!(
+        reopened.links_of_account(&user("alice")).await.unwrap(),
+        vec![active, inactive.clone(), reactivated]
+    );
+    assert_eq!(
+        reopened.link_of_telegram_user(UserId(43)).await.unwrap(),
+        Some(inactive.clone())
+    );
+    assert_eq!(
+        reopened
+            .mark_link_inactive(UserId(43), NOW.plus(9))
+            .await
+            .unwrap(),
+        Some(inactive)
+    );
+}
+
+/// Checks a store opened over links the previous schema (or record format) wrote: alice's
+/// Telegram accounts 42 (website-confirmed) and 43 (not). Both read as active through every
+/// read, marks work on them, and a new link (44, bob's: the SQL stores' fast consume) and a
+/// link made again (43: the general path) are active. Returns 42's link, marked inactive, and
+/// 44's, for the caller to read back after a reopen.
+pub(crate) async fn links_from_before_read_as_active<S: Store>(store: &S) -> (Link, Link) {
+    let links = store.links_of_account(&user("alice")).await.unwrap();
+    assert_eq!(
+        links.iter().map(|link| link.telegram).collect::<Vec<_>>(),
+        vec![who(42), who(43)]
+    );
+    assert!(links.iter().all(Link::is_active), "{links:?}");
+    assert!(links[0].website_confirmed && !links[1].website_confirmed);
+    assert_eq!(
+        store
+            .link_of_telegram_user(UserId(42))
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&links[0])
+    );
+    let inactive = store
+        .mark_link_inactive(UserId(42), NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        inactive,
+        Link {
+            inactive_since: Some(NOW),
+            ..links[0].clone()
+        }
+    );
+    assert_eq!(
+        store.link_of_telegram_user(UserId(42)).await.unwrap(),
+        Some(inactive.clone())
+    );
+    let fresh = linked(store, "bob", 44, BOT).await;
+    assert!(fresh.is_active());
+    store.mark_link_inactive(UserId(43), NOW).await.unwrap();
+    assert!(linked(store, "alice", 43, BOT).await.is_active());
+    assert_eq!(
+        store.mark_link_active(UserId(43)).await.unwrap(),
+        store.link_of_telegram_user(UserId(43)).await.unwrap()
+    );
+    (inactive, fresh)
+}
+
+/// Checks that every read and mark of the link of `telegram_user`, whose stored inactivity is
+/// malformed, and the listing of `account`'s links answer a typed `Corrupt` error.
+pub(crate) async fn reads_and_marks_are_corrupt<S: Store>(
+    store: &S,
+    telegram_user: i64,
+    account: &str,
+) {
+    let telegram_user = UserId(telegram_user);
+    for result in [
+        store.link_of_telegram_user(telegram_user).await,
+        store.mark_link_inactive(telegram_user, NOW).await,
+        store.mark_link_active(telegram_user).await,
+    ] {
+        assert!(
+            matches!(result, Err(StoreError::Corrupt { .. })),
+            "{telegram_user}: {result:?}"
+        );
+    }
+    let listed = store.links_of_account(&user(account)).await;
+    assert!(
+        matches!(listed, Err(StoreError::Corrupt { .. })),
+        "{account}: {listed:?}"
+    );
+}
+
+/// Checks that `store` reads each of `links` back as it is, by its Telegram user.
+pub(crate) async fn reads_back<S: Store>(store: &S, links: &[Link]) {
+    for link in links {
+        assert_eq!(
+            store
+                .link_of_telegram_user(link.telegram.user_id())
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(link)
+        );
+    }
 }

@@ -60,6 +60,12 @@ enum Op {
     UnlinkUser {
         user: u8,
     },
+    MarkInactive {
+        who: u8,
+    },
+    MarkActive {
+        who: u8,
+    },
     Advance {
         seconds: u8,
     },
@@ -88,6 +94,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..3_u8).prop_map(|user| Op::Links { user }),
         1 => (0..3_u8).prop_map(|who| Op::UnlinkTelegram { who }),
         1 => (0..3_u8).prop_map(|user| Op::UnlinkUser { user }),
+        // Index 3 is a Telegram account that never links.
+        2 => (0..4_u8).prop_map(|who| Op::MarkInactive { who }),
+        1 => (0..4_u8).prop_map(|who| Op::MarkActive { who }),
         2 => (1..90_u8).prop_map(|seconds| Op::Advance { seconds }),
         1 => Just(Op::Purge),
     ]
@@ -117,6 +126,8 @@ fn login_op() -> impl Strategy<Value = Op> {
         1 => (0..3_u8).prop_map(|user| Op::Links { user }),
         1 => (0..3_u8).prop_map(|who| Op::UnlinkTelegram { who }),
         1 => (0..3_u8).prop_map(|user| Op::UnlinkUser { user }),
+        1 => (0..3_u8).prop_map(|who| Op::MarkInactive { who }),
+        1 => (0..3_u8).prop_map(|who| Op::MarkActive { who }),
         1 => (1..30_u8).prop_map(|seconds| Op::Advance { seconds }),
     ]
 }
@@ -226,6 +237,20 @@ async fn run<S: Store>(store: &S, ops: &[Op]) -> Vec<String> {
             Op::UnlinkUser { user } => {
                 format!("{:?}", store.unlink_account(&name(user)).await.unwrap())
             }
+            Op::MarkInactive { who } => format!(
+                "{:?}",
+                store
+                    .mark_link_inactive(UserId(100 + i64::from(who)), now)
+                    .await
+                    .unwrap()
+            ),
+            Op::MarkActive { who } => format!(
+                "{:?}",
+                store
+                    .mark_link_active(UserId(100 + i64::from(who)))
+                    .await
+                    .unwrap()
+            ),
             Op::Advance { seconds } => {
                 now = UnixTime(now.0 + i64::from(seconds));
                 format!("now {}", now.0)
@@ -256,6 +281,7 @@ async fn run<S: Store>(store: &S, ops: &[Op]) -> Vec<String> {
                         telegram: chat(who),
                         linked_at: now,
                         website_confirmed: true,
+                        inactive_since: None,
                     })
                 };
                 let token = if dangerous {

@@ -156,6 +156,7 @@ fn sample_link() -> Link {
         telegram: who(42),
         linked_at: NOW,
         website_confirmed: true,
+        inactive_since: None,
     }
 }
 
@@ -353,6 +354,22 @@ impl<S: Store> Store for UnlinkAfterFirstStep<S> {
     ) -> Result<Option<Link>, StoreError> {
         let result = self.inner.link_of_telegram_user(telegram_user).await;
         self.after("link_of_telegram_user").await;
+        result
+    }
+
+    async fn mark_link_inactive(
+        &self,
+        telegram_user: UserId,
+        since: UnixTime,
+    ) -> Result<Option<Link>, StoreError> {
+        let result = self.inner.mark_link_inactive(telegram_user, since).await;
+        self.after("mark_link_inactive").await;
+        result
+    }
+
+    async fn mark_link_active(&self, telegram_user: UserId) -> Result<Option<Link>, StoreError> {
+        let result = self.inner.mark_link_active(telegram_user).await;
+        self.after("mark_link_active").await;
         result
     }
 

@@ -193,33 +193,12 @@ async fn links_from_before_the_confirmation_read_as_not_confirmed() {
     let Some(url) = crate::server_url(VAR, "links_from_before_the_confirmation") else {
         return;
     };
-    let suffix = deeplink_auth::code::LinkCode::generate()
-        .unwrap()
-        .hash()
-        .to_hex();
-    let schema = format!("old_{}", &suffix[..8]);
-    let raw = sqlx::PgPool::connect(&url).await.unwrap();
-    let mut setup = raw.begin().await.unwrap();
-    sqlx::raw_sql(&format!(
-        "CREATE SCHEMA {schema}; SET LOCAL search_path TO {schema};"
-    ))
-    .execute(&mut *setup)
-    .await
-    .unwrap();
-    sqlx::raw_sql(include_str!("../../migrations/postgres/0001_initial.sql"))
-        .execute(&mut *setup)
-        .await
-        .unwrap();
-    sqlx::raw_sql(
-        "CREATE TABLE deeplink_schema (version BIGINT PRIMARY KEY); \
-         INSERT INTO deeplink_schema (version) VALUES (1); \
-         INSERT INTO deeplink_links VALUES (42, 42, 'alice', 1700000000);",
+    let schema = old_schema(
+        &url,
+        1,
+        "INSERT INTO deeplink_links VALUES (42, 42, 'alice', 1700000000);",
     )
-    .execute(&mut *setup)
-    .await
-    .unwrap();
-    setup.commit().await.unwrap();
-    raw.close().await;
+    .await;
 
     let store = PostgresStore::open_in_schema(&url, &schema).await.unwrap();
     let old = store
@@ -238,4 +217,116 @@ async fn links_from_before_the_confirmation_read_as_not_confirmed() {
         again.link_of_telegram_user(UserId(43)).await.unwrap(),
         Some(linked)
     );
+}
+
+/// The released migrations, in order, for building databases the previous builds wrote.
+const RELEASED: [&str; 3] = [
+    include_str!("../../migrations/postgres/0001_initial.sql"),
+    include_str!("../../migrations/postgres/0002_website_confirmed.sql"),
+    include_str!("../../migrations/postgres/0003_inactive_since.sql"),
+];
+
+/// Creates a schema of its own holding what a build with the first `version` migrations left,
+/// with `statements` run in it, and returns its name.
+async fn old_schema(url: &str, version: usize, statements: &str) -> String {
+    let suffix = deeplink_auth::code::LinkCode::generate()
+        .unwrap()
+        .hash()
+        .to_hex();
+    let schema = format!("old_{}", &suffix[..12]);
+    let raw = sqlx::PgPool::connect(url).await.unwrap();
+    let mut setup = raw.begin().await.unwrap();
+    sqlx::raw_sql(&format!(
+        "CREATE SCHEMA {schema}; SET LOCAL search_path TO {schema};"
+    ))
+    .execute(&mut *setup)
+    .await
+    .unwrap();
+    for migration in &RELEASED[..version] {
+        sqlx::raw_sql(migration).execute(&mut *setup).await.unwrap();
+    }
+    sqlx::raw_sql("CREATE TABLE deeplink_schema (version BIGINT PRIMARY KEY)")
+        .execute(&mut *setup)
+        .await
+        .unwrap();
+    for applied in 1..=i64::try_from(version).unwrap() {
+        sqlx::query("INSERT INTO deeplink_schema (version) VALUES ($1)")
+            .bind(applied)
+            .execute(&mut *setup)
+            .await
+            .unwrap();
+    }
+    sqlx::raw_sql(statements)
+        .execute(&mut *setup)
+        .await
+        .unwrap();
+    setup.commit().await.unwrap();
+    raw.close().await;
+    schema
+}
+
+/// A database written before links recorded their inactivity (schema version 2) opens, gains
+/// the column through the forward migration, and its links read as active; marks work on them
+/// and survive a reopen, and new links (the fast consume) and links made again (the general
+/// path) are active.
+#[tokio::test]
+async fn links_from_before_the_inactivity_read_as_active() {
+    let Some(url) = crate::server_url(VAR, "links_from_before_the_inactivity_read_as_active")
+    else {
+        return;
+    };
+    let schema = old_schema(
+        &url,
+        2,
+        "INSERT INTO deeplink_links VALUES (42, 42, 'alice', 1700000000, TRUE); \
+         INSERT INTO deeplink_links VALUES (43, 43, 'alice', 1700000001, FALSE);",
+    )
+    .await;
+    let store = PostgresStore::open_in_schema(&url, &schema).await.unwrap();
+    let (inactive, fresh) = crate::conformance::links_from_before_read_as_active(&store).await;
+    store.close().await;
+
+    let again = PostgresStore::open_in_schema(&url, &schema).await.unwrap();
+    crate::conformance::reads_back(&again, &[inactive, fresh]).await;
+    again.close().await;
+    let raw = sqlx::PgPool::connect(&url).await.unwrap();
+    let version: i64 = sqlx::query_scalar(&format!(
+        "SELECT MAX(version) FROM {schema}.deeplink_schema"
+    ))
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    assert_eq!(version, 3);
+    raw.close().await;
+}
+
+/// PostgreSQL's BIGINT column holds only integers; a schema someone changed so that it holds
+/// text (here a non-integer time) reads as a typed `Corrupt` error through every operation
+/// that meets it, never a panic, and the marks write nothing.
+#[tokio::test]
+async fn a_non_integer_inactivity_is_a_typed_error() {
+    let Some(pg) = open("a_non_integer_inactivity_is_a_typed_error").await else {
+        return;
+    };
+    let store = pg.store();
+    crate::conformance::linked(&store, "alice", 42, BOT).await;
+    let raw = sqlx::PgPool::connect(&pg.url).await.unwrap();
+    sqlx::raw_sql(&format!(
+        "ALTER TABLE {schema}.deeplink_links ALTER COLUMN inactive_since TYPE TEXT; \
+         UPDATE {schema}.deeplink_links SET inactive_since = 'yesterday';",
+        schema = pg.schema
+    ))
+    .execute(&raw)
+    .await
+    .unwrap();
+    crate::conformance::reads_and_marks_are_corrupt(&store, 42, "alice").await;
+    let stored: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT inactive_since FROM {}.deeplink_links WHERE telegram_user_id = 42",
+        pg.schema
+    ))
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    assert_eq!(stored.as_deref(), Some("yesterday"), "nothing was written");
+    raw.close().await;
 }

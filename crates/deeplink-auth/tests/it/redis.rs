@@ -421,3 +421,158 @@ async fn links_from_before_the_confirmation_read_as_not_confirmed() {
         .unwrap();
     assert_eq!(state.as_deref(), Some("0"), "the code stays unused");
 }
+
+/// Link records written before links recorded their inactivity have no `inactive` field: they
+/// read as active through every read, marks add and remove the field, a mark of a Telegram
+/// account without a link creates no key, and a consume that links again removes the field.
+#[tokio::test]
+async fn links_from_before_the_inactivity_read_as_active() {
+    use deeplink_auth::tgauth_core::UserId;
+    let Some(redis) = open("links_from_before_the_inactivity_read_as_active").await else {
+        return;
+    };
+    let store = redis.store();
+    let client = ::redis::Client::open(redis.url.as_str()).unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    let link_key = |telegram_user: i64| format!("{}link:{telegram_user}", redis.prefix);
+    for (telegram_user, confirmed) in [(42, "1"), (43, "0")] {
+        let _: () = ::redis::cmd("HSET")
+            .arg(link_key(telegram_user))
+            .arg(&[
+                "user",
+                "alice",
+                "chat",
+                &telegram_user.to_string(),
+                "at",
+                "1700000000",
+                "wc",
+                confirmed,
+            ])
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        let _: () = ::redis::cmd("SADD")
+            .arg(format!("{}user:alice", redis.prefix))
+            .arg(telegram_user)
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+    }
+    let (inactive, fresh) = crate::conformance::links_from_before_read_as_active(&store).await;
+    let reopened = redis.reopen().await.unwrap();
+    crate::conformance::reads_back(&reopened, &[inactive, fresh]).await;
+    // The field as stored: the mark's time, and gone where the link is active again.
+    let mut fields = Vec::new();
+    for telegram_user in [42, 43, 44] {
+        let field: Option<String> = ::redis::cmd("HGET")
+            .arg(link_key(telegram_user))
+            .arg("inactive")
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        fields.push(field);
+    }
+    assert_eq!(fields, [Some("1700000000".to_owned()), None, None]);
+    // A Telegram account without a link: no key appears.
+    let now = crate::conformance::NOW;
+    assert_eq!(
+        store.mark_link_inactive(UserId(45), now).await.unwrap(),
+        None
+    );
+    assert_eq!(store.mark_link_active(UserId(45)).await.unwrap(), None);
+    let exists: i64 = ::redis::cmd("EXISTS")
+        .arg(link_key(45))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0);
+}
+
+/// A malformed `inactive` field (not an integer, or empty) is a typed `Corrupt` error through
+/// every operation that meets it, never a panic, and the scripts that would write refuse
+/// before writing anything.
+#[tokio::test]
+async fn malformed_inactivity_is_a_typed_error_and_nothing_is_written() {
+    let Some(redis) = open("malformed_inactivity_is_a_typed_error_and_nothing_is_written").await
+    else {
+        return;
+    };
+    let store = redis.store();
+    let now = crate::conformance::NOW;
+    let client = ::redis::Client::open(redis.url.as_str()).unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    for (telegram_user, account, malformed) in [(42, "alice", "yesterday"), (43, "bob", "")] {
+        let code = store
+            .issue(&user(account), Ttl::CODE_DEFAULT, now)
+            .await
+            .unwrap()
+            .code;
+        let link = store
+            .consume(&code, who(telegram_user), Default::default(), WEBSITE, now)
+            .await
+            .unwrap()
+            .link;
+        let link_key = format!("{}link:{telegram_user}", redis.prefix);
+        let _: () = ::redis::cmd("HSET")
+            .arg(&link_key)
+            .arg("inactive")
+            .arg(malformed)
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        crate::conformance::reads_and_marks_are_corrupt(&store, telegram_user, account).await;
+        // The consumed code's repeats answer the link as stored: malformed.
+        let repeat = store
+            .consume(&code, who(telegram_user), Default::default(), BOT, now)
+            .await;
+        assert!(
+            matches!(repeat, Err(Error::Store(StoreError::Corrupt { .. }))),
+            "{malformed:?}: {repeat:?}"
+        );
+        let claim = store.claim(&code, who(telegram_user), now).await;
+        assert!(
+            matches!(claim, Err(Error::Store(StoreError::Corrupt { .. }))),
+            "{malformed:?}: {claim:?}"
+        );
+        // A new code of the same account would rewrite the link: refused, the code unused.
+        let fresh = store
+            .issue(&user(account), Ttl::CODE_DEFAULT, now)
+            .await
+            .unwrap()
+            .code;
+        let relinked = store
+            .consume(&fresh, who(telegram_user), Default::default(), BOT, now)
+            .await;
+        assert!(
+            matches!(relinked, Err(Error::Store(StoreError::Corrupt { .. }))),
+            "{malformed:?}: {relinked:?}"
+        );
+        let state: Option<String> = ::redis::cmd("HGET")
+            .arg(format!("{}code:{}", redis.prefix, fresh.hash().to_hex()))
+            .arg("state")
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(state.as_deref(), Some("0"), "the code stays unused");
+        // A login link for it: refused, and its use not recorded.
+        let claims = crate::conformance::claims_for(&link, 6);
+        let redeemed = store.redeem_login_link(&claims, now).await;
+        assert!(
+            matches!(redeemed, Err(Error::Store(StoreError::Corrupt { .. }))),
+            "{malformed:?}: {redeemed:?}"
+        );
+        let used: i64 = ::redis::cmd("EXISTS")
+            .arg(format!("{}login:{}", redis.prefix, claims.id.to_hex()))
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(used, 0, "no login use was recorded");
+        let stored: Option<String> = ::redis::cmd("HGET")
+            .arg(&link_key)
+            .arg("inactive")
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(stored.as_deref(), Some(malformed), "nothing was written");
+    }
+}

@@ -342,22 +342,12 @@ async fn links_from_before_the_confirmation_read_as_not_confirmed() {
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    let raw = sqlx::SqlitePool::connect(&url).await.unwrap();
-    for migration in [
-        include_str!("../../migrations/sqlite/0001_initial.sql"),
-        include_str!("../../migrations/sqlite/0002_fast_link_trigger.sql"),
-    ] {
-        sqlx::raw_sql(migration).execute(&raw).await.unwrap();
-    }
-    for statement in [
-        "CREATE TABLE deeplink_schema (version BIGINT PRIMARY KEY)",
-        "INSERT INTO deeplink_schema (version) VALUES (1), (2)",
-        "INSERT INTO deeplink_links VALUES (42, 42, 'alice', 1700000000)",
-    ] {
-        sqlx::query(statement).execute(&raw).await.unwrap();
-    }
-    raw.close().await;
+    old_database(
+        &path,
+        2,
+        &["INSERT INTO deeplink_links VALUES (42, 42, 'alice', 1700000000)"],
+    )
+    .await;
 
     let store = SqliteStore::open_path(&path).await.unwrap();
     let old = store
@@ -396,4 +386,163 @@ async fn links_from_before_the_confirmation_read_as_not_confirmed() {
         Some(linked)
     );
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
+}
+
+/// The released migrations, in order, for building databases the previous builds wrote.
+const RELEASED: [&str; 4] = [
+    include_str!("../../migrations/sqlite/0001_initial.sql"),
+    include_str!("../../migrations/sqlite/0002_fast_link_trigger.sql"),
+    include_str!("../../migrations/sqlite/0003_website_confirmed.sql"),
+    include_str!("../../migrations/sqlite/0004_inactive_since.sql"),
+];
+
+/// Writes at `path` the database a build with the first `version` migrations left, with
+/// `statements` run on it.
+async fn old_database(path: &std::path::Path, version: usize, statements: &[&str]) {
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let raw = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for migration in &RELEASED[..version] {
+        sqlx::raw_sql(migration).execute(&raw).await.unwrap();
+    }
+    sqlx::query("CREATE TABLE deeplink_schema (version BIGINT PRIMARY KEY)")
+        .execute(&raw)
+        .await
+        .unwrap();
+    for applied in 1..=i64::try_from(version).unwrap() {
+        sqlx::query("INSERT INTO deeplink_schema (version) VALUES ($1)")
+            .bind(applied)
+            .execute(&raw)
+            .await
+            .unwrap();
+    }
+    for statement in statements {
+        sqlx::query(statement).execute(&raw).await.unwrap();
+    }
+    raw.close().await;
+}
+
+/// The highest schema version a database records.
+async fn schema_version(path: &std::path::Path) -> i64 {
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let version = sqlx::query_scalar("SELECT MAX(version) FROM deeplink_schema")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+    version
+}
+
+/// A database written before links recorded their inactivity (schema version 3) opens, gains
+/// the column through the forward migration, and its links read as active; marks work on them
+/// and survive a reopen, and both write paths (the fast consume's trigger and the general
+/// path) write the new column's default.
+#[tokio::test]
+async fn links_from_before_the_inactivity_read_as_active() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    old_database(
+        &path,
+        3,
+        &[
+            "INSERT INTO deeplink_links VALUES (42, 42, 'alice', 1700000000, 1)",
+            "INSERT INTO deeplink_links VALUES (43, 43, 'alice', 1700000001, 0)",
+        ],
+    )
+    .await;
+    let store = SqliteStore::open_path(&path).await.unwrap();
+    let (inactive, fresh) = crate::conformance::links_from_before_read_as_active(&store).await;
+    store.close().await;
+
+    let reopened = SqliteStore::open_path(&path).await.unwrap();
+    crate::conformance::reads_back(&reopened, &[inactive, fresh]).await;
+    assert_eq!(reopened.integrity_check().await.unwrap(), "ok");
+    reopened.close().await;
+    assert_eq!(schema_version(&path).await, 4);
+}
+
+/// A non-integer in a link's `inactive_since` (refused by the column's check, so written by
+/// another tool that turned checks off) reads as a typed `Corrupt` error through every
+/// operation that meets it, never a panic, and those that write leave it as it was.
+#[tokio::test]
+async fn malformed_inactivity_is_a_typed_error() {
+    use deeplink_auth::Error;
+    use sqlx::Connection as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corrupt.db");
+    let store = SqliteStore::open_path(&path).await.unwrap();
+    let link = crate::conformance::linked(&store, "alice", 42, crate::conformance::WEBSITE).await;
+    crate::conformance::linked(&store, "bob", 43, BOT).await;
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let refused = sqlx::query(
+        "UPDATE deeplink_links SET inactive_since = 'yesterday' WHERE telegram_user_id = 42",
+    )
+    .execute(&mut raw)
+    .await;
+    assert!(refused.is_err(), "the column's check refuses text");
+    for statement in [
+        "PRAGMA ignore_check_constraints = ON",
+        "UPDATE deeplink_links SET inactive_since = 'yesterday' WHERE telegram_user_id = 42",
+        "UPDATE deeplink_links SET inactive_since = 1.5 WHERE telegram_user_id = 43",
+    ] {
+        sqlx::query(statement).execute(&mut raw).await.unwrap();
+    }
+    crate::conformance::reads_and_marks_are_corrupt(&store, 42, "alice").await;
+    crate::conformance::reads_and_marks_are_corrupt(&store, 43, "bob").await;
+    let code = store
+        .issue(&user("alice"), deeplink_auth::Ttl::CODE_DEFAULT, NOW)
+        .await
+        .unwrap()
+        .code;
+    let relinked = store
+        .consume(
+            &code,
+            crate::conformance::who(42),
+            Default::default(),
+            BOT,
+            NOW,
+        )
+        .await;
+    assert!(
+        matches!(relinked, Err(Error::Store(StoreError::Corrupt { .. }))),
+        "{relinked:?}"
+    );
+    let redeemed = store
+        .redeem_login_link(&crate::conformance::claims_for(&link, 5), NOW)
+        .await;
+    assert!(
+        matches!(redeemed, Err(Error::Store(StoreError::Corrupt { .. }))),
+        "{redeemed:?}"
+    );
+    // Nothing was written: the values, the code and the login link are as they were.
+    let stored: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT telegram_user_id, typeof(inactive_since) || ':' || inactive_since \
+         FROM deeplink_links ORDER BY telegram_user_id",
+    )
+    .fetch_all(&mut raw)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        vec![
+            (42, "text:yesterday".to_owned()),
+            (43, "real:1.5".to_owned())
+        ]
+    );
+    assert_eq!(
+        store.code_status(&code, NOW).await.unwrap(),
+        deeplink_auth::store::CodeStatus::Issued {
+            account: user("alice")
+        }
+    );
+    let uses: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deeplink_login_uses")
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(uses, 0);
+    raw.close().await.unwrap();
 }
