@@ -38,6 +38,41 @@ pub fn proptest_config_with_seed(cases: u32, seed: u64) -> proptest::test_runner
     }
 }
 
+/// Whether a missing test server must fail the suite instead of skipping it: under `.ci/run`
+/// (which exports `TGAUTH_REQUIRE_SERVICES=1`), or when `CI` is set to anything but empty, `0`
+/// or `false`.
+pub fn services_required() -> bool {
+    let truthy = |var: &str| {
+        std::env::var(var).is_ok_and(|value| {
+            let value = value.trim();
+            !value.is_empty() && value != "0" && !value.eq_ignore_ascii_case("false")
+        })
+    };
+    truthy("TGAUTH_REQUIRE_SERVICES") || truthy("CI")
+}
+
+/// The URL of a test server from the environment variable `var` (`TGAUTH_TEST_POSTGRES_URL`,
+/// `TGAUTH_TEST_REDIS_URL`), or `None` after saying on stderr that `test` skips. When
+/// [`services_required`], a missing server fails the test instead.
+pub fn service_url(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                !services_required(),
+                "{test}: {var} is not set, and CI requires the server (.ci/run starts it)"
+            );
+            // Written to stderr directly: the harness captures `eprintln!` of passing tests.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "{test}: skipped: {var} is not set (run .ci/run, or source .ci/services.sh)"
+            );
+            None
+        }
+    }
+}
+
 /// A loopback address with a port the OS picks: never a fixed port a parallel test could hold.
 pub fn any_loopback_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
