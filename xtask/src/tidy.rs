@@ -283,6 +283,8 @@ const OPT_IN_FEATURES: &[(&str, &str)] = &[
     ("passport-crypto", "seal"),
     ("login-widget", "sign"),
     ("tgauth", "telegram-sandbox"),
+    ("tgauth", "passport-crypto-seal"),
+    ("tgauth", "login-widget-sign"),
     ("tgauth", "deeplink-auth-postgres"),
     ("tgauth", "deeplink-auth-redis"),
 ];
