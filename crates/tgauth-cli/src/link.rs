@@ -1,27 +1,37 @@
 //! `tgauth link issue|consume|show|unlink|qr`: deep-link account linking from scripts.
 //!
-//! Every store command prints one JSON line; `qr` prints the code drawn in text. `consume` exits 0 with `{"user":...}` or 1 with
-//! `{"error":"unknown"|"expired"|"already_used"|"conflict"}`; it commits without the
-//! confirmation step (it is for scripts and tests). Usage errors and store failures exit 2 with
-//! the reason on stderr. Link codes are secrets: `issue` prints the one it made, nothing else
-//! prints a code.
+//! Every store command prints one JSON line; `qr` prints the code drawn in text. `consume` exits
+//! 0 with `{"user":...}` or 1 with
+//! `{"error":"unknown"|"expired"|"already_used"|"conflict"|"declined"}`. It commits the link
+//! as the bot does after the chat's own confirmation, skipping the questions (it is for scripts
+//! and tests): the link is not confirmed by the website's owner, so under deeplink-auth's safe
+//! default no login link is signed for it. Usage errors exit 2, and a store that cannot be
+//! reached exits 69, with the reason on stderr. Link codes are secrets: `issue` prints the one
+//! it made, nothing else prints a code. The store URL can carry a password: it comes from
+//! `TGAUTH_STORE`, a file (`--store-file`, `TGAUTH_STORE_FILE`) or, visibly to other users,
+//! `--store`.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use tgauth::deeplink_auth::store::{LinkPolicy, OnConflict};
-use tgauth::deeplink_auth::{
-    AnyStore, BotUsername, ChatId, Link, LinkCode, LinkError, Linker, Store, TelegramIdentity,
-    TelegramUserId, Ttl, UnixTime, UserId,
+use tgauth::link::code::LinkCode;
+use tgauth::link::store::{
+    AnyStore, CommittedBy, DEFAULT_STORE_URL, Link, LinkOutcome, LinkPolicy, OnConflict, Store,
+    StoreError,
 };
+use tgauth::link::{AccountId, BotUsername, Error, InputError, Linker, TelegramIdentity, Ttl};
+use tgauth::{ChatId, UnixTime, UserId};
+
+use crate::secret::{SecretSources, SecretText};
+use crate::{Failure, now_or_system};
 
 /// Deep-link account linking.
 #[derive(Debug, Subcommand)]
 pub(crate) enum LinkCommand {
     /// Issue a one-time code for a website user and print it with its t.me link.
     Issue(IssueArgs),
-    /// Consume a code for a Telegram private chat and commit the link (no confirmation step).
+    /// Consume a code for a Telegram private chat and commit the link without the confirmation
+    /// questions, as the chat's own act (not confirmed by the website's owner).
     Consume(ConsumeArgs),
     /// Show the links of a website user or of a Telegram user.
     Show(WhoArgs),
@@ -34,9 +44,14 @@ pub(crate) enum LinkCommand {
 /// The store and clock flags every store command shares.
 #[derive(Debug, Args)]
 pub(crate) struct StoreArgs {
-    /// The store: sqlite://path, postgres://..., redis://... or memory://.
-    #[arg(long, value_name = "URL", default_value = "sqlite://tgauth.db")]
-    store: String,
+    /// The store URL: sqlite://path, postgres://..., redis://... or memory:// (default:
+    /// sqlite://tgauth.db); also TGAUTH_STORE. On the command line a password in it is visible
+    /// to other users of this machine (process list): prefer TGAUTH_STORE or --store-file.
+    #[arg(long, value_name = "URL")]
+    store: Option<SecretText>,
+    /// A file holding the store URL (also TGAUTH_STORE_FILE).
+    #[arg(long, value_name = "PATH", conflicts_with = "store")]
+    store_file: Option<PathBuf>,
     /// The current time as Unix seconds (default: the system clock).
     #[arg(long, value_name = "UNIX", allow_negative_numbers = true)]
     now: Option<i64>,
@@ -44,7 +59,24 @@ pub(crate) struct StoreArgs {
 
 impl StoreArgs {
     fn now(&self) -> UnixTime {
-        self.now.map_or_else(UnixTime::now, UnixTime)
+        now_or_system(self.now)
+    }
+
+    /// Opens the store named by `--store`, `TGAUTH_STORE`, `--store-file` or
+    /// `TGAUTH_STORE_FILE`, or the default SQLite file.
+    async fn open(&self) -> Result<AnyStore, Failure> {
+        let sources = SecretSources {
+            what: "the store URL",
+            flag: Some(("--store", self.store.as_ref())),
+            variable: "TGAUTH_STORE",
+            file_flag: Some(("--store-file", self.store_file.as_ref())),
+            file_variable: "TGAUTH_STORE_FILE",
+        };
+        let url = sources.read()?;
+        let url = url.as_ref().map_or(DEFAULT_STORE_URL, SecretText::expose);
+        AnyStore::open(url)
+            .await
+            .map_err(|error| store_failure(&error))
     }
 }
 
@@ -118,101 +150,63 @@ pub(crate) struct QrArgs {
     light_terminal: bool,
 }
 
-/// A failure that ends the command: exit 1 with a JSON error, or exit 2 with a message.
-enum Failure {
-    Link(LinkError),
-    Usage(String),
-}
-
-impl From<LinkError> for Failure {
-    fn from(error: LinkError) -> Self {
-        match error {
-            LinkError::Store(store) => Self::Usage(error_chain(&store)),
-            other => Self::Link(other),
-        }
+/// A store that cannot be reached is unavailable (exit 69: try again later); any other store
+/// failure (a bad URL, a backend that is not compiled in, a refused statement, a malformed
+/// record) is a problem with the setting (exit 2).
+fn store_failure(error: &StoreError) -> Failure {
+    if error.is_unavailable() {
+        Failure::unavailable_by(error)
+    } else {
+        Failure::usage_by(error)
     }
 }
 
-impl From<tgauth::deeplink_auth::StoreError> for Failure {
-    fn from(error: tgauth::deeplink_auth::StoreError) -> Self {
-        Self::Usage(error_chain(&error))
-    }
+/// A value from the arguments that the crate refused: a usage error.
+fn input_failure(error: &InputError) -> Failure {
+    Failure::usage(error)
 }
 
-impl From<tgauth::deeplink_auth::InputError> for Failure {
-    fn from(error: tgauth::deeplink_auth::InputError) -> Self {
-        Self::Usage(error.to_string())
-    }
-}
-
-/// An error and its causes, `: `-joined. Driver errors (redis, sqlx) print their source in
-/// their own message and return it from `source()` as well; a cause whose text the message
-/// already ends with is not repeated.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !cause_text.is_empty() && !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
+/// A refused code: its kind as JSON on stdout, the reason on stderr (exit 1). A store failure
+/// is not a verdict on the code and prints no JSON.
+fn link_failure(error: Error) -> Failure {
+    let kind = match &error {
+        Error::Store(store) => return store_failure(store),
+        Error::Unknown => "unknown",
+        Error::Expired => "expired",
+        Error::AlreadyUsed => "already_used",
+        Error::Conflict => "conflict",
+        Error::Declined => "declined",
+        _ => "invalid",
+    };
+    println!("{}", serde_json::json!({ "error": kind }));
+    Failure::rejected(error)
 }
 
 /// Runs a `tgauth link` command.
-pub(crate) fn run(command: LinkCommand) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("tgauth link: cannot start the async runtime: {error}");
-            return ExitCode::from(2);
+pub(crate) fn run(command: LinkCommand) -> Result<(), Failure> {
+    let output = match command {
+        LinkCommand::Issue(args) => on_runtime(issue(args))?,
+        LinkCommand::Consume(args) => on_runtime(consume(args))?,
+        LinkCommand::Show(args) => on_runtime(show(args))?,
+        LinkCommand::Unlink(args) => on_runtime(unlink(args))?,
+        // Drawing a link needs no store and no runtime.
+        LinkCommand::Qr(args) => {
+            crate::link_qr::qr(&args.url, args.png.as_deref(), args.light_terminal)
+                .map_err(Failure::usage)?
         }
     };
-    let result = runtime.block_on(async {
-        match command {
-            LinkCommand::Issue(args) => issue(args).await,
-            LinkCommand::Consume(args) => consume(args).await,
-            LinkCommand::Show(args) => show(args).await,
-            LinkCommand::Unlink(args) => unlink(args).await,
-            LinkCommand::Qr(args) => {
-                crate::link_qr::qr(&args.url, args.png.as_deref(), args.light_terminal)
-                    .map_err(Failure::Usage)
-            }
-        }
-    });
-    match result {
-        Ok(output) => {
-            println!("{output}");
-            ExitCode::SUCCESS
-        }
-        Err(Failure::Link(error)) => {
-            let kind = match error {
-                LinkError::Unknown => "unknown",
-                LinkError::Expired => "expired",
-                LinkError::AlreadyUsed => "already_used",
-                LinkError::Conflict => "conflict",
-                _ => "invalid",
-            };
-            println!("{}", serde_json::json!({ "error": kind }));
-            eprintln!("tgauth link: {error}");
-            ExitCode::from(1)
-        }
-        Err(Failure::Usage(message)) => {
-            eprintln!("tgauth link: {message}");
-            ExitCode::from(2)
-        }
-    }
+    println!("{output}");
+    Ok(())
+}
+
+/// Runs a store command to its end on a single-threaded runtime.
+fn on_runtime(command: impl Future<Output = Result<String, Failure>>) -> Result<String, Failure> {
+    crate::runtime(false)?.block_on(command)
 }
 
 fn link_json(link: &Link) -> serde_json::Value {
     serde_json::json!({
-        "user": link.user.as_str(),
+        "user": link.account.as_str(),
         "telegram_user_id": link.telegram.user_id().0,
         "chat_id": link.telegram.chat_id().0,
         "linked_at": link.linked_at.0,
@@ -220,12 +214,15 @@ fn link_json(link: &Link) -> serde_json::Value {
 }
 
 async fn issue(args: IssueArgs) -> Result<String, Failure> {
-    let user = UserId::new(&args.user)?;
-    let bot = BotUsername::new(&args.bot)?;
-    let ttl = Ttl::from_seconds(args.ttl)?;
-    let store = AnyStore::open(&args.store.store).await?;
+    let account = AccountId::new(&args.user).map_err(|error| input_failure(&error))?;
+    let bot = BotUsername::new(&args.bot).map_err(|error| input_failure(&error))?;
+    let ttl = Ttl::from_seconds(args.ttl).map_err(|error| input_failure(&error))?;
+    let store = args.store.open().await?;
     let linker = Linker::new(store, bot).with_code_ttl(ttl);
-    let issued = linker.issue(&user, args.store.now()).await?;
+    let issued = linker
+        .issue(&account, args.store.now())
+        .await
+        .map_err(|error| store_failure(&error))?;
     Ok(serde_json::json!({
         "code": issued.code.expose(),
         "url": issued.url,
@@ -237,9 +234,10 @@ async fn issue(args: IssueArgs) -> Result<String, Failure> {
 async fn consume(args: ConsumeArgs) -> Result<String, Failure> {
     // A malformed code cannot have been issued: it is unknown, and no store is opened for it.
     let Some(code) = LinkCode::parse(&args.code) else {
-        return Err(Failure::Link(LinkError::Unknown));
+        return Err(link_failure(Error::Unknown));
     };
-    let who = TelegramIdentity::new(TelegramUserId(args.telegram_user_id), ChatId(args.chat_id))?;
+    let who = TelegramIdentity::new(UserId(args.telegram_user_id), ChatId(args.chat_id))
+        .map_err(|error| input_failure(&error))?;
     let policy = LinkPolicy {
         on_conflict: match args.on_conflict {
             ConflictArg::Reject => OnConflict::Reject,
@@ -247,55 +245,69 @@ async fn consume(args: ConsumeArgs) -> Result<String, Failure> {
         },
         ..LinkPolicy::default()
     };
-    let store = AnyStore::open(&args.store.store).await?;
-    let linked = store.consume(&code, who, policy, args.store.now()).await?;
+    let store = args.store.open().await?;
+    // Committed as the chat's own act, as the bot commits after its confirmation: a script
+    // stands in for the person in Telegram, not for the website's logged-in owner.
+    let linked = store
+        .consume(&code, who, policy, CommittedBy::Chat, args.store.now())
+        .await
+        .map_err(link_failure)?;
     let outcome = match &linked.outcome {
-        tgauth::deeplink_auth::LinkOutcome::New => "new",
-        tgauth::deeplink_auth::LinkOutcome::AlreadyLinked => "already_linked",
-        tgauth::deeplink_auth::LinkOutcome::Moved { .. } => "moved",
+        LinkOutcome::New => "new",
+        LinkOutcome::AlreadyLinked => "already_linked",
+        LinkOutcome::Moved { .. } => "moved",
         _ => "linked",
     };
     Ok(serde_json::json!({
-        "user": linked.link.user.as_str(),
+        "user": linked.link.account.as_str(),
         "outcome": outcome,
         "link": link_json(&linked.link),
     })
     .to_string())
 }
 
-async fn show(args: WhoArgs) -> Result<String, Failure> {
-    let store = AnyStore::open(&args.store.store).await?;
-    let links = match (&args.user, args.telegram_user_id) {
-        (Some(user), _) => store.links_of_user(&UserId::new(user)?).await?,
-        (None, Some(id)) => store
-            .link_of_telegram_user(TelegramUserId(id))
-            .await?
-            .into_iter()
-            .collect(),
-        (None, None) => {
-            return Err(Failure::Usage(
-                "give --user or --telegram-user-id".to_owned(),
-            ));
+/// Who a `show` or `unlink` is about.
+enum Who {
+    Account(AccountId),
+    Telegram(UserId),
+}
+
+impl WhoArgs {
+    fn who(&self) -> Result<Who, Failure> {
+        match (&self.user, self.telegram_user_id) {
+            (Some(user), _) => AccountId::new(user)
+                .map(Who::Account)
+                .map_err(|error| input_failure(&error)),
+            (None, Some(id)) => Ok(Who::Telegram(UserId(id))),
+            (None, None) => Err(Failure::usage("give --user or --telegram-user-id")),
         }
-    };
+    }
+}
+
+async fn show(args: WhoArgs) -> Result<String, Failure> {
+    let who = args.who()?;
+    let store = args.store.open().await?;
+    let links = match who {
+        Who::Account(account) => store.links_of_account(&account).await,
+        Who::Telegram(id) => store
+            .link_of_telegram_user(id)
+            .await
+            .map(|link| link.into_iter().collect()),
+    }
+    .map_err(|error| store_failure(&error))?;
     Ok(serde_json::json!({ "links": links.iter().map(link_json).collect::<Vec<_>>() }).to_string())
 }
 
 async fn unlink(args: WhoArgs) -> Result<String, Failure> {
-    let store = AnyStore::open(&args.store.store).await?;
-    let removed = match (&args.user, args.telegram_user_id) {
-        (Some(user), _) => store.unlink_user(&UserId::new(user)?).await?,
-        (None, Some(id)) => u64::from(
-            store
-                .unlink_telegram_user(TelegramUserId(id))
-                .await?
-                .is_some(),
-        ),
-        (None, None) => {
-            return Err(Failure::Usage(
-                "give --user or --telegram-user-id".to_owned(),
-            ));
-        }
-    };
+    let who = args.who()?;
+    let store = args.store.open().await?;
+    let removed = match who {
+        Who::Account(account) => store.unlink_account(&account).await,
+        Who::Telegram(id) => store
+            .unlink_telegram_user(id)
+            .await
+            .map(|link| u64::from(link.is_some())),
+    }
+    .map_err(|error| store_failure(&error))?;
     Ok(serde_json::json!({ "unlinked": removed }).to_string())
 }

@@ -3,18 +3,22 @@
 //! Verification prints one JSON line: `{"valid":true,"user":{...}}` (or `"init_data"`) and
 //! exits 0, or `{"valid":false,"reason":"malformed"|"invalid_hash"|"expired"}` and exits 1, with
 //! the detailed reason on stderr. Usage errors (bad flags, a token of the wrong shape) exit 2.
+//! The bot token comes from `TGAUTH_BOT_TOKEN`, a file (`--bot-token-file`,
+//! `TGAUTH_BOT_TOKEN_FILE`) or, visibly to other users, `--token`.
 
-use std::{
-    process::ExitCode,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
-use tgauth::login_widget::{
-    BotToken, LoginError, Policy,
+use tgauth::login::{
+    Error, Policy,
     webapp::{ThirdPartyVerifier, WebAppVerifier},
     widget::{DataFormat, TelegramUser, WidgetSigner, WidgetVerifier},
 };
+use tgauth::{BotId, BotToken, UserId};
+
+use crate::secret::{SecretSources, SecretText};
+use crate::{Failure, now_or_system};
 
 /// Login Widget data.
 #[derive(Debug, Subcommand)]
@@ -28,7 +32,7 @@ pub(crate) enum LoginCommand {
 /// Mini App `initData`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum WebappCommand {
-    /// Verify Mini App initData: first-party with --token, third-party with --bot-id.
+    /// Verify Mini App initData: first-party with the bot token, third-party with --bot-id.
     Verify(WebappVerify),
 }
 
@@ -60,28 +64,60 @@ impl Freshness {
         Policy::default().with_max_age(self.max_age.0)
     }
 
-    /// `--now`, or the system clock. A `--now` the platform's `SystemTime` cannot hold is a
-    /// usage error (adding to `UNIX_EPOCH` with `+` would panic there).
-    fn now(&self) -> Result<SystemTime, ExitCode> {
-        let Some(secs) = self.now else {
-            return Ok(SystemTime::now());
+    fn now(&self) -> tgauth::UnixTime {
+        now_or_system(self.now)
+    }
+}
+
+/// Where the bot token comes from, shared by the commands that take one.
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    /// The bot token (`<bot id>:<secret>`); also TGAUTH_BOT_TOKEN. On the command line it is
+    /// visible to other users of this machine (process list): prefer TGAUTH_BOT_TOKEN or
+    /// --bot-token-file.
+    #[arg(long, value_name = "T")]
+    token: Option<SecretText>,
+    /// A file holding the bot token (also TGAUTH_BOT_TOKEN_FILE).
+    #[arg(long, value_name = "PATH", conflicts_with = "token")]
+    bot_token_file: Option<PathBuf>,
+}
+
+impl TokenArgs {
+    /// The token from `--token`, `TGAUTH_BOT_TOKEN`, `--bot-token-file` or
+    /// `TGAUTH_BOT_TOKEN_FILE`; `None` when none is set.
+    fn read(&self) -> Result<Option<BotToken>, Failure> {
+        let sources = SecretSources {
+            what: "the bot token",
+            flag: Some(("--token", self.token.as_ref())),
+            variable: "TGAUTH_BOT_TOKEN",
+            file_flag: Some(("--bot-token-file", self.bot_token_file.as_ref())),
+            file_variable: "TGAUTH_BOT_TOKEN_FILE",
         };
-        let offset = Duration::from_secs(secs.unsigned_abs());
-        let now = if secs >= 0 {
-            UNIX_EPOCH.checked_add(offset)
-        } else {
-            UNIX_EPOCH.checked_sub(offset)
+        let Some(text) = sources.read()? else {
+            return Ok(None);
         };
-        now.ok_or_else(|| usage("--now is outside the range of this system's clock"))
+        // The error would only repeat the shape; the text itself is a secret and is not shown.
+        BotToken::new(text.expose())
+            .map(Some)
+            .map_err(|_| Failure::usage("the bot token is not of the form <bot id>:<secret>"))
+    }
+
+    /// The token, which the command cannot do without.
+    fn required(&self) -> Result<BotToken, Failure> {
+        self.read()?.ok_or_else(|| {
+            Failure::usage(
+                "no bot token: set TGAUTH_BOT_TOKEN or TGAUTH_BOT_TOKEN_FILE, or give \
+                 --bot-token-file (or --token)",
+            )
+        })
     }
 }
 
 /// `tgauth login verify`.
 #[derive(Debug, Args)]
 pub(crate) struct LoginVerify {
-    /// The bot token (`<bot id>:<secret>`).
-    #[arg(long, value_name = "T")]
-    token: String,
+    #[command(flatten)]
+    token: TokenArgs,
     #[command(flatten)]
     freshness: Freshness,
     /// The form of DATA.
@@ -108,9 +144,8 @@ pub(crate) enum Format {
 /// `tgauth login sign`.
 #[derive(Debug, Args)]
 pub(crate) struct LoginSign {
-    /// The bot token (`<bot id>:<secret>`).
-    #[arg(long, value_name = "T")]
-    token: String,
+    #[command(flatten)]
+    token: TokenArgs,
     /// The user's Telegram id.
     #[arg(long, allow_negative_numbers = true)]
     id: i64,
@@ -146,14 +181,16 @@ pub(crate) enum SignFormat {
 }
 
 /// `tgauth webapp verify`.
+///
+/// With the bot token (from any of its sources) it checks the first-party `hash`; with
+/// `--bot-id` instead, Telegram's third-party Ed25519 `signature`.
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("key").required(true).args(["token", "bot_id"]))]
 pub(crate) struct WebappVerify {
-    /// The bot token: checks the first-party `hash`.
-    #[arg(long, value_name = "T", conflicts_with_all = ["bot_id", "public_key", "test_env"])]
-    token: Option<String>,
-    /// The bot id: checks Telegram's third-party Ed25519 `signature`.
-    #[arg(long, value_name = "N")]
+    #[command(flatten)]
+    token: TokenArgs,
+    /// The bot id: checks Telegram's third-party Ed25519 `signature` instead of the first-party
+    /// `hash` (the bot token is then not used).
+    #[arg(long, value_name = "N", conflicts_with_all = ["token", "bot_token_file"])]
     bot_id: Option<u64>,
     /// Trust this Ed25519 public key (64 hex digits) instead of Telegram's production key.
     #[arg(long, value_name = "HEX", requires = "bot_id", conflicts_with = "test_env", value_parser = parse_public_key)]
@@ -172,76 +209,51 @@ pub(crate) struct WebappVerify {
 struct PublicKey([u8; 32]);
 
 fn parse_public_key(text: &str) -> Result<PublicKey, String> {
-    let invalid = || "expected 64 hexadecimal digits".to_owned();
-    // `from_str_radix` alone would also take a sign (`+f`), so check the digits first.
-    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(invalid());
-    }
     let mut key = [0u8; 32];
-    for (byte, pair) in key.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
-        let pair = std::str::from_utf8(pair).map_err(|_| invalid())?;
-        *byte = u8::from_str_radix(pair, 16).map_err(|_| invalid())?;
-    }
+    hex::decode_to_slice(text, &mut key)
+        .map_err(|_| "expected 64 hexadecimal digits".to_owned())?;
     Ok(PublicKey(key))
 }
 
 /// `text` itself, or standard input (without its trailing newline) when `text` is `-`.
-fn argument_or_stdin(text: &str) -> Result<String, ExitCode> {
+fn argument_or_stdin(text: &str) -> Result<String, Failure> {
     if text != "-" {
         return Ok(text.to_owned());
     }
     let mut input = String::new();
     std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
-        .map_err(|_| usage("standard input is not readable UTF-8"))?;
+        .map_err(|_| Failure::usage("standard input is not readable UTF-8"))?;
     Ok(input.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-/// A usage error: message on stderr, exit code 2.
-fn usage(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(2)
-}
-
-fn token(text: &str) -> Result<BotToken, ExitCode> {
-    BotToken::new(text).map_err(|_| usage("--token is not of the form <bot id>:<secret>"))
-}
-
-/// Prints the outcome of a verification as one JSON line and picks the exit code.
-fn report<T: serde::Serialize>(field: &str, outcome: Result<T, LoginError>) -> ExitCode {
+/// Prints the outcome of a verification as one JSON line; a refusal is the command's failure.
+fn report<T: serde::Serialize>(field: &str, outcome: Result<T, Error>) -> Result<(), Failure> {
     match outcome {
-        Ok(value) => match serde_json::to_string(&value) {
-            Ok(json) => {
-                // Written by hand so that `valid` comes first, as documented.
-                println!("{{\"valid\":true,\"{field}\":{json}}}");
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("error: the result does not serialize: {error}");
-                ExitCode::from(1)
-            }
-        },
+        Ok(value) => {
+            // Unreachable for these types; a result that cannot be printed is refused, never
+            // reported valid.
+            let json = serde_json::to_string(&value).map_err(|error| {
+                Failure::rejected(format!("the result does not serialize: {error}"))
+            })?;
+            // Written by hand so that `valid` comes first, as documented.
+            println!("{{\"valid\":true,\"{field}\":{json}}}");
+            Ok(())
+        }
         Err(error) => {
             println!(
                 "{{\"valid\":false,\"reason\":\"{}\"}}",
                 error.kind().as_str()
             );
-            eprintln!("{error}");
-            ExitCode::from(1)
+            Err(Failure::rejected_by(&error))
         }
     }
 }
 
-pub(crate) fn run_login(command: LoginCommand) -> ExitCode {
+pub(crate) fn run_login(command: LoginCommand) -> Result<(), Failure> {
     match command {
         LoginCommand::Verify(args) => {
-            let token = match token(&args.token) {
-                Ok(token) => token,
-                Err(code) => return code,
-            };
-            let data = match argument_or_stdin(&args.data) {
-                Ok(data) => data,
-                Err(code) => return code,
-            };
+            let token = args.token.required()?;
+            let data = argument_or_stdin(&args.data)?;
             let verifier = WidgetVerifier::new(&token).with_policy(args.freshness.policy());
             let format = match args.format {
                 Format::Query if DataFormat::detect(&data) == DataFormat::Url => DataFormat::Url,
@@ -250,29 +262,17 @@ pub(crate) fn run_login(command: LoginCommand) -> ExitCode {
                 Format::TgAuthResult => DataFormat::TgAuthResult,
                 Format::Auto => DataFormat::Auto,
             };
-            let now = match args.freshness.now() {
-                Ok(now) => now,
-                Err(code) => return code,
-            };
-            report("user", verifier.verify(&data, format, now))
+            report("user", verifier.verify(&data, format, args.freshness.now()))
         }
         LoginCommand::Sign(args) => {
-            let token = match token(&args.token) {
-                Ok(token) => token,
-                Err(code) => return code,
-            };
-            let auth_date = args.auth_date.unwrap_or_else(|| {
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            });
+            let token = args.token.required()?;
             let user = TelegramUser {
-                id: args.id,
+                id: UserId(args.id),
                 first_name: args.first_name,
                 last_name: args.last_name,
                 username: args.username,
                 photo_url: args.photo_url,
-                auth_date,
+                auth_date: now_or_system(args.auth_date),
             };
             let signed = WidgetSigner::new(&token).sign_user(&user);
             let output = match args.format {
@@ -281,31 +281,21 @@ pub(crate) fn run_login(command: LoginCommand) -> ExitCode {
                 SignFormat::TgAuthResult => signed.tg_auth_result(),
             };
             println!("{output}");
-            ExitCode::SUCCESS
+            Ok(())
         }
     }
 }
 
-pub(crate) fn run_webapp(command: WebappCommand) -> ExitCode {
+pub(crate) fn run_webapp(command: WebappCommand) -> Result<(), Failure> {
     match command {
         WebappCommand::Verify(args) => {
-            let now = match args.freshness.now() {
-                Ok(now) => now,
-                Err(code) => return code,
-            };
+            let now = args.freshness.now();
             let policy = args.freshness.policy();
-            let init_data = match argument_or_stdin(&args.init_data) {
-                Ok(init_data) => init_data,
-                Err(code) => return code,
-            };
-            let outcome = match (&args.token, args.bot_id) {
-                (Some(text), _) => match token(text) {
-                    Ok(token) => WebAppVerifier::new(&token)
-                        .with_policy(policy)
-                        .verify(&init_data, now),
-                    Err(code) => return code,
-                },
-                (None, Some(bot_id)) => {
+            let outcome = match args.bot_id {
+                Some(bot_id) => {
+                    let bot_id = i64::try_from(bot_id)
+                        .map(BotId)
+                        .map_err(|_| Failure::usage("--bot-id is too large for a bot id"))?;
                     let verifier = match (args.public_key, args.test_env) {
                         (Some(PublicKey(key)), _) => {
                             ThirdPartyVerifier::with_public_key(bot_id, key)
@@ -313,9 +303,22 @@ pub(crate) fn run_webapp(command: WebappCommand) -> ExitCode {
                         (None, true) => ThirdPartyVerifier::test_environment(bot_id),
                         (None, false) => ThirdPartyVerifier::production(bot_id),
                     };
+                    let init_data = argument_or_stdin(&args.init_data)?;
                     verifier.with_policy(policy).verify(&init_data, now)
                 }
-                (None, None) => return usage("one of --token or --bot-id is required"),
+                None => {
+                    let token = args.token.read()?.ok_or_else(|| {
+                        Failure::usage(
+                            "no bot token and no --bot-id: set TGAUTH_BOT_TOKEN or \
+                             TGAUTH_BOT_TOKEN_FILE, give --bot-token-file (or --token), or give \
+                             --bot-id for third-party data",
+                        )
+                    })?;
+                    let init_data = argument_or_stdin(&args.init_data)?;
+                    WebAppVerifier::new(&token)
+                        .with_policy(policy)
+                        .verify(&init_data, now)
+                }
             };
             report("init_data", outcome)
         }

@@ -6,36 +6,38 @@
 //! - `passport decrypt` opens `PassportData` (alone, in a Message or in an Update) and prints
 //!   one JSON document; with `--files DIR` it decrypts each downloaded file named by its
 //!   `file_id`, with `--save DIR` it writes the verified bytes to `DIR/<file_unique_id>`
-//!   (mode 0600; a `file_unique_id` that is not one plain file name is refused, and files take
-//!   their names only once the whole passport is accepted, so a rejected one leaves none).
+//!   (mode 0600; a `file_unique_id` that is not one plain file name is refused, a name already
+//!   taken in DIR is refused before anything is written, and files take their names only once
+//!   the whole passport is accepted, so a rejected one leaves none).
 //!   With `--scope` it adds `scope_errors` (Bot API `PassportElementError` objects) and
 //!   `scope_missing` (requested elements that were not sent at all, which no
 //!   `PassportElementError` can name: one list of alternatives per unmet scope element).
 //!   A rejected passport exits 1 with one line on stderr naming the element and the reason;
-//!   usage errors (unreadable files, bad JSON, a bad key) exit 2.
+//!   usage errors (unreadable files, bad JSON, a bad key, a name taken in the save directory)
+//!   exit 2. An encrypted key's password comes from `TGAUTH_KEY_PASSWORD` or the file named by
+//!   `TGAUTH_KEY_PASSWORD_FILE`.
 //! - `passport request-url` prints the `tg://resolve?domain=telegrampassport` link the official
 //!   JS SDK opens.
 
 use std::fs;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
-use tgauth::passport_crypto::key::{KeySize, PrivateKey};
-use tgauth::passport_crypto::open::{OpenedFile, open};
-use tgauth::passport_crypto::scope_check::check_scope;
-use tgauth::passport_types::decrypted::ElementData;
-use tgauth::passport_types::errors::PassportElementError;
-use tgauth::passport_types::received::PassportData;
-use tgauth::passport_types::scope::{PassportRequest, PassportScope};
+use tgauth::BotId;
+use tgauth::passport::key::{KeySize, PrivateKey};
+use tgauth::passport::open::{OpenedElement, OpenedFile, OpenedPassport, open};
+use tgauth::passport::scope_check::check_scope;
+use tgauth::passport::types::decrypted::ElementData;
+use tgauth::passport::types::errors::PassportElementError;
+use tgauth::passport::types::received::PassportData;
+use tgauth::passport::types::scope::{PassportRequest, PassportScope};
 
-/// Environment variable holding the password of an encrypted (PKCS#8) key file.
-const PASSWORD_VARIABLE: &str = "TGAUTH_KEY_PASSWORD";
+use crate::secret::SecretSources;
+use crate::{Failure, now_or_system};
 
 /// `tgauth keygen`.
 #[derive(Debug, Args)]
@@ -64,7 +66,7 @@ pub(crate) enum PassportCommand {
 #[derive(Debug, Args)]
 pub(crate) struct DecryptArgs {
     /// The bot's private key (PEM: PKCS#1, PKCS#8, or encrypted PKCS#8 with the password in
-    /// TGAUTH_KEY_PASSWORD).
+    /// TGAUTH_KEY_PASSWORD or in the file named by TGAUTH_KEY_PASSWORD_FILE).
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
     /// Directory holding the downloaded encrypted files, each named by its file_id.
@@ -108,69 +110,20 @@ pub(crate) struct RequestUrlArgs {
     callback_url: Option<String>,
 }
 
-/// Why a command failed: usage problems exit 2, a rejected passport exits 1.
-enum Failure {
-    Usage(String),
-    Rejected(String),
-}
-
-fn usage(message: impl Into<String>) -> Failure {
-    Failure::Usage(message.into())
-}
-
-/// A rejected passport, with the error's whole cause chain on its one line: "passport data
-/// decrypted but could not be read" alone would not say why. passport-crypto's causes never
-/// quote decrypted data or secrets.
-fn rejected(error: &dyn std::error::Error) -> Failure {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    Failure::Rejected(message)
-}
-
-fn finish(command: &str, outcome: Result<(), Failure>) -> ExitCode {
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Rejected(message)) => {
-            eprintln!("tgauth {command}: {}", one_line(&message));
-            ExitCode::from(1)
-        }
-        Err(Failure::Usage(message)) => {
-            eprintln!("tgauth {command}: {}", one_line(&message));
-            ExitCode::from(2)
-        }
-    }
-}
-
-/// Escapes control characters, so a message stays one line on stderr even when it quotes
-/// untrusted text (a path, a type string from the input) holding a newline.
-fn one_line(message: &str) -> String {
-    message
-        .chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+fn usage(message: impl std::fmt::Display) -> Failure {
+    Failure::usage(message)
 }
 
 /// Runs `tgauth keygen`.
-pub(crate) fn run_keygen(args: KeygenArgs) -> ExitCode {
-    finish("keygen", keygen(&args))
+pub(crate) fn run_keygen(args: &KeygenArgs) -> Result<(), Failure> {
+    keygen(args)
 }
 
 /// Runs `tgauth passport ...`.
-pub(crate) fn run(command: PassportCommand) -> ExitCode {
+pub(crate) fn run(command: PassportCommand) -> Result<(), Failure> {
     match command {
-        PassportCommand::Decrypt(args) => finish("passport decrypt", decrypt(&args)),
-        PassportCommand::RequestUrl(args) => finish("passport request-url", request_url(&args)),
+        PassportCommand::Decrypt(args) => decrypt(&args),
+        PassportCommand::RequestUrl(args) => request_url(&args),
     }
 }
 
@@ -178,8 +131,9 @@ fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
     let bits = args.bits.parse().unwrap_or_default();
     let size =
         KeySize::from_bits(bits).ok_or_else(|| usage("--bits must be 2048, 3072 or 4096"))?;
-    let key = PrivateKey::generate(size).map_err(|error| usage(error.to_string()))?;
-    write_private(&args.out, key.to_pkcs8_pem().as_bytes(), args.force)?;
+    let key = PrivateKey::generate(size).map_err(usage)?;
+    let pem = key.to_pkcs8_pem().map_err(usage)?;
+    write_private(&args.out, pem.as_bytes(), args.force)?;
     let public = key.public_key().to_pem();
     let mut stdout = std::io::stdout().lock();
     let text = format!(
@@ -252,9 +206,16 @@ fn read_text(path: &Path) -> Result<String, Failure> {
 
 fn load_key(path: &Path) -> Result<PrivateKey, Failure> {
     let pem = read_text(path)?;
-    let password = std::env::var(PASSWORD_VARIABLE).ok();
+    let password = SecretSources {
+        what: "the key password",
+        flag: None,
+        variable: "TGAUTH_KEY_PASSWORD",
+        file_flag: None,
+        file_variable: "TGAUTH_KEY_PASSWORD_FILE",
+    }
+    .read()?;
     let key = match &password {
-        Some(password) => PrivateKey::from_encrypted_pem(&pem, password.as_bytes()),
+        Some(password) => PrivateKey::from_encrypted_pem(&pem, password.expose().as_bytes()),
         None => PrivateKey::from_pem(&pem),
     };
     key.map_err(|error| usage(format!("{}: {error}", path.display())))
@@ -321,13 +282,16 @@ fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
         None => None,
     };
     let passport = passport_data(read_input(args.input.as_deref())?)?;
-    let opened = open(&key, &passport).map_err(|error| rejected(&error))?;
+    let opened = open(&key, &passport).map_err(|error| Failure::rejected_by(&error))?;
     if let Some(expected) = &args.expect_nonce {
         opened
             .check_nonce(expected)
-            .map_err(|error| rejected(&error))?;
+            .map_err(|error| Failure::rejected_by(&error))?;
     }
     if let Some(save) = &args.save {
+        if let Some(directory) = &args.files {
+            refuse_taken_names(&opened, directory, save)?;
+        }
         fs::create_dir_all(save).map_err(|error| usage(format!("{}: {error}", save.display())))?;
     }
     let mut files = Files {
@@ -362,12 +326,9 @@ fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
         });
     }
     let check = scope.as_ref().map(|scope| {
-        let now = args.now.unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs())
-        });
-        check_scope(scope, &opened, now)
+        // Past i64 seconds is as far in the future as a date can be.
+        let now = args.now.map(|now| i64::try_from(now).unwrap_or(i64::MAX));
+        check_scope(scope, &opened, now_or_system(now))
     });
     let output = Output {
         nonce: &opened.nonce,
@@ -388,6 +349,48 @@ fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
     files.persist()?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{text}").map_err(|error| usage(format!("stdout: {error}")))
+}
+
+/// Refuses, before anything is written, a passport one of whose files would be saved under a
+/// name the save directory already holds (a file from an earlier run, any file, a dangling
+/// link): the user's files are never replaced.
+///
+/// This is a usage error (exit 2), not a rejection: the passport is fine, and the same
+/// passport saved twice into one directory meets it; the fix is the directory chosen. Names
+/// that are not plain file names, and files not downloaded (which are not saved), are left to
+/// [`Files::describe`].
+fn refuse_taken_names(opened: &OpenedPassport, files: &Path, save: &Path) -> Result<(), Failure> {
+    for file in opened.elements.iter().flat_map(opened_files) {
+        let (file_id, unique) = (&file.file.file_id, &file.file.file_unique_id);
+        if !is_plain_name(file_id) || !is_plain_name(unique) || !files.join(file_id).exists() {
+            continue;
+        }
+        let target = save.join(unique);
+        match fs::symlink_metadata(&target) {
+            Ok(_) => return Err(name_taken(&target)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(usage(format!("{}: {error}", target.display()))),
+        }
+    }
+    Ok(())
+}
+
+/// Every file of an element, in the order of the output.
+fn opened_files(element: &OpenedElement) -> impl Iterator<Item = &OpenedFile> {
+    element
+        .front_side
+        .iter()
+        .chain(&element.reverse_side)
+        .chain(&element.selfie)
+        .chain(element.files.iter().flatten())
+        .chain(element.translation.iter().flatten())
+}
+
+fn name_taken(target: &Path) -> Failure {
+    usage(format!(
+        "{} exists; refusing to replace it (save into another directory, or move the file)",
+        target.display()
+    ))
 }
 
 /// The JSON document `passport decrypt` prints, keys in the documented order.
@@ -442,9 +445,10 @@ struct FileOut<'a> {
 /// Where downloaded files are read from and decrypted files written to.
 ///
 /// Verified files are first written to temporary files in the save directory; [`persist`]
-/// renames them to `<file_unique_id>` once the whole passport has been accepted, and dropping
-/// `Files` without persisting removes them. So a rejected passport, or a failure half-way,
-/// leaves no file under a final name and no partial file behind.
+/// gives them their names `<file_unique_id>` once the whole passport has been accepted, never
+/// over an existing file, and dropping `Files` without persisting removes them. So a rejected
+/// passport, or a failure half-way, leaves no file under a final name and no partial file
+/// behind.
 ///
 /// [`persist`]: Files::persist
 struct Files<'a> {
@@ -476,7 +480,7 @@ impl Files<'_> {
             file_id: &file.file.file_id,
             file_unique_id: &file.file.file_unique_id,
             file_size: file.file.file_size,
-            file_date: file.file.file_date,
+            file_date: file.file.file_date.0,
             sha256: None,
             size: None,
             saved_as: None,
@@ -485,7 +489,7 @@ impl Files<'_> {
             return Ok(out);
         };
         if !is_plain_name(out.file_id) {
-            return Err(Failure::Rejected(format!(
+            return Err(Failure::rejected(format!(
                 "{}: file_id is not a plain file name",
                 file.location
             )));
@@ -498,14 +502,14 @@ impl Files<'_> {
         };
         let plain = file
             .decrypt_vec(ciphertext)
-            .map_err(|error| rejected(&error))?;
+            .map_err(|error| Failure::rejected_by(&error))?;
         let digest = Sha256::digest(&plain);
-        out.sha256 = Some(digest.iter().map(|byte| format!("{byte:02x}")).collect());
+        out.sha256 = Some(hex::encode(digest));
         out.size = Some(plain.len());
         if let Some(save) = self.save {
             // The name comes from untrusted input: one plain file name, never a path.
             if !is_plain_name(out.file_unique_id) {
-                return Err(Failure::Rejected(format!(
+                return Err(Failure::rejected(format!(
                     "{}: file_unique_id is not a plain file name",
                     file.location
                 )));
@@ -514,7 +518,7 @@ impl Files<'_> {
             // Two files under one name would leave only the second, while the output would
             // claim both were saved.
             if self.staged.iter().any(|staged| staged.target == target) {
-                return Err(Failure::Rejected(format!(
+                return Err(Failure::rejected(format!(
                     "{}: file_unique_id {} is shared with another file",
                     file.location, out.file_unique_id
                 )));
@@ -532,19 +536,45 @@ impl Files<'_> {
         Ok(out)
     }
 
-    /// Gives every staged file its final name `DIR/<file_unique_id>`.
+    /// Gives every staged file its final name `DIR/<file_unique_id>`, all or none: a name
+    /// taken since [`refuse_taken_names`] looked (by another program) is still not replaced,
+    /// and the files this call already named are removed again.
     fn persist(&mut self) -> Result<(), Failure> {
-        let mut remaining = std::mem::take(&mut self.staged).into_iter();
-        while let Some(staged) = remaining.next() {
-            if let Err(error) = fs::rename(&staged.temporary, &staged.target) {
-                let message = format!("{}: {error}", staged.target.display());
-                // Dropping `self` removes what was not renamed.
-                self.staged.push(staged);
-                self.staged.extend(remaining);
-                return Err(usage(message));
+        let mut placed: Vec<&Path> = Vec::with_capacity(self.staged.len());
+        for staged in &self.staged {
+            if let Err(failure) = place(&staged.temporary, &staged.target) {
+                for target in placed {
+                    let _ = fs::remove_file(target);
+                }
+                // Dropping `self` removes the temporary files that remain.
+                return Err(failure);
             }
+            placed.push(&staged.target);
         }
+        self.staged.clear();
         Ok(())
+    }
+}
+
+/// Gives the file `temporary` the name `target` unless that name exists.
+///
+/// A hard link is made only if the name is free, atomically; a file system without hard links
+/// falls back to a rename after a check, which narrows the race to the gap between the two.
+fn place(temporary: &Path, target: &Path) -> Result<(), Failure> {
+    match fs::hard_link(temporary, target) {
+        Ok(()) => {
+            let _ = fs::remove_file(temporary);
+            Ok(())
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Err(name_taken(target)),
+        Err(_) => match fs::symlink_metadata(target) {
+            Ok(_) => Err(name_taken(target)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                fs::rename(temporary, target)
+                    .map_err(|error| usage(format!("{}: {error}", target.display())))
+            }
+            Err(error) => Err(usage(format!("{}: {error}", target.display()))),
+        },
     }
 }
 
@@ -574,7 +604,7 @@ fn request_url(args: &RequestUrlArgs) -> Result<(), Failure> {
     let scope: PassportScope =
         serde_json::from_str(&scope_text).map_err(|error| usage(format!("scope: {error}")))?;
     let request = PassportRequest {
-        bot_id: args.bot_id,
+        bot_id: BotId(args.bot_id),
         scope,
         public_key: read_text(&args.public_key)?,
         nonce: args.nonce.clone(),

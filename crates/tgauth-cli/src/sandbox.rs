@@ -1,9 +1,11 @@
 //! `tgauth sandbox`: run the loopback Telegram emulator until Ctrl-C or SIGTERM.
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+use std::{net::SocketAddr, path::PathBuf};
 
 use clap::Args;
-use tgauth::telegram_sandbox::{Sandbox, SandboxHandle};
+use tgauth::sandbox::{Sandbox, SandboxHandle};
+
+use crate::Failure;
 
 /// Arguments of `tgauth sandbox`.
 #[derive(Debug, Args)]
@@ -17,15 +19,11 @@ pub(crate) struct SandboxArgs {
 }
 
 /// Runs the sandbox until Ctrl-C (SIGINT) or SIGTERM, printing its base URL first.
-pub(crate) fn run(args: SandboxArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => return fail(&error),
-    };
-    runtime.block_on(async {
+///
+/// What can fail here is the address to listen on, the state file or the signal handlers:
+/// the settings given, so usage errors (exit 2).
+pub(crate) fn run(args: SandboxArgs) -> Result<(), Failure> {
+    crate::runtime(true)?.block_on(async {
         let mut builder = Sandbox::builder();
         if let Some(state) = args.state {
             builder = builder.state_file(state);
@@ -33,23 +31,19 @@ pub(crate) fn run(args: SandboxArgs) -> ExitCode {
         // Listening for the signals before the URL is printed: whoever reads the URL may stop
         // the sandbox at once, and a signal that came before the handlers would kill it
         // without writing the state file.
-        let stop = match stop_requested() {
-            Ok(stop) => stop,
-            Err(error) => return fail(&error),
-        };
-        let sandbox = match builder.start(args.listen).await {
-            Ok(sandbox) => sandbox,
-            Err(error) => return fail(&error),
-        };
+        let stop = stop_requested().map_err(|error| Failure::usage_by(&error))?;
+        let sandbox = builder
+            .start(args.listen)
+            .await
+            .map_err(|error| Failure::usage_by(&error))?;
         announce(&sandbox);
         stop.await;
-        match sandbox.shutdown().await {
-            Ok(()) => {
-                eprintln!("tgauth sandbox: stopped");
-                ExitCode::SUCCESS
-            }
-            Err(error) => fail(&error),
-        }
+        sandbox
+            .shutdown()
+            .await
+            .map_err(|error| Failure::usage_by(&error))?;
+        eprintln!("tgauth sandbox: stopped");
+        Ok(())
     })
 }
 
@@ -93,16 +87,4 @@ fn announce(sandbox: &SandboxHandle) {
             "tgauth sandbox: warning: listening beyond loopback; the control API has no authentication"
         );
     }
-}
-
-/// Prints an error with its causes and returns the failure exit code.
-fn fail(error: &dyn std::error::Error) -> ExitCode {
-    let mut message = format!("tgauth sandbox: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    eprintln!("{message}");
-    ExitCode::FAILURE
 }

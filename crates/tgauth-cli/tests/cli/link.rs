@@ -1,9 +1,12 @@
 //! `tgauth link ...` against a real SQLite file in a temporary directory.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-use tgauth::deeplink_auth::{LinkCode, SqliteStore, Store, UnixTime, UserId};
+use tgauth::UnixTime;
+use tgauth::link::AccountId;
+use tgauth::link::code::LinkCode;
+use tgauth::link::store::{SqliteStore, Store};
 
 struct Db {
     dir: tempfile::TempDir,
@@ -21,7 +24,7 @@ impl Db {
     }
 
     fn run(&self, args: &[&str]) -> (i32, Value, String) {
-        let output: Output = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+        let output: Output = crate::tgauth()
             .arg("link")
             .args(args)
             .args(["--store", &self.url()])
@@ -182,7 +185,7 @@ fn a_code_starting_with_a_hyphen_is_a_value() {
         store
             .insert_code(
                 &code.hash(),
-                &UserId::new("carol").unwrap(),
+                &AccountId::new("carol").unwrap(),
                 UnixTime(5000),
                 UnixTime(1000),
             )
@@ -215,12 +218,12 @@ fn unlink_by_either_side() {
 }
 
 #[test]
-fn bad_input_and_unreachable_store_exit_2() {
+fn bad_input_and_an_unusable_sqlite_path_exit_2() {
     let db = Db::new();
     let (status, _, stderr) = db.run(&["issue", "--user", "alice", "--bot", "not a bot"]);
     assert_eq!(status, 2, "{stderr}");
     assert!(stderr.contains("bot username"), "{stderr}");
-    let output = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+    let output = crate::tgauth()
         .args([
             "link",
             "show",
@@ -231,6 +234,7 @@ fn bad_input_and_unreachable_store_exit_2() {
         ])
         .output()
         .unwrap();
+    // A file that cannot be created is the setting's fault, not a store that is down.
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("sqlite store"));
 }
@@ -239,7 +243,7 @@ fn bad_input_and_unreachable_store_exit_2() {
 fn qr_prints_and_writes_png() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("link.png");
-    let output = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+    let output = crate::tgauth()
         .args(["link", "qr", "https://t.me/TgAuth_Bot?start=abc"])
         .args(["--png", png.to_str().unwrap()])
         .output()
@@ -315,10 +319,12 @@ fn expected_modules(url: &str) -> Vec<Vec<bool>> {
         .collect()
 }
 
-/// A store that is down reads as one clear line: the driver's cause once, not repeated by
-/// each error in the chain that both prints its source and returns it from `source()`.
+/// A store that is down exits 69 (sysexits' EX_UNAVAILABLE: try again later), not 2 (fix the
+/// command), and reads as one clear line: the driver's cause once, not repeated by each error
+/// in the chain that both prints its source and returns it from `source()`. Nothing listens on
+/// port 1.
 #[test]
-fn unreachable_servers_name_the_cause_once() {
+fn an_unreachable_store_exits_69_with_one_line_naming_the_cause() {
     for (url, backend) in [
         ("redis://127.0.0.1:1/", "redis store is unavailable"),
         (
@@ -326,20 +332,40 @@ fn unreachable_servers_name_the_cause_once() {
             "postgres store is unavailable",
         ),
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_tgauth"))
-            .args(["link", "show", "--user", "x", "--store", url])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{url}");
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        let line = stderr.trim_end();
-        assert!(
-            line.starts_with(&format!("tgauth link: {backend}: ")),
-            "{line}"
-        );
-        assert!(line.contains("refused"), "the cause is named: {line}");
-        let parts: Vec<&str> = line.split(": ").collect();
-        let unique: std::collections::HashSet<&&str> = parts.iter().collect();
-        assert_eq!(unique.len(), parts.len(), "a repeated cause: {line}");
+        for command in [
+            &["show", "--user", "x"][..],
+            &["unlink", "--telegram-user-id", "42"],
+            &["issue", "--user", "x", "--bot", "TgAuth_Bot"],
+            &[
+                "consume",
+                "--code",
+                &"A".repeat(32),
+                "--chat-id",
+                "42",
+                "--telegram-user-id",
+                "42",
+            ],
+        ] {
+            let output = crate::tgauth()
+                .arg("link")
+                .args(command)
+                .args(["--store", url])
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(69), "{url} {command:?}");
+            // No verdict on a code: nothing on stdout.
+            assert!(output.stdout.is_empty(), "{url} {command:?}");
+            let stderr = String::from_utf8(output.stderr).unwrap();
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            let line = stderr.trim_end();
+            assert!(
+                line.starts_with(&format!("tgauth link: {backend}: ")),
+                "{line}"
+            );
+            assert!(line.contains("refused"), "the cause is named: {line}");
+            let parts: Vec<&str> = line.split(": ").collect();
+            let unique: std::collections::HashSet<&&str> = parts.iter().collect();
+            assert_eq!(unique.len(), parts.len(), "a repeated cause: {line}");
+        }
     }
 }

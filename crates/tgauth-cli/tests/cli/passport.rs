@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use sha2::{Digest as _, Sha256};
 
@@ -22,11 +22,10 @@ fn tgauth(args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 fn tgauth_with_password(args: &[&str], stdin: Option<&str>, password: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tgauth"));
-    match password {
-        Some(password) => command.env("TGAUTH_KEY_PASSWORD", password),
-        None => command.env_remove("TGAUTH_KEY_PASSWORD"),
-    };
+    let mut command = crate::tgauth();
+    if let Some(password) = password {
+        command.env("TGAUTH_KEY_PASSWORD", password);
+    }
     let mut child = command
         .args(args)
         .stdin(Stdio::piped())
@@ -298,9 +297,8 @@ fn keygen_writes_a_private_key_once() {
         .unwrap();
     assert!(public_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
     assert!(stdout.contains("/setpublickey") && stdout.contains("/setprivacypolicy"));
-    let key =
-        tgauth::passport_crypto::key::PrivateKey::from_pem(&std::fs::read_to_string(&out).unwrap())
-            .unwrap();
+    let key = tgauth::passport::key::PrivateKey::from_pem(&std::fs::read_to_string(&out).unwrap())
+        .unwrap();
     assert_eq!(key.bits(), 2048);
     assert_eq!(key.public_key().to_pem(), public_pem);
     #[cfg(unix)]
@@ -713,9 +711,9 @@ fn the_real_passport_against_a_scope() {
 #[test]
 fn a_rejection_says_why_without_quoting_the_data() {
     use rand_chacha::rand_core::SeedableRng as _;
-    use tgauth::passport_crypto::key::PublicKey;
-    use tgauth::passport_crypto::seal::{ElementToSeal, seal};
-    use tgauth::passport_types::element::ElementType;
+    use tgauth::passport::key::PublicKey;
+    use tgauth::passport::seal::{ElementToSeal, seal};
+    use tgauth::passport::types::element::ElementType;
 
     // A client that sends a number as the document number: the data decrypts and verifies, but
     // is not the JSON the spec describes.
@@ -738,4 +736,61 @@ fn a_rejection_says_why_without_quoting_the_data() {
          is not valid: invalid type: integer, expected a string at line 1 column 25\n"
     );
     assert!(!stderr.contains("918273645"));
+}
+
+/// A file already in the save directory under a `file_unique_id` is the user's, perhaps from an
+/// earlier run: it is never replaced. The refusal names it, exits 2 (the passport is fine; the
+/// directory chosen holds the name) and comes before anything is written.
+#[test]
+fn save_refuses_to_replace_an_existing_file() {
+    let save = tempfile::tempdir().unwrap();
+    let existing = save.path().join("sample-unique-07");
+    std::fs::write(&existing, "precious").unwrap();
+    let (code, stdout, stderr) = save_with_replaced("", "", save.path());
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "tgauth passport decrypt: {} exists; refusing to replace it (save into another \
+             directory, or move the file)\n",
+            existing.display()
+        )
+    );
+    assert_eq!(std::fs::read(&existing).unwrap(), b"precious");
+    // Nothing else was written: no other file, no partial file.
+    let names: Vec<_> = std::fs::read_dir(save.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["sample-unique-07"]);
+
+    // A dangling symbolic link holds the name as well: a write through it would land outside.
+    #[cfg(unix)]
+    {
+        let save = tempfile::tempdir().unwrap();
+        let link = save.path().join("sample-unique-15");
+        std::os::unix::fs::symlink(save.path().join("missing"), &link).unwrap();
+        let (code, stdout, stderr) = save_with_replaced("", "", save.path());
+        assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+        assert!(stderr.contains("sample-unique-15 exists"), "{stderr}");
+        assert_eq!(std::fs::read_dir(save.path()).unwrap().count(), 1);
+        assert!(!save.path().join("missing").exists());
+    }
+
+    // Saving into a directory of another passport's files works, and a second run of the same
+    // passport into it is refused without touching the first run's files.
+    let save = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = save_with_replaced("", "", save.path());
+    assert_eq!(code, 0, "{stderr}");
+    let before: Vec<Vec<u8>> = (1..=15)
+        .map(|n| std::fs::read(save.path().join(format!("sample-unique-{n:02}"))).unwrap())
+        .collect();
+    let (code, _, stderr) = save_with_replaced("", "", save.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("sample-unique-01 exists"), "{stderr}");
+    let after: Vec<Vec<u8>> = (1..=15)
+        .map(|n| std::fs::read(save.path().join(format!("sample-unique-{n:02}"))).unwrap())
+        .collect();
+    assert_eq!(before, after);
+    assert_eq!(std::fs::read_dir(save.path()).unwrap().count(), 15);
 }

@@ -42,7 +42,7 @@ impl Drop for Running {
 
 /// Starts `tgauth sandbox` with `args` and returns it with its base URL.
 fn start(args: &[&str]) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+    let mut child = crate::tgauth()
         .args(["sandbox", "--listen", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::piped())
@@ -139,7 +139,7 @@ fn sandbox_state_survives_a_restart() {
 
 #[test]
 fn sandbox_reports_an_address_it_cannot_use() {
-    let output = Command::new(env!("CARGO_BIN_EXE_tgauth"))
+    let output = crate::tgauth()
         .args(["sandbox", "--listen", "203.0.113.1:1"])
         .output()
         .expect("tgauth runs");
