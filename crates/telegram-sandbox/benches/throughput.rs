@@ -20,11 +20,15 @@ use std::{
 use axum::{Router, extract::State, routing::post};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
-use telegram_sandbox::{ManualClock, NewBot, NewUser, Sandbox, SandboxHandle};
+use telegram_sandbox::{
+    Sandbox, SandboxHandle,
+    control::{NewBot, NewUser},
+    tgauth_core::{FixedClock, UnixTime},
+};
 use tokio::{runtime::Runtime, sync::Notify};
 
 const UPDATES: usize = 1000;
-const TOKEN: &str = "123456:bench-secret";
+const TOKEN: &str = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 const BOT: &str = "bench_bot";
 
 #[derive(Clone, Default)]
@@ -51,7 +55,9 @@ async fn receiver() -> (String, Counter) {
     let router = Router::new()
         .route("/hook", post(receive))
         .with_state(counter.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::bind(tgauth_tests::any_loopback_port())
+        .await
+        .unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
     (url, counter)
@@ -59,9 +65,9 @@ async fn receiver() -> (String, Counter) {
 
 async fn start_sandbox(parallel_webhooks: bool) -> SandboxHandle {
     let sandbox = Sandbox::builder()
-        .clock(ManualClock::new(1_700_000_000))
+        .clock(FixedClock::new(UnixTime(1_700_000_000)))
         .parallel_webhooks(parallel_webhooks)
-        .start("127.0.0.1:0".parse().unwrap())
+        .start(tgauth_tests::any_loopback_port())
         .await
         .unwrap();
     sandbox.create_bot(NewBot::new(TOKEN, BOT)).unwrap();

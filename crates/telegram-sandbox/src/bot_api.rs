@@ -25,391 +25,39 @@
 //! - `getFile` paths are valid for one hour; files over 20 MB cannot be fetched ("file is too
 //!   big").
 
-use std::{collections::BTreeSet, future, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+    time::Duration,
+};
 
 use axum::{
-    Json,
-    body::{Body, Bytes},
-    extract::{FromRequest, Multipart, Request, State},
-    http::{StatusCode, header},
+    extract::{Request, State},
     response::{IntoResponse, Response},
 };
 use passport_types::errors::PassportElementError;
-use serde::{Deserialize as _, Serialize, de::DeserializeOwned};
-use serde_json::{Map, Value, value::RawValue};
+use serde::Deserialize as _;
+use serde_json::Value;
+use tgauth_core::{BotId, ChatId, UnixTime, UserId};
 use tokio::time::Instant;
 
 use crate::{
-    faults::{self, FaultKind},
-    sandbox::Shared,
+    http::{self, ApiError, FaultAction, Params, Reply},
     server::ConnectionKill,
+    shared::Shared,
     state::{Bot, DOWNLOAD_LIMIT, Secret, Webhook, utf16_length},
-    types::{Chat, File, Message, MessageEntity, PassportErrors, SentMessage, WebhookInfo},
+    types::{Chat, File, Message, MessageEntity, PassportErrors, SentMessage, User, WebhookInfo},
     webhook,
 };
 
 /// The longest `getUpdates` timeout the Bot API honours, in seconds.
 const LONG_POLL_MAX_SECONDS: i64 = 50;
-/// The largest request body the sandbox reads.
-pub(crate) const BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// How long a `getFile` path stays valid, in seconds.
 const FILE_PATH_LIFETIME: i64 = 3600;
 
 const CONFLICT_OTHER_POLLER: &str = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
 const CONFLICT_WEBHOOK_ACTIVE: &str = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
 const CONFLICT_SET_WEBHOOK: &str = "Conflict: terminated by setWebhook request";
-
-/// An error answer in Telegram's envelope.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ApiError {
-    pub(crate) code: u16,
-    pub(crate) description: String,
-    pub(crate) retry_after: Option<u64>,
-    pub(crate) migrate_to_chat_id: Option<i64>,
-}
-
-impl ApiError {
-    pub(crate) fn new(code: u16, description: impl Into<String>) -> Self {
-        Self {
-            code,
-            description: description.into(),
-            retry_after: None,
-            migrate_to_chat_id: None,
-        }
-    }
-
-    pub(crate) fn bad_request(reason: impl AsRef<str>) -> Self {
-        Self::new(400, format!("Bad Request: {}", reason.as_ref()))
-    }
-
-    pub(crate) fn forbidden(reason: &str) -> Self {
-        Self::new(403, format!("Forbidden: {reason}"))
-    }
-
-    pub(crate) fn unauthorized() -> Self {
-        Self::new(401, "Unauthorized")
-    }
-
-    pub(crate) fn not_found() -> Self {
-        Self::new(404, "Not Found")
-    }
-
-    pub(crate) fn too_many_requests(retry_after: u64) -> Self {
-        Self {
-            code: 429,
-            description: format!("Too Many Requests: retry after {retry_after}"),
-            retry_after: Some(retry_after),
-            migrate_to_chat_id: None,
-        }
-    }
-
-    /// What the real server answers for a group that became a supergroup.
-    pub(crate) fn migrated(migrate_to_chat_id: i64) -> Self {
-        Self {
-            migrate_to_chat_id: Some(migrate_to_chat_id),
-            ..Self::bad_request("group chat was upgraded to a supergroup chat")
-        }
-    }
-
-    pub(crate) fn internal() -> Self {
-        Self::new(500, "Internal Server Error")
-    }
-}
-
-/// The error envelope, in the field order the real server writes.
-#[derive(Serialize)]
-struct ErrorEnvelope<'a> {
-    ok: bool,
-    error_code: u16,
-    description: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parameters: Option<ResponseParameters>,
-}
-
-/// `ResponseParameters`: only the fields that are present, as the real server writes them.
-#[derive(Serialize)]
-struct ResponseParameters {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    migrate_to_chat_id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retry_after: Option<u64>,
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = ErrorEnvelope {
-            ok: false,
-            error_code: self.code,
-            description: &self.description,
-            parameters: (self.retry_after.is_some() || self.migrate_to_chat_id.is_some())
-                .then_some(ResponseParameters {
-                    migrate_to_chat_id: self.migrate_to_chat_id,
-                    retry_after: self.retry_after,
-                }),
-        };
-        let status = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(body)).into_response()
-    }
-}
-
-/// A successful answer: the result, serialized once in its own field order, and the optional
-/// `description` some methods add.
-#[derive(Debug)]
-pub(crate) struct Reply {
-    result: Box<RawValue>,
-    description: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-struct Envelope<'a> {
-    ok: bool,
-    result: &'a RawValue,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a str>,
-}
-
-impl Reply {
-    pub(crate) fn of(result: &(impl Serialize + ?Sized)) -> Result<Self, ApiError> {
-        serde_json::value::to_raw_value(result)
-            .map(|result| Self {
-                result,
-                description: None,
-            })
-            .map_err(|_| ApiError::internal())
-    }
-
-    fn described(result: bool, description: &'static str) -> Self {
-        let result = if result { "true" } else { "false" };
-        Self {
-            // A JSON literal always parses.
-            result: RawValue::from_string(result.to_owned())
-                .unwrap_or_else(|_| RawValue::NULL.to_owned()),
-            description: Some(description),
-        }
-    }
-}
-
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
-        let body = Envelope {
-            ok: true,
-            result: &self.result,
-            description: self.description,
-        };
-        (StatusCode::OK, Json(body)).into_response()
-    }
-}
-
-/// Request parameters merged from the query string and the body.
-#[derive(Debug, Default)]
-pub(crate) struct Params(Map<String, Value>);
-
-impl Params {
-    fn value(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|value| !value.is_null())
-    }
-
-    pub(crate) fn integer(&self, name: &str) -> Result<Option<i64>, ApiError> {
-        let invalid = || ApiError::bad_request(format!("field \"{name}\" must be an integer"));
-        match self.value(name) {
-            None => Ok(None),
-            Some(Value::Number(number)) => number.as_i64().map(Some).ok_or_else(invalid),
-            Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
-            Some(Value::String(text)) => text.trim().parse().map(Some).map_err(|_| invalid()),
-            Some(_) => Err(invalid()),
-        }
-    }
-
-    pub(crate) fn string(&self, name: &str) -> Option<String> {
-        match self.value(name)? {
-            Value::String(text) => Some(text.clone()),
-            other => Some(other.to_string()),
-        }
-    }
-
-    pub(crate) fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
-        match self.value(name) {
-            None => Ok(None),
-            Some(Value::Bool(value)) => Ok(Some(*value)),
-            Some(Value::Number(number)) => Ok(Some(number.as_i64() != Some(0))),
-            Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
-                "" | "false" | "0" => Ok(Some(false)),
-                "true" | "1" => Ok(Some(true)),
-                _ => Err(ApiError::bad_request(format!(
-                    "field \"{name}\" must be a boolean"
-                ))),
-            },
-            Some(_) => Err(ApiError::bad_request(format!(
-                "field \"{name}\" must be a boolean"
-            ))),
-        }
-    }
-
-    /// A structured parameter: a JSON value, or (in forms and query strings) its JSON text.
-    pub(crate) fn json<T: DeserializeOwned>(
-        &self,
-        name: &str,
-        what: &str,
-    ) -> Result<Option<T>, ApiError> {
-        let parsed = match self.value(name) {
-            None => return Ok(None),
-            Some(Value::String(text)) if text.trim().is_empty() => return Ok(None),
-            Some(Value::String(text)) => serde_json::from_str(text),
-            Some(other) => serde_json::from_value(other.clone()),
-        };
-        parsed
-            .map(Some)
-            .map_err(|_| ApiError::bad_request(format!("can't parse {what}")))
-    }
-
-    fn insert_form(&mut self, bytes: &[u8]) {
-        for (name, value) in form_urlencoded::parse(bytes) {
-            self.0
-                .insert(name.into_owned(), Value::String(value.into_owned()));
-        }
-    }
-
-    /// Reads the query string and the body of `request`.
-    pub(crate) async fn from_request(request: Request) -> Result<Self, ApiError> {
-        let mut params = Self::default();
-        if let Some(query) = request.uri().query() {
-            params.insert_form(query.as_bytes());
-        }
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .map(|value| {
-                value
-                    .split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .unwrap_or_default();
-        match content_type.as_str() {
-            "multipart/form-data" => {
-                let mut multipart = Multipart::from_request(request, &())
-                    .await
-                    .map_err(|_| ApiError::bad_request("can't parse multipart form"))?;
-                while let Some(field) = multipart
-                    .next_field()
-                    .await
-                    .map_err(|_| ApiError::bad_request("can't parse multipart form"))?
-                {
-                    let Some(name) = field.name().map(str::to_owned) else {
-                        continue;
-                    };
-                    // Uploaded files are not supported by the implemented methods; only text
-                    // fields carry parameters.
-                    if field.file_name().is_some() {
-                        continue;
-                    }
-                    let text = field
-                        .text()
-                        .await
-                        .map_err(|_| ApiError::bad_request("can't parse multipart form"))?;
-                    params.0.insert(name, Value::String(text));
-                }
-            }
-            "application/json" => {
-                let bytes = read_body(request.into_body()).await?;
-                if !bytes.iter().all(u8::is_ascii_whitespace) {
-                    match serde_json::from_slice(&bytes) {
-                        Ok(Value::Object(object)) => params.0.extend(object),
-                        _ => return Err(ApiError::bad_request("can't parse JSON object")),
-                    }
-                }
-            }
-            "application/x-www-form-urlencoded" => {
-                let bytes = read_body(request.into_body()).await?;
-                params.insert_form(&bytes);
-            }
-            _ => {}
-        }
-        Ok(params)
-    }
-}
-
-async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, BODY_LIMIT)
-        .await
-        .map_err(|_| ApiError::new(413, "Request Entity Too Large"))
-}
-
-/// Decodes `%XX` escapes in a path segment (a token's `:` may arrive as `%3A`).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        let hex = |offset: usize| {
-            bytes
-                .get(index + offset)
-                .and_then(|digit| char::from(*digit).to_digit(16))
-        };
-        if byte == b'%'
-            && let (Some(high), Some(low)) = (hex(1), hex(2))
-            && let Ok(value) = u8::try_from(high * 16 + low)
-        {
-            decoded.push(value);
-            index += 3;
-        } else {
-            decoded.push(byte);
-            index += 1;
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
-}
-
-/// What an armed fault asks of the current request.
-enum FaultAction {
-    Proceed,
-    DropAfter,
-    Answer(Response),
-}
-
-async fn apply_fault(
-    shared: &Shared,
-    kill: Option<&ConnectionKill>,
-    bot_id: i64,
-    method: &str,
-) -> FaultAction {
-    let fault = faults::take(&mut shared.lock().faults, bot_id, method);
-    match fault {
-        None => FaultAction::Proceed,
-        Some(FaultKind::TooManyRequests { retry_after }) => {
-            FaultAction::Answer(ApiError::too_many_requests(retry_after).into_response())
-        }
-        Some(FaultKind::ServerError) => FaultAction::Answer(ApiError::internal().into_response()),
-        Some(FaultKind::Migrated { migrate_to_chat_id }) => {
-            FaultAction::Answer(ApiError::migrated(migrate_to_chat_id).into_response())
-        }
-        Some(FaultKind::BadGateway) => FaultAction::Answer(
-            (
-                StatusCode::BAD_GATEWAY,
-                [(header::CONTENT_TYPE, "text/html")],
-                "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
-            )
-                .into_response(),
-        ),
-        Some(FaultKind::DropConnection) => drop_connection(kill).await,
-        Some(FaultKind::DropConnectionAfterProcessing) => FaultAction::DropAfter,
-        Some(FaultKind::Delay { millis }) => {
-            tokio::time::sleep(Duration::from_millis(millis)).await;
-            FaultAction::Proceed
-        }
-    }
-}
-
-/// Closes the connection and never answers.
-async fn drop_connection<T>(kill: Option<&ConnectionKill>) -> T {
-    if let Some(kill) = kill {
-        kill.fire();
-    }
-    future::pending().await
-}
 
 /// Serves `/bot<token>/<method>`; every other unrouted path answers 404 in the envelope.
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
@@ -420,13 +68,18 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
     else {
         return ApiError::not_found().into_response();
     };
-    let token = percent_decode(token);
     let method = method.to_ascii_lowercase();
-    let Some(bot_id) = shared.lock().bot_by_token(&token).map(|bot| bot.user.id) else {
+    let bot_id = http::decode_path_segment(token).and_then(|token| {
+        shared
+            .lock()
+            .bot_by_token(&token)
+            .map(|bot| bot.token.bot_id())
+    });
+    let Some(bot_id) = bot_id else {
         return ApiError::unauthorized().into_response();
     };
     let kill = request.extensions().get::<ConnectionKill>().cloned();
-    let drop_after = match apply_fault(&shared, kill.as_ref(), bot_id, &method).await {
+    let drop_after = match http::apply_fault(&shared, kill.as_ref(), bot_id, &method).await {
         FaultAction::Proceed => false,
         FaultAction::DropAfter => true,
         FaultAction::Answer(response) => return response,
@@ -436,7 +89,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
         Err(error) => Err(error),
     };
     if drop_after {
-        return drop_connection(kill.as_ref()).await;
+        return http::drop_connection(kill.as_ref()).await;
     }
     match result {
         Ok(reply) => reply.into_response(),
@@ -446,7 +99,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
 
 async fn call(
     shared: &Arc<Shared>,
-    bot_id: i64,
+    bot_id: BotId,
     method: &str,
     params: &Params,
 ) -> Result<Reply, ApiError> {
@@ -514,7 +167,7 @@ fn confirm(bot: &mut Bot, offset: i64) -> bool {
 
 async fn get_updates(
     shared: &Arc<Shared>,
-    bot_id: i64,
+    bot_id: BotId,
     params: &Params,
 ) -> Result<Reply, ApiError> {
     let offset = params.integer("offset")?.unwrap_or(0);
@@ -594,7 +247,7 @@ async fn get_updates(
 /// connection closes and the request is dropped.
 struct WaitingPoll<'a> {
     shared: &'a Shared,
-    bot_id: i64,
+    bot_id: BotId,
 }
 
 impl Drop for WaitingPoll<'_> {
@@ -714,29 +367,11 @@ fn delete_webhook(bot: &mut Bot, params: &Params) -> Result<Reply, ApiError> {
 
 fn send_message(
     bot: &mut Bot,
-    users: &std::collections::BTreeMap<i64, crate::types::User>,
+    users: &BTreeMap<UserId, User>,
     params: &Params,
-    now: i64,
+    now: UnixTime,
 ) -> Result<Reply, ApiError> {
-    let chat_id = match params.value("chat_id") {
-        None => return Err(ApiError::bad_request("chat_id is empty")),
-        Some(Value::String(name)) if name.starts_with('@') => {
-            let name = name.trim_start_matches('@');
-            users
-                .values()
-                .find(|user| {
-                    user.username
-                        .as_deref()
-                        .is_some_and(|username| username.eq_ignore_ascii_case(name))
-                })
-                .map(|user| user.id)
-                .ok_or_else(|| ApiError::bad_request("chat not found"))?
-        }
-        Some(_) => params
-            .integer("chat_id")
-            .map_err(|_| ApiError::bad_request("chat not found"))?
-            .ok_or_else(|| ApiError::bad_request("chat_id is empty"))?,
-    };
+    let chat_id = private_chat(bot, users, params)?;
     let text = params.string("text").unwrap_or_default();
     let parse_mode = params.string("parse_mode").filter(|mode| !mode.is_empty());
     if let Some(mode) = &parse_mode
@@ -754,9 +389,6 @@ fn send_message(
     }
     let link_preview_options: Option<Value> =
         params.json("link_preview_options", "link preview options JSON object")?;
-    if bots_contains(bot, chat_id) {
-        return Err(ApiError::forbidden("bot can't send messages to bots"));
-    }
     let Some(user) = users.get(&chat_id) else {
         return Err(ApiError::bad_request("chat not found"));
     };
@@ -797,8 +429,38 @@ fn send_message(
     Ok(reply)
 }
 
-fn bots_contains(bot: &Bot, chat_id: i64) -> bool {
-    bot.user.id == chat_id
+/// The user whose private chat `chat_id` names: a numeric id, or a user's `@username`. The
+/// bot's own chat is refused as Telegram refuses a bot writing to a bot.
+fn private_chat(
+    bot: &Bot,
+    users: &BTreeMap<UserId, User>,
+    params: &Params,
+) -> Result<UserId, ApiError> {
+    let chat_id = match params.value("chat_id") {
+        None => return Err(ApiError::bad_request("chat_id is empty")),
+        Some(Value::String(name)) if name.starts_with('@') => {
+            let name = name.trim_start_matches('@');
+            users
+                .values()
+                .find(|user| {
+                    user.username
+                        .as_deref()
+                        .is_some_and(|username| username.eq_ignore_ascii_case(name))
+                })
+                .map(|user| ChatId::from(user.id))
+                .ok_or_else(|| ApiError::bad_request("chat not found"))?
+        }
+        Some(_) => params
+            .integer("chat_id")
+            .map_err(|_| ApiError::bad_request("chat not found"))?
+            .map(ChatId)
+            .ok_or_else(|| ApiError::bad_request("chat_id is empty"))?,
+    };
+    if chat_id == ChatId::from(bot.user.id) {
+        return Err(ApiError::forbidden("bot can't send messages to bots"));
+    }
+    // In the sandbox every chat is private: its id is its user's id.
+    Ok(UserId(chat_id.get()))
 }
 
 /// Checks the shape of an inline keyboard: rows of buttons that each have a `text`.
@@ -829,7 +491,7 @@ fn check_reply_markup(markup: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn get_file(bot: &mut Bot, params: &Params, now: i64) -> Result<Reply, ApiError> {
+fn get_file(bot: &mut Bot, params: &Params, now: UnixTime) -> Result<Reply, ApiError> {
     let file_id = params
         .string("file_id")
         .filter(|id| !id.is_empty())
@@ -842,7 +504,7 @@ fn get_file(bot: &mut Bot, params: &Params, now: i64) -> Result<Reply, ApiError>
     if size > DOWNLOAD_LIMIT {
         return Err(ApiError::bad_request("file is too big"));
     }
-    file.path_expires_at = Some(now.saturating_add(FILE_PATH_LIFETIME));
+    file.path_expires_at = Some(now.plus(FILE_PATH_LIFETIME));
     let result = File {
         file_id: file_id.clone(),
         file_unique_id: file.unique_id.clone(),
@@ -856,11 +518,12 @@ fn get_file(bot: &mut Bot, params: &Params, now: i64) -> Result<Reply, ApiError>
 
 fn set_passport_data_errors(
     bot: &mut Bot,
-    users: &std::collections::BTreeMap<i64, crate::types::User>,
+    users: &BTreeMap<UserId, User>,
     params: &Params,
 ) -> Result<Reply, ApiError> {
     let user_id = params
         .integer("user_id")?
+        .map(UserId)
         .ok_or_else(|| ApiError::bad_request("user_id is empty"))?;
     if !users.contains_key(&user_id) {
         return Err(ApiError::bad_request("USER_ID_INVALID"));
@@ -882,54 +545,4 @@ fn set_passport_data_errors(
     }
     bot.passport_errors.push(PassportErrors { user_id, errors });
     Reply::of(&true)
-}
-
-/// Serves `/file/bot<token>/<file_path>`.
-pub(crate) async fn download(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let path = request.uri().path().to_owned();
-    let Some((token, file_path)) = path
-        .strip_prefix("/file/bot")
-        .and_then(|rest| rest.split_once('/'))
-    else {
-        return ApiError::not_found().into_response();
-    };
-    let token = percent_decode(token);
-    let file_path = percent_decode(file_path);
-    let Some(bot_id) = shared.lock().bot_by_token(&token).map(|bot| bot.user.id) else {
-        return ApiError::unauthorized().into_response();
-    };
-    let kill = request.extensions().get::<ConnectionKill>().cloned();
-    let drop_after = match apply_fault(&shared, kill.as_ref(), bot_id, "file").await {
-        FaultAction::Proceed => false,
-        FaultAction::DropAfter => true,
-        FaultAction::Answer(response) => return response,
-    };
-    let now = shared.now();
-    let file = {
-        let state = shared.lock();
-        state
-            .bots
-            .get(&bot_id)
-            .and_then(|bot| bot.file_by_path(&file_path, now))
-            .map(|file| {
-                (
-                    file.bytes.clone(),
-                    file.mime_type
-                        .clone()
-                        .unwrap_or_else(|| "application/octet-stream".to_owned()),
-                )
-            })
-    };
-    if drop_after {
-        return drop_connection(kill.as_ref()).await;
-    }
-    match file {
-        Some((bytes, mime_type)) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, mime_type)],
-            Body::from(bytes),
-        )
-            .into_response(),
-        None => ApiError::not_found().into_response(),
-    }
 }

@@ -30,30 +30,17 @@
 //! `{"kind":"drop_connection_after_processing"}`, `{"kind":"delay","millis":N}`; see
 //! [`crate::faults`].
 
-use std::{fmt, sync::Arc};
+use std::fmt;
 
-use axum::{
-    Router,
-    body::Bytes,
-    extract::{DefaultBodyLimit, Path, Query, Request, State},
-    response::{IntoResponse, Response},
-    routing::{get, post},
-};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
-
-use crate::{
-    bot_api::{ApiError, BODY_LIMIT, Reply},
-    error::ControlError,
-    faults::{ArmedFault, FaultSpec},
-    login::{self, WebAppLaunch},
-    passport::PassportSubmission,
-    sandbox::Shared,
-};
+use axum::body::Bytes;
+use serde::{Deserialize, Serialize};
+use tgauth_core::{REDACTED, UnixTime, UserId};
 
 /// A bot to create (`POST /sandbox/bots`).
 #[derive(Clone, Serialize, Deserialize)]
 pub struct NewBot {
-    /// The bot's token, `<bot id>:<secret>`; the bot's user id is the number before the colon.
+    /// The bot's token, `<bot id>:<secret>` as @BotFather issues it (checked with
+    /// [`tgauth_core::BotToken`]); the bot's user id is the number before the colon.
     pub token: String,
     /// The bot's username, without `@`.
     pub username: String,
@@ -80,7 +67,7 @@ impl NewBot {
 impl fmt::Debug for NewBot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NewBot")
-            .field("token", &"<redacted>")
+            .field("token", &REDACTED)
             .field("username", &self.username)
             .field("first_name", &self.first_name)
             .field(
@@ -95,7 +82,7 @@ impl fmt::Debug for NewBot {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewUser {
     /// The user's id (positive).
-    pub id: i64,
+    pub id: UserId,
     /// The user's first name (1 to 64 characters).
     pub first_name: String,
     /// The user's last name.
@@ -114,9 +101,9 @@ pub struct NewUser {
 
 impl NewUser {
     /// A user with `id` and `first_name` and nothing else.
-    pub fn new(id: i64, first_name: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<UserId>, first_name: impl Into<String>) -> Self {
         Self {
-            id,
+            id: id.into(),
             first_name: first_name.into(),
             last_name: None,
             username: None,
@@ -134,242 +121,45 @@ pub(crate) struct NewFile {
     pub(crate) mime_type: Option<String>,
 }
 
-/// A user's message to a bot (`POST /sandbox/bots/{username}/messages`).
+/// The query string of `POST /sandbox/bots/{username}/files`.
 #[derive(Debug, Deserialize)]
-struct NewMessage {
-    user_id: i64,
-    text: String,
+pub(crate) struct FileQuery {
+    pub(crate) file_name: Option<String>,
+    pub(crate) mime_type: Option<String>,
 }
 
+/// A user's message to a bot (`POST /sandbox/bots/{username}/messages`).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct NewMessage {
+    pub(crate) user_id: UserId,
+    pub(crate) text: String,
+}
+
+/// A user blocks or unblocks a bot (`POST /sandbox/bots/{username}/block`).
 #[derive(Debug, Deserialize)]
-struct Block {
-    user_id: i64,
+pub(crate) struct Block {
+    pub(crate) user_id: UserId,
     #[serde(default = "yes")]
-    blocked: bool,
+    pub(crate) blocked: bool,
 }
 
 fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
-struct FileQuery {
-    file_name: Option<String>,
-    mime_type: Option<String>,
+/// Whom Login Widget data is for (`POST /sandbox/bots/{username}/login_widget`).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct LoginRequest {
+    pub(crate) user_id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) auth_date: Option<UnixTime>,
 }
 
-impl IntoResponse for ControlError {
-    fn into_response(self) -> Response {
-        let code = match &self {
-            Self::UnknownBot { .. } => 404,
-            Self::AlreadyExists { .. } | Self::Blocked { .. } => 409,
-            Self::Unavailable { .. } => 501,
-            _ => 400,
-        };
-        ApiError::new(code, self.to_string()).into_response()
-    }
-}
-
-type ControlResult = Result<Reply, ControlError>;
-
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ControlError> {
-    serde_json::from_slice(body).map_err(|error| ControlError::InvalidRequest {
-        reason: error.to_string(),
-    })
-}
-
-fn reply(value: &impl Serialize) -> ControlResult {
-    Reply::of(value).map_err(|error| ControlError::InvalidRequest {
-        reason: error.description,
-    })
-}
-
-/// The `/sandbox/` routes, relative to `/sandbox`.
-pub(crate) fn router() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/bots", post(create_bot))
-        .route("/users", post(create_user))
-        .route("/bots/{username}/messages", post(send_message))
-        .route("/bots/{username}/files", post(add_file))
-        .route("/bots/{username}/block", post(block))
-        .route("/bots/{username}/login_widget", post(login_widget))
-        .route("/bots/{username}/web_app", post(web_app))
-        .route("/bots/{username}/oidc", post(oidc))
-        .route("/bots/{username}/passport", post(submit_passport))
-        .route("/bots/{username}/sent", get(sent))
-        .route("/bots/{username}/passport_errors", get(passport_errors))
-        .route("/bots/{username}/updates", get(updates))
-        .route("/bots/{username}/waiting_polls", get(waiting_polls))
-        .route("/faults", post(inject_fault).delete(clear_faults))
-        .fallback(|| async { ApiError::not_found() })
-        // axum's default of 2 MB would cap a Passport submission (scans travel as base64) at
-        // about 1.5 MB of files; realistic scans are larger.
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-}
-
-async fn create_bot(State(shared): State<Arc<Shared>>, body: Bytes) -> ControlResult {
-    let bot: NewBot = parse(&body)?;
-    let user = shared.lock().create_bot(bot)?;
-    shared.changed();
-    reply(&user)
-}
-
-async fn create_user(State(shared): State<Arc<Shared>>, body: Bytes) -> ControlResult {
-    let user = shared.lock().create_user(parse(&body)?)?;
-    shared.changed();
-    reply(&user)
-}
-
-async fn send_message(
-    State(shared): State<Arc<Shared>>,
-    Path(username): Path<String>,
-    body: Bytes,
-) -> ControlResult {
-    let message: NewMessage = parse(&body)?;
-    let now = shared.now();
-    let update = shared
-        .lock()
-        .user_sends_text(&username, message.user_id, message.text, now)?;
-    shared.changed();
-    reply(&update)
-}
-
-async fn add_file(
-    State(shared): State<Arc<Shared>>,
-    Path(username): Path<String>,
-    Query(query): Query<FileQuery>,
-    request: Request,
-) -> ControlResult {
-    let bytes = axum::body::to_bytes(request.into_body(), BODY_LIMIT)
-        .await
-        .map_err(|_| ControlError::InvalidRequest {
-            reason: format!("a file is at most {BODY_LIMIT} bytes here"),
-        })?;
-    let file = NewFile {
-        bytes,
-        file_name: query.file_name,
-        mime_type: query.mime_type,
-    };
-    let document = shared.lock().add_file(&username, file)?;
-    shared.changed();
-    reply(&document)
-}
-
-async fn block(
-    State(shared): State<Arc<Shared>>,
-    Path(username): Path<String>,
-    body: Bytes,
-) -> ControlResult {
-    let request: Block = parse(&body)?;
-    shared
-        .lock()
-        .set_blocked(&username, request.user_id, request.blocked)?;
-    shared.changed();
-    reply(&true)
-}
-
-#[derive(Debug, Deserialize)]
-struct LoginRequest {
-    user_id: i64,
-    auth_date: Option<i64>,
-}
-
-async fn login_widget(
-    State(shared): State<Arc<Shared>>,
-    Path(username): Path<String>,
-    body: Bytes,
-) -> ControlResult {
-    let request: LoginRequest = parse(&body)?;
-    let auth_date = request.auth_date.unwrap_or_else(|| shared.now());
-    let data = login::login_widget(&mut shared.lock(), &username, request.user_id, auth_date)?;
-    reply(&data)
-}
-
-async fn web_app(
-    State(shared): State<Arc<Shared>>,
-    Path(username): Path<String>,
-    body: Bytes,
-) -> ControlResult {
-    let launch: WebAppLaunch = parse(&body)?;
-    let now = shared.now();
-    let data = login::web_app(&mut shared.lock(), &username, launch, now)?;
-    reply(&data)
-}
-
-#[derive(Debug, Deserialize)]
-struct OidcApproval {
-    user_id: Option<i64>,
-    #[serde(default)]
-    deny: bool,
-}
-
-async fn oidc(
-    State(shared): State<Arc<Shared>>,
-    Path(username): Path<String>,
-    body: Bytes,
-) -> ControlResult {
-    let approval: OidcApproval = parse(&body)?;
-    let user_id = match (approval.user_id, approval.deny) {
-        (Some(user_id), false) => Some(user_id),
-        (None, true) => None,
-        _ => {
-            return Err(ControlError::InvalidRequest {
-                reason: "give either user_id or \"deny\": true".to_owned(),
-            });
-        }
-    };
-    shared.lock().set_oidc_user(&username, user_id)?;
-    shared.changed();
-    reply(&true)
-}
-
-async fn submit_passport(
-    State(shared): State<Arc<Shared>>,
-    Path(username): Path<String>,
-    body: Bytes,
-) -> ControlResult {
-    let submission: PassportSubmission = parse(&body)?;
-    let update = shared.submit_passport(&username, submission)?;
-    shared.changed();
-    reply(&update)
-}
-
-async fn sent(State(shared): State<Arc<Shared>>, Path(username): Path<String>) -> ControlResult {
-    reply(&shared.lock().bot_mut(&username)?.sent)
-}
-
-async fn passport_errors(
-    State(shared): State<Arc<Shared>>,
-    Path(username): Path<String>,
-) -> ControlResult {
-    reply(&shared.lock().bot_mut(&username)?.passport_errors)
-}
-
-async fn updates(State(shared): State<Arc<Shared>>, Path(username): Path<String>) -> ControlResult {
-    reply(&shared.lock().bot_mut(&username)?.updates)
-}
-
-async fn waiting_polls(
-    State(shared): State<Arc<Shared>>,
-    Path(username): Path<String>,
-) -> ControlResult {
-    reply(&shared.lock().bot_mut(&username)?.runtime.waiting_polls)
-}
-
-async fn inject_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> ControlResult {
-    let spec: FaultSpec = parse(&body)?;
-    let mut state = shared.lock();
-    let bot_id = spec
-        .bot
-        .as_deref()
-        .map(|bot| state.bot_id(bot))
-        .transpose()?;
-    let armed = ArmedFault::new(spec, bot_id)?;
-    state.faults.push(armed);
-    reply(&true)
-}
-
-async fn clear_faults(State(shared): State<Arc<Shared>>) -> ControlResult {
-    shared.lock().faults.clear();
-    reply(&true)
+/// Who the bot's OIDC logins are approved as (`POST /sandbox/bots/{username}/oidc`).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct OidcApproval {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) deny: bool,
 }

@@ -5,10 +5,11 @@
 //! [`ControlClient`], whose methods mirror the handle's.
 
 use serde::{Serialize, de::DeserializeOwned};
-use serde_json::{Value, json};
+use serde_json::Value;
+use tgauth_core::UserId;
 
 use crate::{
-    control::{NewBot, NewUser},
+    control::{LoginRequest, NewBot, NewMessage, NewUser, OidcApproval},
     error::ControlClientError,
     faults::FaultSpec,
     login::LoginWidgetData,
@@ -106,10 +107,13 @@ impl ControlClient {
     pub async fn send_message(
         &self,
         username: &str,
-        user_id: i64,
+        user_id: impl Into<UserId>,
         text: &str,
     ) -> Result<Update, ControlClientError> {
-        let body = json!({"user_id": user_id, "text": text});
+        let body = NewMessage {
+            user_id: user_id.into(),
+            text: text.to_owned(),
+        };
         let path = Self::bot_path(username, "messages");
         self.call(reqwest::Method::POST, &path, Some(&body)).await
     }
@@ -129,10 +133,13 @@ impl ControlClient {
     pub async fn login_widget(
         &self,
         username: &str,
-        user_id: i64,
+        user_id: impl Into<UserId>,
     ) -> Result<LoginWidgetData, ControlClientError> {
         let path = Self::bot_path(username, "login_widget");
-        let body = json!({"user_id": user_id});
+        let body = LoginRequest {
+            user_id: user_id.into(),
+            auth_date: None,
+        };
         self.call(reqwest::Method::POST, &path, Some(&body)).await
     }
 
@@ -140,11 +147,11 @@ impl ControlClient {
     pub async fn approve_oidc(
         &self,
         username: &str,
-        user_id: Option<i64>,
+        user_id: Option<UserId>,
     ) -> Result<(), ControlClientError> {
-        let body = match user_id {
-            Some(user_id) => json!({"user_id": user_id}),
-            None => json!({"deny": true}),
+        let body = OidcApproval {
+            user_id,
+            deny: user_id.is_none(),
         };
         let path = Self::bot_path(username, "oidc");
         self.call::<bool>(reqwest::Method::POST, &path, Some(&body))

@@ -1,6 +1,9 @@
-//! The sandbox's errors: starting and stopping it, and control operations it refuses.
+//! The sandbox's errors: starting and stopping it, control operations it refuses, and calls of
+//! the [`crate::ControlClient`].
 
 use std::{io, net::SocketAddr, path::PathBuf};
+
+use tgauth_core::UserId;
 
 /// Why the sandbox could not start, persist its state or stop.
 #[derive(Debug, thiserror::Error)]
@@ -51,11 +54,12 @@ pub enum ControlError {
         /// The username asked for.
         username: String,
     },
-    /// The bot token is not `<bot id>:<secret>` with a positive numeric id.
-    #[error(
-        "a bot token is `<bot id>:<secret>`, with a positive numeric id and a secret of A-Z a-z 0-9 _ -"
-    )]
-    InvalidToken,
+    /// The bot token does not have the shape @BotFather issues (the token is not quoted).
+    #[error("invalid bot token: {reason}")]
+    InvalidToken {
+        /// What is wrong with it.
+        reason: tgauth_core::Error,
+    },
     /// The username is not 1 to 32 characters of A-Z a-z 0-9 _.
     #[error("invalid username {username:?}: 1 to 32 characters of A-Z a-z 0-9 _")]
     InvalidUsername {
@@ -72,7 +76,7 @@ pub enum ControlError {
     #[error("invalid user id {id}: user ids are positive")]
     InvalidUserId {
         /// The id given.
-        id: i64,
+        id: UserId,
     },
     /// A user's first name must not be empty.
     #[error("a user's first_name must be 1 to 64 characters")]
@@ -87,7 +91,22 @@ pub enum ControlError {
     #[error("user {user_id} blocked the bot")]
     Blocked {
         /// The user.
-        user_id: i64,
+        user_id: UserId,
+    },
+    /// The bot sent no message with this id to the user's private chat.
+    #[error("the bot sent no message {message_id} to the private chat with user {user_id}")]
+    UnknownMessage {
+        /// The user whose private chat was searched.
+        user_id: UserId,
+        /// The message id given.
+        message_id: i64,
+    },
+    /// The message's current inline keyboard has no callback button with the data given (the
+    /// data is not quoted: it may carry a code).
+    #[error("message {message_id} has no inline button with this callback_data")]
+    UnknownButton {
+        /// The message whose keyboard was searched.
+        message_id: i64,
     },
     /// A fault specification is unusable.
     #[error("invalid fault: {reason}")]

@@ -5,6 +5,7 @@
 //! case-insensitively; the name `file` matches downloads from `/file/bot<token>/<path>`.
 
 use serde::{Deserialize, Serialize};
+use tgauth_core::{BotId, ChatId};
 
 use crate::error::ControlError;
 
@@ -24,7 +25,7 @@ pub enum FaultKind {
     /// supergroup (the sandbox has private chats only); the call is not performed.
     Migrated {
         /// The supergroup's id, such as `-1001234567890`.
-        migrate_to_chat_id: i64,
+        migrate_to_chat_id: ChatId,
     },
     /// Answer 500 `Internal Server Error` in Telegram's envelope; the call is not performed.
     ServerError,
@@ -64,14 +65,14 @@ fn one() -> u32 {
 /// An armed fault inside the sandbox's state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ArmedFault {
-    pub(crate) bot_id: Option<i64>,
+    pub(crate) bot_id: Option<BotId>,
     pub(crate) method: String,
     pub(crate) remaining: u32,
     pub(crate) fault: FaultKind,
 }
 
 impl ArmedFault {
-    pub(crate) fn new(spec: FaultSpec, bot_id: Option<i64>) -> Result<Self, ControlError> {
+    pub(crate) fn new(spec: FaultSpec, bot_id: Option<BotId>) -> Result<Self, ControlError> {
         if spec.count == 0 {
             return Err(ControlError::InvalidFault {
                 reason: "count must be at least 1".to_owned(),
@@ -99,7 +100,7 @@ impl ArmedFault {
 }
 
 /// Takes one use of the first armed fault that matches `bot_id` and `method` (lowercase).
-pub(crate) fn take(faults: &mut Vec<ArmedFault>, bot_id: i64, method: &str) -> Option<FaultKind> {
+pub(crate) fn take(faults: &mut Vec<ArmedFault>, bot_id: BotId, method: &str) -> Option<FaultKind> {
     let index = faults
         .iter()
         .position(|fault| fault.method == method && fault.bot_id.is_none_or(|id| id == bot_id))?;

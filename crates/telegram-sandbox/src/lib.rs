@@ -2,18 +2,20 @@
 //!
 //! It serves the Bot API (`/bot<token>/<method>`, `/file/bot<token>/<path>`) with the real
 //! server's semantics, and a control API under `/sandbox/` that plays the Telegram app's side:
-//! creating bots and users, users sending messages and `/start` payloads and submitting Passport
-//! data, Login Widget and Mini App data, reading what a bot sent, and faults on demand; and the
-//! OpenID Connect provider of oauth.telegram.org under `/oauth`. Point any Bot API client at
-//! [`SandboxHandle::base_url`] instead of `https://api.telegram.org`.
+//! creating bots and users, users sending messages and `/start` payloads, pressing inline
+//! buttons and submitting Passport data, Login Widget and Mini App data, reading what a bot
+//! sent, and faults on demand; and the OpenID Connect provider of oauth.telegram.org under
+//! `/oauth`. Point any Bot API client at [`SandboxHandle::base_url`] instead of
+//! `https://api.telegram.org`.
 //!
 //! ```
-//! use telegram_sandbox::{NewBot, Sandbox};
+//! use telegram_sandbox::{Sandbox, control::NewBot};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
+//! const TOKEN: &str = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 //! let sandbox = Sandbox::start("127.0.0.1:0".parse()?).await?;
-//! sandbox.create_bot(NewBot::new("123456:sandbox-secret", "example_bot"))?;
+//! sandbox.create_bot(NewBot::new(TOKEN, "example_bot"))?;
 //!
 //! // The Telegram app's side: user 42 opens a deep link to the bot.
 //! let update = sandbox.send_message("example_bot", 42, "/start link-code")?;
@@ -21,7 +23,7 @@
 //! // The bot's side, over HTTP as with the real Bot API.
 //! // The sandbox is on loopback: no proxy from the environment.
 //! let http = reqwest::Client::builder().no_proxy().build()?;
-//! let url = format!("{}/getUpdates", sandbox.bot_api_url("123456:sandbox-secret"));
+//! let url = format!("{}/getUpdates", sandbox.bot_api_url(TOKEN));
 //! let answer: serde_json::Value = http.get(url).send().await?.json().await?;
 //! assert_eq!(answer["ok"], true);
 //! assert_eq!(answer["result"][0]["update_id"], update.update_id);
@@ -41,59 +43,65 @@
 //!
 //! # The control API
 //!
-//! See [`control`] for the `/sandbox/` endpoints; [`SandboxHandle`] offers the same operations
-//! as typed methods for in-process tests, [`ControlClient`] over HTTP for a sandbox in another
-//! process (such as `tgauth sandbox`), and [`faults`] describes fault injection.
+//! See [`control`] for the `/sandbox/` endpoints and their JSON; [`SandboxHandle`] offers the
+//! same operations as typed methods for in-process tests, [`ControlClient`] over HTTP for a
+//! sandbox in another process (such as `tgauth sandbox`), and [`faults`] describes fault
+//! injection. The control API answers only requests addressed to a loopback host, with JSON
+//! bodies, so that a web page cannot drive it.
 //!
 //! # The app's side of the login and Passport flows
 //!
-//! [`passport`] seals Passport submissions to a bot's key with passport-crypto, `login_widget`
-//! and `web_app` on [`SandboxHandle`] (and the control API) sign Login Widget and Mini App data
-//! with login-widget's signers, and [`oidc`] is oauth.telegram.org's OpenID Connect provider.
-//! The sandbox uses the same code as the verifiers, so the two cannot drift apart on the wire.
+//! [`passport`] seals Passport submissions to a bot's key with passport-crypto (its `seal`
+//! feature), [`login`] data is signed with login-widget's signers (its `sign` feature), and
+//! [`oidc`] is oauth.telegram.org's OpenID Connect provider. The sandbox uses the same code as
+//! the verifiers, so the two cannot drift apart on the wire.
 //!
 //! # Time and state
 //!
-//! Dates and file path expiry come from a [`Clock`] ([`ManualClock`] in tests). With
-//! [`SandboxBuilder::state_file`] the state survives a restart: bots, users, pending updates,
-//! webhooks, files and what bots sent are written to a JSON file shortly after each change and
-//! on [`SandboxHandle::shutdown`], and loaded on start.
+//! Dates and file path expiry come from a [`tgauth_core::Clock`] ([`tgauth_core::FixedClock`]
+//! in tests). With [`SandboxBuilder::state_file`] the state survives a restart: bots, users,
+//! pending updates, webhooks, files and what bots sent are written to a JSON file shortly after
+//! each change and on [`SandboxHandle::shutdown`], and loaded on start.
+//!
+//! # Paths
+//!
+//! The entry points ([`Sandbox`], [`SandboxBuilder`], [`SandboxHandle`], [`ControlClient`]) and
+//! the errors are at the root; the Bot API objects are in [`types`], the control API's requests
+//! in [`control`], [`faults`], [`login`] and [`passport`]. [`tgauth_core`] is re-exported for
+//! the ids, times and clocks in this crate's API.
+//!
+//! # Layers
+//!
+//! The modules form layers, each importing only the layers before it (a test checks it): the
+//! model (the Bot API objects, the control API's requests, the errors), the state, the shared
+//! handle, the HTTP helpers, the handlers (Bot API, control API, OIDC, files, webhook delivery),
+//! and the facade (the router, [`Sandbox`], [`SandboxHandle`], [`ControlClient`]).
 
-pub mod bot_api;
-mod clock;
+// The model.
 pub mod control;
-mod control_client;
 mod error;
 pub mod faults;
-mod login;
-pub mod oidc;
+pub mod login;
 pub mod passport;
-mod sandbox;
-mod server;
-mod state;
 pub mod types;
+// The state and the shared handle.
+mod shared;
+mod state;
+// The HTTP helpers.
+mod http;
+mod server;
+// The handlers.
+pub mod bot_api;
+mod control_api;
+mod files;
+pub mod oidc;
 pub mod webhook;
+// The facade.
+mod control_client;
+mod router;
+mod sandbox;
 
-use std::sync::Arc;
-
-use axum::{Router, routing::any};
-
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use control::{NewBot, NewUser};
 pub use control_client::ControlClient;
 pub use error::{ControlClientError, ControlError, Error};
-pub use faults::{FaultKind, FaultSpec};
-pub use login::{LoginWidgetData, WebAppData, WebAppLaunch};
-pub use passport::{PassportElementInput, PassportFileInput, PassportSubmission};
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
-
-/// The whole HTTP surface: control API, OIDC provider, file downloads, and the Bot API as the
-/// fallback.
-fn router(shared: Arc<sandbox::Shared>) -> Router {
-    Router::new()
-        .nest("/sandbox", control::router())
-        .nest("/oauth", oidc::router())
-        .route("/file/{*path}", any(bot_api::download))
-        .fallback(bot_api::handle)
-        .with_state(shared)
-}
+pub use tgauth_core;

@@ -37,11 +37,14 @@ use axum::{
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use login_widget::oidc::{IdTokenClaims, PkceVerifier};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
-use subtle::ConstantTimeEq as _;
+use tgauth_core::{BotId, BotToken, UserId, constant_time_eq};
 
-use crate::{sandbox::Shared, state::Secret};
+use crate::{
+    shared::Shared,
+    state::{Approval, PendingCode, Secret},
+};
 
 /// The key id of the key that signs the sandbox's `id_token`s.
 pub const SIGNING_KID: &str = "test-rs256";
@@ -49,33 +52,6 @@ pub const SIGNING_KID: &str = "test-rs256";
 const CODE_LIFETIME: i64 = 600;
 /// How long an `id_token` and access token are valid, in seconds.
 const TOKEN_LIFETIME: i64 = 3600;
-
-/// Who a bot's OIDC authorizations are approved as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Approval {
-    User(i64),
-    Deny,
-}
-
-/// An issued authorization code waiting for the token request.
-#[derive(Debug, Clone)]
-pub(crate) struct PendingCode {
-    bot_id: i64,
-    user_id: i64,
-    redirect_uri: String,
-    scope: String,
-    nonce: Option<String>,
-    code_challenge: Option<String>,
-    expires_at: i64,
-}
-
-/// The provider's transient state: codes live only as long as the process.
-#[derive(Debug, Default)]
-pub(crate) struct Codes {
-    pending: BTreeMap<String, PendingCode>,
-    issued: u64,
-}
 
 /// The `/oauth` routes, relative to `/oauth`.
 pub(crate) fn router() -> Router<Arc<Shared>> {
@@ -153,6 +129,7 @@ async fn authorize(State(shared): State<Arc<Shared>>, Query(query): Query<AuthQu
         .client_id
         .as_deref()
         .and_then(|id| id.parse::<i64>().ok())
+        .map(BotId)
         .filter(|id| shared.lock().bots.contains_key(id))
     else {
         return oauth_error(
@@ -187,7 +164,8 @@ async fn authorize(State(shared): State<Arc<Shared>>, Query(query): Query<AuthQu
     let hinted = query
         .login_hint
         .as_deref()
-        .and_then(|hint| hint.parse::<i64>().ok());
+        .and_then(|hint| hint.parse::<i64>().ok())
+        .map(UserId);
     let code = {
         let mut state_guard = shared.lock();
         let approval = state_guard
@@ -226,7 +204,7 @@ async fn authorize(State(shared): State<Arc<Shared>>, Query(query): Query<AuthQu
                 scope,
                 nonce: query.nonce,
                 code_challenge: query.code_challenge,
-                expires_at: now.saturating_add(CODE_LIFETIME),
+                expires_at: now.plus(CODE_LIFETIME),
             },
         );
         code
@@ -281,11 +259,13 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
     };
     let now = shared.now();
     let mut state = shared.lock();
+    // The client secret is the bot's token; one of another shape matches no bot.
+    let candidate = BotToken::new(client_secret).ok();
     let bot = client_id
         .parse::<i64>()
         .ok()
-        .and_then(|id| state.bots.get(&id))
-        .filter(|bot| bot.token.matches(&client_secret));
+        .and_then(|id| state.bots.get(&BotId(id)))
+        .filter(|bot| candidate.as_ref() == Some(&bot.token));
     let Some(bot) = bot else {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
@@ -293,7 +273,7 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
             "unknown client or wrong secret",
         );
     };
-    let bot_id = bot.user.id;
+    let bot_id = bot.token.bot_id();
     if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -315,7 +295,7 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         (Some(_), None) => false,
         (Some(challenge), Some(verifier)) => {
             PkceVerifier::new(verifier.as_str()).is_ok_and(|verifier| {
-                bool::from(verifier.challenge().as_bytes().ct_eq(challenge.as_bytes()))
+                constant_time_eq(verifier.challenge().as_bytes(), challenge.as_bytes())
             })
         }
     };
@@ -352,7 +332,7 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         user.id.to_string(),
         bot_id.to_string(),
         now,
-        now.saturating_add(TOKEN_LIFETIME),
+        now.plus(TOKEN_LIFETIME),
     );
     claims.nonce = pending.nonce;
     claims.auth_time = Some(now);

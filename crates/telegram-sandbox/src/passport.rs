@@ -17,30 +17,26 @@
 //! ]}
 //! ```
 
-use passport_crypto::{
-    key::PublicKey,
-    seal::{ElementToSeal, FileToSeal, seal},
-};
-use passport_types::element::ElementType;
-use rand_chacha::ChaCha20Rng;
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-use crate::{error::ControlError, state::State, types::Update};
+use tgauth_core::{REDACTED, UserId};
 
 /// Passport data a user submits to a bot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PassportSubmission {
     /// The submitting user (created on the fly if unknown).
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The nonce of the bot's request, carried in the sealed credentials.
     pub nonce: String,
     /// The elements, in the order the bot receives them.
     pub elements: Vec<PassportElementInput>,
 }
 
-/// One plain element of a submission.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// One plain element of a submission. Its `Debug` shows the type and which parts are present,
+/// never their contents (personal data).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PassportElementInput {
     /// The element type, as the Bot API names it (`personal_details`, `passport`, `email`...).
     #[serde(rename = "type")]
@@ -71,11 +67,12 @@ pub struct PassportElementInput {
     pub translation: Option<Vec<PassportFileInput>>,
 }
 
-/// A plain file of an element; the sandbox encrypts it and serves the ciphertext.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A plain file of an element; the sandbox encrypts it and serves the ciphertext. Its `Debug`
+/// shows the length, never the contents.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassportFileInput {
     /// The plain contents; standard base64 in JSON.
-    #[serde(with = "crate::state::base64_vec")]
+    #[serde(with = "base64_vec")]
     pub contents: Vec<u8>,
 }
 
@@ -88,77 +85,44 @@ impl PassportFileInput {
     }
 }
 
-fn invalid(reason: impl Into<String>) -> ControlError {
-    ControlError::InvalidRequest {
-        reason: reason.into(),
+impl fmt::Debug for PassportElementInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let present = |yes: bool| yes.then_some(REDACTED);
+        f.debug_struct("PassportElementInput")
+            .field("kind", &self.kind)
+            .field("data", &present(self.data.is_some()))
+            .field("phone_number", &present(self.phone_number.is_some()))
+            .field("email", &present(self.email.is_some()))
+            .field("front_side", &self.front_side)
+            .field("reverse_side", &self.reverse_side)
+            .field("selfie", &self.selfie)
+            .field("files", &self.files)
+            .field("translation", &self.translation)
+            .finish()
     }
 }
 
-/// Seals `submission` to the bot's key, stores its files and queues the user's message.
-pub(crate) fn submit(
-    state: &mut State,
-    rng: &mut ChaCha20Rng,
-    username: &str,
-    submission: PassportSubmission,
-    now: i64,
-) -> Result<Update, ControlError> {
-    let bot_id = state.bot_id(username)?;
-    let pem = state
-        .bots
-        .get(&bot_id)
-        .and_then(|bot| bot.passport_public_key_pem.clone())
-        .ok_or_else(|| invalid("the bot has no passport_public_key_pem"))?;
-    let key = PublicKey::from_pem(&pem)
-        .map_err(|error| invalid(format!("passport_public_key_pem: {error}")))?;
-    let mut allocated = Vec::new();
-    let mut file = |input: PassportFileInput, state: &mut State| {
-        let (file_id, unique_id, number) = state.allocate_file_id(bot_id);
-        allocated.push((file_id.clone(), unique_id.clone(), number));
-        FileToSeal::new(file_id, unique_id, now, input.contents)
-    };
-    let mut elements = Vec::with_capacity(submission.elements.len());
-    for input in submission.elements {
-        let kind = ElementType::parse(&input.kind);
-        if matches!(kind, ElementType::Unknown(_)) {
-            return Err(invalid(format!("unknown element type {:?}", input.kind)));
-        }
-        let mut element = ElementToSeal::new(kind);
-        element.data = input
-            .data
-            .map(|data| serde_json::to_vec(&data))
-            .transpose()
-            .map_err(|error| invalid(error.to_string()))?;
-        element.phone_number = input.phone_number;
-        element.email = input.email;
-        element.front_side = input.front_side.map(|input| file(input, state));
-        element.reverse_side = input.reverse_side.map(|input| file(input, state));
-        element.selfie = input.selfie.map(|input| file(input, state));
-        element.files = input
-            .files
-            .map(|inputs| inputs.into_iter().map(|input| file(input, state)).collect());
-        element.translation = input
-            .translation
-            .map(|inputs| inputs.into_iter().map(|input| file(input, state)).collect());
-        elements.push(element);
+impl fmt::Debug for PassportFileInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PassportFileInput")
+            .field("length", &self.contents.len())
+            .finish_non_exhaustive()
     }
-    let sealed = seal(&key, &submission.nonce, &elements, rng)
-        .map_err(|error| invalid(format!("sealing failed: {error}")))?;
-    let passport_data =
-        serde_json::to_value(&sealed.passport_data).map_err(|error| invalid(error.to_string()))?;
-    let mut encrypted = sealed.files;
-    for (file_id, unique_id, number) in allocated {
-        let bytes = encrypted.remove(&file_id).unwrap_or_default();
-        state.store_file(
-            bot_id,
-            file_id,
-            unique_id,
-            format!("passport/file_{number}.jpg"),
-            bytes.into(),
-            None,
-            Some("image/jpeg".to_owned()),
-        );
+}
+
+/// Serializes byte vectors as standard base64 in JSON.
+mod base64_vec {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
     }
-    state.user_sends(username, submission.user_id, now, |message| {
-        message.passport_data = Some(passport_data);
-    })
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }

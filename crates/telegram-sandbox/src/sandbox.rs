@@ -1,27 +1,21 @@
-//! Starting, driving and stopping a sandbox in-process.
+//! The facade's entry points: starting a sandbox ([`Sandbox`], [`SandboxBuilder`]) and
+//! driving and stopping it in-process ([`SandboxHandle`]).
 
-use std::{
-    fmt,
-    future::Future,
-    net::SocketAddr,
-    path::{Path, PathBuf},
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
-    time::Duration,
-};
+use std::{fmt, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use axum::body::Bytes;
-use login_widget::oidc::IdTokenSigner;
-use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
-use tokio::{net::TcpListener, sync::Notify, sync::watch, task::JoinHandle, task::JoinSet};
+use tgauth_core::{Clock, SystemClock, UserId};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::{
-    clock::{Clock, SystemClock},
     control::{NewBot, NewFile, NewUser},
     error::{ControlError, Error},
     faults::{ArmedFault, FaultSpec},
-    login::{self, LoginWidgetData, WebAppData, WebAppLaunch},
-    passport::{self, PassportSubmission},
+    login::{LoginWidgetData, WebAppData, WebAppLaunch},
+    passport::PassportSubmission,
+    router::router,
     server,
+    shared::{self, Config, Parts, Shared},
     state::State,
     types::{Document, PassportErrors, SentMessage, Update, User},
     webhook,
@@ -67,30 +61,10 @@ impl Default for SandboxBuilder {
 /// The default seed of the generator behind Passport sealing: "tgauth" in ASCII.
 const DEFAULT_SEED: u64 = 0x7467_6175_7468;
 
-/// Timing of webhook delivery.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Config {
-    pub(crate) webhook_retry_initial: Duration,
-    pub(crate) webhook_retry_max: Duration,
-    pub(crate) webhook_timeout: Duration,
-    pub(crate) parallel_webhooks: bool,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            webhook_retry_initial: Duration::from_millis(100),
-            webhook_retry_max: Duration::from_secs(5),
-            webhook_timeout: Duration::from_secs(30),
-            parallel_webhooks: false,
-        }
-    }
-}
-
 impl SandboxBuilder {
-    /// The clock for message dates, webhook error dates and file path expiry (default: the
-    /// system clock). Tests pass a [`crate::ManualClock`].
-    pub fn clock(mut self, clock: impl Clock) -> Self {
+    /// The clock for message dates, webhook error dates, login dates, OIDC token lifetimes and
+    /// file path expiry (default: [`SystemClock`]). Tests pass a [`tgauth_core::FixedClock`].
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
     }
@@ -136,7 +110,7 @@ impl SandboxBuilder {
     /// until the handle is dropped.
     pub async fn start(self, addr: SocketAddr) -> Result<SandboxHandle, Error> {
         let state = match &self.state_file {
-            Some(path) => load_state(path).await?,
+            Some(path) => shared::load_state(path).await?,
             None => State::default(),
         };
         // Webhooks go to the developer's own endpoints, usually on loopback: a proxy set in
@@ -155,19 +129,16 @@ impl SandboxBuilder {
         let local_addr = listener
             .local_addr()
             .map_err(|source| Error::Bind { addr, source })?;
-        let shared = Arc::new(Shared {
-            state: Mutex::new(state),
+        let shared = Arc::new(Shared::new(Parts {
+            state,
             base_url: format!("http://{local_addr}"),
-            oidc_signer: IdTokenSigner::test_keys(),
-            rng: Mutex::new(ChaCha20Rng::seed_from_u64(self.seed)),
+            seed: self.seed,
             clock: self.clock,
             config: self.config,
             http,
-            tasks: Mutex::new(JoinSet::new()),
             state_file: self.state_file,
-            dirty: Notify::new(),
-        });
-        let webhook_bots: Vec<(i64, u64)> = {
+        }));
+        let webhook_bots: Vec<_> = {
             let mut state = shared.lock();
             state
                 .bots
@@ -180,12 +151,11 @@ impl SandboxBuilder {
             webhook::start(&shared, bot_id, generation);
         }
         let (shutdown, shutdown_receiver) = watch::channel(false);
-        let router = crate::router(Arc::clone(&shared));
+        let router = router(Arc::clone(&shared));
         let server = tokio::spawn(server::serve(listener, router, shutdown_receiver.clone()));
         let persister = shared
-            .state_file
-            .is_some()
-            .then(|| tokio::spawn(persist_loop(Arc::clone(&shared), shutdown_receiver)));
+            .persists()
+            .then(|| tokio::spawn(shared::persist_loop(Arc::clone(&shared), shutdown_receiver)));
         Ok(SandboxHandle {
             addr: local_addr,
             shared,
@@ -193,134 +163,6 @@ impl SandboxBuilder {
             server: Some(server),
             persister,
         })
-    }
-}
-
-async fn load_state(path: &Path) -> Result<State, Error> {
-    match tokio::fs::read(path).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| Error::StateFormat {
-            path: path.to_owned(),
-            source,
-        }),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
-        Err(source) => Err(Error::StateFile {
-            path: path.to_owned(),
-            source,
-        }),
-    }
-}
-
-/// What the server, the webhook tasks and the handle share.
-pub(crate) struct Shared {
-    state: Mutex<State>,
-    base_url: String,
-    pub(crate) oidc_signer: IdTokenSigner,
-    rng: Mutex<ChaCha20Rng>,
-    clock: Arc<dyn Clock>,
-    pub(crate) config: Config,
-    pub(crate) http: reqwest::Client,
-    tasks: Mutex<JoinSet<()>>,
-    state_file: Option<PathBuf>,
-    dirty: Notify,
-}
-
-impl fmt::Debug for Shared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared")
-            .field("clock", &self.clock)
-            .field("state_file", &self.state_file)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Shared {
-    /// The state; a panic elsewhere while holding the lock leaves it usable, since every
-    /// mutation keeps it consistent step by step.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn now(&self) -> i64 {
-        self.clock.now()
-    }
-
-    /// Seals and queues a Passport submission (see [`crate::passport`]).
-    pub(crate) fn submit_passport(
-        &self,
-        username: &str,
-        submission: PassportSubmission,
-    ) -> Result<Update, ControlError> {
-        let now = self.now();
-        let mut state = self.lock();
-        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
-        passport::submit(&mut state, &mut rng, username, submission, now)
-    }
-
-    /// The OIDC issuer: the `/oauth` base URL.
-    pub(crate) fn oidc_issuer(&self) -> String {
-        format!("{}/oauth", self.base_url)
-    }
-
-    /// Notes that the state changed, so the state file (if any) gets written soon.
-    pub(crate) fn changed(&self) {
-        if self.state_file.is_some() {
-            self.dirty.notify_one();
-        }
-    }
-
-    /// Runs a background task that ends when the sandbox shuts down.
-    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-        while tasks.try_join_next().is_some() {}
-        tasks.spawn(task);
-    }
-
-    fn abort_tasks(&self) {
-        self.tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .abort_all();
-    }
-
-    /// Aborts the background tasks and waits until every one has ended, so none touches the
-    /// state or posts a webhook after this returns.
-    async fn end_tasks(&self) {
-        let mut tasks =
-            std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
-        tasks.abort_all();
-        while tasks.join_next().await.is_some() {}
-    }
-
-    async fn write_state(&self) -> Result<(), Error> {
-        let Some(path) = &self.state_file else {
-            return Ok(());
-        };
-        let bytes = serde_json::to_vec(&*self.lock()).map_err(|source| Error::StateFormat {
-            path: path.clone(),
-            source,
-        })?;
-        let mut temporary = path.clone().into_os_string();
-        temporary.push(".tmp");
-        let temporary = PathBuf::from(temporary);
-        let io = |source| Error::StateFile {
-            path: path.clone(),
-            source,
-        };
-        tokio::fs::write(&temporary, bytes).await.map_err(io)?;
-        tokio::fs::rename(&temporary, path).await.map_err(io)
-    }
-}
-
-async fn persist_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            () = shared.dirty.notified() => {}
-            _ = shutdown.changed() => return,
-        }
-        // Changes come in bursts; one write a little later covers the whole burst.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        // A failed write is retried on the next change and on shutdown, where it is reported.
-        let _ = shared.write_state().await;
     }
 }
 
@@ -394,14 +236,14 @@ impl SandboxHandle {
     pub fn send_message(
         &self,
         username: &str,
-        user_id: i64,
+        user_id: impl Into<UserId>,
         text: &str,
     ) -> Result<Update, ControlError> {
         let now = self.shared.now();
-        let result = self
-            .shared
-            .lock()
-            .user_sends_text(username, user_id, text.to_owned(), now);
+        let result =
+            self.shared
+                .lock()
+                .user_sends_text(username, user_id.into(), text.to_owned(), now);
         self.shared.changed();
         result
     }
@@ -410,10 +252,13 @@ impl SandboxHandle {
     pub fn set_blocked(
         &self,
         username: &str,
-        user_id: i64,
+        user_id: impl Into<UserId>,
         blocked: bool,
     ) -> Result<(), ControlError> {
-        let result = self.shared.lock().set_blocked(username, user_id, blocked);
+        let result = self
+            .shared
+            .lock()
+            .set_blocked(username, user_id.into(), blocked);
         self.shared.changed();
         result
     }
@@ -477,10 +322,12 @@ impl SandboxHandle {
     pub fn login_widget(
         &self,
         username: &str,
-        user_id: i64,
+        user_id: impl Into<UserId>,
     ) -> Result<LoginWidgetData, ControlError> {
         let now = self.shared.now();
-        login::login_widget(&mut self.shared.lock(), username, user_id, now)
+        self.shared
+            .lock()
+            .login_widget(username, user_id.into(), now)
     }
 
     /// Mini App `initData` of a launch for the bot `username` (see `POST
@@ -491,12 +338,16 @@ impl SandboxHandle {
         launch: WebAppLaunch,
     ) -> Result<WebAppData, ControlError> {
         let now = self.shared.now();
-        login::web_app(&mut self.shared.lock(), username, launch, now)
+        self.shared.lock().web_app(username, launch, now)
     }
 
     /// Approves the bot's OIDC authorizations as `user_id` from now on, or refuses them with
     /// `None` (see `POST /sandbox/bots/{username}/oidc`).
-    pub fn approve_oidc(&self, username: &str, user_id: Option<i64>) -> Result<(), ControlError> {
+    pub fn approve_oidc(
+        &self,
+        username: &str,
+        user_id: Option<UserId>,
+    ) -> Result<(), ControlError> {
         let result = self.shared.lock().set_oidc_user(username, user_id);
         self.shared.changed();
         result

@@ -5,12 +5,13 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tgauth_core::{ChatId, UnixTime, UserId};
 
 /// A Telegram user or bot (`User` in the Bot API).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Unique identifier of the user or bot.
-    pub id: i64,
+    pub id: UserId,
     /// True if this user is a bot.
     pub is_bot: bool,
     /// First name of the user or bot.
@@ -48,7 +49,7 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chat {
     /// Unique identifier of the chat; for a private chat, the user's id.
-    pub id: i64,
+    pub id: ChatId,
     /// Type of the chat: `private` in the sandbox.
     #[serde(rename = "type")]
     pub kind: String,
@@ -67,7 +68,7 @@ impl Chat {
     /// The private chat with `user`.
     pub fn private(user: &User) -> Self {
         Self {
-            id: user.id,
+            id: ChatId::from(user.id),
             kind: "private".to_owned(),
             first_name: Some(user.first_name.clone()),
             last_name: user.last_name.clone(),
@@ -126,8 +127,8 @@ pub struct Message {
     /// Sender of the message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<User>,
-    /// Date the message was sent, in Unix time.
-    pub date: i64,
+    /// Date the message was sent.
+    pub date: UnixTime,
     /// Chat the message belongs to.
     pub chat: Chat,
     /// The UTF-8 text of a text message.
@@ -198,9 +199,9 @@ pub struct WebhookInfo {
     /// Currently used webhook IP address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
-    /// Unix time of the most recent error that happened when delivering an update.
+    /// Time of the most recent error that happened when delivering an update.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error_date: Option<i64>,
+    pub last_error_date: Option<UnixTime>,
     /// Error message of the most recent delivery error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error_message: Option<String>,
@@ -226,7 +227,7 @@ pub struct SentMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PassportErrors {
     /// The user whose Passport data the errors are about.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The `PassportElementError` objects as the bot sent them.
     pub errors: Vec<Value>,
 }

@@ -9,13 +9,15 @@
 
 use std::sync::Arc;
 
-use crate::{sandbox::Shared, types::Update};
+use tgauth_core::BotId;
+
+use crate::{shared::Shared, types::Update};
 
 /// The header carrying the webhook's secret token.
 pub const SECRET_TOKEN_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 
 /// Starts the delivery tasks of `bot_id` for webhook `generation`.
-pub(crate) fn start(shared: &Arc<Shared>, bot_id: i64, generation: u64) {
+pub(crate) fn start(shared: &Arc<Shared>, bot_id: BotId, generation: u64) {
     let workers = if shared.config.parallel_webhooks {
         let state = shared.lock();
         state
@@ -44,7 +46,7 @@ enum Next {
 }
 
 /// Claims the oldest queued update no other task is delivering.
-fn claim(shared: &Shared, bot_id: i64, generation: u64) -> Next {
+fn claim(shared: &Shared, bot_id: BotId, generation: u64) -> Next {
     let mut state = shared.lock();
     let Some(bot) = state.bots.get_mut(&bot_id) else {
         return Next::Stop;
@@ -76,7 +78,7 @@ fn claim(shared: &Shared, bot_id: i64, generation: u64) -> Next {
 }
 
 /// Whether webhook `generation` is still the bot's current one.
-fn current(shared: &Shared, bot_id: i64, generation: u64) -> bool {
+fn current(shared: &Shared, bot_id: BotId, generation: u64) -> bool {
     shared
         .lock()
         .bots
@@ -95,7 +97,7 @@ enum After {
 /// reported by `getWebhookInfo`.
 fn record(
     shared: &Shared,
-    bot_id: i64,
+    bot_id: BotId,
     generation: u64,
     update_id: i64,
     outcome: Result<(), String>,
@@ -133,7 +135,7 @@ fn record(
     }
 }
 
-async fn deliver(shared: Arc<Shared>, bot_id: i64, generation: u64) {
+async fn deliver(shared: Arc<Shared>, bot_id: BotId, generation: u64) {
     loop {
         let notify = {
             let state = shared.lock();

@@ -1,10 +1,6 @@
 //! Arbitrary requests never break the sandbox: every answer is an envelope, the server lives on.
 
-use proptest::{
-    collection::vec,
-    prelude::*,
-    test_runner::{Config, RngSeed, TestRunner},
-};
+use proptest::{collection::vec, prelude::*, test_runner::TestRunner};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
@@ -86,12 +82,7 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn runner() -> TestRunner {
-    TestRunner::new(Config {
-        cases: 200,
-        rng_seed: RngSeed::Fixed(0x7467_6175_7468),
-        failure_persistence: None,
-        ..Config::default()
-    })
+    TestRunner::new(tgauth_tests::proptest_config(200))
 }
 
 async fn envelope(response: reqwest::Response) -> Value {

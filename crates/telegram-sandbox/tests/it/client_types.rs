@@ -5,7 +5,10 @@ use bot_api_client::types::{File, Message, Update, UpdateKind, User, WebhookInfo
 use passport_crypto::key::{KeySize, PrivateKey};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use telegram_sandbox::{NewBot, PassportElementInput, PassportSubmission};
+use telegram_sandbox::{
+    control::NewBot,
+    passport::{PassportElementInput, PassportSubmission},
+};
 
 use crate::common::{BOT, Fixture, USER};
 
@@ -60,7 +63,7 @@ async fn passport_updates_parse_with_typed_passport_data() {
     let key = PrivateKey::generate(KeySize::Rsa2048).unwrap();
     let bot = NewBot {
         passport_public_key_pem: Some(key.public_key().to_pem()),
-        ..NewBot::new("55:passport", "typed_bot")
+        ..NewBot::new("55:AATypedPassportBot_0123456789abcdef", "typed_bot")
     };
     fixture.sandbox.create_bot(bot).unwrap();
     let submission = PassportSubmission {

@@ -3,33 +3,37 @@
 use std::{future::Future, time::Duration};
 
 use serde_json::{Value, json};
-use telegram_sandbox::{ManualClock, NewBot, NewUser, Sandbox, SandboxHandle};
+use telegram_sandbox::{
+    Sandbox, SandboxHandle,
+    control::{NewBot, NewUser},
+    tgauth_core::{FixedClock, UnixTime, UserId},
+};
 
 pub(crate) const TOKEN: &str = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 pub(crate) const BOT: &str = "sandbox_test_bot";
-pub(crate) const USER: i64 = 1001;
-pub(crate) const START: i64 = 1_700_000_000;
+pub(crate) const USER: UserId = UserId(1001);
+pub(crate) const START: UnixTime = UnixTime(1_700_000_000);
 
 /// A started sandbox with one bot and one user who has started the bot.
 pub(crate) struct Fixture {
     pub(crate) sandbox: SandboxHandle,
-    pub(crate) clock: ManualClock,
+    pub(crate) clock: FixedClock,
     pub(crate) http: reqwest::Client,
 }
 
 impl Fixture {
     pub(crate) async fn start() -> Self {
-        let clock = ManualClock::new(START);
+        let clock = FixedClock::new(START);
         let sandbox = Sandbox::builder()
             .clock(clock.clone())
             .webhook_retry(Duration::from_millis(20), Duration::from_millis(200))
-            .start("127.0.0.1:0".parse().unwrap())
+            .start(tgauth_tests::any_loopback_port())
             .await
             .unwrap();
         Self::with(sandbox, clock).await
     }
 
-    pub(crate) async fn with(sandbox: SandboxHandle, clock: ManualClock) -> Self {
+    pub(crate) async fn with(sandbox: SandboxHandle, clock: FixedClock) -> Self {
         sandbox.create_bot(NewBot::new(TOKEN, BOT)).unwrap();
         sandbox
             .create_user(NewUser {
@@ -40,7 +44,7 @@ impl Fixture {
         Self {
             sandbox,
             clock,
-            http: client(reqwest::Client::builder()),
+            http: tgauth_tests::http::client(),
         }
     }
 
@@ -84,12 +88,6 @@ impl Fixture {
         assert_eq!(status, 200, "{body}");
         ids(&body)
     }
-}
-
-/// A test client that talks to loopback directly, whatever proxy the environment names (CI
-/// machines often set one for package registries).
-pub(crate) fn client(builder: reqwest::ClientBuilder) -> reqwest::Client {
-    builder.no_proxy().build().unwrap()
 }
 
 pub(crate) fn ids(body: &Value) -> Vec<i64> {

@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use telegram_sandbox::ControlError;
+use telegram_sandbox::{ControlError, tgauth_core::UserId};
 
 use crate::common::{BOT, Fixture, START, USER, assert_error};
 
@@ -53,7 +53,10 @@ async fn a_user_who_was_never_created_is_created_on_the_fly() {
     let fixture = Fixture::start().await;
     let update = fixture.sandbox.send_message(BOT, 777, "hi").unwrap();
     let from = update.message.unwrap().from.unwrap();
-    assert_eq!((from.id, from.first_name.as_str()), (777, "User 777"));
+    assert_eq!(
+        (from.id, from.first_name.as_str()),
+        (UserId(777), "User 777")
+    );
     let (status, _) = fixture
         .call("sendMessage", json!({"chat_id": 777, "text": "back"}))
         .await;
@@ -90,7 +93,7 @@ async fn users_are_created_and_updated_over_http() {
 #[tokio::test]
 async fn bots_are_created_over_http_and_clashes_are_refused() {
     let fixture = Fixture::start().await;
-    let bot = json!({"token": "42:other-secret", "username": "other_bot"});
+    let bot = json!({"token": "42:AAOtherBot_0123456789abcdefghijklmn", "username": "other_bot"});
     let (status, body) = fixture
         .control(Method::POST, "bots", Some(bot.clone()))
         .await;
@@ -99,7 +102,7 @@ async fn bots_are_created_over_http_and_clashes_are_refused() {
     // Creating the same bot again is a no-op; a different token for the same id is a clash.
     let (status, _) = fixture.control(Method::POST, "bots", Some(bot)).await;
     assert_eq!(status, 200);
-    let clash = json!({"token": "42:another-secret", "username": "other_bot"});
+    let clash = json!({"token": "42:AAAnotherBot_0123456789abcdefghijkl", "username": "other_bot"});
     let (status, body) = fixture.control(Method::POST, "bots", Some(clash)).await;
     assert_error(status, &body, 409, "bot 42 already exists");
     let bad = json!({"token": "not-a-token", "username": "x_bot"});

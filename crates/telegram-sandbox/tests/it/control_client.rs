@@ -1,6 +1,11 @@
 //! The typed HTTP control client drives a sandbox as the handle does.
 
-use telegram_sandbox::{ControlClient, ControlClientError, FaultKind, FaultSpec, NewBot, NewUser};
+use telegram_sandbox::{
+    ControlClient, ControlClientError,
+    control::{NewBot, NewUser},
+    faults::{FaultKind, FaultSpec},
+    tgauth_core::UserId,
+};
 
 use crate::common::{BOT, Fixture, USER};
 
@@ -9,10 +14,13 @@ async fn the_control_client_mirrors_the_handle() {
     let fixture = Fixture::start().await;
     let control = ControlClient::new(format!("{}/", fixture.sandbox.base_url()));
     let bot = control
-        .create_bot(&NewBot::new("31:client-secret", "client_bot"))
+        .create_bot(&NewBot::new(
+            "31:AAControlClientBot_0123456789abcdef",
+            "client_bot",
+        ))
         .await
         .unwrap();
-    assert_eq!(bot.id, 31);
+    assert_eq!(bot.id, UserId(31));
     let user = control.create_user(&NewUser::new(8, "Eve")).await.unwrap();
     assert_eq!(user.first_name, "Eve");
     assert_eq!(control.waiting_polls(BOT).await.unwrap(), 0);
@@ -33,7 +41,7 @@ async fn the_control_client_mirrors_the_handle() {
     assert!(control.sent(BOT).await.unwrap().is_empty());
     assert!(control.passport_errors(BOT).await.unwrap().is_empty());
     let login = control.login_widget(BOT, USER).await.unwrap();
-    assert_eq!(login.json["id"], USER);
+    assert_eq!(login.json["id"], USER.get());
     control.approve_oidc(BOT, Some(USER)).await.unwrap();
     let fault = FaultSpec {
         bot: None,
@@ -57,7 +65,7 @@ async fn refusals_and_unreachable_sandboxes_are_typed_errors() {
             if description == "no bot with username \"nobody_bot\""),
         "{error:?}"
     );
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let closed = tokio::net::TcpListener::bind(tgauth_tests::any_loopback_port())
         .await
         .unwrap()
         .local_addr()

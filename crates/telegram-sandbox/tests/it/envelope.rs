@@ -25,6 +25,7 @@ async fn an_unknown_token_is_401_unauthorized() {
     let fixture = Fixture::start().await;
     for token in [
         "123456:wrong-secret",
+        "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaW",
         "999:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
         "garbage",
     ] {
@@ -105,7 +106,7 @@ async fn parameters_arrive_as_json_form_multipart_or_query_string() {
     for request in [json, form, multipart, query, both] {
         let (status, body) = answer(guard(request.send()).await.unwrap()).await;
         assert_eq!(status, 200, "{body}");
-        assert_eq!(body["result"]["chat"]["id"], USER);
+        assert_eq!(body["result"]["chat"]["id"], USER.get());
     }
     assert_eq!(
         sent_texts(&fixture),

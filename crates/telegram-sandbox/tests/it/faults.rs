@@ -2,7 +2,11 @@
 
 use reqwest::Method;
 use serde_json::json;
-use telegram_sandbox::{ControlError, FaultKind, FaultSpec};
+use telegram_sandbox::{
+    ControlError,
+    faults::{FaultKind, FaultSpec},
+    tgauth_core::ChatId,
+};
 
 use crate::common::{BOT, Fixture, USER, answer, assert_error, guard};
 
@@ -199,7 +203,7 @@ async fn a_migrated_chat_answers_400_with_migrate_to_chat_id() {
             "sendMessage",
             1,
             FaultKind::Migrated {
-                migrate_to_chat_id: -1_001_234_567_890,
+                migrate_to_chat_id: ChatId(-1_001_234_567_890),
             },
         ))
         .unwrap();

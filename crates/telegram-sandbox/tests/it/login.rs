@@ -1,23 +1,19 @@
 //! Login Widget data, Mini App initData and the OIDC provider, checked with login-widget's
 //! verifiers as a website would.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use login_widget::{
-    BotToken,
     oidc::{AuthorizationParams, IdTokenValidator, Jwks, PkceVerifier, Provider, Scope},
     webapp::{ThirdPartyVerifier, WebAppVerifier},
     widget::WidgetVerifier,
 };
-use reqwest::{Method, Url, redirect::Policy};
+use reqwest::{Method, Url};
 use serde_json::{Value, json};
-use telegram_sandbox::WebAppLaunch;
+use telegram_sandbox::{
+    login::WebAppLaunch,
+    tgauth_core::{BotId, BotToken},
+};
 
 use crate::common::{BOT, Fixture, START, TOKEN, USER, answer, guard, json_of};
-
-fn at(seconds: i64) -> std::time::SystemTime {
-    UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap())
-}
 
 #[tokio::test]
 async fn login_widget_data_verifies_with_the_bot_token() {
@@ -31,22 +27,23 @@ async fn login_widget_data_verifies_with_the_bot_token() {
         .await;
     assert_eq!(status, 200, "{body}");
     let data = &body["result"];
-    assert_eq!(data["json"]["id"], USER);
-    assert_eq!(data["json"]["auth_date"], START);
+    assert_eq!(data["json"]["id"], USER.get());
+    assert_eq!(data["json"]["auth_date"], START.as_secs());
     let verifier = WidgetVerifier::new(&BotToken::new(TOKEN).unwrap());
     let user = verifier
-        .verify_query(data["query"].as_str().unwrap(), at(START + 5))
+        .verify_query(data["query"].as_str().unwrap(), START.plus(5))
         .unwrap();
     assert_eq!((user.id, user.username.as_deref()), (USER, Some("alice")));
     let user = verifier
-        .verify_json(&data["json"].to_string(), at(START + 5))
+        .verify_json(&data["json"].to_string(), START.plus(5))
         .unwrap();
     assert_eq!(user.first_name, "Alice");
     // Another bot's token does not verify it.
-    let other = WidgetVerifier::new(&BotToken::new("1:other").unwrap());
+    let other =
+        WidgetVerifier::new(&BotToken::new("1:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw").unwrap());
     assert!(
         other
-            .verify_query(data["query"].as_str().unwrap(), at(START + 5))
+            .verify_query(data["query"].as_str().unwrap(), START.plus(5))
             .is_err()
     );
 }
@@ -55,27 +52,23 @@ async fn login_widget_data_verifies_with_the_bot_token() {
 async fn mini_app_init_data_verifies_first_and_third_party() {
     let fixture = Fixture::start().await;
     let launch = WebAppLaunch {
-        user_id: USER,
         start_param: Some("ref42".to_owned()),
-        ..WebAppLaunch::default()
+        ..WebAppLaunch::new(USER)
     };
     let data = fixture.sandbox.web_app(BOT, launch).unwrap();
     let verified = WebAppVerifier::new(&BotToken::new(TOKEN).unwrap())
-        .verify(&data.init_data, at(START + 5))
+        .verify(&data.init_data, START.plus(5))
         .unwrap();
     assert_eq!(verified.user.unwrap().id, USER);
     assert_eq!(verified.start_param.as_deref(), Some("ref42"));
     let mut public_key = [0u8; 32];
-    for (index, byte) in public_key.iter_mut().enumerate() {
-        *byte =
-            u8::from_str_radix(&data.third_party_public_key[index * 2..index * 2 + 2], 16).unwrap();
-    }
-    ThirdPartyVerifier::with_public_key(123_456, public_key)
-        .verify(&data.init_data, at(START + 5))
+    hex::decode_to_slice(&data.third_party_public_key, &mut public_key).unwrap();
+    ThirdPartyVerifier::with_public_key(BotId(123_456), public_key)
+        .verify(&data.init_data, START.plus(5))
         .unwrap();
     assert!(
-        ThirdPartyVerifier::with_public_key(999, public_key)
-            .verify(&data.init_data, at(START + 5))
+        ThirdPartyVerifier::with_public_key(BotId(999), public_key)
+            .verify(&data.init_data, START.plus(5))
             .is_err()
     );
 }
@@ -135,7 +128,7 @@ async fn exchange(
 #[tokio::test]
 async fn the_oidc_flow_runs_offline_and_its_id_token_validates() {
     let fixture = Fixture::start().await;
-    let http = crate::common::client(reqwest::Client::builder().redirect(Policy::none()));
+    let http = tgauth_tests::http::client();
     let base = fixture.sandbox.oidc_base_url();
     let discovery = json_of(http.get(format!("{base}/.well-known/openid-configuration"))).await;
     assert_eq!(discovery["issuer"], base.as_str());
@@ -154,7 +147,14 @@ async fn the_oidc_flow_runs_offline_and_its_id_token_validates() {
     let code = parameter(&authorization.location, "code").unwrap();
     let verifier = authorization.verifier.dangerous_expose();
 
-    let (status, body) = exchange(&http, &fixture, &code, verifier, "123456:wrong").await;
+    let (status, body) = exchange(
+        &http,
+        &fixture,
+        &code,
+        verifier,
+        "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaW",
+    )
+    .await;
     assert_eq!((status, &body["error"]), (401, &json!("invalid_client")));
     let (status, body) = exchange(&http, &fixture, &code, verifier, TOKEN).await;
     assert_eq!(status, 200, "{body}");
@@ -164,7 +164,7 @@ async fn the_oidc_flow_runs_offline_and_its_id_token_validates() {
         .validate(
             body["id_token"].as_str().unwrap(),
             Some("nonce-1"),
-            at(START + 10),
+            START.plus(10),
         )
         .unwrap();
     assert_eq!(claims.sub, USER.to_string());
@@ -179,7 +179,7 @@ async fn the_oidc_flow_runs_offline_and_its_id_token_validates() {
 #[tokio::test]
 async fn a_wrong_pkce_verifier_or_a_late_exchange_is_refused() {
     let fixture = Fixture::start().await;
-    let http = crate::common::client(reqwest::Client::builder().redirect(Policy::none()));
+    let http = tgauth_tests::http::client();
     fixture.sandbox.approve_oidc(BOT, Some(USER)).unwrap();
     let authorization = authorize(&fixture, &http).await;
     let code = parameter(&authorization.location, "code").unwrap();
@@ -209,7 +209,7 @@ async fn a_wrong_pkce_verifier_or_a_late_exchange_is_refused() {
 #[tokio::test]
 async fn a_refused_or_unchosen_login_redirects_with_an_error() {
     let fixture = Fixture::start().await;
-    let http = crate::common::client(reqwest::Client::builder().redirect(Policy::none()));
+    let http = tgauth_tests::http::client();
     let authorization = authorize(&fixture, &http).await;
     assert_eq!(
         parameter(&authorization.location, "error").as_deref(),
@@ -247,13 +247,13 @@ async fn login_widgets_oidc_client_completes_the_flow() {
     let fixture = Fixture::start().await;
     fixture.sandbox.approve_oidc(BOT, Some(USER)).unwrap();
     let provider = Provider::with_base_url(&fixture.sandbox.oidc_base_url());
-    let client = OidcClient::new(provider, 123_456, ClientSecret::new(TOKEN)).unwrap();
+    let client = OidcClient::for_bot(provider, BotId(123_456), ClientSecret::new(TOKEN)).unwrap();
     let discovery = client.discovery().await.unwrap();
     assert_eq!(discovery.issuer, fixture.sandbox.oidc_base_url());
     let jwks = client.jwks().await.unwrap();
     assert_eq!(jwks, fixture.sandbox.oidc_jwks());
 
-    let http = crate::common::client(reqwest::Client::builder().redirect(Policy::none()));
+    let http = tgauth_tests::http::client();
     let authorization = authorize(&fixture, &http).await;
     let code = parameter(&authorization.location, "code").unwrap();
     let tokens = client
@@ -262,7 +262,7 @@ async fn login_widgets_oidc_client_completes_the_flow() {
         .unwrap();
     let claims = client
         .validator(jwks)
-        .validate(&tokens.id_token, Some("nonce-1"), at(START + 1))
+        .validate(&tokens.id_token, Some("nonce-1"), START.plus(1))
         .unwrap();
     assert_eq!(claims.id, Some(USER));
     // The same code again is refused with the provider's answer.

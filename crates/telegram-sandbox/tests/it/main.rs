@@ -11,6 +11,7 @@ mod control_client;
 mod envelope;
 mod faults;
 mod files;
+mod layering;
 mod login;
 mod passport;
 mod polling;

@@ -8,12 +8,15 @@ use passport_crypto::{
 use passport_types::{decrypted::ElementData, element::ElementType, received::PassportData};
 use reqwest::Method;
 use serde_json::json;
-use telegram_sandbox::{NewBot, PassportElementInput, PassportFileInput, PassportSubmission};
+use telegram_sandbox::{
+    control::NewBot,
+    passport::{PassportElementInput, PassportFileInput, PassportSubmission},
+};
 
 use crate::common::{Fixture, USER, guard, json_of};
 
 const PASSPORT_BOT: &str = "passport_test_bot";
-const PASSPORT_TOKEN: &str = "777:passport-secret";
+const PASSPORT_TOKEN: &str = "777:AAPassportTestBot_0123456789abcdefg";
 
 async fn fixture_with_key() -> (Fixture, PrivateKey) {
     let fixture = Fixture::start().await;
@@ -64,7 +67,7 @@ async fn submitted_passport_data_opens_with_the_bot_key_and_its_files_download()
     let body = json_of(fixture.http.get(url("getUpdates"))).await;
     let message = &body["result"][0]["message"];
     assert_eq!(body["result"][0]["update_id"], update.update_id);
-    assert_eq!(message["from"]["id"], USER);
+    assert_eq!(message["from"]["id"], USER.get());
     let data: PassportData = serde_json::from_value(message["passport_data"].clone()).unwrap();
     let opened = open(&key, &data).unwrap();
     opened.check_nonce("nonce-42").unwrap();
@@ -135,7 +138,7 @@ async fn submissions_are_refused_without_a_key_or_with_an_unknown_type() {
         body["description"],
         "invalid request: the bot has no passport_public_key_pem"
     );
-    let bad = json!({"token": "778:x", "username": "bad_key_bot", "passport_public_key_pem": "not a key"});
+    let bad = json!({"token": "778:AABadKeyBot_0123456789abcdefghijklm", "username": "bad_key_bot", "passport_public_key_pem": "not a key"});
     let (status, _) = fixture.control(Method::POST, "bots", Some(bad)).await;
     assert_eq!(status, 400);
 }

@@ -1,7 +1,7 @@
 //! A state file keeps bots, users and unconfirmed updates across a sandbox restart.
 
 use serde_json::json;
-use telegram_sandbox::{ManualClock, Sandbox};
+use telegram_sandbox::{Sandbox, tgauth_core::FixedClock};
 
 use crate::common::{BOT, Fixture, START, USER};
 
@@ -9,11 +9,11 @@ use crate::common::{BOT, Fixture, START, USER};
 async fn unconfirmed_updates_survive_a_restart() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("sandbox.json");
-    let clock = ManualClock::new(START);
+    let clock = FixedClock::new(START);
     let sandbox = Sandbox::builder()
         .clock(clock.clone())
         .state_file(&path)
-        .start("127.0.0.1:0".parse().unwrap())
+        .start(tgauth_tests::any_loopback_port())
         .await
         .unwrap();
     let fixture = Fixture::with(sandbox, clock.clone()).await;
@@ -31,7 +31,7 @@ async fn unconfirmed_updates_survive_a_restart() {
     let sandbox = Sandbox::builder()
         .clock(clock.clone())
         .state_file(&path)
-        .start("127.0.0.1:0".parse().unwrap())
+        .start(tgauth_tests::any_loopback_port())
         .await
         .unwrap();
     // Creating the same bot and user again is harmless.
@@ -53,7 +53,7 @@ async fn a_corrupt_state_file_is_an_error_not_a_fresh_start() {
     std::fs::write(&path, "{ not json").unwrap();
     let error = Sandbox::builder()
         .state_file(&path)
-        .start("127.0.0.1:0".parse().unwrap())
+        .start(tgauth_tests::any_loopback_port())
         .await
         .unwrap_err();
     assert!(
@@ -66,12 +66,12 @@ async fn a_corrupt_state_file_is_an_error_not_a_fresh_start() {
 async fn a_webhook_and_its_pending_updates_survive_a_restart() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("sandbox.json");
-    let clock = ManualClock::new(START);
+    let clock = FixedClock::new(START);
     let start = || {
         Sandbox::builder()
             .clock(clock.clone())
             .state_file(&path)
-            .start("127.0.0.1:0".parse().unwrap())
+            .start(tgauth_tests::any_loopback_port())
     };
     let fixture = Fixture::with(start().await.unwrap(), clock.clone()).await;
     // Nothing listens on the discard port: the update stays pending.

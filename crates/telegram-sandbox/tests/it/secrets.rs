@@ -1,11 +1,11 @@
 //! The bot token and the webhook secret never show in `Debug`, errors or answers.
 
 use serde_json::json;
-use telegram_sandbox::{ControlClient, NewBot};
+use telegram_sandbox::{ControlClient, control::NewBot};
 
 use crate::common::{Fixture, guard};
 
-const CANARY: &str = "CANARY-sekrit_0123456789";
+const CANARY: &str = "CANARY-sekrit_0123456789abcdefghij";
 
 fn assert_clean(what: &str, text: &str) {
     assert!(!text.contains(CANARY), "{what} shows the secret: {text}");

@@ -12,6 +12,7 @@ use axum::{
     routing::post,
 };
 use serde_json::{Value, json};
+use telegram_sandbox::tgauth_core::FixedClock;
 use tokio::sync::mpsc;
 
 use crate::common::{BOT, Fixture, START, guard};
@@ -57,7 +58,9 @@ impl Receiver {
         let router = Router::new()
             .route("/hook", post(hook))
             .with_state(endpoint);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(tgauth_tests::any_loopback_port())
+            .await
+            .unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self {
@@ -139,7 +142,7 @@ async fn a_failed_delivery_is_retried_and_reported_by_get_webhook_info() {
 async fn an_unreachable_webhook_keeps_the_update_pending() {
     let fixture = Fixture::start().await;
     // Bind and close a port so that nothing listens there.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let closed = tokio::net::TcpListener::bind(tgauth_tests::any_loopback_port())
         .await
         .unwrap()
         .local_addr()
@@ -217,7 +220,7 @@ async fn webhook_management_follows_the_bot_api() {
 
 #[tokio::test]
 async fn parallel_delivery_delivers_every_update_once_acknowledged() {
-    let clock = telegram_sandbox::ManualClock::new(START);
+    let clock = FixedClock::new(START);
     let sandbox = telegram_sandbox::Sandbox::builder()
         .clock(clock.clone())
         .parallel_webhooks(true)
@@ -225,7 +228,7 @@ async fn parallel_delivery_delivers_every_update_once_acknowledged() {
             std::time::Duration::from_millis(10),
             std::time::Duration::from_millis(50),
         )
-        .start("127.0.0.1:0".parse().unwrap())
+        .start(tgauth_tests::any_loopback_port())
         .await
         .unwrap();
     let fixture = Fixture::with(sandbox, clock).await;
@@ -258,13 +261,13 @@ async fn parallel_delivery_delivers_every_update_once_acknowledged() {
 
 #[tokio::test]
 async fn a_retry_never_goes_to_a_webhook_that_was_replaced() {
-    let clock = telegram_sandbox::ManualClock::new(START);
+    let clock = FixedClock::new(START);
     // A long backoff, so that the webhook is surely replaced while the retry waits.
     let backoff = std::time::Duration::from_secs(1);
     let sandbox = telegram_sandbox::Sandbox::builder()
         .clock(clock.clone())
         .webhook_retry(backoff, backoff)
-        .start("127.0.0.1:0".parse().unwrap())
+        .start(tgauth_tests::any_loopback_port())
         .await
         .unwrap();
     let fixture = Fixture::with(sandbox, clock).await;

@@ -1,9 +1,16 @@
 //! The sandbox's state: bots, users, update queues, files, sent messages and armed faults.
 //!
-//! Everything lives behind one mutex in [`crate::sandbox::Shared`]; the functions here are
-//! synchronous and never wait, so the lock is held only for short, bounded work. The serializable
-//! part is what a state file keeps across a sandbox restart; the runtime part (wake-ups, poller
+//! Everything lives behind one mutex in the shared handle; the functions here are synchronous
+//! and never wait, so the lock is held only for short, bounded work. The serializable part is
+//! what a state file keeps across a sandbox restart; the runtime part (wake-ups, poller
 //! generations) is rebuilt on start.
+//!
+//! The state sits above the model (the Bot API objects, the control API's requests, the errors)
+//! and below everything that serves HTTP: it never sees a request, a handler or the router.
+
+mod oidc;
+mod sealing;
+mod signing;
 
 use std::{
     collections::{BTreeMap, BTreeSet, VecDeque},
@@ -13,21 +20,21 @@ use std::{
 
 use axum::body::Bytes;
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
+use tgauth_core::{BotId, BotToken, REDACTED, UnixTime, UserId, constant_time_eq};
 use tokio::sync::Notify;
 
+pub(crate) use self::oidc::{Approval, Codes, PendingCode};
 use crate::{
     control::{NewBot, NewFile, NewUser},
     error::ControlError,
     faults::ArmedFault,
-    oidc::{Approval, Codes},
     types::{Chat, Document, Message, MessageEntity, PassportErrors, SentMessage, Update, User},
 };
 
 /// The largest file the Bot API lets a bot download (20 MB).
 pub(crate) const DOWNLOAD_LIMIT: u64 = 20 * 1024 * 1024;
 
-/// A bot token or webhook secret: kept out of `Debug` output.
+/// A webhook secret or an OIDC access token: kept out of `Debug` output.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(transparent)]
 pub(crate) struct Secret(String);
@@ -51,21 +58,21 @@ impl Secret {
 
     /// Compares in constant time, so response timing reveals nothing about the secret.
     pub(crate) fn matches(&self, candidate: &str) -> bool {
-        bool::from(self.0.as_bytes().ct_eq(candidate.as_bytes()))
+        constant_time_eq(self.0.as_bytes(), candidate.as_bytes())
     }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
+        write!(f, "Secret({REDACTED})")
     }
 }
 
 /// Everything the sandbox knows.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct State {
-    pub(crate) bots: BTreeMap<i64, Bot>,
-    pub(crate) users: BTreeMap<i64, User>,
+    pub(crate) bots: BTreeMap<BotId, Bot>,
+    pub(crate) users: BTreeMap<UserId, User>,
     pub(crate) faults: Vec<ArmedFault>,
     pub(crate) next_file: u64,
     #[serde(skip)]
@@ -75,14 +82,15 @@ pub(crate) struct State {
 /// One bot and what happened to it.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Bot {
-    pub(crate) token: Secret,
+    #[serde(with = "token_text")]
+    pub(crate) token: BotToken,
     pub(crate) user: User,
     pub(crate) passport_public_key_pem: Option<String>,
     pub(crate) next_update_id: i64,
     pub(crate) updates: VecDeque<Update>,
     pub(crate) allowed_updates: Option<Vec<String>>,
     pub(crate) webhook: Option<Webhook>,
-    pub(crate) chats: BTreeMap<i64, ChatState>,
+    pub(crate) chats: BTreeMap<UserId, ChatState>,
     pub(crate) sent: Vec<SentMessage>,
     pub(crate) passport_errors: Vec<PassportErrors>,
     pub(crate) files: BTreeMap<String, StoredFile>,
@@ -108,7 +116,7 @@ pub(crate) struct Webhook {
     pub(crate) secret_token: Option<Secret>,
     pub(crate) max_connections: u32,
     pub(crate) ip_address: Option<String>,
-    pub(crate) last_error_date: Option<i64>,
+    pub(crate) last_error_date: Option<UnixTime>,
     pub(crate) last_error_message: Option<String>,
 }
 
@@ -121,7 +129,17 @@ pub(crate) struct StoredFile {
     #[serde(with = "base64_bytes")]
     pub(crate) bytes: Bytes,
     pub(crate) path: String,
-    pub(crate) path_expires_at: Option<i64>,
+    pub(crate) path_expires_at: Option<UnixTime>,
+}
+
+/// A file to store, under ids from [`State::allocate_file_id`].
+#[derive(Debug)]
+pub(crate) struct StoredFileParts {
+    pub(crate) unique_id: String,
+    pub(crate) path: String,
+    pub(crate) bytes: Bytes,
+    pub(crate) file_name: Option<String>,
+    pub(crate) mime_type: Option<String>,
 }
 
 /// Wake-ups and poller bookkeeping; rebuilt on start, never persisted.
@@ -162,7 +180,7 @@ impl Bot {
 
     /// The next message id in the private chat with `user_id` (shared by both directions, as in
     /// a real private chat).
-    pub(crate) fn next_message_id(&mut self, user_id: i64) -> i64 {
+    pub(crate) fn next_message_id(&mut self, user_id: UserId) -> i64 {
         let chat = self.chats.entry(user_id).or_default();
         chat.last_message_id = chat.last_message_id.saturating_add(1);
         chat.last_message_id
@@ -184,7 +202,7 @@ impl Bot {
     }
 
     /// Finds the file a download path refers to, if the path is still valid at `now`.
-    pub(crate) fn file_by_path(&self, path: &str, now: i64) -> Option<&StoredFile> {
+    pub(crate) fn file_by_path(&self, path: &str, now: UnixTime) -> Option<&StoredFile> {
         let file_id = self.file_paths.get(path)?;
         let file = self.files.get(file_id)?;
         match file.path_expires_at {
@@ -192,21 +210,6 @@ impl Bot {
             _ => None,
         }
     }
-}
-
-/// The bot id of a token `<id>:<secret>`, if it has that shape.
-pub(crate) fn token_bot_id(token: &str) -> Option<i64> {
-    let (id, secret) = token.split_once(':')?;
-    if id.is_empty()
-        || !id.bytes().all(|b| b.is_ascii_digit())
-        || secret.is_empty()
-        || !secret
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        return None;
-    }
-    id.parse::<i64>().ok().filter(|id| *id > 0)
 }
 
 fn valid_username(username: &str) -> bool {
@@ -253,14 +256,14 @@ fn command_entity(text: &str) -> Option<MessageEntity> {
 impl State {
     /// The bot a token belongs to, compared in constant time.
     pub(crate) fn bot_by_token(&mut self, token: &str) -> Option<&mut Bot> {
-        let id = token_bot_id(token)?;
+        let token = BotToken::new(token).ok()?;
         self.bots
-            .get_mut(&id)
-            .filter(|bot| bot.token.matches(token))
+            .get_mut(&token.bot_id())
+            .filter(|bot| bot.token == token)
     }
 
     /// The id of the bot with `username` (case-insensitive, an `@` prefix allowed).
-    pub(crate) fn bot_id(&self, username: &str) -> Result<i64, ControlError> {
+    pub(crate) fn bot_id(&self, username: &str) -> Result<BotId, ControlError> {
         let wanted = username.strip_prefix('@').unwrap_or(username);
         self.bots
             .iter()
@@ -287,8 +290,9 @@ impl State {
 
     /// Creates a bot; creating the same bot again (same token and username) is a no-op.
     pub(crate) fn create_bot(&mut self, new: NewBot) -> Result<User, ControlError> {
-        let id = token_bot_id(&new.token).ok_or(ControlError::InvalidToken)?;
-        let token = Secret::new(new.token);
+        let token =
+            BotToken::new(new.token).map_err(|reason| ControlError::InvalidToken { reason })?;
+        let id = token.bot_id();
         let username = new
             .username
             .strip_prefix('@')
@@ -306,7 +310,7 @@ impl State {
         }
         if let Some(existing) = self.bots.get(&id) {
             let same_username = existing.user.username.as_deref() == Some(username.as_str());
-            if existing.token.matches(token.expose()) && same_username {
+            if existing.token == token && same_username {
                 return Ok(existing.user.clone());
             }
             return Err(ControlError::AlreadyExists {
@@ -325,7 +329,7 @@ impl State {
             });
         }
         let user = User {
-            id,
+            id: UserId::from(id),
             is_bot: true,
             first_name: new.first_name.unwrap_or_else(|| username.clone()),
             last_name: None,
@@ -362,10 +366,10 @@ impl State {
 
     /// Creates a user, or updates the user with that id.
     pub(crate) fn create_user(&mut self, new: NewUser) -> Result<User, ControlError> {
-        if new.id <= 0 {
+        if new.id.get() <= 0 {
             return Err(ControlError::InvalidUserId { id: new.id });
         }
-        if self.bots.contains_key(&new.id) {
+        if self.bots.contains_key(&BotId(new.id.get())) {
             return Err(ControlError::AlreadyExists {
                 what: format!("bot {}", new.id),
             });
@@ -399,7 +403,7 @@ impl State {
     }
 
     /// The user with `user_id`, created on the fly (first name `User <id>`) if unknown.
-    pub(crate) fn user_or_create(&mut self, user_id: i64) -> Result<User, ControlError> {
+    pub(crate) fn user_or_create(&mut self, user_id: UserId) -> Result<User, ControlError> {
         if let Some(user) = self.users.get(&user_id) {
             return Ok(user.clone());
         }
@@ -417,9 +421,9 @@ impl State {
     pub(crate) fn user_sends_text(
         &mut self,
         username: &str,
-        user_id: i64,
+        user_id: UserId,
         text: String,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Update, ControlError> {
         let length = utf16_length(&text);
         if !(1..=4096).contains(&length) {
@@ -436,8 +440,8 @@ impl State {
     pub(crate) fn user_sends(
         &mut self,
         username: &str,
-        user_id: i64,
-        now: i64,
+        user_id: UserId,
+        now: UnixTime,
         fill: impl FnOnce(&mut Message),
     ) -> Result<Update, ControlError> {
         let bot_id = self.bot_id(username)?;
@@ -473,7 +477,7 @@ impl State {
     pub(crate) fn set_blocked(
         &mut self,
         username: &str,
-        user_id: i64,
+        user_id: UserId,
         blocked: bool,
     ) -> Result<(), ControlError> {
         self.user_or_create(user_id)?;
@@ -486,7 +490,7 @@ impl State {
     pub(crate) fn set_oidc_user(
         &mut self,
         username: &str,
-        user_id: Option<i64>,
+        user_id: Option<UserId>,
     ) -> Result<(), ControlError> {
         if let Some(user_id) = user_id {
             self.user_or_create(user_id)?;
@@ -497,37 +501,27 @@ impl State {
     }
 
     /// A new file id, unique id and sequence number for a file of bot `bot_id`.
-    pub(crate) fn allocate_file_id(&mut self, bot_id: i64) -> (String, String, u64) {
+    pub(crate) fn allocate_file_id(&mut self, bot_id: BotId) -> (String, String, u64) {
         self.next_file = self.next_file.saturating_add(1);
         let number = self.next_file;
         (
-            format!("BQACAgIAAxkBAAI{bot_id:x}F{number:08x}"),
+            format!("BQACAgIAAxkBAAI{:x}F{number:08x}", bot_id.get()),
             format!("AgAD{number:08x}"),
             number,
         )
     }
 
-    /// Stores a file under ids from [`State::allocate_file_id`].
-    #[allow(clippy::too_many_arguments)] // One call per kind of file; a struct would only rename them.
-    pub(crate) fn store_file(
-        &mut self,
-        bot_id: i64,
-        file_id: String,
-        unique_id: String,
-        path: String,
-        bytes: Bytes,
-        file_name: Option<String>,
-        mime_type: Option<String>,
-    ) {
+    /// Stores a file under an id from [`State::allocate_file_id`].
+    pub(crate) fn store_file(&mut self, bot_id: BotId, file_id: String, parts: StoredFileParts) {
         if let Some(bot) = self.bots.get_mut(&bot_id) {
             bot.files.insert(
                 file_id,
                 StoredFile {
-                    unique_id,
-                    file_name,
-                    mime_type,
-                    bytes,
-                    path,
+                    unique_id: parts.unique_id,
+                    file_name: parts.file_name,
+                    mime_type: parts.mime_type,
+                    bytes: parts.bytes,
+                    path: parts.path,
                     path_expires_at: None,
                 },
             );
@@ -566,11 +560,13 @@ impl State {
         self.store_file(
             bot_id,
             file_id,
-            unique_id,
-            path,
-            new.bytes,
-            new.file_name,
-            new.mime_type,
+            StoredFileParts {
+                unique_id,
+                path,
+                bytes: new.bytes,
+                file_name: new.file_name,
+                mime_type: new.mime_type,
+            },
         );
         Ok(document)
     }
@@ -600,19 +596,22 @@ mod base64_bytes {
     }
 }
 
-/// Serializes byte vectors as standard base64 in JSON.
-pub(crate) mod base64_vec {
-    use base64::{Engine, engine::general_purpose::STANDARD};
+/// Keeps a bot token in the state file as its text, checked again on load.
+mod token_text {
     use serde::{Deserialize, Deserializer, Serializer};
+    use tgauth_core::BotToken;
 
-    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&STANDARD.encode(bytes))
+    pub(super) fn serialize<S: Serializer>(
+        token: &BotToken,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(token.dangerous_expose())
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
-    ) -> Result<Vec<u8>, D::Error> {
+    ) -> Result<BotToken, D::Error> {
         let text = String::deserialize(deserializer)?;
-        STANDARD.decode(text).map_err(serde::de::Error::custom)
+        BotToken::new(text).map_err(serde::de::Error::custom)
     }
 }

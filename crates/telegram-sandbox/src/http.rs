@@ -1,0 +1,390 @@
+//! HTTP helpers shared by the handlers: Telegram's envelope (answers and errors), request
+//! parameters as the Bot API takes them, path decoding, armed faults, and the control API's
+//! error answers.
+
+use std::{borrow::Cow, future, time::Duration};
+
+use axum::{
+    Json,
+    body::{Body, Bytes},
+    extract::{FromRequest, Multipart, Request},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value, value::RawValue};
+use tgauth_core::{BotId, ChatId};
+
+use crate::{
+    error::ControlError,
+    faults::{self, FaultKind},
+    server::ConnectionKill,
+    shared::Shared,
+};
+
+/// The largest request body the sandbox reads.
+pub(crate) const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// An error answer in Telegram's envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    pub(crate) code: u16,
+    pub(crate) description: String,
+    pub(crate) retry_after: Option<u64>,
+    pub(crate) migrate_to_chat_id: Option<ChatId>,
+}
+
+impl ApiError {
+    pub(crate) fn new(code: u16, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+            retry_after: None,
+            migrate_to_chat_id: None,
+        }
+    }
+
+    pub(crate) fn bad_request(reason: impl AsRef<str>) -> Self {
+        Self::new(400, format!("Bad Request: {}", reason.as_ref()))
+    }
+
+    pub(crate) fn forbidden(reason: &str) -> Self {
+        Self::new(403, format!("Forbidden: {reason}"))
+    }
+
+    pub(crate) fn unauthorized() -> Self {
+        Self::new(401, "Unauthorized")
+    }
+
+    pub(crate) fn not_found() -> Self {
+        Self::new(404, "Not Found")
+    }
+
+    pub(crate) fn too_many_requests(retry_after: u64) -> Self {
+        Self {
+            code: 429,
+            description: format!("Too Many Requests: retry after {retry_after}"),
+            retry_after: Some(retry_after),
+            migrate_to_chat_id: None,
+        }
+    }
+
+    /// What the real server answers for a group that became a supergroup.
+    pub(crate) fn migrated(migrate_to_chat_id: ChatId) -> Self {
+        Self {
+            migrate_to_chat_id: Some(migrate_to_chat_id),
+            ..Self::bad_request("group chat was upgraded to a supergroup chat")
+        }
+    }
+
+    pub(crate) fn internal() -> Self {
+        Self::new(500, "Internal Server Error")
+    }
+}
+
+/// The error envelope, in the field order the real server writes.
+#[derive(Serialize)]
+struct ErrorEnvelope<'a> {
+    ok: bool,
+    error_code: u16,
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<ResponseParameters>,
+}
+
+/// `ResponseParameters`: only the fields that are present, as the real server writes them.
+#[derive(Serialize)]
+struct ResponseParameters {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    migrate_to_chat_id: Option<ChatId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorEnvelope {
+            ok: false,
+            error_code: self.code,
+            description: &self.description,
+            parameters: (self.retry_after.is_some() || self.migrate_to_chat_id.is_some())
+                .then_some(ResponseParameters {
+                    migrate_to_chat_id: self.migrate_to_chat_id,
+                    retry_after: self.retry_after,
+                }),
+        };
+        let status = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(body)).into_response()
+    }
+}
+
+/// A successful answer: the result, serialized once in its own field order, and the optional
+/// `description` some methods add.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    result: Box<RawValue>,
+    description: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    ok: bool,
+    result: &'a RawValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+}
+
+impl Reply {
+    pub(crate) fn of(result: &(impl Serialize + ?Sized)) -> Result<Self, ApiError> {
+        serde_json::value::to_raw_value(result)
+            .map(|result| Self {
+                result,
+                description: None,
+            })
+            .map_err(|_| ApiError::internal())
+    }
+
+    pub(crate) fn described(result: bool, description: &'static str) -> Self {
+        let result = if result { "true" } else { "false" };
+        Self {
+            // A JSON literal always parses.
+            result: RawValue::from_string(result.to_owned())
+                .unwrap_or_else(|_| RawValue::NULL.to_owned()),
+            description: Some(description),
+        }
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let body = Envelope {
+            ok: true,
+            result: &self.result,
+            description: self.description,
+        };
+        (StatusCode::OK, Json(body)).into_response()
+    }
+}
+
+/// Request parameters merged from the query string and the body.
+#[derive(Debug, Default)]
+pub(crate) struct Params(Map<String, Value>);
+
+impl Params {
+    pub(crate) fn value(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|value| !value.is_null())
+    }
+
+    pub(crate) fn integer(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        let invalid = || ApiError::bad_request(format!("field \"{name}\" must be an integer"));
+        match self.value(name) {
+            None => Ok(None),
+            Some(Value::Number(number)) => number.as_i64().map(Some).ok_or_else(invalid),
+            Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+            Some(Value::String(text)) => text.trim().parse().map(Some).map_err(|_| invalid()),
+            Some(_) => Err(invalid()),
+        }
+    }
+
+    pub(crate) fn string(&self, name: &str) -> Option<String> {
+        match self.value(name)? {
+            Value::String(text) => Some(text.clone()),
+            other => Some(other.to_string()),
+        }
+    }
+
+    pub(crate) fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(Value::Bool(value)) => Ok(Some(*value)),
+            Some(Value::Number(number)) => Ok(Some(number.as_i64() != Some(0))),
+            Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
+                "" | "false" | "0" => Ok(Some(false)),
+                "true" | "1" => Ok(Some(true)),
+                _ => Err(ApiError::bad_request(format!(
+                    "field \"{name}\" must be a boolean"
+                ))),
+            },
+            Some(_) => Err(ApiError::bad_request(format!(
+                "field \"{name}\" must be a boolean"
+            ))),
+        }
+    }
+
+    /// A structured parameter: a JSON value, or (in forms and query strings) its JSON text.
+    pub(crate) fn json<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        what: &str,
+    ) -> Result<Option<T>, ApiError> {
+        let parsed = match self.value(name) {
+            None => return Ok(None),
+            Some(Value::String(text)) if text.trim().is_empty() => return Ok(None),
+            Some(Value::String(text)) => serde_json::from_str(text),
+            Some(other) => serde_json::from_value(other.clone()),
+        };
+        parsed
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(format!("can't parse {what}")))
+    }
+
+    fn insert_form(&mut self, bytes: &[u8]) {
+        for (name, value) in form_urlencoded::parse(bytes) {
+            self.0
+                .insert(name.into_owned(), Value::String(value.into_owned()));
+        }
+    }
+
+    /// Reads the query string and the body of `request`.
+    pub(crate) async fn from_request(request: Request) -> Result<Self, ApiError> {
+        let mut params = Self::default();
+        if let Some(query) = request.uri().query() {
+            params.insert_form(query.as_bytes());
+        }
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| {
+                value
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        match content_type.as_str() {
+            "multipart/form-data" => {
+                let mut multipart = Multipart::from_request(request, &())
+                    .await
+                    .map_err(|_| ApiError::bad_request("can't parse multipart form"))?;
+                while let Some(field) = multipart
+                    .next_field()
+                    .await
+                    .map_err(|_| ApiError::bad_request("can't parse multipart form"))?
+                {
+                    let Some(name) = field.name().map(str::to_owned) else {
+                        continue;
+                    };
+                    // Uploaded files are not supported by the implemented methods; only text
+                    // fields carry parameters.
+                    if field.file_name().is_some() {
+                        continue;
+                    }
+                    let text = field
+                        .text()
+                        .await
+                        .map_err(|_| ApiError::bad_request("can't parse multipart form"))?;
+                    params.0.insert(name, Value::String(text));
+                }
+            }
+            "application/json" => {
+                let bytes = read_body(request.into_body()).await?;
+                if !bytes.iter().all(u8::is_ascii_whitespace) {
+                    match serde_json::from_slice(&bytes) {
+                        Ok(Value::Object(object)) => params.0.extend(object),
+                        _ => return Err(ApiError::bad_request("can't parse JSON object")),
+                    }
+                }
+            }
+            "application/x-www-form-urlencoded" => {
+                let bytes = read_body(request.into_body()).await?;
+                params.insert_form(&bytes);
+            }
+            _ => {}
+        }
+        Ok(params)
+    }
+}
+
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|_| ApiError::new(413, "Request Entity Too Large"))
+}
+
+/// Decodes `%XX` escapes in a path segment (a token's `:` may arrive as `%3A`); `None` when the
+/// result is not UTF-8.
+pub(crate) fn decode_path_segment(segment: &str) -> Option<Cow<'_, str>> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+}
+
+/// What an armed fault asks of the current request.
+pub(crate) enum FaultAction {
+    Proceed,
+    DropAfter,
+    Answer(Response),
+}
+
+pub(crate) async fn apply_fault(
+    shared: &Shared,
+    kill: Option<&ConnectionKill>,
+    bot_id: BotId,
+    method: &str,
+) -> FaultAction {
+    let fault = faults::take(&mut shared.lock().faults, bot_id, method);
+    match fault {
+        None => FaultAction::Proceed,
+        Some(FaultKind::TooManyRequests { retry_after }) => {
+            FaultAction::Answer(ApiError::too_many_requests(retry_after).into_response())
+        }
+        Some(FaultKind::ServerError) => FaultAction::Answer(ApiError::internal().into_response()),
+        Some(FaultKind::Migrated { migrate_to_chat_id }) => {
+            FaultAction::Answer(ApiError::migrated(migrate_to_chat_id).into_response())
+        }
+        Some(FaultKind::BadGateway) => FaultAction::Answer(
+            (
+                StatusCode::BAD_GATEWAY,
+                [(header::CONTENT_TYPE, "text/html")],
+                "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+            )
+                .into_response(),
+        ),
+        Some(FaultKind::DropConnection) => drop_connection(kill).await,
+        Some(FaultKind::DropConnectionAfterProcessing) => FaultAction::DropAfter,
+        Some(FaultKind::Delay { millis }) => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            FaultAction::Proceed
+        }
+    }
+}
+
+/// Closes the connection and never answers.
+pub(crate) async fn drop_connection<T>(kill: Option<&ConnectionKill>) -> T {
+    if let Some(kill) = kill {
+        kill.fire();
+    }
+    future::pending().await
+}
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        let code = match &self {
+            Self::UnknownBot { .. } => 404,
+            Self::AlreadyExists { .. } | Self::Blocked { .. } => 409,
+            Self::Unavailable { .. } => 501,
+            _ => 400,
+        };
+        ApiError::new(code, self.to_string()).into_response()
+    }
+}
+
+/// What a control handler answers: a result in the envelope, or a refusal.
+pub(crate) type ControlResult = Result<Reply, ControlError>;
+
+/// Parses a control request's JSON body.
+pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ControlError> {
+    serde_json::from_slice(body).map_err(|error| ControlError::InvalidRequest {
+        reason: error.to_string(),
+    })
+}
+
+/// A control answer in the envelope.
+pub(crate) fn reply(value: &impl Serialize) -> ControlResult {
+    Reply::of(value).map_err(|error| ControlError::InvalidRequest {
+        reason: error.description,
+    })
+}
