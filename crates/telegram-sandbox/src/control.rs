@@ -5,6 +5,20 @@
 //! "description":"..."}` with N 400 for invalid input, 404 for an unknown bot and 409 for a
 //! clash). `{username}` is a bot's username, case-insensitive, with or without `@`.
 //!
+//! The control API has no authentication, so it answers only what a web page cannot send:
+//!
+//! - every `/sandbox/` request must be addressed to a loopback `Host` (`127.0.0.1`, `[::1]` or
+//!   `localhost`, with any port), or it is refused with 403 `Forbidden: the control API
+//!   answers only requests whose Host is 127.0.0.1, [::1] or localhost (with any port)`: a page
+//!   whose own name is rebound to 127.0.0.1 sends its own name;
+//! - a request with a body must be `Content-Type: application/json` (a file upload:
+//!   `application/octet-stream`), or it is refused with 415 `Unsupported Media Type: a control
+//!   request with a body must be Content-Type: application/json`: an HTML form can post only
+//!   `application/x-www-form-urlencoded`, `multipart/form-data` and `text/plain` without a
+//!   CORS preflight, which the sandbox never grants.
+//!
+//! The Bot API and the OIDC provider keep Telegram's behaviour (any host, any body type).
+//!
 //! | request | body | result |
 //! |---|---|---|
 //! | `POST /sandbox/bots` | `{"token","username","first_name"?,"passport_public_key_pem"?}` | the bot's `User` |

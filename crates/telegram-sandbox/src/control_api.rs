@@ -7,6 +7,7 @@ use axum::{
     Router,
     body::Bytes,
     extract::{DefaultBodyLimit, Path, Query, Request, State},
+    middleware,
     routing::{get, post},
 };
 
@@ -14,19 +15,24 @@ use crate::{
     control::{Block, FileQuery, LoginRequest, NewBot, NewFile, NewMessage, OidcApproval},
     error::ControlError,
     faults::{ArmedFault, FaultSpec},
-    http::{ApiError, BODY_LIMIT, ControlResult, parse, reply},
+    http::{self, ApiError, BODY_LIMIT, ControlResult, parse, reply},
     login::WebAppLaunch,
     passport::PassportSubmission,
     shared::Shared,
 };
 
 /// The `/sandbox/` routes, relative to `/sandbox`.
+///
+/// Layers, outermost first: the loopback `Host` check (on every route, the fallback included),
+/// the body limit, then the body's type (JSON, or raw bytes for file uploads).
 pub(crate) fn router() -> Router<Arc<Shared>> {
+    let files = Router::new()
+        .route("/bots/{username}/files", post(add_file))
+        .layer(middleware::from_fn(http::octet_stream_body_only));
     Router::new()
         .route("/bots", post(create_bot))
         .route("/users", post(create_user))
         .route("/bots/{username}/messages", post(send_message))
-        .route("/bots/{username}/files", post(add_file))
         .route("/bots/{username}/block", post(block))
         .route("/bots/{username}/login_widget", post(login_widget))
         .route("/bots/{username}/web_app", post(web_app))
@@ -37,10 +43,13 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/bots/{username}/updates", get(updates))
         .route("/bots/{username}/waiting_polls", get(waiting_polls))
         .route("/faults", post(inject_fault).delete(clear_faults))
+        .layer(middleware::from_fn(http::json_body_only))
+        .merge(files)
         .fallback(|| async { ApiError::not_found() })
         // axum's default of 2 MB would cap a Passport submission (scans travel as base64) at
         // about 1.5 MB of files; realistic scans are larger.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(http::loopback_host_only))
 }
 
 async fn create_bot(State(shared): State<Arc<Shared>>, body: Bytes) -> ControlResult {

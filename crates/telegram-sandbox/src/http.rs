@@ -1,6 +1,6 @@
 //! HTTP helpers shared by the handlers: Telegram's envelope (answers and errors), request
 //! parameters as the Bot API takes them, path decoding, armed faults, and the control API's
-//! error answers.
+//! error answers and request guards.
 
 use std::{borrow::Cow, future, time::Duration};
 
@@ -8,7 +8,8 @@ use axum::{
     Json,
     body::{Body, Bytes},
     extract::{FromRequest, Multipart, Request},
-    http::{StatusCode, header},
+    http::{HeaderMap, Method, StatusCode, header},
+    middleware::Next,
     response::{IntoResponse, Response},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -387,4 +388,144 @@ pub(crate) fn reply(value: &impl Serialize) -> ControlResult {
     Reply::of(value).map_err(|error| ControlError::InvalidRequest {
         reason: error.description,
     })
+}
+
+/// What the control API answers a request addressed to another host.
+const HOST_RULE: &str = "the control API answers only requests whose Host is 127.0.0.1, [::1] \
+                         or localhost (with any port)";
+
+/// Refuses a control request whose `Host` is not loopback (403).
+///
+/// The control API has no authentication: whoever reaches it acts as any user. A web page
+/// cannot reach a loopback port under its own origin, but with DNS rebinding its own name
+/// resolves to 127.0.0.1, and its requests then carry that name as their `Host`; requiring a
+/// loopback name closes that door. The Bot API and the OIDC provider keep Telegram's behaviour.
+pub(crate) async fn loopback_host_only(request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| {
+            request
+                .uri()
+                .authority()
+                .map(|authority| authority.as_str())
+        });
+    if host.is_some_and(is_loopback_host) {
+        next.run(request).await
+    } else {
+        ApiError::forbidden(HOST_RULE).into_response()
+    }
+}
+
+/// Whether a `Host` value names the loopback interface: `127.0.0.1`, `[::1]` or `localhost`,
+/// with an optional port.
+fn is_loopback_host(host: &str) -> bool {
+    // `[v6]:port` or `name:port`, the port optional; what follows the name is `rest`.
+    let (name_ok, rest) = match host.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((name, rest)) => (name == "::1", rest),
+            None => return false,
+        },
+        None => {
+            let (name, rest) = host.split_at(host.find(':').unwrap_or(host.len()));
+            (
+                name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"),
+                rest,
+            )
+        }
+    };
+    let port_ok = rest.is_empty()
+        || rest.strip_prefix(':').is_some_and(|digits| {
+            (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+        });
+    name_ok && port_ok
+}
+
+/// Refuses a control request with a body that is not `application/json` (415).
+///
+/// A web page can post a form (`application/x-www-form-urlencoded`, `multipart/form-data`,
+/// `text/plain`) anywhere without asking; any other type needs a CORS preflight, which the
+/// sandbox never grants.
+pub(crate) async fn json_body_only(request: Request, next: Next) -> Response {
+    body_of_type(
+        request,
+        next,
+        "application/json",
+        "a control request with a body",
+    )
+    .await
+}
+
+/// Refuses a file upload that is not `application/octet-stream` (415), for the reason given
+/// at [`json_body_only`].
+pub(crate) async fn octet_stream_body_only(request: Request, next: Next) -> Response {
+    body_of_type(request, next, "application/octet-stream", "a file upload").await
+}
+
+async fn body_of_type(request: Request, next: Next, wanted: &str, what: &str) -> Response {
+    if carries_body(request.method(), request.headers())
+        && !media_type(request.headers()).is_some_and(|media| media.eq_ignore_ascii_case(wanted))
+    {
+        return ApiError::new(
+            415,
+            format!("Unsupported Media Type: {what} must be Content-Type: {wanted}"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether a request has a body: every POST, PUT and PATCH, and anything with a length or a
+/// transfer encoding.
+fn carries_body(method: &Method, headers: &HeaderMap) -> bool {
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH)
+        || headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|length| length.trim() != "0")
+}
+
+/// The media type of `Content-Type`, without its parameters.
+fn media_type(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next().unwrap_or_default().trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn loopback_hosts_are_told_apart_from_lookalikes() {
+        for host in [
+            "127.0.0.1",
+            "127.0.0.1:8081",
+            "localhost",
+            "LocalHost:1",
+            "[::1]",
+            "[::1]:65535",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "evil.example",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example",
+            "localhost.",
+            "127.0.0.2",
+            "::1",
+            "[::1",
+            "[::2]",
+            "[::1]x",
+            "127.0.0.1:",
+            "127.0.0.1:123456",
+            "127.0.0.1:80:80",
+            "localhost:http",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
 }

@@ -42,9 +42,16 @@ async fn files_are_uploaded_through_the_control_api() {
         fixture.sandbox.base_url()
     );
     let (status, body) = answer(
-        guard(fixture.http.post(url).body("hello").send())
-            .await
-            .unwrap(),
+        guard(
+            fixture
+                .http
+                .post(url)
+                .header("content-type", "application/octet-stream")
+                .body("hello")
+                .send(),
+        )
+        .await
+        .unwrap(),
     )
     .await;
     assert_eq!(status, 200, "{body}");

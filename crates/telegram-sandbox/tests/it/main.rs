@@ -8,6 +8,7 @@ mod client_types;
 mod common;
 mod control;
 mod control_client;
+mod control_guard;
 mod envelope;
 mod faults;
 mod files;
