@@ -162,16 +162,33 @@ impl Shared {
             path: path.clone(),
             source,
         })?;
-        let mut temporary = path.clone().into_os_string();
-        temporary.push(".tmp");
-        let temporary = PathBuf::from(temporary);
-        let io = |source| Error::StateFile {
+        let target = path.clone();
+        let written = tokio::task::spawn_blocking(move || replace_file(&target, &bytes))
+            .await
+            .unwrap_or_else(|error| Err(std::io::Error::other(error)));
+        written.map_err(|source| Error::StateFile {
             path: path.clone(),
             source,
-        };
-        tokio::fs::write(&temporary, bytes).await.map_err(io)?;
-        tokio::fs::rename(&temporary, path).await.map_err(io)
+        })
     }
+}
+
+/// Replaces `path` with `bytes` at once: written to a new file beside it, then renamed over it.
+///
+/// The new file is created with `O_EXCL` under a random name: a fixed `<path>.tmp` would follow
+/// whatever link another user of the directory planted there. Dropped before `persist`, the
+/// temporary is removed.
+fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(directory)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
 }
 
 /// Reads the state file; a missing one is a fresh start, a corrupt one an error.

@@ -92,3 +92,31 @@ async fn a_webhook_and_its_pending_updates_survive_a_restart() {
     assert_eq!(status, 409);
     fixture.sandbox.shutdown().await.unwrap();
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_state_file_is_not_written_through_a_planted_symlink() {
+    // Whoever can write to the directory plants `<path>.tmp` pointing at a file the sandbox's
+    // user may write: saving the state must neither write into that file nor leave the state
+    // file a link to it.
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("sandbox.json");
+    let victim = directory.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&victim, directory.path().join("sandbox.json.tmp")).unwrap();
+    let clock = FixedClock::new(START);
+    let sandbox = Sandbox::builder()
+        .clock(clock.clone())
+        .state_file(&path)
+        .start(tgauth_tests::any_loopback_port())
+        .await
+        .unwrap();
+    let fixture = Fixture::with(sandbox, clock).await;
+    fixture.user_says("/start");
+    fixture.sandbox.shutdown().await.unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let metadata = std::fs::symlink_metadata(&path).unwrap();
+    assert!(metadata.file_type().is_file(), "{metadata:?}");
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(saved["bots"].is_object(), "{saved}");
+}
