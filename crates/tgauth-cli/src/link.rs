@@ -19,7 +19,7 @@ use tgauth::link::store::{
     AnyStore, CommittedBy, DEFAULT_STORE_URL, Link, LinkOutcome, LinkPolicy, OnConflict, Store,
     StoreError,
 };
-use tgauth::link::{AccountId, BotUsername, Error, InputError, Linker, TelegramIdentity, Ttl};
+use tgauth::link::{AccountId, BotUsername, Error, Linker, TelegramIdentity, Ttl};
 use tgauth::{ChatId, UnixTime, UserId};
 
 use crate::secret::{SecretSources, SecretText};
@@ -161,11 +161,6 @@ fn store_failure(error: &StoreError) -> Failure {
     }
 }
 
-/// A value from the arguments that the crate refused: a usage error.
-fn input_failure(error: &InputError) -> Failure {
-    Failure::usage(error)
-}
-
 /// A refused code: its kind as JSON on stdout, the reason on stderr (exit 1). A store failure
 /// is not a verdict on the code and prints no JSON.
 fn link_failure(error: Error) -> Failure {
@@ -214,9 +209,9 @@ fn link_json(link: &Link) -> serde_json::Value {
 }
 
 async fn issue(args: IssueArgs) -> Result<String, Failure> {
-    let account = AccountId::new(&args.user).map_err(|error| input_failure(&error))?;
-    let bot = BotUsername::new(&args.bot).map_err(|error| input_failure(&error))?;
-    let ttl = Ttl::from_seconds(args.ttl).map_err(|error| input_failure(&error))?;
+    let account = AccountId::new(&args.user).map_err(Failure::usage)?;
+    let bot = BotUsername::new(&args.bot).map_err(Failure::usage)?;
+    let ttl = Ttl::from_seconds(args.ttl).map_err(Failure::usage)?;
     let store = args.store.open().await?;
     let linker = Linker::new(store, bot).with_code_ttl(ttl);
     let issued = linker
@@ -237,7 +232,7 @@ async fn consume(args: ConsumeArgs) -> Result<String, Failure> {
         return Err(link_failure(Error::Unknown));
     };
     let who = TelegramIdentity::new(UserId(args.telegram_user_id), ChatId(args.chat_id))
-        .map_err(|error| input_failure(&error))?;
+        .map_err(Failure::usage)?;
     let policy = LinkPolicy {
         on_conflict: match args.on_conflict {
             ConflictArg::Reject => OnConflict::Reject,
@@ -277,7 +272,7 @@ impl WhoArgs {
         match (&self.user, self.telegram_user_id) {
             (Some(user), _) => AccountId::new(user)
                 .map(Who::Account)
-                .map_err(|error| input_failure(&error)),
+                .map_err(Failure::usage),
             (None, Some(id)) => Ok(Who::Telegram(UserId(id))),
             (None, None) => Err(Failure::usage("give --user or --telegram-user-id")),
         }

@@ -43,7 +43,7 @@ Exit status:
 Secrets are best given by environment variable or file, not on the command line, where other
 users of the machine can read them (in the process list and /proc/*/cmdline):
   TGAUTH_BOT_TOKEN, TGAUTH_BOT_TOKEN_FILE or --bot-token-file   the bot token
-  TGAUTH_STORE, TGAUTH_STORE_FILE or --store-file                the link store URL
+  TGAUTH_STORE, TGAUTH_STORE_FILE or --store-file               the link store URL
   TGAUTH_KEY_PASSWORD or TGAUTH_KEY_PASSWORD_FILE               an encrypted key's password
 A value and a file for the same secret at once is a usage error.";
 
@@ -118,6 +118,11 @@ impl Failure {
     /// A usage error with this message.
     pub(crate) fn usage(message: impl fmt::Display) -> Self {
         Self::Usage(message.to_string())
+    }
+
+    /// A usage error about a file: `<path>: <error>`.
+    pub(crate) fn usage_at(path: impl AsRef<std::path::Path>, error: impl fmt::Display) -> Self {
+        Self::Usage(format!("{}: {error}", path.as_ref().display()))
     }
 
     /// A usage error reported by `error`, with its cause chain.

@@ -110,10 +110,6 @@ pub(crate) struct RequestUrlArgs {
     callback_url: Option<String>,
 }
 
-fn usage(message: impl std::fmt::Display) -> Failure {
-    Failure::usage(message)
-}
-
 /// Runs `tgauth keygen`.
 pub(crate) fn run_keygen(args: &KeygenArgs) -> Result<(), Failure> {
     keygen(args)
@@ -129,10 +125,10 @@ pub(crate) fn run(command: PassportCommand) -> Result<(), Failure> {
 
 fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
     let bits = args.bits.parse().unwrap_or_default();
-    let size =
-        KeySize::from_bits(bits).ok_or_else(|| usage("--bits must be 2048, 3072 or 4096"))?;
-    let key = PrivateKey::generate(size).map_err(usage)?;
-    let pem = key.to_pkcs8_pem().map_err(usage)?;
+    let size = KeySize::from_bits(bits)
+        .ok_or_else(|| Failure::usage("--bits must be 2048, 3072 or 4096"))?;
+    let key = PrivateKey::generate(size).map_err(Failure::usage)?;
+    let pem = key.to_pkcs8_pem().map_err(Failure::usage)?;
     write_private(&args.out, pem.as_bytes(), args.force)?;
     let public = key.public_key().to_pem();
     let mut stdout = std::io::stdout().lock();
@@ -145,7 +141,7 @@ fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
     );
     stdout
         .write_all(text.as_bytes())
-        .map_err(|error| usage(format!("stdout: {error}")))
+        .map_err(|error| Failure::usage(format!("stdout: {error}")))
 }
 
 /// Writes the private key with mode 0600, refusing to replace a file unless `force`.
@@ -156,19 +152,22 @@ fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
 fn write_private(path: &Path, contents: &[u8], force: bool) -> Result<(), Failure> {
     let failed = |error: std::io::Error| {
         if error.kind() == std::io::ErrorKind::AlreadyExists {
-            usage(format!(
+            Failure::usage(format!(
                 "{} exists; pass --force to overwrite it",
                 path.display()
             ))
         } else {
-            usage(format!("{}: {error}", path.display()))
+            Failure::usage_at(path, error)
         }
     };
     if !force {
         return write_new_file(path, contents).map_err(failed);
     }
     let Some(name) = path.file_name() else {
-        return Err(usage(format!("{}: not a file path", path.display())));
+        return Err(Failure::usage(format!(
+            "{}: not a file path",
+            path.display()
+        )));
     };
     let mut temporary_name = std::ffi::OsString::from(".");
     temporary_name.push(name);
@@ -201,7 +200,7 @@ fn write_new_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 }
 
 fn read_text(path: &Path) -> Result<String, Failure> {
-    fs::read_to_string(path).map_err(|error| usage(format!("{}: {error}", path.display())))
+    fs::read_to_string(path).map_err(|error| Failure::usage_at(path, error))
 }
 
 fn load_key(path: &Path) -> Result<PrivateKey, Failure> {
@@ -218,7 +217,7 @@ fn load_key(path: &Path) -> Result<PrivateKey, Failure> {
         Some(password) => PrivateKey::from_encrypted_pem(&pem, password.expose().as_bytes()),
         None => PrivateKey::from_pem(&pem),
     };
-    key.map_err(|error| usage(format!("{}: {error}", path.display())))
+    key.map_err(|error| Failure::usage_at(path, error))
 }
 
 /// Finds the PassportData in a PassportData object, a Message or an Update.
@@ -237,11 +236,11 @@ fn passport_data(input: Value) -> Result<PassportData, Failure> {
     {
         data.clone()
     } else {
-        return Err(usage(
+        return Err(Failure::usage(
             "input holds no PassportData (expected PassportData, a Message or an Update)",
         ));
     };
-    serde_json::from_value(value).map_err(|error| usage(format!("PassportData: {error}")))
+    serde_json::from_value(value).map_err(|error| Failure::usage(format!("PassportData: {error}")))
 }
 
 fn read_input(input: Option<&Path>) -> Result<Value, Failure> {
@@ -251,11 +250,12 @@ fn read_input(input: Option<&Path>) -> Result<Value, Failure> {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
-                .map_err(|error| usage(format!("stdin: {error}")))?;
+                .map_err(|error| Failure::usage(format!("stdin: {error}")))?;
             text
         }
     };
-    serde_json::from_str(&text).map_err(|error| usage(format!("input is not JSON: {error}")))
+    serde_json::from_str(&text)
+        .map_err(|error| Failure::usage(format!("input is not JSON: {error}")))
 }
 
 fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
@@ -265,7 +265,7 @@ fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
     if let Some(directory) = &args.files
         && !directory.is_dir()
     {
-        return Err(usage(format!(
+        return Err(Failure::usage(format!(
             "{}: --files must name an existing directory",
             directory.display()
         )));
@@ -273,10 +273,10 @@ fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
     let scope = match &args.scope {
         Some(path) => {
             let scope: PassportScope = serde_json::from_str(&read_text(path)?)
-                .map_err(|error| usage(format!("{}: {error}", path.display())))?;
+                .map_err(|error| Failure::usage_at(path, error))?;
             scope
                 .validate()
-                .map_err(|error| usage(format!("{}: {error}", path.display())))?;
+                .map_err(|error| Failure::usage_at(path, error))?;
             Some(scope)
         }
         None => None,
@@ -292,7 +292,7 @@ fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
         if let Some(directory) = &args.files {
             refuse_taken_names(&opened, directory, save)?;
         }
-        fs::create_dir_all(save).map_err(|error| usage(format!("{}: {error}", save.display())))?;
+        fs::create_dir_all(save).map_err(|error| Failure::usage_at(save, error))?;
     }
     let mut files = Files {
         directory: args.files.as_deref(),
@@ -344,11 +344,11 @@ fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
         }),
     };
     let text = serde_json::to_string(&output)
-        .map_err(|error| usage(format!("cannot serialize the result: {error}")))?;
+        .map_err(|error| Failure::usage(format!("cannot serialize the result: {error}")))?;
     // Every file decrypted and verified: only now do the saved files take their names.
     files.persist()?;
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{text}").map_err(|error| usage(format!("stdout: {error}")))
+    writeln!(stdout, "{text}").map_err(|error| Failure::usage(format!("stdout: {error}")))
 }
 
 /// Refuses, before anything is written, a passport one of whose files would be saved under a
@@ -369,7 +369,7 @@ fn refuse_taken_names(opened: &OpenedPassport, files: &Path, save: &Path) -> Res
         match fs::symlink_metadata(&target) {
             Ok(_) => return Err(name_taken(&target)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => return Err(usage(format!("{}: {error}", target.display()))),
+            Err(error) => return Err(Failure::usage_at(&target, error)),
         }
     }
     Ok(())
@@ -387,7 +387,7 @@ fn opened_files(element: &OpenedElement) -> impl Iterator<Item = &OpenedFile> {
 }
 
 fn name_taken(target: &Path) -> Failure {
-    usage(format!(
+    Failure::usage(format!(
         "{} exists; refusing to replace it (save into another directory, or move the file)",
         target.display()
     ))
@@ -498,7 +498,7 @@ impl Files<'_> {
         let ciphertext = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(error) => return Err(usage(format!("{}: {error}", path.display()))),
+            Err(error) => return Err(Failure::usage_at(&path, error)),
         };
         let plain = file
             .decrypt_vec(ciphertext)
@@ -529,7 +529,7 @@ impl Files<'_> {
                 self.staged.len()
             ));
             write_new_file(&temporary, &plain)
-                .map_err(|error| usage(format!("{}: {error}", temporary.display())))?;
+                .map_err(|error| Failure::usage_at(&temporary, error))?;
             out.saved_as = Some(target.display().to_string());
             self.staged.push(Staged { temporary, target });
         }
@@ -570,10 +570,9 @@ fn place(temporary: &Path, target: &Path) -> Result<(), Failure> {
         Err(_) => match fs::symlink_metadata(target) {
             Ok(_) => Err(name_taken(target)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                fs::rename(temporary, target)
-                    .map_err(|error| usage(format!("{}: {error}", target.display())))
+                fs::rename(temporary, target).map_err(|error| Failure::usage_at(target, error))
             }
-            Err(error) => Err(usage(format!("{}: {error}", target.display()))),
+            Err(error) => Err(Failure::usage_at(target, error)),
         },
     }
 }
@@ -601,8 +600,8 @@ fn request_url(args: &RequestUrlArgs) -> Result<(), Failure> {
     } else {
         read_text(Path::new(&args.scope))?
     };
-    let scope: PassportScope =
-        serde_json::from_str(&scope_text).map_err(|error| usage(format!("scope: {error}")))?;
+    let scope: PassportScope = serde_json::from_str(&scope_text)
+        .map_err(|error| Failure::usage(format!("scope: {error}")))?;
     let request = PassportRequest {
         bot_id: BotId(args.bot_id),
         scope,
@@ -610,7 +609,9 @@ fn request_url(args: &RequestUrlArgs) -> Result<(), Failure> {
         nonce: args.nonce.clone(),
         callback_url: args.callback_url.clone(),
     };
-    let url = request.url().map_err(|error| usage(error.to_string()))?;
+    let url = request
+        .url()
+        .map_err(|error| Failure::usage(error.to_string()))?;
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{url}").map_err(|error| usage(format!("stdout: {error}")))
+    writeln!(stdout, "{url}").map_err(|error| Failure::usage(format!("stdout: {error}")))
 }

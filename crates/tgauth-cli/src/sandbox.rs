@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use clap::Args;
+use tgauth::SystemClock;
 use tgauth::sandbox::{Sandbox, SandboxHandle};
 
 use crate::Failure;
@@ -24,7 +25,8 @@ pub(crate) struct SandboxArgs {
 /// the settings given, so usage errors (exit 2).
 pub(crate) fn run(args: SandboxArgs) -> Result<(), Failure> {
     crate::runtime(true)?.block_on(async {
-        let mut builder = Sandbox::builder();
+        // Message, login and token dates come from the one reader of the wall clock.
+        let mut builder = Sandbox::builder().clock(SystemClock);
         if let Some(state) = args.state {
             builder = builder.state_file(state);
         }

@@ -8,7 +8,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::Failure;
 
@@ -62,15 +62,14 @@ impl SecretSources<'_> {
     /// `TGAUTH_KEY_PASSWORD` always did: an empty password is a password.
     pub(crate) fn read(&self) -> Result<Option<SecretText>, Failure> {
         let value = match self.flag {
-            Some((flag, Some(value))) => Some((flag.to_owned(), value.clone())),
-            _ => {
-                variable(self.variable)?.map(|value| (self.variable.to_owned(), SecretText(value)))
-            }
+            Some((flag, Some(value))) => Some((flag, value.clone())),
+            _ => variable(self.variable)?.map(|value| (self.variable, SecretText(value))),
         };
         let file = match self.file_flag {
-            Some((flag, Some(path))) => Some((flag.to_owned(), path.clone())),
-            _ => variable(self.file_variable)?
-                .map(|path| (self.file_variable.to_owned(), PathBuf::from(path))),
+            Some((flag, Some(path))) => Some((flag, path.clone())),
+            _ => {
+                variable(self.file_variable)?.map(|path| (self.file_variable, PathBuf::from(path)))
+            }
         };
         match (value, file) {
             (Some((value_source, _)), Some((file_source, _))) => Err(Failure::usage(format!(
@@ -78,7 +77,7 @@ impl SecretSources<'_> {
                 self.what
             ))),
             (Some((_, value)), None) => Ok(Some(value)),
-            (None, Some((source, path))) => read_file(self.what, &source, &path).map(Some),
+            (None, Some((source, path))) => read_file(self.what, source, &path).map(Some),
             (None, None) => Ok(None),
         }
     }
@@ -96,7 +95,7 @@ fn variable(name: &str) -> Result<Option<String>, Failure> {
 }
 
 /// The secret held in the file at `path`, named by `source` (a flag or a variable).
-fn read_file(what: &str, source: &str, path: &PathBuf) -> Result<SecretText, Failure> {
+fn read_file(what: &str, source: &str, path: &Path) -> Result<SecretText, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| Failure::usage(format!("{source}: {}: {error}", path.display())))?;
     let text = text.trim_end_matches(['\r', '\n']);

@@ -3,10 +3,10 @@
 use std::process::Output;
 
 use serde_json::Value;
-use tgauth::UnixTime;
-use tgauth::link::AccountId;
 use tgauth::link::code::LinkCode;
 use tgauth::link::store::{SqliteStore, Store};
+use tgauth::link::{AccountId, TelegramIdentity};
+use tgauth::{ChatId, UnixTime, UserId};
 
 struct Db {
     dir: tempfile::TempDir,
@@ -171,17 +171,68 @@ fn conflict_rejects_by_default_and_moves_on_request() {
     assert_eq!(json["links"], serde_json::json!([]));
 }
 
-#[test]
-fn a_code_starting_with_a_hyphen_is_a_value() {
-    let db = Db::new();
-    let text = format!("-AbC{}", "x".repeat(28));
-    let code = LinkCode::parse(&text).unwrap();
+/// Runs `work` on the test's SQLite store, opened directly.
+fn with_store<T>(db: &Db, work: impl AsyncFnOnce(&SqliteStore) -> T) -> T {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
         let store = SqliteStore::open(&db.url()).await.unwrap();
+        let result = work(&store).await;
+        store.close().await;
+        result
+    })
+}
+
+/// `consume` stands in for the person in Telegram, not for the website's logged-in owner:
+/// under deeplink-auth's safe default (bot and website confirmation) the link it commits is
+/// not website-confirmed, so no login link is signed for it.
+#[test]
+fn consume_commits_as_the_chat_not_as_the_website() {
+    let db = Db::new();
+    let code = db.issue("alice", 1000);
+    assert_eq!(db.consume(&code, 42, &[]).0, 0);
+    let links = with_store(&db, async |store: &SqliteStore| {
+        store
+            .links_of_account(&AccountId::new("alice").unwrap())
+            .await
+            .unwrap()
+    });
+    assert_eq!(links.len(), 1);
+    assert!(!links[0].website_confirmed, "{links:?}");
+    assert!(links[0].is_active(), "{links:?}");
+}
+
+/// A code the chat that claimed it declined in the bot is dead: `declined` for that chat,
+/// `already_used` for anyone else.
+#[test]
+fn a_declined_code_is_refused() {
+    let db = Db::new();
+    let code = db.issue("alice", 1000);
+    let parsed = LinkCode::parse(&code).unwrap();
+    with_store(&db, async |store: &SqliteStore| {
+        let who = TelegramIdentity::new(UserId(42), ChatId(42)).unwrap();
+        store.decline(&parsed, who, UnixTime(1000)).await.unwrap();
+    });
+    let (status, json) = db.consume(&code, 42, &[]);
+    assert_eq!(
+        (status, json),
+        (1, serde_json::json!({"error": "declined"}))
+    );
+    let (status, json) = db.consume(&code, 43, &[]);
+    assert_eq!(
+        (status, json),
+        (1, serde_json::json!({"error": "already_used"}))
+    );
+}
+
+#[test]
+fn a_code_starting_with_a_hyphen_is_a_value() {
+    let db = Db::new();
+    let text = format!("-AbC{}", "x".repeat(28));
+    let code = LinkCode::parse(&text).unwrap();
+    with_store(&db, async |store: &SqliteStore| {
         store
             .insert_code(
                 &code.hash(),
@@ -191,7 +242,6 @@ fn a_code_starting_with_a_hyphen_is_a_value() {
             )
             .await
             .unwrap();
-        store.close().await;
     });
     let (status, json) = db.consume(&text, 42, &[]);
     assert_eq!((status, json["user"].as_str()), (0, Some("carol")));
@@ -367,5 +417,97 @@ fn an_unreachable_store_exits_69_with_one_line_naming_the_cause() {
             let unique: std::collections::HashSet<&&str> = parts.iter().collect();
             assert_eq!(unique.len(), parts.len(), "a repeated cause: {line}");
         }
+    }
+}
+
+/// The link commands on the scaled-out stores, the URL given through `TGAUTH_STORE` as a
+/// deployment would. The servers are shared: the names are this process's own, and the test
+/// clears them first.
+#[test]
+fn link_commands_on_postgres_and_redis() {
+    for (variable, test) in [
+        ("TGAUTH_TEST_POSTGRES_URL", "link_commands_on_postgres"),
+        ("TGAUTH_TEST_REDIS_URL", "link_commands_on_redis"),
+    ] {
+        let Some(url) = tgauth_tests::service_url(variable, test) else {
+            continue;
+        };
+        let run = |args: &[&str]| -> (i32, Value) {
+            let output = crate::tgauth()
+                .arg("link")
+                .args(args)
+                .env("TGAUTH_STORE", &url)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let stdout = String::from_utf8(output.stdout).unwrap();
+            let json = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+            let code = output.status.code().unwrap();
+            assert!(code == 0 || code == 1, "{test} {args:?}: {code} {stderr}");
+            (code, json)
+        };
+        let account = format!("tgauth-cli-{}", std::process::id());
+        let telegram = (8_000_000_000 + i64::from(std::process::id())).to_string();
+        let other = (9_000_000_000 + i64::from(std::process::id())).to_string();
+        run(&["unlink", "--user", &account]);
+        run(&["unlink", "--telegram-user-id", &telegram]);
+
+        let (_, issued) = run(&[
+            "issue",
+            "--user",
+            &account,
+            "--bot",
+            "TgAuth_Bot",
+            "--now",
+            "1000",
+        ]);
+        let code = issued["code"].as_str().unwrap();
+        let consume = |who: &str| {
+            run(&[
+                "consume",
+                "--code",
+                code,
+                "--chat-id",
+                who,
+                "--telegram-user-id",
+                who,
+                "--now",
+                "1000",
+            ])
+        };
+        let (status, linked) = consume(&telegram);
+        assert_eq!(
+            (status, linked["outcome"].as_str(), linked["user"].as_str()),
+            (0, Some("new"), Some(account.as_str())),
+            "{test}"
+        );
+        let (status, again) = consume(&telegram);
+        assert_eq!(
+            (status, again["outcome"].as_str()),
+            (0, Some("already_linked"))
+        );
+        assert_eq!(
+            consume(&other),
+            (1, serde_json::json!({"error": "already_used"})),
+            "{test}"
+        );
+        let (_, shown) = run(&["show", "--user", &account]);
+        assert_eq!(
+            shown["links"][0]["telegram_user_id"].to_string(),
+            telegram,
+            "{test}"
+        );
+        let (_, shown) = run(&["show", "--telegram-user-id", &telegram]);
+        assert_eq!(shown["links"][0]["user"], account.as_str(), "{test}");
+        assert_eq!(
+            run(&["unlink", "--user", &account]),
+            (0, serde_json::json!({"unlinked": 1})),
+            "{test}"
+        );
+        assert_eq!(
+            run(&["show", "--user", &account]),
+            (0, serde_json::json!({"links": []})),
+            "{test}"
+        );
     }
 }
