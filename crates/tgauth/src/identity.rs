@@ -188,7 +188,10 @@ impl Identity {
     }
 
     /// The identity a redeemed login link names.
-    pub fn from_login_link(claims: &deeplink_auth::login::LoginClaims, verified_at: UnixTime) -> Self {
+    pub fn from_login_link(
+        claims: &deeplink_auth::login::LoginClaims,
+        verified_at: UnixTime,
+    ) -> Self {
         Self::new(
             claims.telegram.user_id(),
             IdentitySource::LoginLink,
@@ -314,12 +317,76 @@ impl IdentityVerifier {
 
     /// Validates an `id_token` from the code exchange, with the nonce the authorization request
     /// sent ([`Error::NotConfigured`] unless [`with_id_tokens`](Self::with_id_tokens) was given).
-    pub fn id_token(&self, id_token: &str, expected_nonce: Option<&str>) -> Result<Identity, Error> {
+    pub fn id_token(
+        &self,
+        id_token: &str,
+        expected_nonce: Option<&str>,
+    ) -> Result<Identity, Error> {
         let validator = self.id_tokens.as_ref().ok_or(Error::NotConfigured {
             what: "OpenID Connect id_token validation",
         })?;
         let now = self.clock.now();
         let claims = validator.validate(id_token, expected_nonce, now)?;
         Identity::from_id_token(&claims, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bot_api_client::types::Message;
+
+    fn message(chat: serde_json::Value, from: serde_json::Value) -> Message {
+        serde_json::from_value(serde_json::json!({
+            "message_id": 1, "date": 1_700_000_000, "text": "hi", "chat": chat, "from": from,
+        }))
+        .unwrap_or_else(|error| panic!("a message: {error}"))
+    }
+
+    #[test]
+    fn only_a_person_in_their_private_chat_is_identified() {
+        let ada =
+            serde_json::json!({"id": 42, "is_bot": false, "first_name": "Ada", "username": "ada"});
+        let private = serde_json::json!({"id": 42, "type": "private", "first_name": "Ada"});
+        let identity = Identity::from_message(&message(private.clone(), ada.clone()), UnixTime(5));
+        let identity = identity.unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(identity.user_id, UserId(42));
+        assert_eq!(identity.source, IdentitySource::BotUpdate);
+        assert_eq!(identity.authorized_at, Some(UnixTime(1_700_000_000)));
+        assert_eq!(identity.display_name(), "Ada");
+
+        let group = serde_json::json!({"id": -100, "type": "supergroup", "title": "G"});
+        let other_chat = serde_json::json!({"id": 43, "type": "private", "first_name": "Bob"});
+        let bot = serde_json::json!({"id": 42, "is_bot": true, "first_name": "Bot"});
+        for (chat, from) in [(group, ada.clone()), (other_chat, ada), (private, bot)] {
+            assert!(matches!(
+                Identity::from_message(&message(chat, from), UnixTime(5)),
+                Err(Error::NoTelegramId {
+                    origin: IdentitySource::BotUpdate
+                })
+            ));
+        }
+    }
+
+    #[test]
+    fn an_id_token_without_the_numeric_id_names_nobody() {
+        let claims: IdTokenClaims = serde_json::from_value(serde_json::json!({
+            "iss": "https://oauth.telegram.org", "sub": "opaque", "aud": "1",
+            "iat": 1, "exp": 2, "name": "Ada Lovelace",
+        }))
+        .unwrap_or_else(|error| panic!("claims: {error}"));
+        assert!(matches!(
+            Identity::from_id_token(&claims, UnixTime(1)),
+            Err(Error::NoTelegramId {
+                origin: IdentitySource::Oidc
+            })
+        ));
+        let mut with_id = claims;
+        with_id.id = Some(UserId(42));
+        let identity = Identity::from_id_token(&with_id, UnixTime(1))
+            .unwrap_or_else(|error| panic!("{error}"));
+        // `sub` is opaque: the user is the `id` claim.
+        assert_eq!(identity.user_id, UserId(42));
+        assert_eq!(identity.display_name(), "Ada Lovelace");
     }
 }

@@ -360,7 +360,9 @@ fn file_error(
         FilePart::ReverseSide => PassportElementError::reverse_side(kind, file_hash, MESSAGE),
         FilePart::Selfie => PassportElementError::selfie(kind, file_hash, MESSAGE),
         FilePart::File(_) => PassportElementError::file(kind, file_hash, MESSAGE),
-        FilePart::Translation(_) => PassportElementError::translation_file(kind, file_hash, MESSAGE),
+        FilePart::Translation(_) => {
+            PassportElementError::translation_file(kind, file_hash, MESSAGE)
+        }
     }
     .ok()
 }

@@ -22,7 +22,6 @@ use std::sync::Arc;
 
 use bot_api_client::Client;
 use bot_api_client::polling::{Event, Updates};
-use futures_util::StreamExt as _;
 use bot_api_client::requests::{AnswerCallbackQuery, EditMessageText, SendMessage};
 use bot_api_client::types::{
     CallbackQuery, ChatType, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update,
@@ -31,10 +30,11 @@ use bot_api_client::types::{
 use deeplink_auth::code::LinkCode;
 use deeplink_auth::linker::{Confirmed, StartOutcome};
 use deeplink_auth::login::LoginLinkKey;
+use deeplink_auth::login::SignError;
 use deeplink_auth::start::StartMessage;
 use deeplink_auth::store::{Link, Linked, Store};
-use deeplink_auth::login::SignError;
 use deeplink_auth::{AccountId, Error as LinkError, Linker, TelegramIdentity, Ttl};
+use futures_util::StreamExt as _;
 use tgauth_core::{ChatId, Clock, UnixTime};
 
 use crate::reception::{PassportReceiver, Reception};
@@ -279,7 +279,10 @@ impl<S: Store> UpdateHandler<S> {
             let handler = handler.clone();
             let on_handled = on_handled.clone();
             async move {
-                let handled = handler.handle(&update).await.map_err(|error| error.to_string())?;
+                let handled = handler
+                    .handle(&update)
+                    .await
+                    .map_err(|error| error.to_string())?;
                 on_handled(update.update_id, handled)
                     .await
                     .map_err(|error| error.to_string())
@@ -382,7 +385,10 @@ impl<S: Store> UpdateHandler<S> {
             .await
             .map_err(LinkError::from)?
             .filter(|link| link.telegram == telegram);
-        if link.as_ref().is_some_and(|link| link.inactive_since.is_some()) {
+        if link
+            .as_ref()
+            .is_some_and(|link| link.inactive_since.is_some())
+        {
             // The person writes to the bot again, so it can reach them again.
             self.linker
                 .store()
@@ -544,8 +550,7 @@ impl<S: Store> UpdateHandler<S> {
         match self.client.edit_message_text(&edit).await {
             Ok(_) => Ok(()),
             Err(error)
-                if error.api().is_some_and(|api| api.is_not_modified())
-                    || is_forbidden(&error) =>
+                if error.api().is_some_and(|api| api.is_not_modified()) || is_forbidden(&error) =>
             {
                 Ok(())
             }
