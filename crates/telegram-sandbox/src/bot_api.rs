@@ -7,8 +7,9 @@
 //! "parameters":{...}}` with N as the HTTP status.
 //!
 //! Implemented methods: `getMe`, `getUpdates`, `setWebhook`, `deleteWebhook`, `getWebhookInfo`,
-//! `sendMessage`, `getFile`, `setPassportDataErrors`; files download from
-//! `/file/bot<token>/<file_path>`. The semantics follow the real server:
+//! `sendMessage`, `editMessageText`, `answerCallbackQuery`, `getChat`, `getFile`,
+//! `setPassportDataErrors`; files download from `/file/bot<token>/<file_path>`. The semantics
+//! follow the real server:
 //!
 //! - update ids increase by one per bot; `getUpdates` forgets the updates below `offset` only
 //!   when called with it (a negative offset keeps the last `-offset` updates); `limit` is clamped
@@ -22,6 +23,26 @@
 //!   secret is set, one at a time in update order (or over `max_connections` concurrent requests
 //!   with [`crate::SandboxBuilder::parallel_webhooks`]); a non-2xx answer or a connection failure
 //!   is retried with exponential backoff and reported by `getWebhookInfo`;
+//! - `sendMessage` reaches only a user who messaged the bot (403 `Forbidden: bot can't initiate
+//!   conversation with a user`) and has not blocked it (403 `Forbidden: bot was blocked by the
+//!   user`, for `editMessageText` too); an inline keyboard in `reply_markup` stays on the
+//!   message;
+//! - `editMessageText` (`chat_id`, `message_id`, `text`, and optionally `parse_mode`,
+//!   `entities`, `link_preview_options`, `reply_markup`) replaces the text of a message the bot
+//!   sent and returns the message with `edit_date`; an edit without `reply_markup` removes the
+//!   keyboard. The same text and keyboard again answer 400 `Bad Request: message is not
+//!   modified: specified new message content and reply markup are exactly the same as a
+//!   current content and reply markup of the message`, an unknown message 400 `Bad Request:
+//!   message to edit not found`, a message of the user's 400 `Bad Request: message can't be
+//!   edited`;
+//! - `answerCallbackQuery` (`callback_query_id`, and optionally `text`, `show_alert`, `url`)
+//!   answers a press on an inline button once; an unknown, another bot's or an answered query
+//!   answers 400 `Bad Request: query is too old and response timeout expired or query ID is
+//!   invalid` (the sandbox does not expire queries);
+//! - `getChat` of a user who talked to the bot answers the private chat's `ChatFullInfo`
+//!   (`id`, `first_name`, `last_name`, `username`, `type`, `active_usernames`,
+//!   `max_reaction_count`, `accent_color_id`, in that order); any other chat 400 `Bad Request:
+//!   chat not found`;
 //! - `getFile` paths are valid for one hour; files over 20 MB cannot be fetched ("file is too
 //!   big").
 
@@ -46,7 +67,10 @@ use crate::{
     server::ConnectionKill,
     shared::Shared,
     state::{Bot, DOWNLOAD_LIMIT, Secret, Webhook, utf16_length},
-    types::{Chat, File, Message, MessageEntity, PassportErrors, SentMessage, User, WebhookInfo},
+    types::{
+        Chat, ChatFullInfo, File, Message, MessageEntity, PassportErrors, SentMessage, User,
+        WebhookInfo,
+    },
     webhook,
 };
 
@@ -113,6 +137,9 @@ async fn call(
     let reply = match method {
         "getme" => get_me(bot),
         "sendmessage" => send_message(bot, users, params, now),
+        "editmessagetext" => edit_message_text(bot, users, params, now),
+        "answercallbackquery" => answer_callback_query(bot, params),
+        "getchat" => get_chat(bot, users, params),
         "getfile" => get_file(bot, params, now),
         "setpassportdataerrors" => set_passport_data_errors(bot, users, params),
         "getwebhookinfo" => Reply::of(&webhook_info(bot)),
@@ -129,7 +156,7 @@ async fn call(
         _ => Err(ApiError::not_found()),
     };
     drop(state);
-    if reply.is_ok() && !matches!(method, "getme" | "getwebhookinfo") {
+    if reply.is_ok() && !matches!(method, "getme" | "getwebhookinfo" | "getchat") {
         shared.changed();
     }
     reply
@@ -365,6 +392,69 @@ fn delete_webhook(bot: &mut Bot, params: &Params) -> Result<Reply, ApiError> {
     }
 }
 
+/// What `sendMessage` and `editMessageText` set: the text and how it shows.
+#[derive(Debug, PartialEq)]
+struct Content {
+    text: String,
+    parse_mode: Option<String>,
+    entities: Option<Vec<MessageEntity>>,
+    link_preview_options: Option<Value>,
+    /// Only inline keyboards come back in the message, as on the real server.
+    reply_markup: Option<Value>,
+}
+
+impl Content {
+    fn of(params: &Params) -> Result<Self, ApiError> {
+        let text = params.string("text").unwrap_or_default();
+        let parse_mode = params.string("parse_mode").filter(|mode| !mode.is_empty());
+        if let Some(mode) = &parse_mode
+            && !["html", "markdown", "markdownv2"].contains(&mode.to_ascii_lowercase().as_str())
+        {
+            return Err(ApiError::bad_request(format!(
+                "unsupported parse_mode \"{mode}\""
+            )));
+        }
+        let entities: Option<Vec<MessageEntity>> =
+            params.json("entities", "entities JSON array")?;
+        let reply_markup: Option<Value> =
+            params.json("reply_markup", "reply keyboard markup JSON object")?;
+        if let Some(markup) = &reply_markup {
+            check_reply_markup(markup)?;
+        }
+        let link_preview_options: Option<Value> =
+            params.json("link_preview_options", "link preview options JSON object")?;
+        Ok(Self {
+            text,
+            parse_mode,
+            entities: entities.filter(|entities| !entities.is_empty()),
+            link_preview_options,
+            reply_markup: reply_markup.filter(|markup| markup.get("inline_keyboard").is_some()),
+        })
+    }
+
+    /// Telegram's limits on the text: not blank, at most 4096 UTF-16 code units.
+    fn check_text(&self) -> Result<(), ApiError> {
+        if self.text.trim().is_empty() {
+            return Err(ApiError::bad_request("message text is empty"));
+        }
+        if utf16_length(&self.text) > 4096 {
+            return Err(ApiError::bad_request("message is too long"));
+        }
+        Ok(())
+    }
+
+    /// Whether `sent` already shows this content: the same text, formatting and keyboard.
+    fn shown_by(&self, sent: &SentMessage) -> bool {
+        let message = &sent.message;
+        message.text.as_deref() == Some(self.text.as_str())
+            && sent.parse_mode == self.parse_mode
+            && message.entities == self.entities
+            && message.reply_markup == self.reply_markup
+    }
+}
+
+const BLOCKED: &str = "bot was blocked by the user";
+
 fn send_message(
     bot: &mut Bot,
     users: &BTreeMap<UserId, User>,
@@ -372,72 +462,118 @@ fn send_message(
     now: UnixTime,
 ) -> Result<Reply, ApiError> {
     let chat_id = private_chat(bot, users, params)?;
-    let text = params.string("text").unwrap_or_default();
-    let parse_mode = params.string("parse_mode").filter(|mode| !mode.is_empty());
-    if let Some(mode) = &parse_mode
-        && !["html", "markdown", "markdownv2"].contains(&mode.to_ascii_lowercase().as_str())
-    {
-        return Err(ApiError::bad_request(format!(
-            "unsupported parse_mode \"{mode}\""
-        )));
-    }
-    let entities: Option<Vec<MessageEntity>> = params.json("entities", "entities JSON array")?;
-    let reply_markup: Option<Value> =
-        params.json("reply_markup", "reply keyboard markup JSON object")?;
-    if let Some(markup) = &reply_markup {
-        check_reply_markup(markup)?;
-    }
-    let link_preview_options: Option<Value> =
-        params.json("link_preview_options", "link preview options JSON object")?;
+    let content = Content::of(params)?;
     let Some(user) = users.get(&chat_id) else {
         return Err(ApiError::bad_request("chat not found"));
     };
     let chat = bot.chats.get(&chat_id).cloned().unwrap_or_default();
     if chat.blocked {
-        return Err(ApiError::forbidden("bot was blocked by the user"));
+        return Err(ApiError::forbidden(BLOCKED));
     }
     if !chat.started {
         return Err(ApiError::forbidden(
             "bot can't initiate conversation with a user",
         ));
     }
-    let length = utf16_length(&text);
-    if text.trim().is_empty() {
-        return Err(ApiError::bad_request("message text is empty"));
-    }
-    if length > 4096 {
-        return Err(ApiError::bad_request("message is too long"));
-    }
+    content.check_text()?;
     let message = Message {
         message_id: bot.next_message_id(chat_id),
         from: Some(bot.user.clone()),
-        date: now,
         chat: Chat::private(user),
-        text: Some(text),
-        entities: entities.filter(|entities| !entities.is_empty()),
+        date: now,
+        edit_date: None,
+        text: Some(content.text),
+        entities: content.entities,
         document: None,
         passport_data: None,
-        link_preview_options,
-        // Only inline keyboards come back in the sent message, as on the real server.
-        reply_markup: reply_markup.filter(|markup| markup.get("inline_keyboard").is_some()),
+        link_preview_options: content.link_preview_options,
+        reply_markup: content.reply_markup,
     };
     let reply = Reply::of(&message)?;
     bot.sent.push(SentMessage {
         message,
-        parse_mode,
+        parse_mode: content.parse_mode,
     });
     Ok(reply)
 }
 
-/// The user whose private chat `chat_id` names: a numeric id, or a user's `@username`. The
-/// bot's own chat is refused as Telegram refuses a bot writing to a bot.
-fn private_chat(
-    bot: &Bot,
+/// `editMessageText` of a message the bot sent to a private chat; an edit without
+/// `reply_markup` removes the keyboard, as on the real server.
+fn edit_message_text(
+    bot: &mut Bot,
     users: &BTreeMap<UserId, User>,
     params: &Params,
-) -> Result<UserId, ApiError> {
-    let chat_id = match params.value("chat_id") {
-        None => return Err(ApiError::bad_request("chat_id is empty")),
+    now: UnixTime,
+) -> Result<Reply, ApiError> {
+    let chat_id = private_chat(bot, users, params)?;
+    let message_id = params
+        .integer("message_id")?
+        .ok_or_else(|| ApiError::bad_request("message identifier is not specified"))?;
+    let content = Content::of(params)?;
+    if !users.contains_key(&chat_id) {
+        return Err(ApiError::bad_request("chat not found"));
+    }
+    let chat = bot.chats.get(&chat_id).cloned().unwrap_or_default();
+    if chat.blocked {
+        return Err(ApiError::forbidden(BLOCKED));
+    }
+    content.check_text()?;
+    let Some(sent) = bot.sent_message_mut(chat_id, message_id) else {
+        // The user's own messages exist but are not the bot's to edit.
+        let exists = (1..=chat.last_message_id).contains(&message_id);
+        return Err(ApiError::bad_request(if exists {
+            "message can't be edited"
+        } else {
+            "message to edit not found"
+        }));
+    };
+    if content.shown_by(sent) {
+        return Err(ApiError::bad_request(NOT_MODIFIED));
+    }
+    let message = &mut sent.message;
+    message.edit_date = Some(now);
+    message.text = Some(content.text);
+    message.entities = content.entities;
+    message.link_preview_options = content.link_preview_options;
+    message.reply_markup = content.reply_markup;
+    sent.parse_mode = content.parse_mode;
+    Reply::of(&sent.message)
+}
+
+const NOT_MODIFIED: &str = "message is not modified: specified new message content and reply \
+                            markup are exactly the same as a current content and reply markup \
+                            of the message";
+
+/// `answerCallbackQuery`: a query can be answered once, by the bot it was sent to.
+fn answer_callback_query(bot: &mut Bot, params: &Params) -> Result<Reply, ApiError> {
+    let id = params.string("callback_query_id").unwrap_or_default();
+    let text = params.string("text").filter(|text| !text.is_empty());
+    let show_alert = params.boolean("show_alert")?.unwrap_or(false);
+    let url = params.string("url").filter(|url| !url.is_empty());
+    if bot.answer_callback_query(id, text, show_alert, url) {
+        Reply::of(&true)
+    } else {
+        Err(ApiError::bad_request(
+            "query is too old and response timeout expired or query ID is invalid",
+        ))
+    }
+}
+
+/// `getChat` of the private chat with a user who has talked to the bot.
+fn get_chat(bot: &Bot, users: &BTreeMap<UserId, User>, params: &Params) -> Result<Reply, ApiError> {
+    let not_found = || ApiError::bad_request("chat not found");
+    let chat_id = chat_id(users, params)?;
+    let user = users
+        .get(&UserId(chat_id.get()))
+        .filter(|user| bot.chats.contains_key(&user.id))
+        .ok_or_else(not_found)?;
+    Reply::of(&ChatFullInfo::private(user))
+}
+
+/// The chat `chat_id` names: a numeric id, or a user's `@username`.
+fn chat_id(users: &BTreeMap<UserId, User>, params: &Params) -> Result<ChatId, ApiError> {
+    match params.value("chat_id") {
+        None => Err(ApiError::bad_request("chat_id is empty")),
         Some(Value::String(name)) if name.starts_with('@') => {
             let name = name.trim_start_matches('@');
             users
@@ -448,14 +584,24 @@ fn private_chat(
                         .is_some_and(|username| username.eq_ignore_ascii_case(name))
                 })
                 .map(|user| ChatId::from(user.id))
-                .ok_or_else(|| ApiError::bad_request("chat not found"))?
+                .ok_or_else(|| ApiError::bad_request("chat not found"))
         }
         Some(_) => params
             .integer("chat_id")
             .map_err(|_| ApiError::bad_request("chat not found"))?
             .map(ChatId)
-            .ok_or_else(|| ApiError::bad_request("chat_id is empty"))?,
-    };
+            .ok_or_else(|| ApiError::bad_request("chat_id is empty")),
+    }
+}
+
+/// The user whose private chat `chat_id` names, for a message from the bot; the bot's own
+/// chat is refused as Telegram refuses a bot writing to a bot.
+fn private_chat(
+    bot: &Bot,
+    users: &BTreeMap<UserId, User>,
+    params: &Params,
+) -> Result<UserId, ApiError> {
+    let chat_id = chat_id(users, params)?;
     if chat_id == ChatId::from(bot.user.id) {
         return Err(ApiError::forbidden("bot can't send messages to bots"));
     }

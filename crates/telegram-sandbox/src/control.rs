@@ -24,13 +24,15 @@
 //! | `POST /sandbox/bots` | `{"token","username","first_name"?,"passport_public_key_pem"?}` | the bot's `User` |
 //! | `POST /sandbox/users` | `{"id","first_name","last_name"?,"username"?,"language_code"?,"is_premium"?}` | the `User` (created or updated) |
 //! | `POST /sandbox/bots/{username}/messages` | `{"user_id","text"}` | the `Update` the bot receives |
-//! | `POST /sandbox/bots/{username}/files?file_name=&mime_type=` | the file's bytes | a `Document` whose `file_id` works with `getFile` |
+//! | `POST /sandbox/bots/{username}/callback_query` | `{"user_id","message_id","data"}` | the `Update` with the `callback_query` the bot receives |
+//! | `POST /sandbox/bots/{username}/files?file_name=&mime_type=` | the file's bytes (`application/octet-stream`) | a `Document` whose `file_id` works with `getFile` |
 //! | `POST /sandbox/bots/{username}/block` | `{"user_id","blocked"?}` (default true) | `true` |
 //! | `POST /sandbox/bots/{username}/login_widget` | `{"user_id","auth_date"?}` | Login Widget data: `{"json","query","hash"}` |
 //! | `POST /sandbox/bots/{username}/web_app` | `{"user_id","auth_date"?,"query_id"?,"start_param"?}` | Mini App data: `{"init_data","third_party_public_key"}` |
 //! | `POST /sandbox/bots/{username}/passport` | `{"user_id","nonce","elements":[...]}` (see [`crate::passport`]) | the `Update` with `passport_data` |
 //! | `POST /sandbox/bots/{username}/oidc` | `{"user_id"}` or `{"deny":true}` | `true`; who OIDC logins to the bot are approved as |
-//! | `GET /sandbox/bots/{username}/sent` | | the messages the bot sent: `[{"message","parse_mode"?}]` |
+//! | `GET /sandbox/bots/{username}/sent` | | the messages the bot sent, as they are now: `[{"message","parse_mode"?}]` |
+//! | `GET /sandbox/bots/{username}/callback_answers` | | the bot's `answerCallbackQuery` calls: `[{"callback_query_id","user_id","text"?,"show_alert","url"?}]` |
 //! | `GET /sandbox/bots/{username}/passport_errors` | | `[{"user_id","errors":[...]}]` from `setPassportDataErrors` |
 //! | `GET /sandbox/bots/{username}/updates` | | the updates not yet confirmed or delivered |
 //! | `GET /sandbox/bots/{username}/waiting_polls` | | how many `getUpdates` calls are holding a long poll now |
@@ -43,6 +45,45 @@
 //! `{"kind":"migrated","migrate_to_chat_id":N}`, `{"kind":"server_error"}`, `{"kind":"bad_gateway"}`, `{"kind":"drop_connection"}`,
 //! `{"kind":"drop_connection_after_processing"}`, `{"kind":"delay","millis":N}`; see
 //! [`crate::faults`].
+//!
+//! # Inline buttons
+//!
+//! A message the bot sent with an inline keyboard keeps it (`"reply_markup"` in `/sent`), and
+//! after `editMessageText` `/sent` shows the current text, keyboard and `"edit_date"`. A user
+//! presses one of its callback buttons with
+//!
+//! ```json
+//! POST /sandbox/bots/example_bot/callback_query
+//! {"user_id": 42, "message_id": 2, "data": "confirm:7"}
+//! ```
+//!
+//! which queues and answers the update the bot receives:
+//!
+//! ```json
+//! {"ok": true, "result": {"update_id": 3, "callback_query": {
+//!   "id": "123456000000000001",
+//!   "from": {"id": 42, "is_bot": false, "first_name": "Ada"},
+//!   "message": {"message_id": 2, "from": {"id": 123456, "is_bot": true, ...},
+//!     "chat": {"id": 42, "first_name": "Ada", "type": "private"}, "date": 1700000000,
+//!     "text": "Link your account?", "reply_markup": {"inline_keyboard": [[
+//!       {"text": "Yes", "callback_data": "confirm:7"}]]}},
+//!   "chat_instance": "-1234560000000000000042",
+//!   "data": "confirm:7"}}}
+//! ```
+//!
+//! The `id` is unique; the `chat_instance` is the same for every press in that chat; the
+//! `message` is the bot's message as the user sees it, keyboard included. As Telegram delivers
+//! only presses of buttons that exist, the press is refused with 400 unless `message_id` is a
+//! message the bot sent to that user's private chat (`the bot sent no message 2 to the private
+//! chat with user 42`) whose current inline keyboard has a button with exactly this
+//! `callback_data` (`message 2 has no inline button with this callback_data`); a user who
+//! blocked the bot presses nothing (409). The bot answers with `answerCallbackQuery` once;
+//! `GET /sandbox/bots/{username}/callback_answers` then lists
+//!
+//! ```json
+//! {"ok": true, "result": [{"callback_query_id": "123456000000000001", "user_id": 42,
+//!   "text": "Linked", "show_alert": false}]}
+//! ```
 
 use std::fmt;
 
@@ -176,4 +217,33 @@ pub(crate) struct OidcApproval {
     pub(crate) user_id: Option<UserId>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) deny: bool,
+}
+
+/// A user presses an inline button (`POST /sandbox/bots/{username}/callback_query`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ButtonPress {
+    /// The user who presses it, in their private chat with the bot.
+    pub user_id: UserId,
+    /// The bot's message that carries the button.
+    pub message_id: i64,
+    /// The button's `callback_data`, exactly.
+    pub data: String,
+}
+
+/// A bot's answer to a callback query (`answerCallbackQuery`), as
+/// `GET /sandbox/bots/{username}/callback_answers` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackAnswer {
+    /// The query answered.
+    pub callback_query_id: String,
+    /// The user who pressed the button.
+    pub user_id: UserId,
+    /// The notification shown to the user, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Whether the text is shown as an alert rather than a notification.
+    pub show_alert: bool,
+    /// The URL the user's client opens, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }

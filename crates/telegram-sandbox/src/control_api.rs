@@ -12,7 +12,9 @@ use axum::{
 };
 
 use crate::{
-    control::{Block, FileQuery, LoginRequest, NewBot, NewFile, NewMessage, OidcApproval},
+    control::{
+        Block, ButtonPress, FileQuery, LoginRequest, NewBot, NewFile, NewMessage, OidcApproval,
+    },
     error::ControlError,
     faults::{ArmedFault, FaultSpec},
     http::{self, ApiError, BODY_LIMIT, ControlResult, parse, reply},
@@ -38,6 +40,8 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/bots/{username}/web_app", post(web_app))
         .route("/bots/{username}/oidc", post(oidc))
         .route("/bots/{username}/passport", post(submit_passport))
+        .route("/bots/{username}/callback_query", post(press_button))
+        .route("/bots/{username}/callback_answers", get(callback_answers))
         .route("/bots/{username}/sent", get(sent))
         .route("/bots/{username}/passport_errors", get(passport_errors))
         .route("/bots/{username}/updates", get(updates))
@@ -166,6 +170,24 @@ async fn submit_passport(
     let update = shared.submit_passport(&username, submission)?;
     shared.changed();
     reply(&update)
+}
+
+async fn press_button(
+    State(shared): State<Arc<Shared>>,
+    Path(username): Path<String>,
+    body: Bytes,
+) -> ControlResult {
+    let press: ButtonPress = parse(&body)?;
+    let update = shared.lock().press_button(&username, press)?;
+    shared.changed();
+    reply(&update)
+}
+
+async fn callback_answers(
+    State(shared): State<Arc<Shared>>,
+    Path(username): Path<String>,
+) -> ControlResult {
+    reply(&shared.lock().bot_mut(&username)?.callback_answers)
 }
 
 async fn sent(State(shared): State<Arc<Shared>>, Path(username): Path<String>) -> ControlResult {

@@ -9,7 +9,9 @@ use serde_json::Value;
 use tgauth_core::UserId;
 
 use crate::{
-    control::{LoginRequest, NewBot, NewMessage, NewUser, OidcApproval},
+    control::{
+        ButtonPress, CallbackAnswer, LoginRequest, NewBot, NewMessage, NewUser, OidcApproval,
+    },
     error::ControlClientError,
     faults::FaultSpec,
     login::LoginWidgetData,
@@ -162,6 +164,34 @@ impl ControlClient {
     /// The messages the bot `username` sent, oldest first.
     pub async fn sent(&self, username: &str) -> Result<Vec<SentMessage>, ControlClientError> {
         let path = Self::bot_path(username, "sent");
+        self.call(reqwest::Method::GET, &path, None::<&Value>).await
+    }
+
+    /// The user `user_id` presses the inline button with `callback_data` `data` on the message
+    /// `message_id` the bot `username` sent them; returns the `callback_query` update the bot
+    /// will receive (see [`crate::SandboxHandle::press_button`]).
+    pub async fn press_button(
+        &self,
+        username: &str,
+        user_id: impl Into<UserId>,
+        message_id: i64,
+        data: &str,
+    ) -> Result<Update, ControlClientError> {
+        let body = ButtonPress {
+            user_id: user_id.into(),
+            message_id,
+            data: data.to_owned(),
+        };
+        let path = Self::bot_path(username, "callback_query");
+        self.call(reqwest::Method::POST, &path, Some(&body)).await
+    }
+
+    /// The bot's answers to callback queries, oldest first.
+    pub async fn callback_answers(
+        &self,
+        username: &str,
+    ) -> Result<Vec<CallbackAnswer>, ControlClientError> {
+        let path = Self::bot_path(username, "callback_answers");
         self.call(reqwest::Method::GET, &path, None::<&Value>).await
     }
 

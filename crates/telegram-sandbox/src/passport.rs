@@ -13,9 +13,15 @@
 //!     "residence_country_code": "GB"}},
 //!   {"type": "passport", "data": {"document_no": "123", "expiry_date": ""},
 //!     "front_side": {"contents": "<base64>"}, "selfie": {"contents": "<base64>"}},
-//!   {"type": "email", "email": "ada@example.com"}
+//!   {"type": "email", "email": "ada@example.com"},
+//!   {"type": "utility_bill", "files": [{"contents": "<base64>", "broken": true}]}
 //! ]}
 //! ```
+//!
+//! A file with `"broken": true` ([`PassportFileInput::broken`]) is served with one byte of its
+//! ciphertext changed: the credentials open as sealed, but the downloaded file fails its hash
+//! check, which is how a bot's errors path (`setPassportDataErrors` with a file error) is
+//! tested. The answer is the `Update` the bot receives, as for `/messages`.
 
 use std::fmt;
 
@@ -74,6 +80,11 @@ pub struct PassportFileInput {
     /// The plain contents; standard base64 in JSON.
     #[serde(with = "base64_vec")]
     pub contents: Vec<u8>,
+    /// Serve a ciphertext that does not verify: one byte of the encrypted file is changed
+    /// after sealing, so decrypting the download fails its hash check, while the credentials
+    /// stay as sealed. For testing how a bot handles a broken file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub broken: bool,
 }
 
 impl PassportFileInput {
@@ -81,6 +92,16 @@ impl PassportFileInput {
     pub fn new(contents: impl Into<Vec<u8>>) -> Self {
         Self {
             contents: contents.into(),
+            broken: false,
+        }
+    }
+
+    /// A file with these contents whose served ciphertext fails its hash check (the field
+    /// `broken`).
+    pub fn broken(contents: impl Into<Vec<u8>>) -> Self {
+        Self {
+            broken: true,
+            ..Self::new(contents)
         }
     }
 }
@@ -106,6 +127,7 @@ impl fmt::Debug for PassportFileInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PassportFileInput")
             .field("length", &self.contents.len())
+            .field("broken", &self.broken)
             .finish_non_exhaustive()
     }
 }

@@ -8,7 +8,7 @@ use tgauth_core::{Clock, SystemClock, UserId};
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::{
-    control::{NewBot, NewFile, NewUser},
+    control::{ButtonPress, CallbackAnswer, NewBot, NewFile, NewUser},
     error::{ControlError, Error},
     faults::{ArmedFault, FaultSpec},
     login::{LoginWidgetData, WebAppData, WebAppLaunch},
@@ -284,6 +284,41 @@ impl SandboxHandle {
     /// The messages the bot `username` sent, oldest first.
     pub fn sent(&self, username: &str) -> Result<Vec<SentMessage>, ControlError> {
         Ok(self.shared.lock().bot_mut(username)?.sent.clone())
+    }
+
+    /// The user `user_id` presses the inline button with `callback_data` `data` on the message
+    /// `message_id` the bot `username` sent them (see `POST
+    /// /sandbox/bots/{username}/callback_query`); returns the `callback_query` update the bot
+    /// will receive.
+    ///
+    /// Refused unless the message is the bot's, in the user's private chat, and its current
+    /// inline keyboard has a callback button with exactly this data, as Telegram delivers only
+    /// presses of buttons that exist.
+    pub fn press_button(
+        &self,
+        username: &str,
+        user_id: impl Into<UserId>,
+        message_id: i64,
+        data: &str,
+    ) -> Result<Update, ControlError> {
+        let press = ButtonPress {
+            user_id: user_id.into(),
+            message_id,
+            data: data.to_owned(),
+        };
+        let result = self.shared.lock().press_button(username, press);
+        self.shared.changed();
+        result
+    }
+
+    /// The bot's answers to callback queries (`answerCallbackQuery`), oldest first.
+    pub fn callback_answers(&self, username: &str) -> Result<Vec<CallbackAnswer>, ControlError> {
+        Ok(self
+            .shared
+            .lock()
+            .bot_mut(username)?
+            .callback_answers
+            .clone())
     }
 
     /// The Passport errors the bot `username` set, oldest first.

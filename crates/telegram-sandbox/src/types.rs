@@ -1,7 +1,10 @@
-//! The Bot API objects the sandbox serves, serialized exactly as the Bot API documents them.
+//! The Bot API objects the sandbox serves, serialized as the real server writes them.
 //!
-//! Optional fields are omitted when absent, as the real server does. These are the sandbox's own
-//! types so that it can be written and tested independently of the client under test.
+//! Optional fields are omitted when absent, and fields come in the order api.telegram.org writes
+//! them (a message's `chat` before its `date`, a chat's `type` after its names, an entity's
+//! `type` after its span), as the real server does. These are the sandbox's own types so that
+//! it can be written and tested independently of the client under test: the emulator must not
+//! share the client's mistakes.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -50,9 +53,6 @@ pub struct User {
 pub struct Chat {
     /// Unique identifier of the chat; for a private chat, the user's id.
     pub id: ChatId,
-    /// Type of the chat: `private` in the sandbox.
-    #[serde(rename = "type")]
-    pub kind: String,
     /// First name of the other party in a private chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
@@ -62,6 +62,9 @@ pub struct Chat {
     /// Username of the other party in a private chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// Type of the chat: `private` in the sandbox.
+    #[serde(rename = "type")]
+    pub kind: String,
 }
 
 impl Chat {
@@ -69,10 +72,56 @@ impl Chat {
     pub fn private(user: &User) -> Self {
         Self {
             id: ChatId::from(user.id),
-            kind: "private".to_owned(),
             first_name: Some(user.first_name.clone()),
             last_name: user.last_name.clone(),
             username: user.username.clone(),
+            kind: "private".to_owned(),
+        }
+    }
+}
+
+/// Up-to-date information about a chat, as `getChat` answers it (`ChatFullInfo` in the Bot
+/// API), with the fields the real server writes for a private chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatFullInfo {
+    /// Unique identifier of the chat; for a private chat, the user's id.
+    pub id: ChatId,
+    /// First name of the other party in a private chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name of the other party in a private chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Username of the other party in a private chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Type of the chat: `private` in the sandbox.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Every active username of the chat; present when it has a username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_usernames: Option<Vec<String>>,
+    /// The largest number of reactions that can be set on a message in the chat.
+    pub max_reaction_count: u32,
+    /// Identifier of the accent color for the chat name and backgrounds.
+    pub accent_color_id: u32,
+}
+
+impl ChatFullInfo {
+    /// The private chat with `user`, as `getChat` describes it.
+    pub fn private(user: &User) -> Self {
+        Self {
+            id: ChatId::from(user.id),
+            first_name: Some(user.first_name.clone()),
+            last_name: user.last_name.clone(),
+            username: user.username.clone(),
+            kind: "private".to_owned(),
+            active_usernames: user.username.clone().map(|username| vec![username]),
+            // What the real server answers for a private chat.
+            max_reaction_count: 11,
+            // One of the seven default colors, chosen by the id as clients choose it for a
+            // user who set none.
+            accent_color_id: u32::try_from(user.id.get().rem_euclid(7)).unwrap_or_default(),
         }
     }
 }
@@ -80,13 +129,13 @@ impl Chat {
 /// A special entity in a text message (`MessageEntity` in the Bot API).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageEntity {
-    /// Type of the entity, such as `bot_command` or `url`.
-    #[serde(rename = "type")]
-    pub kind: String,
     /// Offset in UTF-16 code units to the start of the entity.
     pub offset: i64,
     /// Length of the entity in UTF-16 code units.
     pub length: i64,
+    /// Type of the entity, such as `bot_command` or `url`.
+    #[serde(rename = "type")]
+    pub kind: String,
     /// For `text_link` only: the URL opened on tap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -127,10 +176,13 @@ pub struct Message {
     /// Sender of the message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<User>,
-    /// Date the message was sent.
-    pub date: UnixTime,
     /// Chat the message belongs to.
     pub chat: Chat,
+    /// Date the message was sent.
+    pub date: UnixTime,
+    /// Date the message was last edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_date: Option<UnixTime>,
     /// The UTF-8 text of a text message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -151,7 +203,8 @@ pub struct Message {
     pub reply_markup: Option<Value>,
 }
 
-/// An incoming update (`Update` in the Bot API); the sandbox produces `message` updates.
+/// An incoming update (`Update` in the Bot API); the sandbox produces `message` and
+/// `callback_query` updates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Update {
     /// The update's unique identifier, increasing by one per update of a bot.
@@ -159,6 +212,9 @@ pub struct Update {
     /// New incoming message of any kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<Message>,
+    /// New incoming callback query: a press on an inline button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_query: Option<CallbackQuery>,
 }
 
 impl Update {
@@ -166,10 +222,30 @@ impl Update {
     pub fn kind(&self) -> &'static str {
         if self.message.is_some() {
             "message"
+        } else if self.callback_query.is_some() {
+            "callback_query"
         } else {
             "unknown"
         }
     }
+}
+
+/// A press on a callback button of an inline keyboard (`CallbackQuery` in the Bot API).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallbackQuery {
+    /// Unique identifier of the query, for `answerCallbackQuery`.
+    pub id: String,
+    /// The user who pressed the button.
+    pub from: User,
+    /// The message with the button, as the user saw it (its keyboard included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Message>,
+    /// Identifier of the chat the message with the button is in, the same for every press in
+    /// that chat.
+    pub chat_instance: String,
+    /// The button's `callback_data`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
 }
 
 /// A file ready to be downloaded (`File` in the Bot API).
@@ -216,9 +292,11 @@ pub struct WebhookInfo {
 /// A message a bot sent, as recorded by the sandbox and listed by `GET /sandbox/bots/{username}/sent`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SentMessage {
-    /// The message as the Bot API returned it to the bot.
+    /// The message as the user sees it now: as `sendMessage` returned it, or as the last
+    /// `editMessageText` left it (its current text and `reply_markup`, with `edit_date`).
     pub message: Message,
-    /// The `parse_mode` the bot asked for, if any; the sandbox does not render markup.
+    /// The `parse_mode` the bot asked for (in the last edit, if any); the sandbox does not
+    /// render markup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parse_mode: Option<String>,
 }

@@ -8,6 +8,7 @@
 //! The state sits above the model (the Bot API objects, the control API's requests, the errors)
 //! and below everything that serves HTTP: it never sees a request, a handler or the router.
 
+mod callbacks;
 mod oidc;
 mod sealing;
 mod signing;
@@ -25,7 +26,7 @@ use tokio::sync::Notify;
 
 pub(crate) use self::oidc::{Approval, Codes, PendingCode};
 use crate::{
-    control::{NewBot, NewFile, NewUser},
+    control::{CallbackAnswer, NewBot, NewFile, NewUser},
     error::ControlError,
     faults::ArmedFault,
     types::{Chat, Document, Message, MessageEntity, PassportErrors, SentMessage, Update, User},
@@ -75,6 +76,9 @@ pub(crate) struct State {
     pub(crate) users: BTreeMap<UserId, User>,
     pub(crate) faults: Vec<ArmedFault>,
     pub(crate) next_file: u64,
+    /// How many callback queries were made, numbering the next one.
+    #[serde(default)]
+    pub(crate) next_callback_query: u64,
     #[serde(skip)]
     pub(crate) oidc_codes: Codes,
 }
@@ -93,6 +97,11 @@ pub(crate) struct Bot {
     pub(crate) chats: BTreeMap<UserId, ChatState>,
     pub(crate) sent: Vec<SentMessage>,
     pub(crate) passport_errors: Vec<PassportErrors>,
+    /// The callback queries not answered yet, by id: who pressed the button.
+    #[serde(default)]
+    pub(crate) callback_queries: BTreeMap<String, UserId>,
+    #[serde(default)]
+    pub(crate) callback_answers: Vec<CallbackAnswer>,
     pub(crate) files: BTreeMap<String, StoredFile>,
     pub(crate) file_paths: BTreeMap<String, String>,
     #[serde(default)]
@@ -160,13 +169,20 @@ pub(crate) struct BotRuntime {
 }
 
 impl Bot {
-    /// Queues an update unless `allowed_updates` excludes its kind, and wakes pollers and the
-    /// webhook delivery task.
+    /// Queues a `message` update (see [`Bot::push`]).
     pub(crate) fn push_message(&mut self, message: Message) -> Update {
-        let update = Update {
+        self.push(|update| update.message = Some(message))
+    }
+
+    /// Queues an update made by `fill` unless `allowed_updates` excludes its kind, and wakes
+    /// pollers and the webhook delivery task.
+    fn push(&mut self, fill: impl FnOnce(&mut Update)) -> Update {
+        let mut update = Update {
             update_id: self.next_update_id,
-            message: Some(message),
+            message: None,
+            callback_query: None,
         };
+        fill(&mut update);
         self.next_update_id = self.next_update_id.saturating_add(1);
         let allowed = self.allowed_updates.as_ref().is_none_or(|allowed| {
             allowed.is_empty() || allowed.iter().any(|kind| kind == update.kind())
@@ -355,6 +371,8 @@ impl State {
                 chats: BTreeMap::new(),
                 sent: Vec::new(),
                 passport_errors: Vec::new(),
+                callback_queries: BTreeMap::new(),
+                callback_answers: Vec::new(),
                 files: BTreeMap::new(),
                 file_paths: BTreeMap::new(),
                 oidc_approval: None,
@@ -460,8 +478,9 @@ impl State {
         let mut message = Message {
             message_id,
             from: Some(user.clone()),
-            date: now,
             chat: Chat::private(&user),
+            date: now,
+            edit_date: None,
             text: None,
             entities: None,
             document: None,

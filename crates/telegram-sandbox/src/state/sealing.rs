@@ -42,7 +42,7 @@ impl State {
         let mut allocated = Vec::new();
         let mut file = |input: PassportFileInput, state: &mut State| {
             let (file_id, unique_id, number) = state.allocate_file_id(bot_id);
-            allocated.push((file_id.clone(), unique_id.clone(), number));
+            allocated.push((file_id.clone(), unique_id.clone(), number, input.broken));
             FileToSeal::new(file_id, unique_id, now, input.contents)
         };
         let mut elements = Vec::with_capacity(submission.elements.len());
@@ -75,8 +75,15 @@ impl State {
         let passport_data = serde_json::to_value(&sealed.passport_data)
             .map_err(|error| invalid(error.to_string()))?;
         let mut encrypted = sealed.files;
-        for (file_id, unique_id, number) in allocated {
-            let bytes = encrypted.remove(&file_id).unwrap_or_default();
+        for (file_id, unique_id, number, broken) in allocated {
+            let mut bytes = encrypted.remove(&file_id).unwrap_or_default();
+            if broken {
+                // The last ciphertext block decrypts to the end of the contents: changing it
+                // garbles only that block, so the padding still reads and the hash check fails.
+                if let Some(last) = bytes.last_mut() {
+                    *last ^= 0x01;
+                }
+            }
             self.store_file(
                 bot_id,
                 file_id,

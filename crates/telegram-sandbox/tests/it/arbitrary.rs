@@ -13,6 +13,9 @@ const METHODS: &[&str] = &[
     "deleteWebhook",
     "getWebhookInfo",
     "sendMessage",
+    "editMessageText",
+    "answerCallbackQuery",
+    "getChat",
     "getFile",
     "setPassportDataErrors",
     "noSuchMethod",
@@ -34,6 +37,7 @@ const CONTROL_PATHS: &[&str] = &[
     "bots/sandbox_test_bot/web_app",
     "bots/sandbox_test_bot/oidc",
     "bots/sandbox_test_bot/passport",
+    "bots/sandbox_test_bot/callback_query",
     "bots/ghost/messages",
 ];
 
@@ -65,6 +69,10 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
         "nonce",
         "elements",
         "deny",
+        "message_id",
+        "callback_query_id",
+        "show_alert",
+        "data",
     ]);
     let value = prop_oneof![
         any::<i64>().prop_map(Value::from),

@@ -1,7 +1,10 @@
 //! What the sandbox serves parses into bot-api-client's types as the kinds it claims to be:
 //! a guard against the emulator and the client drifting apart on the wire.
 
-use bot_api_client::types::{File, Message, Update, UpdateKind, User, WebhookInfo};
+use bot_api_client::types::{
+    ChatFullInfo, ChatType, File, InlineKeyboardAction, Message, Update, UpdateKind, User,
+    WebhookInfo,
+};
 use passport_crypto::key::{KeySize, PrivateKey};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -10,7 +13,7 @@ use telegram_sandbox::{
     passport::{PassportElementInput, PassportSubmission},
 };
 
-use crate::common::{BOT, Fixture, USER};
+use crate::common::{BOT, Fixture, START, USER};
 
 fn parse<T: DeserializeOwned>(value: &Value) -> T {
     serde_json::from_value(value.clone()).unwrap_or_else(|error| panic!("{error}: {value}"))
@@ -83,4 +86,65 @@ async fn passport_updates_parse_with_typed_passport_data() {
     let data = message.passport_data.unwrap();
     let opened = passport_crypto::open::open(&key, &data).unwrap();
     assert_eq!(opened.elements[0].phone_number.as_deref(), Some("15550001"));
+}
+
+#[tokio::test]
+async fn buttons_edits_and_chats_parse_as_the_clients_types() {
+    let fixture = Fixture::start().await;
+    fixture.user_says("/start");
+    let keyboard = json!({"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}]]});
+    let (_, sent) = fixture
+        .call(
+            "sendMessage",
+            json!({"chat_id": USER, "text": "Link?", "reply_markup": keyboard}),
+        )
+        .await;
+    let sent: Message = parse(&sent["result"]);
+    let markup = sent.reply_markup.clone().unwrap();
+    assert_eq!(
+        markup.inline_keyboard[0][0].action,
+        InlineKeyboardAction::CallbackData("yes".to_owned())
+    );
+
+    let update = fixture
+        .sandbox
+        .press_button(BOT, USER, sent.message_id, "yes")
+        .unwrap();
+    let update: Update = parse(&serde_json::to_value(update).unwrap());
+    let UpdateKind::CallbackQuery(query) = update.kind else {
+        panic!("not parsed as a callback query: {update:?}");
+    };
+    assert_eq!(query.from.id, USER);
+    assert_eq!(query.data.as_deref(), Some("yes"));
+    assert!(query.chat_instance.is_some());
+    assert_eq!(query.message.as_deref(), Some(&sent));
+    let (_, answered) = fixture
+        .call(
+            "answerCallbackQuery",
+            json!({"callback_query_id": query.id}),
+        )
+        .await;
+    assert!(parse::<bool>(&answered["result"]));
+
+    fixture.clock.advance(5);
+    let (_, edited) = fixture
+        .call(
+            "editMessageText",
+            json!({"chat_id": USER, "message_id": sent.message_id, "text": "Linked."}),
+        )
+        .await;
+    let edited: Message = parse(&edited["result"]);
+    assert_eq!(edited.text.as_deref(), Some("Linked."));
+    assert_eq!(edited.reply_markup, None);
+    assert_eq!(edited.date, START);
+
+    let (_, chat) = fixture.call("getChat", json!({"chat_id": USER})).await;
+    let chat: ChatFullInfo = parse(&chat["result"]);
+    assert_eq!(chat.id, USER.into());
+    assert_eq!(chat.kind, ChatType::Private);
+    assert_eq!(
+        (chat.first_name.as_deref(), chat.username.as_deref()),
+        (Some("Alice"), Some("alice"))
+    );
+    assert_eq!(chat.active_usernames, Some(vec!["alice".to_owned()]));
 }

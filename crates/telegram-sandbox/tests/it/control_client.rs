@@ -43,6 +43,39 @@ async fn the_control_client_mirrors_the_handle() {
     let login = control.login_widget(BOT, USER).await.unwrap();
     assert_eq!(login.json["id"], USER.get());
     control.approve_oidc(BOT, Some(USER)).await.unwrap();
+    let keyboard =
+        serde_json::json!({"inline_keyboard": [[{"text": "OK", "callback_data": "ok"}]]});
+    let (_, sent) = fixture
+        .call(
+            "sendMessage",
+            serde_json::json!({"chat_id": USER, "text": "Sure?", "reply_markup": keyboard}),
+        )
+        .await;
+    let message_id = sent["result"]["message_id"].as_i64().unwrap();
+    let pressed = control
+        .press_button(BOT, USER, message_id, "ok")
+        .await
+        .unwrap();
+    let query = pressed.callback_query.unwrap();
+    assert_eq!(query.data.as_deref(), Some("ok"));
+    let refused = control.press_button(BOT, USER, message_id, "nope").await;
+    assert!(
+        matches!(
+            refused,
+            Err(ControlClientError::Refused { status: 400, .. })
+        ),
+        "{refused:?}"
+    );
+    assert!(control.callback_answers(BOT).await.unwrap().is_empty());
+    fixture
+        .call(
+            "answerCallbackQuery",
+            serde_json::json!({"callback_query_id": query.id, "text": "Done"}),
+        )
+        .await;
+    let answers = control.callback_answers(BOT).await.unwrap();
+    assert_eq!(answers, fixture.sandbox.callback_answers(BOT).unwrap());
+    assert_eq!(answers[0].text.as_deref(), Some("Done"));
     let fault = FaultSpec {
         bot: None,
         method: "getMe".to_owned(),

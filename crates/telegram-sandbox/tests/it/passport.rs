@@ -221,3 +221,87 @@ async fn a_realistic_scan_of_several_megabytes_is_accepted_over_http() {
         .unwrap();
     assert_eq!(front.decrypt_vec(ciphertext.to_vec()).unwrap(), scan);
 }
+
+#[tokio::test]
+async fn a_broken_file_fails_its_hash_check_after_download() {
+    let (fixture, key) = fixture_with_key().await;
+    let submission = json!({"user_id": USER, "nonce": "n-broken", "elements": [
+        {"type": "utility_bill", "files": [
+            {"contents": "aGVsbG8="},
+            {"contents": "d29ybGQ=", "broken": true},
+        ]}
+    ]});
+    let (status, body) = fixture
+        .control(
+            Method::POST,
+            &format!("bots/{PASSPORT_BOT}/passport"),
+            Some(submission),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let data: PassportData =
+        serde_json::from_value(body["result"]["message"]["passport_data"].clone()).unwrap();
+    // The credentials open as sealed; only the download of the broken file does not verify.
+    let opened = open(&key, &data).unwrap();
+    let files = opened
+        .element(&ElementType::UtilityBill)
+        .unwrap()
+        .files
+        .clone()
+        .unwrap();
+    let url = |method: &str| format!("{}/{method}", fixture.sandbox.bot_api_url(PASSPORT_TOKEN));
+    let mut outcomes = Vec::new();
+    for file in &files {
+        let request = fixture.http.post(url("getFile"));
+        let answer = json_of(request.json(&json!({"file_id": file.file.file_id}))).await;
+        let download = format!(
+            "{}/{}",
+            fixture.sandbox.file_url(PASSPORT_TOKEN),
+            answer["result"]["file_path"].as_str().unwrap()
+        );
+        let ciphertext = guard(fixture.http.get(download).send())
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer["result"]["file_size"], file.file.file_size,
+            "the broken file keeps its size"
+        );
+        outcomes.push(file.decrypt_vec(ciphertext.to_vec()));
+    }
+    assert_eq!(outcomes[0].as_deref().unwrap(), b"hello");
+    assert!(
+        matches!(
+            outcomes[1],
+            Err(passport_crypto::Error::HashMismatch { .. })
+        ),
+        "{:?}",
+        outcomes[1]
+    );
+}
+
+#[test]
+fn passport_inputs_keep_their_contents_out_of_debug() {
+    let element = PassportElementInput {
+        kind: "passport".to_owned(),
+        data: Some(json!({"document_no": "SECRET-NUMBER"})),
+        email: Some("secret@example.com".to_owned()),
+        front_side: Some(PassportFileInput::broken(b"SECRET-SCAN".to_vec())),
+        ..PassportElementInput::default()
+    };
+    let shown = format!("{element:?}");
+    for secret in [
+        "SECRET-NUMBER",
+        "secret@example.com",
+        "SECRET-SCAN",
+        "83, 69",
+    ] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    assert!(
+        shown.contains("passport") && shown.contains("broken: true"),
+        "{shown}"
+    );
+}

@@ -93,7 +93,11 @@ async fn python_telegram_bot_agrees_with_the_sandbox() {
     assert!(stdout.starts_with("ptb-check ok"), "{stdout}");
     // What PTB did is visible on the sandbox's side too.
     let sent = fixture.sandbox.sent(BOT).unwrap();
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].message.text.as_deref(), Some("hello from ptb"));
+    let texts: Vec<_> = sent
+        .iter()
+        .map(|sent| sent.message.text.as_deref())
+        .collect();
+    assert_eq!(texts, [Some("hello from ptb"), Some("edited by ptb")]);
+    assert!(sent[1].message.edit_date.is_some());
     assert!(fixture.sandbox.pending_updates(BOT).unwrap().is_empty());
 }

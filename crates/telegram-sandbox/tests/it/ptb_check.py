@@ -38,6 +38,36 @@ async def check(base_url, base_file_url, token, username, user_id, file_id, file
         assert sent.text == "hello from ptb" and sent.chat.id == user_id, sent
         assert sent.from_user.id == me.id, sent
 
+        # An inline keyboard comes back on the message; an edit replaces text and keyboard.
+        keyboard = telegram.InlineKeyboardMarkup(
+            [[telegram.InlineKeyboardButton("Yes", callback_data="yes")]]
+        )
+        asked = await bot.send_message(chat_id=user_id, text="Link?", reply_markup=keyboard)
+        assert asked.reply_markup == keyboard, asked
+        edited = await bot.edit_message_text(
+            chat_id=user_id, message_id=asked.message_id, text="edited by ptb"
+        )
+        assert edited.text == "edited by ptb" and edited.edit_date is not None, edited
+        assert edited.reply_markup is None, edited
+        try:
+            await bot.edit_message_text(
+                chat_id=user_id, message_id=asked.message_id, text="edited by ptb"
+            )
+            raise AssertionError("an edit that changes nothing succeeded")
+        except telegram.error.BadRequest as error:
+            assert error.message.lower().startswith("message is not modified"), error.message
+
+        chat = await bot.get_chat(user_id)
+        assert chat.id == user_id and chat.type == "private", chat
+        assert chat.first_name == "Alice" and chat.username == "alice", chat
+        assert chat.max_reaction_count == 11, chat
+
+        try:
+            await bot.answer_callback_query("no-such-query")
+            raise AssertionError("answering an unknown callback query succeeded")
+        except telegram.error.BadRequest as error:
+            assert error.message.lower().startswith("query is too old"), error.message
+
         # Confirming the update leaves the queue empty; the long poll then times out empty.
         assert await bot.get_updates(offset=update.update_id + 1, timeout=1) == ()
 

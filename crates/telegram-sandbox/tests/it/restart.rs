@@ -21,10 +21,19 @@ async fn unconfirmed_updates_survive_a_restart() {
         fixture.user_says(text);
     }
     assert_eq!(fixture.update_ids(json!({"offset": 2})).await, [2, 3]);
-    let (status, _) = fixture
-        .call("sendMessage", json!({"chat_id": USER, "text": "hello"}))
+    let keyboard = json!({"inline_keyboard": [[{"text": "OK", "callback_data": "ok"}]]});
+    let (status, sent) = fixture
+        .call(
+            "sendMessage",
+            json!({"chat_id": USER, "text": "hello", "reply_markup": keyboard}),
+        )
         .await;
     assert_eq!(status, 200);
+    let message_id = sent["result"]["message_id"].as_i64().unwrap();
+    let press = fixture
+        .sandbox
+        .press_button(BOT, USER, message_id, "ok")
+        .unwrap();
     let document = fixture.sandbox.add_file(BOT, &b"kept"[..], None).unwrap();
     fixture.sandbox.shutdown().await.unwrap();
 
@@ -36,9 +45,17 @@ async fn unconfirmed_updates_survive_a_restart() {
         .unwrap();
     // Creating the same bot and user again is harmless.
     let fixture = Fixture::with(sandbox, clock).await;
-    assert_eq!(fixture.update_ids(json!({})).await, [2, 3]);
-    assert_eq!(fixture.user_says("four"), 4);
-    assert_eq!(fixture.sandbox.sent(BOT).unwrap().len(), 1);
+    assert_eq!(fixture.update_ids(json!({})).await, [2, 3, 4]);
+    assert_eq!(fixture.user_says("five"), 5);
+    let sent = fixture.sandbox.sent(BOT).unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].message.reply_markup, Some(keyboard));
+    // The press made before the restart can still be answered, once.
+    let id = press.callback_query.unwrap().id;
+    let (status, _) = fixture
+        .call("answerCallbackQuery", json!({"callback_query_id": id}))
+        .await;
+    assert_eq!(status, 200);
     let (status, _) = fixture
         .call("getFile", json!({"file_id": document.file_id}))
         .await;
