@@ -63,10 +63,10 @@ use tgauth_core::{BotId, ChatId, UnixTime, UserId};
 use tokio::time::Instant;
 
 use crate::{
-    http::{self, ApiError, FaultAction, Params, Reply},
+    http::{self, ApiError, Params, Reply},
     server::ConnectionKill,
     shared::Shared,
-    state::{Bot, DOWNLOAD_LIMIT, Secret, Webhook, utf16_length},
+    state::{Bot, ChatState, DOWNLOAD_LIMIT, Secret, Webhook, utf16_length},
     types::{
         Chat, ChatFullInfo, File, Message, MessageEntity, PassportErrors, SentMessage, User,
         WebhookInfo,
@@ -93,20 +93,10 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
         return ApiError::not_found().into_response();
     };
     let method = method.to_ascii_lowercase();
-    let bot_id = http::decode_path_segment(token).and_then(|token| {
-        shared
-            .lock()
-            .bot_by_token(&token)
-            .map(|bot| bot.token.bot_id())
-    });
-    let Some(bot_id) = bot_id else {
-        return ApiError::unauthorized().into_response();
-    };
     let kill = request.extensions().get::<ConnectionKill>().cloned();
-    let drop_after = match http::apply_fault(&shared, kill.as_ref(), bot_id, &method).await {
-        FaultAction::Proceed => false,
-        FaultAction::DropAfter => true,
-        FaultAction::Answer(response) => return response,
+    let (bot_id, drop_after) = match http::bot_call(&shared, token, kill.as_ref(), &method).await {
+        Ok(call) => call,
+        Err(response) => return response,
     };
     let result = match Params::from_request(request).await {
         Ok(params) => call(&shared, bot_id, &method, &params).await,
@@ -453,7 +443,22 @@ impl Content {
     }
 }
 
-const BLOCKED: &str = "bot was blocked by the user";
+/// The user of a private chat and the chat's state, unless the user blocked the bot (403) or
+/// is unknown (400 `chat not found`).
+fn unblocked_chat<'a>(
+    bot: &Bot,
+    users: &'a BTreeMap<UserId, User>,
+    chat_id: UserId,
+) -> Result<(&'a User, ChatState), ApiError> {
+    let user = users
+        .get(&chat_id)
+        .ok_or_else(|| ApiError::bad_request("chat not found"))?;
+    let chat = bot.chats.get(&chat_id).cloned().unwrap_or_default();
+    if chat.blocked {
+        return Err(ApiError::forbidden("bot was blocked by the user"));
+    }
+    Ok((user, chat))
+}
 
 fn send_message(
     bot: &mut Bot,
@@ -463,13 +468,7 @@ fn send_message(
 ) -> Result<Reply, ApiError> {
     let chat_id = private_chat(bot, users, params)?;
     let content = Content::of(params)?;
-    let Some(user) = users.get(&chat_id) else {
-        return Err(ApiError::bad_request("chat not found"));
-    };
-    let chat = bot.chats.get(&chat_id).cloned().unwrap_or_default();
-    if chat.blocked {
-        return Err(ApiError::forbidden(BLOCKED));
-    }
+    let (user, chat) = unblocked_chat(bot, users, chat_id)?;
     if !chat.started {
         return Err(ApiError::forbidden(
             "bot can't initiate conversation with a user",
@@ -510,13 +509,7 @@ fn edit_message_text(
         .integer("message_id")?
         .ok_or_else(|| ApiError::bad_request("message identifier is not specified"))?;
     let content = Content::of(params)?;
-    if !users.contains_key(&chat_id) {
-        return Err(ApiError::bad_request("chat not found"));
-    }
-    let chat = bot.chats.get(&chat_id).cloned().unwrap_or_default();
-    if chat.blocked {
-        return Err(ApiError::forbidden(BLOCKED));
-    }
+    let (_, chat) = unblocked_chat(bot, users, chat_id)?;
     content.check_text()?;
     let Some(sent) = bot.sent_message_mut(chat_id, message_id) else {
         // The user's own messages exist but are not the bot's to edit.

@@ -16,7 +16,7 @@ use crate::{
         Block, ButtonPress, FileQuery, LoginRequest, NewBot, NewFile, NewMessage, OidcApproval,
     },
     error::ControlError,
-    faults::{ArmedFault, FaultSpec},
+    faults::FaultSpec,
     http::{self, ApiError, BODY_LIMIT, ControlResult, parse, reply},
     login::WebAppLaunch,
     passport::PassportSubmission,
@@ -214,14 +214,7 @@ async fn waiting_polls(
 
 async fn inject_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> ControlResult {
     let spec: FaultSpec = parse(&body)?;
-    let mut state = shared.lock();
-    let bot_id = spec
-        .bot
-        .as_deref()
-        .map(|bot| state.bot_id(bot))
-        .transpose()?;
-    let armed = ArmedFault::new(spec, bot_id)?;
-    state.faults.push(armed);
+    shared.lock().inject_fault(spec)?;
     reply(&true)
 }
 

@@ -11,7 +11,7 @@ use axum::{
 };
 
 use crate::{
-    http::{self, ApiError, FaultAction},
+    http::{self, ApiError},
     server::ConnectionKill,
     shared::Shared,
 };
@@ -25,23 +25,13 @@ pub(crate) async fn download(State(shared): State<Arc<Shared>>, request: Request
     else {
         return ApiError::not_found().into_response();
     };
-    let bot_id = http::decode_path_segment(token).and_then(|token| {
-        shared
-            .lock()
-            .bot_by_token(&token)
-            .map(|bot| bot.token.bot_id())
-    });
-    let Some(bot_id) = bot_id else {
-        return ApiError::unauthorized().into_response();
-    };
     let Some(file_path) = http::decode_path_segment(file_path) else {
         return ApiError::not_found().into_response();
     };
     let kill = request.extensions().get::<ConnectionKill>().cloned();
-    let drop_after = match http::apply_fault(&shared, kill.as_ref(), bot_id, "file").await {
-        FaultAction::Proceed => false,
-        FaultAction::DropAfter => true,
-        FaultAction::Answer(response) => return response,
+    let (bot_id, drop_after) = match http::bot_call(&shared, token, kill.as_ref(), "file").await {
+        Ok(call) => call,
+        Err(response) => return response,
     };
     let now = shared.now();
     let file = {

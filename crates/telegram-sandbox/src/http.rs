@@ -313,14 +313,39 @@ pub(crate) fn decode_path_segment(segment: &str) -> Option<Cow<'_, str>> {
         .ok()
 }
 
+/// The bot whose token a Bot API or download path carries, once the armed faults for `method`
+/// let the call through: the bot and whether to drop the connection after the call, or the
+/// answer to give instead (401 for an unknown token, or the fault's).
+pub(crate) async fn bot_call(
+    shared: &Shared,
+    token: &str,
+    kill: Option<&ConnectionKill>,
+    method: &str,
+) -> Result<(BotId, bool), Response> {
+    let bot_id = decode_path_segment(token).and_then(|token| {
+        shared
+            .lock()
+            .bot_by_token(&token)
+            .map(|bot| bot.token.bot_id())
+    });
+    let Some(bot_id) = bot_id else {
+        return Err(ApiError::unauthorized().into_response());
+    };
+    match apply_fault(shared, kill, bot_id, method).await {
+        FaultAction::Proceed => Ok((bot_id, false)),
+        FaultAction::DropAfter => Ok((bot_id, true)),
+        FaultAction::Answer(response) => Err(response),
+    }
+}
+
 /// What an armed fault asks of the current request.
-pub(crate) enum FaultAction {
+enum FaultAction {
     Proceed,
     DropAfter,
     Answer(Response),
 }
 
-pub(crate) async fn apply_fault(
+async fn apply_fault(
     shared: &Shared,
     kill: Option<&ConnectionKill>,
     bot_id: BotId,

@@ -10,7 +10,7 @@ use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use crate::{
     control::{ButtonPress, CallbackAnswer, NewBot, NewFile, NewUser},
     error::{ControlError, Error},
-    faults::{ArmedFault, FaultSpec},
+    faults::FaultSpec,
     login::{LoginWidgetData, WebAppData, WebAppLaunch},
     passport::PassportSubmission,
     router::router,
@@ -402,15 +402,7 @@ impl SandboxHandle {
 
     /// Arms a fault (see `POST /sandbox/faults`).
     pub fn inject_fault(&self, fault: FaultSpec) -> Result<(), ControlError> {
-        let mut state = self.shared.lock();
-        let bot_id = fault
-            .bot
-            .as_deref()
-            .map(|bot| state.bot_id(bot))
-            .transpose()?;
-        let armed = ArmedFault::new(fault, bot_id)?;
-        state.faults.push(armed);
-        Ok(())
+        self.shared.lock().inject_fault(fault)
     }
 
     /// Disarms every fault.

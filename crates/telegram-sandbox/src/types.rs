@@ -84,20 +84,9 @@ impl Chat {
 /// API), with the fields the real server writes for a private chat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatFullInfo {
-    /// Unique identifier of the chat; for a private chat, the user's id.
-    pub id: ChatId,
-    /// First name of the other party in a private chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    /// Last name of the other party in a private chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    /// Username of the other party in a private chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Type of the chat: `private` in the sandbox.
-    #[serde(rename = "type")]
-    pub kind: String,
+    /// What a message's `chat` says: the id, the names and the type, in that order.
+    #[serde(flatten)]
+    pub chat: Chat,
     /// Every active username of the chat; present when it has a username.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_usernames: Option<Vec<String>>,
@@ -111,11 +100,7 @@ impl ChatFullInfo {
     /// The private chat with `user`, as `getChat` describes it.
     pub fn private(user: &User) -> Self {
         Self {
-            id: ChatId::from(user.id),
-            first_name: Some(user.first_name.clone()),
-            last_name: user.last_name.clone(),
-            username: user.username.clone(),
-            kind: "private".to_owned(),
+            chat: Chat::private(user),
             active_usernames: user.username.clone().map(|username| vec![username]),
             // What the real server answers for a private chat.
             max_reaction_count: 11,

@@ -58,7 +58,7 @@ impl State {
         username: &str,
         press: ButtonPress,
     ) -> Result<Update, ControlError> {
-        let bot_id = self.bot_id(username)?;
+        self.bot_id(username)?;
         let unknown_message = || ControlError::UnknownMessage {
             user_id: press.user_id,
             message_id: press.message_id,
@@ -69,13 +69,11 @@ impl State {
             .get(&press.user_id)
             .cloned()
             .ok_or_else(unknown_message)?;
-        let number = self.next_callback_query.saturating_add(1);
-        let bot = self
-            .bots
-            .get_mut(&bot_id)
-            .ok_or_else(|| ControlError::UnknownBot {
-                username: username.to_owned(),
-            })?;
+        // Counted even if refused below: ids only need to be unique.
+        self.next_callback_query = self.next_callback_query.saturating_add(1);
+        let number = self.next_callback_query;
+        let bot = self.bot_mut(username)?;
+        let bot_id = bot.token.bot_id();
         if bot.chats.get(&user.id).is_some_and(|chat| chat.blocked) {
             return Err(ControlError::Blocked { user_id: user.id });
         }
@@ -88,7 +86,6 @@ impl State {
                 message_id: press.message_id,
             });
         }
-        self.next_callback_query = number;
         let id = callback_query_id(bot_id, number);
         bot.callback_queries.insert(id.clone(), user.id);
         let query = CallbackQuery {

@@ -28,7 +28,7 @@ pub(crate) use self::oidc::{Approval, Codes, PendingCode};
 use crate::{
     control::{CallbackAnswer, NewBot, NewFile, NewUser},
     error::ControlError,
-    faults::ArmedFault,
+    faults::{ArmedFault, FaultSpec},
     types::{Chat, Document, Message, MessageEntity, PassportErrors, SentMessage, Update, User},
 };
 
@@ -462,14 +462,10 @@ impl State {
         now: UnixTime,
         fill: impl FnOnce(&mut Message),
     ) -> Result<Update, ControlError> {
-        let bot_id = self.bot_id(username)?;
+        // An unknown bot is refused before a user is created on the fly.
+        self.bot_id(username)?;
         let user = self.user_or_create(user_id)?;
-        let bot = self
-            .bots
-            .get_mut(&bot_id)
-            .ok_or_else(|| ControlError::UnknownBot {
-                username: username.to_owned(),
-            })?;
+        let bot = self.bot_mut(username)?;
         if bot.chats.get(&user_id).is_some_and(|chat| chat.blocked) {
             return Err(ControlError::Blocked { user_id });
         }
@@ -490,6 +486,17 @@ impl State {
         };
         fill(&mut message);
         Ok(bot.push_message(message))
+    }
+
+    /// Arms a fault (see [`crate::faults`]).
+    pub(crate) fn inject_fault(&mut self, spec: FaultSpec) -> Result<(), ControlError> {
+        let bot_id = spec
+            .bot
+            .as_deref()
+            .map(|bot| self.bot_id(bot))
+            .transpose()?;
+        self.faults.push(ArmedFault::new(spec, bot_id)?);
+        Ok(())
     }
 
     /// A user blocks (or unblocks) a bot: the bot's messages to them then fail with 403.

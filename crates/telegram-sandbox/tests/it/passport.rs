@@ -29,6 +29,25 @@ async fn fixture_with_key() -> (Fixture, PrivateKey) {
     (fixture, key)
 }
 
+/// Submits a passport through the control API; returns the `passport_data` the bot receives.
+async fn submit_over_http(fixture: &Fixture, submission: serde_json::Value) -> PassportData {
+    let path = format!("bots/{PASSPORT_BOT}/passport");
+    let (status, body) = fixture.control(Method::POST, &path, Some(submission)).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_value(body["result"]["message"]["passport_data"].clone()).unwrap()
+}
+
+/// The bot's side of a download: `getFile`'s answer, then the bytes at its path.
+async fn download(fixture: &Fixture, file_id: &str) -> (serde_json::Value, Vec<u8>) {
+    let url = format!("{}/getFile", fixture.sandbox.bot_api_url(PASSPORT_TOKEN));
+    let request = fixture.http.post(url).json(&json!({"file_id": file_id}));
+    let file = json_of(request).await["result"].clone();
+    let path = file["file_path"].as_str().unwrap();
+    let url = format!("{}/{path}", fixture.sandbox.file_url(PASSPORT_TOKEN));
+    let response = guard(fixture.http.get(url).send()).await.unwrap();
+    (file, response.bytes().await.unwrap().to_vec())
+}
+
 #[tokio::test]
 async fn submitted_passport_data_opens_with_the_bot_key_and_its_files_download() {
     let (fixture, key) = fixture_with_key().await;
@@ -95,18 +114,10 @@ async fn submitted_passport_data_opens_with_the_bot_key_and_its_files_download()
         .front_side
         .clone()
         .unwrap();
-    let request = fixture.http.post(url("getFile"));
-    let file = json_of(request.json(&json!({"file_id": front.file.file_id}))).await;
-    let path = file["result"]["file_path"].as_str().unwrap();
+    let (file, ciphertext) = download(&fixture, &front.file.file_id).await;
+    let path = file["file_path"].as_str().unwrap();
     assert!(path.starts_with("passport/"), "{path}");
-    let download = format!("{}/{path}", fixture.sandbox.file_url(PASSPORT_TOKEN));
-    let ciphertext = guard(fixture.http.get(download).send())
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_ne!(ciphertext.as_ref(), scan.as_slice());
+    assert_ne!(ciphertext.as_slice(), scan.as_slice());
     assert_eq!(front.decrypt_vec(ciphertext.to_vec()).unwrap(), scan);
 }
 
@@ -149,16 +160,7 @@ async fn submissions_arrive_over_http_with_base64_files() {
     let submission = json!({"user_id": USER, "nonce": "n-http", "elements": [
         {"type": "utility_bill", "files": [{"contents": "aGVsbG8="}, {"contents": "d29ybGQ="}]}
     ]});
-    let (status, body) = fixture
-        .control(
-            Method::POST,
-            &format!("bots/{PASSPORT_BOT}/passport"),
-            Some(submission),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let data: PassportData =
-        serde_json::from_value(body["result"]["message"]["passport_data"].clone()).unwrap();
+    let data = submit_over_http(&fixture, submission).await;
     let opened = open(&key, &data).unwrap();
     assert_eq!(opened.nonce, "n-http");
     let files = opened
@@ -183,16 +185,7 @@ async fn a_realistic_scan_of_several_megabytes_is_accepted_over_http() {
         {"type": "passport", "data": {"document_no": "P1", "expiry_date": ""},
          "front_side": {"contents": contents}}
     ]});
-    let (status, body) = fixture
-        .control(
-            Method::POST,
-            &format!("bots/{PASSPORT_BOT}/passport"),
-            Some(submission),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let data: PassportData =
-        serde_json::from_value(body["result"]["message"]["passport_data"].clone()).unwrap();
+    let data = submit_over_http(&fixture, submission).await;
     let front = open(&key, &data)
         .unwrap()
         .element(&ElementType::Passport)
@@ -200,26 +193,8 @@ async fn a_realistic_scan_of_several_megabytes_is_accepted_over_http() {
         .front_side
         .clone()
         .unwrap();
-    let url = format!("{}/getFile", fixture.sandbox.bot_api_url(PASSPORT_TOKEN));
-    let file = json_of(
-        fixture
-            .http
-            .post(url)
-            .json(&json!({"file_id": front.file.file_id})),
-    )
-    .await;
-    let download = format!(
-        "{}/{}",
-        fixture.sandbox.file_url(PASSPORT_TOKEN),
-        file["result"]["file_path"].as_str().unwrap()
-    );
-    let ciphertext = guard(fixture.http.get(download).send())
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(front.decrypt_vec(ciphertext.to_vec()).unwrap(), scan);
+    let (_, ciphertext) = download(&fixture, &front.file.file_id).await;
+    assert_eq!(front.decrypt_vec(ciphertext).unwrap(), scan);
 }
 
 #[tokio::test]
@@ -231,16 +206,7 @@ async fn a_broken_file_fails_its_hash_check_after_download() {
             {"contents": "d29ybGQ=", "broken": true},
         ]}
     ]});
-    let (status, body) = fixture
-        .control(
-            Method::POST,
-            &format!("bots/{PASSPORT_BOT}/passport"),
-            Some(submission),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let data: PassportData =
-        serde_json::from_value(body["result"]["message"]["passport_data"].clone()).unwrap();
+    let data = submit_over_http(&fixture, submission).await;
     // The credentials open as sealed; only the download of the broken file does not verify.
     let opened = open(&key, &data).unwrap();
     let files = opened
@@ -249,27 +215,14 @@ async fn a_broken_file_fails_its_hash_check_after_download() {
         .files
         .clone()
         .unwrap();
-    let url = |method: &str| format!("{}/{method}", fixture.sandbox.bot_api_url(PASSPORT_TOKEN));
     let mut outcomes = Vec::new();
     for file in &files {
-        let request = fixture.http.post(url("getFile"));
-        let answer = json_of(request.json(&json!({"file_id": file.file.file_id}))).await;
-        let download = format!(
-            "{}/{}",
-            fixture.sandbox.file_url(PASSPORT_TOKEN),
-            answer["result"]["file_path"].as_str().unwrap()
-        );
-        let ciphertext = guard(fixture.http.get(download).send())
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let (answer, ciphertext) = download(&fixture, &file.file.file_id).await;
         assert_eq!(
-            answer["result"]["file_size"], file.file.file_size,
+            answer["file_size"], file.file.file_size,
             "the broken file keeps its size"
         );
-        outcomes.push(file.decrypt_vec(ciphertext.to_vec()));
+        outcomes.push(file.decrypt_vec(ciphertext));
     }
     assert_eq!(outcomes[0].as_deref().unwrap(), b"hello");
     assert!(

@@ -5,18 +5,23 @@ use telegram_sandbox::{Sandbox, tgauth_core::FixedClock};
 
 use crate::common::{BOT, Fixture, START, USER};
 
+/// A sandbox on `clock` that keeps its state in `path`, with the common bot and user.
+async fn start(path: &std::path::Path, clock: &FixedClock) -> Fixture {
+    let sandbox = Sandbox::builder()
+        .clock(clock.clone())
+        .state_file(path)
+        .start(tgauth_tests::any_loopback_port())
+        .await
+        .unwrap();
+    Fixture::with(sandbox, clock.clone()).await
+}
+
 #[tokio::test]
 async fn unconfirmed_updates_survive_a_restart() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("sandbox.json");
     let clock = FixedClock::new(START);
-    let sandbox = Sandbox::builder()
-        .clock(clock.clone())
-        .state_file(&path)
-        .start(tgauth_tests::any_loopback_port())
-        .await
-        .unwrap();
-    let fixture = Fixture::with(sandbox, clock.clone()).await;
+    let fixture = start(&path, &clock).await;
     for text in ["/start one", "two", "three"] {
         fixture.user_says(text);
     }
@@ -37,14 +42,8 @@ async fn unconfirmed_updates_survive_a_restart() {
     let document = fixture.sandbox.add_file(BOT, &b"kept"[..], None).unwrap();
     fixture.sandbox.shutdown().await.unwrap();
 
-    let sandbox = Sandbox::builder()
-        .clock(clock.clone())
-        .state_file(&path)
-        .start(tgauth_tests::any_loopback_port())
-        .await
-        .unwrap();
     // Creating the same bot and user again is harmless.
-    let fixture = Fixture::with(sandbox, clock).await;
+    let fixture = start(&path, &clock).await;
     assert_eq!(fixture.update_ids(json!({})).await, [2, 3, 4]);
     assert_eq!(fixture.user_says("five"), 5);
     let sent = fixture.sandbox.sent(BOT).unwrap();
@@ -84,13 +83,7 @@ async fn a_webhook_and_its_pending_updates_survive_a_restart() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("sandbox.json");
     let clock = FixedClock::new(START);
-    let start = || {
-        Sandbox::builder()
-            .clock(clock.clone())
-            .state_file(&path)
-            .start(tgauth_tests::any_loopback_port())
-    };
-    let fixture = Fixture::with(start().await.unwrap(), clock.clone()).await;
+    let fixture = start(&path, &clock).await;
     // Nothing listens on the discard port: the update stays pending.
     fixture
         .call(
@@ -101,7 +94,7 @@ async fn a_webhook_and_its_pending_updates_survive_a_restart() {
     fixture.user_says("waiting");
     fixture.sandbox.shutdown().await.unwrap();
 
-    let fixture = Fixture::with(start().await.unwrap(), clock.clone()).await;
+    let fixture = start(&path, &clock).await;
     let (_, info) = fixture.call("getWebhookInfo", json!({})).await;
     assert_eq!(info["result"]["url"], "http://127.0.0.1:9/hook");
     assert_eq!(info["result"]["pending_update_count"], 1);
@@ -122,13 +115,7 @@ async fn the_state_file_is_not_written_through_a_planted_symlink() {
     std::fs::write(&victim, "precious\n").unwrap();
     std::os::unix::fs::symlink(&victim, directory.path().join("sandbox.json.tmp")).unwrap();
     let clock = FixedClock::new(START);
-    let sandbox = Sandbox::builder()
-        .clock(clock.clone())
-        .state_file(&path)
-        .start(tgauth_tests::any_loopback_port())
-        .await
-        .unwrap();
-    let fixture = Fixture::with(sandbox, clock).await;
+    let fixture = start(&path, &clock).await;
     fixture.user_says("/start");
     fixture.sandbox.shutdown().await.unwrap();
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
