@@ -57,9 +57,11 @@ async fn a_control_request_for_another_host_is_refused() {
     ] {
         let (status, body) = control(&fixture, Method::POST, "users", Some(host), json, user).await;
         assert_refused(status, &body, 403, HOST_RULE);
-        let sent = format!("bots/{BOT}/sent");
-        let (status, body) = control(&fixture, Method::GET, &sent, Some(host), None, "").await;
-        assert_refused(status, &body, 403, HOST_RULE);
+        // Every route, and paths that are none.
+        for path in [format!("bots/{BOT}/sent"), "no/such/path".to_owned()] {
+            let (status, body) = control(&fixture, Method::GET, &path, Some(host), None, "").await;
+            assert_refused(status, &body, 403, HOST_RULE);
+        }
     }
     // No refused request created the user: the first message creates them on the fly.
     let update = fixture.sandbox.send_message(BOT, 5, "hi").unwrap();
