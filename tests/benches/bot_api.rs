@@ -16,11 +16,13 @@ use futures_util::StreamExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tgauth::bot_api_client::client::{BotToken, Client, RetryPolicy, SendMessage, SetWebhook};
-use tgauth::bot_api_client::polling::{Poller, PollingConfig};
-use tgauth::bot_api_client::types::Update;
-use tgauth::bot_api_client::webhook::{SecretToken, WebhookConfig, router};
-use tgauth::telegram_sandbox::{NewBot, NewUser, Sandbox, SandboxHandle};
+use tgauth::BotToken;
+use tgauth::bot::polling::{Poller, PollingConfig};
+use tgauth::bot::requests::{SendMessage, SetWebhook};
+use tgauth::bot::types::Update;
+use tgauth::bot::webhook::{SecretToken, WebhookConfig, router};
+use tgauth::bot::{Client, RetryPolicy};
+use tgauth::sandbox::{NewBot, NewUser, Sandbox, SandboxHandle};
 
 const TOKEN: &str = "700000009:AAbench_secret_for_throughput_runs_0";
 const BOT: &str = "bench_bot";
@@ -79,7 +81,11 @@ async fn polling(count: u64) -> f64 {
     let mut updates = Poller::new(client).config(config).start().unwrap();
     let mut handled = 0;
     while handled < count {
-        let delivery = updates.next().await.unwrap().unwrap();
+        let tgauth::bot::polling::Event::Delivery(delivery) =
+            updates.next().await.unwrap().unwrap()
+        else {
+            panic!("a dead letter in the bench");
+        };
         std::hint::black_box(&delivery.update);
         delivery.ack();
         handled += 1;

@@ -7,16 +7,18 @@ use futures_util::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tgauth::bot_api_client::client::{BotToken, Client, RetryPolicy, SendMessage, SetWebhook};
-use tgauth::bot_api_client::error::{ApiErrorKind, TransportKind};
-use tgauth::bot_api_client::polling::{
-    FileOffsetStore, OffsetStore, Poller, PollingConfig, Updates,
-};
-use tgauth::bot_api_client::types::{
+use tgauth::BotToken;
+use tgauth::bot::error::{ApiErrorKind, TransportKind};
+use tgauth::bot::polling::{FileOffsetStore, OffsetStore, Poller, PollingConfig, Updates};
+use tgauth::bot::requests::{SendMessage, SetWebhook};
+use tgauth::bot::types::{
     InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, LoginUrl, ParseMode, Update,
 };
-use tgauth::bot_api_client::webhook::{SecretToken, WebhookConfig, router};
-use tgauth::telegram_sandbox::{FaultKind, FaultSpec, NewBot, NewUser, Sandbox, SandboxHandle};
+use tgauth::bot::webhook::{SecretToken, WebhookConfig, router};
+use tgauth::bot::{Client, RetryPolicy};
+use tgauth::sandbox::control::{NewBot, NewUser};
+use tgauth::sandbox::faults::{FaultKind, FaultSpec};
+use tgauth::sandbox::{Sandbox, SandboxHandle};
 
 const TOKEN: &str = "700000001:AAE2e-sandbox_secret_for_the_client_0";
 const BOT: &str = "e2e_bot";
@@ -72,12 +74,16 @@ fn text_of(update: &Update) -> String {
         .unwrap_or_default()
 }
 
-async fn next(updates: &mut Updates) -> tgauth::bot_api_client::polling::Delivery {
-    tokio::time::timeout(Duration::from_secs(20), updates.next())
+async fn next(updates: &mut Updates) -> tgauth::bot::polling::Delivery {
+    let event = tokio::time::timeout(Duration::from_secs(20), updates.next())
         .await
         .expect("an update within 20 s")
         .expect("the stream goes on")
-        .expect("no fatal error")
+        .expect("no fatal error");
+    match event {
+        tgauth::bot::polling::Event::Delivery(delivery) => delivery,
+        other => panic!("expected a delivery, got {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -88,7 +94,7 @@ async fn every_client_method_against_the_sandbox() {
     let me = client.me().await.unwrap();
     assert_eq!(
         (me.id, me.is_bot, me.username.as_deref()),
-        (700000001, true, Some(BOT))
+        (tgauth::UserId(700000001), true, Some(BOT))
     );
 
     // getUpdates with explicit offsets: confirmation only with a higher offset.
@@ -107,7 +113,7 @@ async fn every_client_method_against_the_sandbox() {
         1,
         "not confirmed yet"
     );
-    let request = tgauth::bot_api_client::client::GetUpdates {
+    let request = tgauth::bot::requests::GetUpdates {
         offset: Some(sent.update_id + 1),
         ..Default::default()
     };
@@ -134,7 +140,7 @@ async fn every_client_method_against_the_sandbox() {
         )
         .await
         .unwrap();
-    assert_eq!(message.chat.id, USER);
+    assert_eq!(message.chat.id, tgauth::ChatId(USER));
     let recorded = sandbox.sent(BOT).unwrap();
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].parse_mode.as_deref(), Some("HTML"));
@@ -169,10 +175,7 @@ async fn every_client_method_against_the_sandbox() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            error,
-            tgauth::bot_api_client::error::Error::FileTooLarge { limit: 1000, .. }
-        ),
+        matches!(error, tgauth::bot::Error::FileTooLarge { limit: 1000, .. }),
         "{error:?}"
     );
 
@@ -198,8 +201,8 @@ async fn every_client_method_against_the_sandbox() {
     assert_eq!(client.webhook_info().await.unwrap().url, "");
 
     // setPassportDataErrors.
-    use tgauth::passport_types::element::ElementType;
-    use tgauth::passport_types::errors::PassportElementError;
+    use tgauth::passport::types::element::ElementType;
+    use tgauth::passport::types::errors::PassportElementError;
     let errors = [PassportElementError::data(
         ElementType::Passport,
         "document_no",
@@ -209,12 +212,12 @@ async fn every_client_method_against_the_sandbox() {
     .unwrap()];
     assert!(
         client
-            .set_passport_data_errors(USER, &errors)
+            .set_passport_data_errors(tgauth::UserId(USER), &errors)
             .await
             .unwrap()
     );
     let recorded = sandbox.passport_errors(BOT).unwrap();
-    assert_eq!(recorded[0].user_id, USER);
+    assert_eq!(recorded[0].user_id, tgauth::UserId(USER));
     assert_eq!(
         recorded[0].errors[0],
         serde_json::to_value(&errors[0]).unwrap()
@@ -364,7 +367,7 @@ async fn retries_under_injected_faults_without_duplicate_sends() {
     let client = client(&sandbox);
     // The user starts the bot (a bot cannot open a conversation); the update is confirmed.
     let start = sandbox.send_message(BOT, USER, "/start").unwrap().update_id;
-    let confirm = tgauth::bot_api_client::client::GetUpdates {
+    let confirm = tgauth::bot::requests::GetUpdates {
         offset: Some(start + 1),
         ..Default::default()
     };
@@ -387,7 +390,7 @@ async fn retries_under_injected_faults_without_duplicate_sends() {
     sandbox
         .inject_fault(fault("getMe", 1, FaultKind::DropConnection))
         .unwrap();
-    assert_eq!(client.me().await.unwrap().id, 700000001);
+    assert_eq!(client.me().await.unwrap().id, tgauth::UserId(700000001));
 
     // sendMessage: 429 is retried (the call was not performed) and sends once.
     sandbox
@@ -670,7 +673,7 @@ async fn no_error_from_the_sandbox_holds_the_token() {
         .unwrap();
     errors.push(impatient.me().await.unwrap_err());
     // A download of a path that does not exist, and one cut by a fault.
-    let missing = tgauth::bot_api_client::types::File {
+    let missing = tgauth::bot::types::File {
         file_id: "x".into(),
         file_unique_id: "x".into(),
         file_size: None,
@@ -814,7 +817,7 @@ async fn error_classification_against_the_sandbox() {
             "sendMessage",
             1,
             FaultKind::Migrated {
-                migrate_to_chat_id: -1_001_234_567_890,
+                migrate_to_chat_id: tgauth::ChatId(-1_001_234_567_890),
             },
         ))
         .unwrap();
@@ -826,7 +829,7 @@ async fn error_classification_against_the_sandbox() {
     let api = error.api().unwrap();
     assert_eq!(
         (api.error_code, api.migrate_to_chat_id),
-        (400, Some(-1_001_234_567_890))
+        (400, Some(tgauth::ChatId(-1_001_234_567_890)))
     );
     assert_eq!(
         api.parameters.as_ref().unwrap()["migrate_to_chat_id"],
@@ -853,7 +856,7 @@ async fn error_classification_against_the_sandbox() {
         .call::<_, serde_json::Value>(
             "noSuchMethod",
             &serde_json::json!({}),
-            tgauth::bot_api_client::client::Idempotency::Idempotent,
+            tgauth::bot::requests::Idempotency::Idempotent,
         )
         .await
         .unwrap_err();
