@@ -295,12 +295,16 @@ fn check_default_features(packages: &[Value], problems: &mut Vec<String>) {
             .iter()
             .find(|p| p["name"].as_str() == Some(crate_name))
         else {
-            problems.push(format!("features: workspace crate `{crate_name}` is missing"));
+            problems.push(format!(
+                "features: workspace crate `{crate_name}` is missing"
+            ));
             continue;
         };
         let features = &package["features"];
         if features.get(*feature).is_none() {
-            problems.push(format!("features: `{crate_name}` has no feature `{feature}`"));
+            problems.push(format!(
+                "features: `{crate_name}` has no feature `{feature}`"
+            ));
             continue;
         }
         // Everything the default features turn on, transitively within the crate.

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 
 /// Whole seconds since the Unix epoch, as Telegram writes every date (`auth_date`, `date`,
 /// `exp`); negative before 1970.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct UnixTime(pub i64);
 

@@ -149,7 +149,11 @@ mod tests {
     #[test]
     fn never_prints_the_secret() {
         let token = BotToken::new(REAL_SHAPE).unwrap_or_else(|_| unreachable!());
-        for shown in [format!("{token:?}"), token.to_string(), format!("{token:#?}")] {
+        for shown in [
+            format!("{token:?}"),
+            token.to_string(),
+            format!("{token:#?}"),
+        ] {
             assert!(!shown.contains("AAHdqTcv"), "{shown}");
             assert!(shown.contains("123456"), "{shown}");
         }
