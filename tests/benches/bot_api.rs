@@ -22,7 +22,8 @@ use tgauth::bot::requests::{SendMessage, SetWebhook};
 use tgauth::bot::types::Update;
 use tgauth::bot::webhook::{SecretToken, WebhookConfig, router};
 use tgauth::bot::{Client, RetryPolicy};
-use tgauth::sandbox::{NewBot, NewUser, Sandbox, SandboxHandle};
+use tgauth::sandbox::control::{NewBot, NewUser};
+use tgauth::sandbox::{Sandbox, SandboxHandle};
 
 const TOKEN: &str = "700000009:AAbench_secret_for_throughput_runs_0";
 const BOT: &str = "bench_bot";

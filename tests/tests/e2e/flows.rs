@@ -838,3 +838,97 @@ async fn login(store: AnyStore) {
     ));
     sandbox.shutdown().await.unwrap();
 }
+
+/// Flood control (429) is waited out as Telegram asks, then the message goes out once; a wait
+/// longer than the notifier's cap fails the notification instead of hanging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_wait_out_flood_control() {
+    use tgauth::sandbox::faults::{FaultKind, FaultSpec};
+
+    let directory = tempfile::tempdir().unwrap();
+    let store = sqlite(&directory).await;
+    let clock = FixedClock::new(UnixTime(START));
+    let sandbox = sandbox(&clock).await;
+    let client = client(&sandbox);
+    // Link Ada to alice through both confirmations.
+    let alice = account("alice");
+    let linker = Linker::new(store.clone(), BotUsername::new(BOT).unwrap());
+    let issued = linker.issue(&alice, clock.now()).await.unwrap();
+    let start = tgauth::link::start::StartMessage {
+        chat_id: tgauth::ChatId(ADA),
+        chat_type: "private".to_owned(),
+        user_id: Some(UserId(ADA)),
+        text: format!("/start {}", issued.code.expose()),
+    };
+    linker.handle_start(&start, clock.now()).await.unwrap();
+    linker
+        .confirm(&issued.code, start.identity().unwrap(), clock.now())
+        .await
+        .unwrap();
+    linker
+        .confirm_on_website(&alice, &issued.code, clock.now())
+        .await
+        .unwrap();
+    // Ada has opened the chat with the bot (a bot cannot start a conversation).
+    sandbox.send_message(BOT, ADA, "/start").unwrap();
+
+    // Three 429s: the client's own two retries meet the second and third, then it gives up
+    // and the notifier waits the `retry_after` itself before the fourth attempt.
+    sandbox
+        .inject_fault(FaultSpec {
+            bot: Some(BOT.into()),
+            method: "sendMessage".into(),
+            count: 3,
+            fault: FaultKind::TooManyRequests { retry_after: 1 },
+        })
+        .unwrap();
+    let notifier = Notifier::new(client.clone(), store.clone(), Arc::new(clock.clone()));
+    let started = std::time::Instant::now();
+    let outcomes = notifier
+        .notify(&alice, &Notification::text("Hello"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcomes.as_slice(), [NotifyOutcome::Sent { .. }]),
+        "{outcomes:?}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let sent = sandbox.sent(BOT).unwrap();
+    assert_eq!(
+        sent.iter()
+            .filter(|sent| sent.message.text.as_deref() == Some("Hello"))
+            .count(),
+        1
+    );
+
+    // Telegram asks for more than the notifier will wait: a typed error, at once.
+    sandbox
+        .inject_fault(FaultSpec {
+            bot: Some(BOT.into()),
+            method: "sendMessage".into(),
+            count: 10,
+            fault: FaultKind::TooManyRequests { retry_after: 3600 },
+        })
+        .unwrap();
+    let impatient = Notifier::new(
+        Client::builder(BotToken::new(TOKEN).unwrap())
+            .base_url(sandbox.base_url())
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .unwrap(),
+        store,
+        Arc::new(clock.clone()),
+    )
+    .with_max_wait(Duration::from_secs(5));
+    let error = impatient
+        .notify(&alice, &Notification::text("Later"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, tgauth::Error::Bot(_)), "{error:?}");
+    sandbox.clear_faults();
+    sandbox.shutdown().await.unwrap();
+}
