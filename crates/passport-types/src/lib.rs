@@ -46,6 +46,8 @@
 //! - [`decrypted`]: what the encrypted parts decrypt to: credentials and element data.
 //! - [`errors`]: `PassportElementError`, serialized exactly as `setPassportDataErrors` expects.
 //!
+//! Each module's operations return its own error; [`Error`] at the root gathers them.
+//!
 //! [`tgauth_core`] is re-exported for the shared vocabulary this crate's API uses (`BotId` in a
 //! request, `UnixTime` for file dates).
 //!
@@ -57,8 +59,10 @@
 
 pub mod decrypted;
 pub mod element;
+mod error;
 pub mod errors;
 pub mod received;
 pub mod scope;
 
+pub use error::Error;
 pub use tgauth_core;
