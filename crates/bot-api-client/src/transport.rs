@@ -10,6 +10,7 @@ use crate::error::{ApiError, TransportKind};
 use crate::requests::Idempotency;
 use crate::types::Update;
 use crate::{Client, Error};
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -176,25 +177,38 @@ impl Client {
         &self,
         method: &'static str,
         mut response: reqwest::Response,
-    ) -> Result<Vec<u8>, Error> {
+    ) -> Result<Bytes, Error> {
         let limit = self.inner.response_limit;
         let too_large = || Error::ResponseTooLarge { method, limit };
         let announced = response.content_length().unwrap_or(0);
         if usize::try_from(announced).map_or(true, |announced| announced > limit) {
             return Err(too_large());
         }
-        let mut body = Vec::new();
+        let mut chunks = Vec::new();
+        let mut length = 0_usize;
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| self.transport_error(method, e))?
         {
-            if chunk.len() > limit.saturating_sub(body.len()) {
+            if chunk.len() > limit.saturating_sub(length) {
                 return Err(too_large());
             }
-            body.extend_from_slice(&chunk);
+            length += chunk.len();
+            chunks.push(chunk);
         }
-        Ok(body)
+        // Most answers arrive in one chunk, which is then the body as it is, without a copy.
+        match chunks.len() {
+            0 => Ok(Bytes::new()),
+            1 => Ok(chunks.swap_remove(0)),
+            _ => {
+                let mut body = Vec::with_capacity(length);
+                for chunk in &chunks {
+                    body.extend_from_slice(chunk);
+                }
+                Ok(Bytes::from(body))
+            }
+        }
     }
 
     pub(crate) fn decode<R: DeserializeOwned>(
