@@ -124,10 +124,16 @@ impl Identity {
         let user_id = claims.id.ok_or(Error::NoTelegramId {
             origin: IdentitySource::Oidc,
         })?;
-        let (first_name, last_name) = split_display_name(claims.name.as_deref());
+        // OIDC gives one display `name`; where the widget's first and last names split in it
+        // is not known, so the whole name stands as the first name.
+        let first_name = claims
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned);
         Ok(Self {
             first_name,
-            last_name,
             username: claims.preferred_username.clone(),
             photo_url: claims.picture.clone(),
             phone_number: claims.phone_number.clone(),
@@ -207,15 +213,6 @@ impl Identity {
             (None, _, Some(username)) => format!("@{username}"),
             _ => self.user_id.to_string(),
         }
-    }
-}
-
-/// OIDC gives one display `name`; the widget's first and last names are its parts. Splitting at
-/// the last space is a guess, so the whole name stays the first name when there is no space.
-fn split_display_name(name: Option<&str>) -> (Option<String>, Option<String>) {
-    match name.map(str::trim).filter(|name| !name.is_empty()) {
-        None => (None, None),
-        Some(name) => (Some(name.to_owned()), None),
     }
 }
 

@@ -401,6 +401,10 @@ fn element_errors_for(
         .unwrap_or_default()
 }
 
+/// The most a file's announced size reserves in advance (Telegram's download limit, 20 MB);
+/// a larger file fails the download anyway.
+const MAX_PREALLOCATION: usize = 20 * 1024 * 1024;
+
 enum Download {
     /// The bytes arrived but did not decrypt and verify: a damaged file the user can resend.
     Unverified,
@@ -413,7 +417,13 @@ async fn download(client: &Client, file: &OpenedFile) -> Result<Zeroizing<Vec<u8
     let key = file.key().map_err(|_| Download::Unverified)?;
     let mut sink = DecryptingSink {
         decryptor: Some(FileDecryptor::new(&key)),
-        plaintext: Zeroizing::new(Vec::new()),
+        // Room for the whole file up front: a growing buffer would leave copies of the
+        // plaintext behind in memory it gave back, which the wipe on drop cannot reach.
+        plaintext: Zeroizing::new(Vec::with_capacity(
+            usize::try_from(file.file.file_size)
+                .unwrap_or(0)
+                .min(MAX_PREALLOCATION),
+        )),
         failed: false,
     };
     let downloaded = client

@@ -238,6 +238,32 @@ impl Service {
     }
 }
 
+/// Links Ada's chat to `account` directly through the linker: her `/start`, her confirmation
+/// in the bot, the account's confirmation on the website.
+async fn link_through_both_confirmations(
+    store: &AnyStore,
+    account: &AccountId,
+    now: UnixTime,
+) -> tgauth::link::store::Linked {
+    let linker = Linker::new(store.clone(), BotUsername::new(BOT).unwrap());
+    let issued = linker.issue(account, now).await.unwrap();
+    let start = tgauth::link::start::StartMessage {
+        chat_id: tgauth::ChatId(ADA),
+        chat_type: "private".to_owned(),
+        user_id: Some(UserId(ADA)),
+        text: format!("/start {}", issued.code.expose()),
+    };
+    linker.handle_start(&start, now).await.unwrap();
+    linker
+        .confirm(&issued.code, start.identity().unwrap(), now)
+        .await
+        .unwrap();
+    linker
+        .confirm_on_website(account, &issued.code, now)
+        .await
+        .unwrap()
+}
+
 fn message_text(sent: &Value) -> &str {
     sent["message"]["text"].as_str().unwrap_or_default()
 }
@@ -783,24 +809,7 @@ async fn login(store: AnyStore) {
     identities.push(Identity::from_message(message, clock.now()).unwrap());
 
     // A login link, after linking through both confirmations on this store.
-    let alice = account("alice");
-    let linker = Linker::new(store.clone(), BotUsername::new(BOT).unwrap());
-    let issued = linker.issue(&alice, clock.now()).await.unwrap();
-    let start = tgauth::link::start::StartMessage {
-        chat_id: tgauth::ChatId(ADA),
-        chat_type: "private".to_owned(),
-        user_id: Some(UserId(ADA)),
-        text: format!("/start {}", issued.code.expose()),
-    };
-    linker.handle_start(&start, clock.now()).await.unwrap();
-    linker
-        .confirm(&issued.code, start.identity().unwrap(), clock.now())
-        .await
-        .unwrap();
-    let linked = linker
-        .confirm_on_website(&alice, &issued.code, clock.now())
-        .await
-        .unwrap();
+    let linked = link_through_both_confirmations(&store, &account("alice"), clock.now()).await;
     let key = LoginLinkKey::new(&[9; 32]).unwrap();
     let token = key
         .sign(&linked.link, tgauth::link::Ttl::LOGIN_DEFAULT, clock.now())
@@ -852,23 +861,7 @@ async fn notifications_wait_out_flood_control() {
     let client = client(&sandbox);
     // Link Ada to alice through both confirmations.
     let alice = account("alice");
-    let linker = Linker::new(store.clone(), BotUsername::new(BOT).unwrap());
-    let issued = linker.issue(&alice, clock.now()).await.unwrap();
-    let start = tgauth::link::start::StartMessage {
-        chat_id: tgauth::ChatId(ADA),
-        chat_type: "private".to_owned(),
-        user_id: Some(UserId(ADA)),
-        text: format!("/start {}", issued.code.expose()),
-    };
-    linker.handle_start(&start, clock.now()).await.unwrap();
-    linker
-        .confirm(&issued.code, start.identity().unwrap(), clock.now())
-        .await
-        .unwrap();
-    linker
-        .confirm_on_website(&alice, &issued.code, clock.now())
-        .await
-        .unwrap();
+    link_through_both_confirmations(&store, &alice, clock.now()).await;
     // Ada has opened the chat with the bot (a bot cannot start a conversation).
     sandbox.send_message(BOT, ADA, "/start").unwrap();
 
