@@ -62,7 +62,9 @@ fn allowed_workspace_dependencies(package: &str) -> Option<&'static [&'static st
             "bot-api-client",
             "telegram-sandbox",
         ],
-        "tgauth-cli" => &["tgauth"],
+        // The service sits on the umbrella: the composing layer and the libraries through it.
+        "tgauth-server" => &["tgauth"],
+        "tgauth-cli" => &["tgauth", "tgauth-server"],
         _ => return None,
     };
     Some(allowed)
@@ -287,6 +289,7 @@ const OPT_IN_FEATURES: &[(&str, &str)] = &[
     ("tgauth", "login-widget-sign"),
     ("tgauth", "deeplink-auth-postgres"),
     ("tgauth", "deeplink-auth-redis"),
+    ("tgauth-server", "sandbox"),
 ];
 
 fn check_default_features(packages: &[Value], problems: &mut Vec<String>) {

@@ -18,6 +18,7 @@ mod login;
 mod passport;
 mod sandbox;
 mod secret;
+mod serve;
 
 /// The exit status of a command that did what was asked.
 const EXIT_OK: u8 = 0;
@@ -81,6 +82,11 @@ enum Command {
     Passport(passport::PassportCommand),
     /// Run the loopback Telegram sandbox (Bot API and control API) until Ctrl-C.
     Sandbox(sandbox::SandboxArgs),
+    /// Run the identity gateway for websites (`--sandbox`: everything offline).
+    Serve(Box<tgauth_server::ServeArgs>),
+    /// The gateway's API keys: create, list, revoke.
+    #[command(subcommand)]
+    Apikey(serve::ApiKeyCommand),
 }
 
 impl Command {
@@ -96,6 +102,8 @@ impl Command {
             Self::Passport(passport::PassportCommand::Decrypt(_)) => "passport decrypt",
             Self::Passport(passport::PassportCommand::RequestUrl(_)) => "passport request-url",
             Self::Sandbox(_) => "sandbox",
+            Self::Serve(_) => "serve",
+            Self::Apikey(_) => "apikey",
         }
     }
 }
@@ -227,6 +235,8 @@ fn main() -> ExitCode {
         Command::Link(command) => link::run(command),
         Command::Keygen(args) => passport::run_keygen(&args),
         Command::Passport(command) => passport::run(command),
+        Command::Serve(args) => serve::run_serve(*args),
+        Command::Apikey(command) => serve::run_apikey(command),
     };
     match outcome {
         Ok(()) => ExitCode::from(EXIT_OK),

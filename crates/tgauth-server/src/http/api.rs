@@ -1,0 +1,479 @@
+//! The website backend's JSON API under `/api/v1`, behind `Authorization: Bearer <api key>`.
+//!
+//! Every refusal is `{"error":{"code","message"}}` with its 4xx, and a refused request stores
+//! nothing: bodies and ids are checked before the first write.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tgauth::link::AccountId;
+use tgauth::link::code::LinkCode;
+use tgauth::link::store::Store as _;
+use tgauth::{LinkStatus, UserId};
+
+use crate::error::HttpError;
+use crate::jobs::events::{self, EventKind};
+use crate::keys::{api_secret_matches, split_api_key};
+use crate::state::AppState;
+
+/// The API routes.
+pub(crate) fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/v1/links", post(create_link))
+        .route("/api/v1/users/{user}", get(user))
+        .route("/api/v1/users/{user}/telegram", delete(unlink))
+        .route("/api/v1/users/{user}/telegram/confirm", post(confirm))
+        .route("/api/v1/users/{user}/telegram/refuse", post(refuse))
+        .route("/api/v1/notifications", post(notify))
+        .route("/api/v1/notifications/{id}", get(notification))
+        .route("/api/v1/openapi.json", get(openapi))
+}
+
+/// A request authenticated with an API key; holds the key's id (for the audit log).
+pub(crate) struct ApiKey {
+    #[allow(
+        dead_code,
+        reason = "the Passport API's audit log records it, the next step"
+    )]
+    pub(crate) id: String,
+}
+
+impl FromRequestParts<AppState> for ApiKey {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                HttpError::unauthorized(
+                    "missing_api_key",
+                    "send an API key as `Authorization: Bearer <key>` (make one with `tgauth apikey create`)",
+                )
+            })?;
+        let invalid = || HttpError::unauthorized("invalid_api_key", "the API key is not valid");
+        let (id, secret) = split_api_key(presented.trim()).ok_or_else(invalid)?;
+        let record = state.db.api_key(id).await?.ok_or_else(invalid)?;
+        if record.revoked_at.is_some() || !api_secret_matches(secret, &record.secret_hash) {
+            return Err(invalid());
+        }
+        Ok(Self { id: record.id })
+    }
+}
+
+/// JSON bodies with the service's own refusals (400 for bad JSON, 415 for another type).
+pub(crate) struct ApiJson<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = HttpError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, HttpError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(HttpError::client(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as Content-Type: application/json",
+            )),
+            Err(JsonRejection::JsonDataError(error)) => Err(HttpError::bad_request(
+                "invalid_body",
+                format!("the body does not fit: {}", error.body_text()),
+            )),
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(HttpError::bad_request(
+                "invalid_json",
+                "the body is not valid JSON",
+            )),
+            Err(JsonRejection::BytesRejection(_)) => Err(HttpError::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the body is too large or could not be read",
+            )),
+            Err(_) => Err(HttpError::bad_request(
+                "invalid_body",
+                "the body could not be read",
+            )),
+        }
+    }
+}
+
+/// A website user id from a path or body.
+pub(crate) fn account(user: &str) -> Result<AccountId, HttpError> {
+    AccountId::new(user).map_err(|_| {
+        HttpError::bad_request(
+            "invalid_user",
+            "`user` must be 1 to 128 bytes of text without control characters",
+        )
+    })
+}
+
+fn link_store_error(error: impl Into<tgauth::link::Error>) -> HttpError {
+    let error = error.into();
+    match error {
+        tgauth::link::Error::Store(_) => HttpError::unavailable(error),
+        other => HttpError::internal(other),
+    }
+}
+
+fn compose_error(error: tgauth::Error) -> HttpError {
+    match error {
+        tgauth::Error::Link(tgauth::link::Error::Store(_)) | tgauth::Error::Bot(_) => {
+            HttpError::unavailable(error)
+        }
+        other => HttpError::internal(other),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewLink {
+    user: String,
+}
+
+/// `POST /api/v1/links {"user"}` -> 201 `{"url","expires_at"}`.
+async fn create_link(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiJson(body): ApiJson<NewLink>,
+) -> Result<Response, HttpError> {
+    let account = account(&body.user)?;
+    let now = state.now();
+    let issued = state
+        .website
+        .issue(&account, now)
+        .await
+        .map_err(compose_error)?;
+    let sealed = state.vault.seal(
+        &format!("link-code:{}", account.as_str()),
+        issued.code.expose().as_bytes(),
+    )?;
+    state
+        .db
+        .put_link_request(account.as_str(), &sealed, now, issued.expires_at)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"url": issued.url, "expires_at": issued.expires_at})),
+    )
+        .into_response())
+}
+
+/// The code last issued for `account`, if it still opens.
+async fn pending_code(
+    state: &AppState,
+    account: &AccountId,
+) -> Result<Option<LinkCode>, HttpError> {
+    let Some(sealed) = state.db.link_request(account.as_str()).await? else {
+        return Ok(None);
+    };
+    let Ok(code) = state
+        .vault
+        .open(&format!("link-code:{}", account.as_str()), &sealed)
+    else {
+        tracing::warn!("a stored link code does not open with the data key; ignored");
+        return Ok(None);
+    };
+    Ok(std::str::from_utf8(&code).ok().and_then(LinkCode::parse))
+}
+
+/// `GET /api/v1/users/{user}`.
+async fn user(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    Path(user): Path<String>,
+) -> Result<Response, HttpError> {
+    let account = account(&user)?;
+    let now = state.now();
+    let links = state
+        .linker
+        .store()
+        .links_of_account(&account)
+        .await
+        .map_err(link_store_error)?;
+    let (telegram, status) = match links.first() {
+        Some(link) => {
+            let profile = state.db.telegram_user(link.telegram.user_id()).await?;
+            (
+                telegram_json(link.telegram.user_id(), profile.as_ref()),
+                json!(if link.is_active() {
+                    "active"
+                } else {
+                    "blocked"
+                }),
+            )
+        }
+        None => (Value::Null, Value::Null),
+    };
+    let mut pending = Value::Null;
+    if let Some(code) = pending_code(&state, &account).await? {
+        let status = state
+            .website
+            .status(&account, &code, now)
+            .await
+            .map_err(compose_error)?;
+        if let LinkStatus::Claimed {
+            claimer,
+            bot_confirmed,
+        } = status
+        {
+            let mut telegram = json!({
+                "id": claimer.telegram.user_id(),
+                "first_name": claimer.first_name.clone().unwrap_or_else(|| claimer.telegram.user_id().to_string()),
+            });
+            if let Some(username) = &claimer.username {
+                telegram["username"] = json!(username);
+            }
+            pending = json!({"telegram": telegram, "confirmed_in_bot": bot_confirmed});
+        }
+    }
+    Ok(Json(json!({
+        "user": account.as_str(),
+        "telegram": telegram,
+        "status": status,
+        "pending": pending,
+    }))
+    .into_response())
+}
+
+fn telegram_json(id: UserId, profile: Option<&crate::store::TelegramUserRow>) -> Value {
+    let mut telegram = json!({
+        "id": id,
+        "first_name": profile.and_then(|p| p.first_name.clone()).unwrap_or_else(|| id.to_string()),
+    });
+    if let Some(username) = profile.and_then(|p| p.username.as_ref()) {
+        telegram["username"] = json!(username);
+    }
+    telegram
+}
+
+/// `POST /api/v1/users/{user}/telegram/confirm`.
+async fn confirm(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    Path(user): Path<String>,
+) -> Result<Response, HttpError> {
+    let account = account(&user)?;
+    let now = state.now();
+    let code = pending_code(&state, &account).await?.ok_or_else(|| {
+        HttpError::conflict(
+            "nothing_pending",
+            "no link is waiting for this user's confirmation",
+        )
+    })?;
+    let linked = match state.website.confirm(&account, &code, now).await {
+        Ok(linked) => linked,
+        Err(tgauth::Error::Link(error)) => return Err(confirm_refusal(error)),
+        Err(other) => return Err(compose_error(other)),
+    };
+    state.db.delete_link_request(account.as_str()).await?;
+    let telegram_id = linked.link.telegram.user_id();
+    let profile = state.db.telegram_user(telegram_id).await?;
+    let telegram = telegram_json(telegram_id, profile.as_ref());
+    events::emit(
+        &state,
+        EventKind::LinkConfirmed,
+        json!({"user": account.as_str(), "telegram": telegram}),
+        now,
+    )
+    .await?;
+    Ok(
+        Json(json!({"user": account.as_str(), "telegram": telegram, "status": "active"}))
+            .into_response(),
+    )
+}
+
+fn confirm_refusal(error: tgauth::link::Error) -> HttpError {
+    use tgauth::link::Error;
+    match error {
+        Error::Expired => {
+            HttpError::conflict("link_expired", "the link code expired; issue a new link")
+        }
+        Error::Unknown => {
+            HttpError::conflict("nothing_pending", "nobody has pressed this user's link yet")
+        }
+        Error::NotConfirmed => HttpError::conflict(
+            "not_confirmed_in_bot",
+            "the person has not confirmed in the bot yet",
+        ),
+        Error::AlreadyUsed => HttpError::conflict("already_linked", "the link was made already"),
+        Error::Declined => {
+            HttpError::conflict("declined", "the person declined the link in the bot")
+        }
+        Error::Conflict => HttpError::conflict(
+            "telegram_linked_elsewhere",
+            "this Telegram account is linked to another user",
+        ),
+        Error::Store(_) => HttpError::unavailable(error),
+        other => HttpError::conflict("refused", other.to_string()),
+    }
+}
+
+/// `POST /api/v1/users/{user}/telegram/refuse`: the pending claim is declined; the code dies.
+async fn refuse(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    Path(user): Path<String>,
+) -> Result<Response, HttpError> {
+    let account = account(&user)?;
+    let now = state.now();
+    let code = pending_code(&state, &account).await?.ok_or_else(|| {
+        HttpError::conflict(
+            "nothing_pending",
+            "no link is waiting for this user's confirmation",
+        )
+    })?;
+    let status = state
+        .website
+        .status(&account, &code, now)
+        .await
+        .map_err(compose_error)?;
+    let LinkStatus::Claimed { claimer, .. } = status else {
+        return Err(HttpError::conflict(
+            "nothing_pending",
+            "no link is waiting for this user's confirmation",
+        ));
+    };
+    state
+        .linker
+        .decline(&code, claimer.telegram, now)
+        .await
+        .map_err(confirm_refusal)?;
+    state.db.delete_link_request(account.as_str()).await?;
+    Ok(
+        Json(json!({"user": account.as_str(), "telegram": null, "status": null, "pending": null}))
+            .into_response(),
+    )
+}
+
+/// `DELETE /api/v1/users/{user}/telegram`.
+async fn unlink(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    Path(user): Path<String>,
+) -> Result<Response, HttpError> {
+    let account = account(&user)?;
+    let now = state.now();
+    let links = state.website.links(&account).await.map_err(compose_error)?;
+    if links.is_empty() {
+        return Err(HttpError::not_found(
+            "linked Telegram account for this user",
+        ));
+    }
+    for link in links {
+        let telegram_id = link.telegram.user_id();
+        if state
+            .website
+            .unlink(&account, telegram_id)
+            .await
+            .map_err(compose_error)?
+        {
+            events::emit(
+                &state,
+                EventKind::LinkRemoved,
+                json!({"user": account.as_str(), "telegram": {"id": telegram_id}}),
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewNotification {
+    user: String,
+    text: String,
+    #[serde(default)]
+    parse_mode: Option<String>,
+}
+
+/// `POST /api/v1/notifications {"user","text","parse_mode"?}` -> 202 `{"id"}`.
+async fn notify(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiJson(body): ApiJson<NewNotification>,
+) -> Result<Response, HttpError> {
+    let account = account(&body.user)?;
+    let length = body.text.chars().count();
+    if body.text.trim().is_empty() || length > 4096 {
+        return Err(HttpError::bad_request(
+            "invalid_text",
+            "`text` must be 1 to 4096 characters (Telegram's limit)",
+        ));
+    }
+    if let Some(mode) = &body.parse_mode
+        && !matches!(mode.as_str(), "HTML" | "MarkdownV2" | "Markdown")
+    {
+        return Err(HttpError::bad_request(
+            "invalid_parse_mode",
+            "`parse_mode` must be HTML, MarkdownV2 or Markdown",
+        ));
+    }
+    let links = state
+        .linker
+        .store()
+        .links_of_account(&account)
+        .await
+        .map_err(link_store_error)?;
+    if links.is_empty() {
+        return Err(HttpError::conflict(
+            "not_linked",
+            "this user has no linked Telegram account",
+        ));
+    }
+    let now = state.now();
+    let id = crate::keys::random_id()?;
+    let message = json!({"text": body.text, "parse_mode": body.parse_mode}).to_string();
+    state
+        .db
+        .insert_notification(&id, account.as_str(), &message, now)
+        .await?;
+    crate::jobs::notifications::wake(&state);
+    Ok((StatusCode::ACCEPTED, Json(json!({"id": id}))).into_response())
+}
+
+/// `GET /api/v1/notifications/{id}` -> `{"id","status"}`.
+async fn notification(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    if id.len() > 64 {
+        return Err(HttpError::not_found("notification"));
+    }
+    let row = state
+        .db
+        .notification(&id)
+        .await?
+        .ok_or_else(|| HttpError::not_found("notification"))?;
+    let mut body = json!({
+        "id": row.id,
+        "status": row.status,
+        "user": row.account,
+        "attempts": row.attempts,
+        "created_at": row.created_at,
+    });
+    if let Some(finished_at) = row.finished_at {
+        body["finished_at"] = json!(finished_at);
+    }
+    if let Some(error) = row.error
+        && row.status != "sent"
+    {
+        body["error"] = json!(error);
+    }
+    Ok(Json(body).into_response())
+}
+
+/// `GET /api/v1/openapi.json`: the API's description.
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], crate::OPENAPI).into_response()
+}

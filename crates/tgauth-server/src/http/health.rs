@@ -1,0 +1,51 @@
+//! `/healthz` (alive: no I/O), `/readyz` (the database answers and is migrated, the Bot API
+//! answers, not draining) and `/metrics` (Prometheus text).
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use crate::state::AppState;
+
+pub(crate) fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+async fn healthz() -> Response {
+    (StatusCode::OK, "ok\n").into_response()
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let database = state.db.ready().await;
+    let bot = state.client.me().await;
+    let draining = state.shutdown.is_cancelled();
+    let ready = database.is_ok() && bot.is_ok() && !draining;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "ready": ready,
+        "database": if database.is_ok() { "ok" } else { "unavailable" },
+        "bot": if bot.is_ok() { "ok" } else { "unavailable" },
+        "draining": draining,
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

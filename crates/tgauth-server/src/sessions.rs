@@ -1,0 +1,148 @@
+//! Browser sessions: tower-sessions over the service's own table.
+//!
+//! The cookie carries tower-sessions' random 128-bit id; the table keys the record by the
+//! id's SHA-256, so a copy of the database logs nobody in. The record holds who logged in, how
+//! and until when ([`SessionUser`]); expiry is the service's clock's, enforced on every load
+//! (the cookie's own lifetime is only a hint to the browser). Logging in cycles the id (no
+//! session fixation), logging out deletes the record, and revoking a Telegram user deletes all
+//! of theirs.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tgauth::{Clock, IdentitySource, UnixTime, UserId};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+use crate::keys::digest;
+use crate::store::Db;
+
+/// The key of the logged-in user in the session's data.
+pub(crate) const USER_KEY: &str = "tgauth.user";
+
+/// How long a session without a login (an OIDC flow's browser binding) lives.
+const ANONYMOUS_TTL: i64 = 3_600;
+
+/// Who a session belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct SessionUser {
+    pub(crate) telegram_id: UserId,
+    pub(crate) method: IdentitySource,
+    pub(crate) created_at: UnixTime,
+    pub(crate) expires_at: UnixTime,
+}
+
+/// tower-sessions' store over [`Db`].
+#[derive(Clone)]
+pub(crate) struct SqlSessionStore {
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for SqlSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqlSessionStore")
+    }
+}
+
+impl SqlSessionStore {
+    pub(crate) fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+}
+
+/// The stored key of a session id.
+pub(crate) fn id_hash(id: &Id) -> String {
+    digest(&id.0.to_le_bytes())
+}
+
+fn backend(error: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+/// The logged-in user a record holds, and the record's data as JSON.
+fn columns(record: &Record) -> Result<(Option<SessionUser>, String), session_store::Error> {
+    let user = record
+        .data
+        .get(USER_KEY)
+        .map(|value| serde_json::from_value::<SessionUser>(value.clone()))
+        .transpose()
+        .map_err(|error| session_store::Error::Encode(error.to_string()))?;
+    let data = serde_json::to_string(&record.data)
+        .map_err(|error| session_store::Error::Encode(error.to_string()))?;
+    Ok((user, data))
+}
+
+#[async_trait::async_trait]
+impl SessionStore for SqlSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let now = self.clock.now();
+        let (user, data) = columns(record)?;
+        let (created_at, expires_at) = times(user.as_ref(), now);
+        // A collision of 128 random bits does not happen; should it, a new id is drawn.
+        loop {
+            if self
+                .db
+                .create_session(
+                    &id_hash(&record.id),
+                    user.as_ref().map(|user| user.telegram_id),
+                    user.as_ref().map(|user| user.method.as_str()),
+                    &data,
+                    created_at,
+                    expires_at,
+                )
+                .await
+                .map_err(backend)?
+            {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let now = self.clock.now();
+        let (user, data) = columns(record)?;
+        let (created_at, expires_at) = times(user.as_ref(), now);
+        self.db
+            .save_session(
+                &id_hash(&record.id),
+                user.as_ref().map(|user| user.telegram_id),
+                user.as_ref().map(|user| user.method.as_str()),
+                &data,
+                created_at,
+                expires_at,
+            )
+            .await
+            .map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = self.clock.now();
+        let Some(data) = self.db.session(&id_hash(id), now).await.map_err(backend)? else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&data)
+            .map_err(|error| session_store::Error::Decode(error.to_string()))?;
+        // tower-sessions reads the expiry only to set the cookie; the table's expiry (the
+        // service's clock) is what decides.
+        let expiry_date = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.db.delete_session(&id_hash(id)).await.map_err(backend)
+    }
+}
+
+/// A session's creation and expiry: the logged-in user's, or an hour for an anonymous one.
+fn times(user: Option<&SessionUser>, now: UnixTime) -> (UnixTime, UnixTime) {
+    match user {
+        Some(user) => (user.created_at, user.expires_at),
+        None => (now, now.plus(ANONYMOUS_TTL)),
+    }
+}

@@ -1,0 +1,1018 @@
+//! The service's own tables on SQLite or PostgreSQL, and every SQL statement the service runs.
+//!
+//! One [`Db`] over sqlx's Any driver: the statements are written once, in the SQL both dialects
+//! share (`$n` parameters, `ON CONFLICT`, `RETURNING`), and each dialect has its own migration
+//! directory, embedded and applied at open. Writes are single statements (an upsert, an
+//! `UPDATE ... RETURNING` that claims outbox rows with a lease), so SQLite's one writer never
+//! meets a transaction that must upgrade its lock. The link store of `deeplink-auth` opens the
+//! same database with its own tables and migrations.
+//!
+//! Nothing here sees axum; the HTTP layer calls these methods with values it already checked.
+
+mod rows;
+
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Row as _};
+use tgauth::{UnixTime, UserId};
+
+pub(crate) use rows::{
+    ApiKeyRow, EventRow, NotificationRow, PassportFileRow, PassportRequestRow, TelegramUserRow,
+};
+
+/// Why the database failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database cannot be reached or answered with an error.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// The migrations could not be applied.
+    #[error("database migrations failed")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    /// A stored record is not what this service writes.
+    #[error("stored record is malformed: {what}")]
+    Corrupt {
+        /// What was wrong.
+        what: &'static str,
+    },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => Self::Corrupt {
+                what: "a column holds a value of the wrong type",
+            },
+            other => Self::Unavailable(other),
+        }
+    }
+}
+
+/// Which SQL dialect the database speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The service's database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+// The Passport API, the admin's session revocation and the outbox gauges of the next step
+// read through the queries not called yet.
+#[allow(
+    dead_code,
+    reason = "queries of the Passport API and admin pages, the next step"
+)]
+impl Db {
+    /// Opens (creating a SQLite file and its directory if missing) and migrates the database
+    /// `url` names.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        };
+        let url = match dialect {
+            Dialect::Sqlite => {
+                let path = url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:");
+                let path = path.split('?').next().unwrap_or(path);
+                if let Some(parent) = Path::new(path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|error| StoreError::Unavailable(sqlx::Error::Io(error)))?;
+                }
+                if url.contains('?') {
+                    url.to_owned()
+                } else {
+                    format!("{url}?mode=rwc")
+                }
+            }
+            Dialect::Postgres => url.to_owned(),
+        };
+        // sqlx opens SQLite files in WAL mode with a five-second busy timeout and foreign keys
+        // on (its defaults): readers run beside the one writer, and a writer that finds the
+        // database locked waits instead of failing.
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match dialect {
+                Dialect::Sqlite => 8,
+                Dialect::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        let migrator = match dialect {
+            Dialect::Sqlite => &SQLITE_MIGRATIONS,
+            Dialect::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await.map_err(StoreError::Migrate)?;
+        Ok(Self { pool, dialect })
+    }
+
+    /// The dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Whether the database answers and is migrated to this build's schema.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = $1")
+            .bind(true)
+            .fetch_one(&self.pool)
+            .await;
+        // PostgreSQL keeps `success` as a boolean, SQLite as an integer; the Any driver binds
+        // `true` as either.
+        let applied: i64 = row?.try_get(0)?;
+        let expected = match self.dialect {
+            Dialect::Sqlite => SQLITE_MIGRATIONS.iter().count(),
+            Dialect::Postgres => POSTGRES_MIGRATIONS.iter().count(),
+        };
+        if usize::try_from(applied).ok() == Some(expected) {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt {
+                what: "the applied migrations are not this build's",
+            })
+        }
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // Telegram users.
+
+    /// Records what a login told about a Telegram user (a field a source did not tell keeps
+    /// its stored value).
+    pub(crate) async fn upsert_telegram_user(
+        &self,
+        user: &TelegramUserRow,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO telegram_users (telegram_id, first_name, last_name, username, photo_url, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (telegram_id) DO UPDATE SET
+                 first_name = COALESCE(excluded.first_name, telegram_users.first_name),
+                 last_name = CASE WHEN excluded.first_name IS NULL THEN telegram_users.last_name ELSE excluded.last_name END,
+                 username = CASE WHEN excluded.first_name IS NULL THEN COALESCE(excluded.username, telegram_users.username) ELSE excluded.username END,
+                 photo_url = COALESCE(excluded.photo_url, telegram_users.photo_url),
+                 updated_at = excluded.updated_at",
+        )
+        .bind(user.telegram_id.get())
+        .bind(user.first_name.as_deref())
+        .bind(user.last_name.as_deref())
+        .bind(user.username.as_deref())
+        .bind(user.photo_url.as_deref())
+        .bind(now.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A Telegram user as last seen.
+    pub(crate) async fn telegram_user(
+        &self,
+        telegram_id: UserId,
+    ) -> Result<Option<TelegramUserRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT telegram_id, first_name, last_name, username, photo_url
+             FROM telegram_users WHERE telegram_id = $1",
+        )
+        .bind(telegram_id.get())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| TelegramUserRow::decode(&row)).transpose()
+    }
+
+    // Sessions.
+
+    /// Writes a session record (its id already hashed).
+    pub(crate) async fn save_session(
+        &self,
+        id_hash: &str,
+        telegram_id: Option<UserId>,
+        method: Option<&str>,
+        data: &str,
+        created_at: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, telegram_id, method, data, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id_hash) DO UPDATE SET
+                 telegram_id = excluded.telegram_id, method = excluded.method,
+                 data = excluded.data, expires_at = excluded.expires_at",
+        )
+        .bind(id_hash)
+        .bind(telegram_id.map(UserId::get))
+        .bind(method)
+        .bind(data)
+        .bind(created_at.as_secs())
+        .bind(expires_at.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Creates a session record unless its id exists; whether it was created.
+    pub(crate) async fn create_session(
+        &self,
+        id_hash: &str,
+        telegram_id: Option<UserId>,
+        method: Option<&str>,
+        data: &str,
+        created_at: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO sessions (id_hash, telegram_id, method, data, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id_hash) DO NOTHING",
+        )
+        .bind(id_hash)
+        .bind(telegram_id.map(UserId::get))
+        .bind(method)
+        .bind(data)
+        .bind(created_at.as_secs())
+        .bind(expires_at.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A live session's data.
+    pub(crate) async fn session(
+        &self,
+        id_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT data FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+            .bind(id_hash)
+            .bind(now.as_secs())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?)
+    }
+
+    /// Deletes a session.
+    pub(crate) async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes every session of a Telegram user; how many there were.
+    pub(crate) async fn revoke_sessions(&self, telegram_id: UserId) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE telegram_id = $1")
+            .bind(telegram_id.get())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    // Login replays.
+
+    /// Records that login data with `digest` was used, until `expires_at`; `false` when it was
+    /// used before (a replay).
+    pub(crate) async fn first_use(
+        &self,
+        digest: &str,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO login_replays (digest, expires_at) VALUES ($1, $2)
+             ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(digest)
+        .bind(expires_at.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    // OIDC flows.
+
+    /// Stores a flow in progress.
+    pub(crate) async fn insert_oidc_flow(
+        &self,
+        state_hash: &str,
+        sealed: &[u8],
+        expires_at: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO oidc_flows (state_hash, sealed, expires_at) VALUES ($1, $2, $3)")
+            .bind(state_hash)
+            .bind(sealed)
+            .bind(expires_at.as_secs())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes (deletes and returns) a live flow: a state works once.
+    pub(crate) async fn take_oidc_flow(
+        &self,
+        state_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query(
+            "DELETE FROM oidc_flows WHERE state_hash = $1 RETURNING sealed, expires_at",
+        )
+        .bind(state_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let expires_at: i64 = row.try_get(1)?;
+        if expires_at <= now.as_secs() {
+            return Ok(None);
+        }
+        Ok(Some(row.try_get(0)?))
+    }
+
+    // API keys.
+
+    /// Stores a new API key's hash.
+    pub(crate) async fn insert_api_key(
+        &self,
+        id: &str,
+        name: &str,
+        secret_hash: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, secret_hash, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(secret_hash)
+        .bind(now.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An unrevoked API key by id.
+    pub(crate) async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, secret_hash, created_at, revoked_at FROM api_keys WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| ApiKeyRow::decode(&row)).transpose()
+    }
+
+    /// Every API key, newest first.
+    pub(crate) async fn api_keys(&self) -> Result<Vec<ApiKeyRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, secret_hash, created_at, revoked_at FROM api_keys
+             ORDER BY created_at DESC, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ApiKeyRow::decode).collect()
+    }
+
+    /// Revokes an API key; whether it was live.
+    pub(crate) async fn revoke_api_key(&self, id: &str, now: UnixTime) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(now.as_secs())
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    // Link requests.
+
+    /// Remembers the code last issued for `account` (sealed).
+    pub(crate) async fn put_link_request(
+        &self,
+        account: &str,
+        sealed_code: &[u8],
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO link_requests (account, sealed_code, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (account) DO UPDATE SET sealed_code = excluded.sealed_code,
+                 created_at = excluded.created_at, expires_at = excluded.expires_at",
+        )
+        .bind(account)
+        .bind(sealed_code)
+        .bind(now.as_secs())
+        .bind(expires_at.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The sealed code last issued for `account`.
+    pub(crate) async fn link_request(&self, account: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query("SELECT sealed_code FROM link_requests WHERE account = $1")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?)
+    }
+
+    /// Forgets the code of `account`.
+    pub(crate) async fn delete_link_request(&self, account: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM link_requests WHERE account = $1")
+            .bind(account)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // Notifications.
+
+    /// Queues a notification.
+    pub(crate) async fn insert_notification(
+        &self,
+        id: &str,
+        account: &str,
+        body: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO notifications (id, account, body, status, attempts, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, 'queued', 0, $4, $4)",
+        )
+        .bind(id)
+        .bind(account)
+        .bind(body)
+        .bind(now.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A notification.
+    pub(crate) async fn notification(
+        &self,
+        id: &str,
+    ) -> Result<Option<NotificationRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, account, body, status, attempts, created_at, finished_at, error
+             FROM notifications WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| NotificationRow::decode(&row)).transpose()
+    }
+
+    /// Claims up to `limit` due notifications for `lease` seconds (another worker skips them
+    /// until then), counting the attempt.
+    pub(crate) async fn claim_notifications(
+        &self,
+        now: UnixTime,
+        lease: i64,
+        limit: i64,
+    ) -> Result<Vec<NotificationRow>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE notifications SET lease_until = $2, attempts = attempts + 1
+             WHERE id IN (
+                 SELECT id FROM notifications
+                 WHERE status = 'queued' AND next_attempt_at <= $1
+                   AND (lease_until IS NULL OR lease_until <= $1)
+                 ORDER BY next_attempt_at, id LIMIT $3)
+               AND status = 'queued' AND (lease_until IS NULL OR lease_until <= $1)
+             RETURNING id, account, body, status, attempts, created_at, finished_at, error",
+        )
+        .bind(now.as_secs())
+        .bind(now.as_secs() + lease)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(NotificationRow::decode).collect()
+    }
+
+    /// Finishes a claimed notification with `status` (`sent`, `failed`, `blocked`).
+    pub(crate) async fn finish_notification(
+        &self,
+        id: &str,
+        status: &str,
+        error: Option<&str>,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE notifications SET status = $2, error = $3, finished_at = $4, lease_until = NULL
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(error)
+        .bind(now.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts a claimed notification back for another attempt at `at`.
+    pub(crate) async fn retry_notification(
+        &self,
+        id: &str,
+        at: UnixTime,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE notifications SET next_attempt_at = $2, error = $3, lease_until = NULL
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(at.as_secs())
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// How many notifications wait to be sent.
+    pub(crate) async fn queued_notifications(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM notifications WHERE status = 'queued'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    // Events.
+
+    /// Queues an event for the website.
+    pub(crate) async fn insert_event(
+        &self,
+        id: &str,
+        kind: &str,
+        payload: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO events (id, kind, payload, status, attempts, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, 'queued', 0, $4, $4)",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(payload)
+        .bind(now.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Claims due events, like [`Db::claim_notifications`].
+    pub(crate) async fn claim_events(
+        &self,
+        now: UnixTime,
+        lease: i64,
+        limit: i64,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE events SET lease_until = $2, attempts = attempts + 1
+             WHERE id IN (
+                 SELECT id FROM events
+                 WHERE status = 'queued' AND next_attempt_at <= $1
+                   AND (lease_until IS NULL OR lease_until <= $1)
+                 ORDER BY next_attempt_at, id LIMIT $3)
+               AND status = 'queued' AND (lease_until IS NULL OR lease_until <= $1)
+             RETURNING id, kind, payload, attempts, created_at",
+        )
+        .bind(now.as_secs())
+        .bind(now.as_secs() + lease)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(EventRow::decode).collect()
+    }
+
+    /// Marks an event delivered.
+    pub(crate) async fn event_delivered(&self, id: &str, now: UnixTime) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE events SET status = 'delivered', delivered_at = $2, lease_until = NULL, error = NULL
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts an event back for another attempt at `at`.
+    pub(crate) async fn retry_event(
+        &self,
+        id: &str,
+        at: UnixTime,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE events SET next_attempt_at = $2, error = $3, lease_until = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(at.as_secs())
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// How many events wait for delivery.
+    pub(crate) async fn queued_events(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM events WHERE status = 'queued'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    // Passport.
+
+    /// Stores a new Passport request.
+    #[allow(clippy::too_many_arguments, reason = "one column each")]
+    pub(crate) async fn insert_passport_request(
+        &self,
+        id: &str,
+        account: &str,
+        telegram_id: UserId,
+        nonce_hash: &str,
+        scope: &str,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO passport_requests (id, account, telegram_id, nonce_hash, scope, status, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)",
+        )
+        .bind(id)
+        .bind(account)
+        .bind(telegram_id.get())
+        .bind(nonce_hash)
+        .bind(scope)
+        .bind(now.as_secs())
+        .bind(expires_at.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A Passport request by id.
+    pub(crate) async fn passport_request(
+        &self,
+        id: &str,
+    ) -> Result<Option<PassportRequestRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            rows::passport_request_columns!(),
+            " FROM passport_requests WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| PassportRequestRow::decode(&row)).transpose()
+    }
+
+    /// A Passport request by the hash of its nonce.
+    pub(crate) async fn passport_request_by_nonce(
+        &self,
+        nonce_hash: &str,
+    ) -> Result<Option<PassportRequestRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            rows::passport_request_columns!(),
+            " FROM passport_requests WHERE nonce_hash = $1"
+        ))
+        .bind(nonce_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| PassportRequestRow::decode(&row)).transpose()
+    }
+
+    /// Records a received passport: its sealed data and files, in one transaction; `false`
+    /// (and nothing written) when the request was answered already.
+    pub(crate) async fn receive_passport(
+        &self,
+        id: &str,
+        sealed_data: &[u8],
+        files: &[PassportFileRow],
+        now: UnixTime,
+        erase_after: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE passport_requests SET status = 'received', received_at = $2, sealed_data = $3,
+                 missing = NULL, erase_after = $4
+             WHERE id = $1 AND status <> 'received' AND status <> 'erased'",
+        )
+        .bind(id)
+        .bind(now.as_secs())
+        .bind(sealed_data)
+        .bind(erase_after.as_secs())
+        .execute(&mut *transaction)
+        .await?;
+        if done.rows_affected() != 1 {
+            transaction.rollback().await?;
+            return Ok(false);
+        }
+        for file in files {
+            sqlx::query(
+                "INSERT INTO passport_files (request_id, file_index, element, part, sealed)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(file.index)
+            .bind(file.element.as_str())
+            .bind(file.part.as_str())
+            .bind(file.sealed.as_slice())
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    /// Records a rejected passport and what it missed, unless the request was received.
+    pub(crate) async fn reject_passport(
+        &self,
+        id: &str,
+        missing: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE passport_requests SET status = 'rejected', received_at = $2, missing = $3
+             WHERE id = $1 AND status IN ('pending', 'rejected')",
+        )
+        .bind(id)
+        .bind(now.as_secs())
+        .bind(missing)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A stored file of a received passport.
+    pub(crate) async fn passport_file(
+        &self,
+        request_id: &str,
+        index: i64,
+    ) -> Result<Option<PassportFileRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT file_index, element, part, sealed FROM passport_files
+             WHERE request_id = $1 AND file_index = $2",
+        )
+        .bind(request_id)
+        .bind(index)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| PassportFileRow::decode(&row)).transpose()
+    }
+
+    /// Every stored file of a received passport, without contents' decryption.
+    pub(crate) async fn passport_files(
+        &self,
+        request_id: &str,
+    ) -> Result<Vec<PassportFileRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT file_index, element, part, sealed FROM passport_files
+             WHERE request_id = $1 ORDER BY file_index",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(PassportFileRow::decode).collect()
+    }
+
+    /// Erases a passport's data and files (the request stays, marked `erased`); whether there
+    /// was such a request.
+    pub(crate) async fn erase_passport(&self, id: &str) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("DELETE FROM passport_files WHERE request_id = $1")
+            .bind(id)
+            .execute(&mut *transaction)
+            .await?;
+        let done = sqlx::query(
+            "UPDATE passport_requests SET status = 'erased', sealed_data = NULL, missing = NULL
+             WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The requests whose retention ended.
+    pub(crate) async fn passports_to_erase(
+        &self,
+        now: UnixTime,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM passport_requests WHERE erase_after IS NOT NULL AND erase_after <= $1
+               AND status = 'received'",
+        )
+        .bind(now.as_secs())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<String, _>(0)?))
+            .collect()
+    }
+
+    /// Appends to the Passport audit log.
+    pub(crate) async fn audit(
+        &self,
+        id: &str,
+        request_id: &str,
+        actor: &str,
+        action: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO passport_audit (id, request_id, actor, action, at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(request_id)
+        .bind(actor)
+        .bind(action)
+        .bind(now.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The audit log of a request, oldest first: `(actor, action, at)`.
+    pub(crate) async fn audit_log(
+        &self,
+        request_id: &str,
+    ) -> Result<Vec<(String, String, UnixTime)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT actor, action, at FROM passport_audit WHERE request_id = $1 ORDER BY at, id",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    UnixTime(row.try_get::<i64, _>(2)?),
+                ))
+            })
+            .collect()
+    }
+
+    // The bot: lease, offset, handled updates.
+
+    /// Takes or renews the lease `name` for `holder` until `expires_at`; whether `holder`
+    /// holds it now.
+    pub(crate) async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO bot_lease (name, holder, expires_at) VALUES ($1, $2, $4)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE bot_lease.holder = excluded.holder OR bot_lease.expires_at <= $3",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(now.as_secs())
+        .bind(expires_at.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives the lease up, if `holder` holds it.
+    pub(crate) async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM bot_lease WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The saved polling offset and when it was saved.
+    pub(crate) async fn offset(&self, name: &str) -> Result<Option<(i64, UnixTime)>, StoreError> {
+        let row = sqlx::query("SELECT next_offset, saved_at FROM bot_offset WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((row.try_get(0)?, UnixTime(row.try_get::<i64, _>(1)?))))
+            .transpose()
+    }
+
+    /// Saves the polling offset (never moving it back).
+    pub(crate) async fn save_offset(
+        &self,
+        name: &str,
+        offset: i64,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO bot_offset (name, next_offset, saved_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET next_offset = excluded.next_offset, saved_at = excluded.saved_at
+             WHERE bot_offset.next_offset <= excluded.next_offset",
+        )
+        .bind(name)
+        .bind(offset)
+        .bind(now.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Claims an update for handling until `lease_until`: `false` when it was handled, or
+    /// another worker holds it now.
+    pub(crate) async fn claim_update(
+        &self,
+        update_id: i64,
+        now: UnixTime,
+        lease_until: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO handled_updates (update_id, state, lease_until) VALUES ($1, 'handling', $3)
+             ON CONFLICT (update_id) DO UPDATE SET lease_until = excluded.lease_until
+             WHERE handled_updates.state = 'handling' AND handled_updates.lease_until <= $2",
+        )
+        .bind(update_id)
+        .bind(now.as_secs())
+        .bind(lease_until.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records that an update's effects are committed.
+    pub(crate) async fn update_handled(
+        &self,
+        update_id: i64,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE handled_updates SET state = 'handled', handled_at = $2 WHERE update_id = $1",
+        )
+        .bind(update_id)
+        .bind(now.as_secs())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Lets another delivery of an update be handled (this one failed).
+    pub(crate) async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM handled_updates WHERE update_id = $1 AND state = 'handling'")
+            .bind(update_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // Housekeeping.
+
+    /// Deletes expired sessions, replay records, OIDC flows and old handled updates; how many
+    /// rows went.
+    pub(crate) async fn purge(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let mut purged = 0;
+        for statement in [
+            "DELETE FROM sessions WHERE expires_at <= $1",
+            "DELETE FROM login_replays WHERE expires_at <= $1",
+            "DELETE FROM oidc_flows WHERE expires_at <= $1",
+            "DELETE FROM link_requests WHERE expires_at <= $1 - 86400",
+            // Telegram redelivers an update for at most a day.
+            "DELETE FROM handled_updates WHERE state = 'handled' AND handled_at <= $1 - 172800",
+        ] {
+            purged += sqlx::query(statement)
+                .bind(now.as_secs())
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(purged)
+    }
+}

@@ -1,0 +1,177 @@
+//! The records the store reads back, decoded from rows with their types checked.
+
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+use tgauth::{UnixTime, UserId};
+
+use super::StoreError;
+
+/// A Telegram user as last seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TelegramUserRow {
+    pub(crate) telegram_id: UserId,
+    pub(crate) first_name: Option<String>,
+    pub(crate) last_name: Option<String>,
+    pub(crate) username: Option<String>,
+    pub(crate) photo_url: Option<String>,
+}
+
+impl TelegramUserRow {
+    pub(super) fn decode(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            telegram_id: UserId(row.try_get(0)?),
+            first_name: row.try_get(1)?,
+            last_name: row.try_get(2)?,
+            username: row.try_get(3)?,
+            photo_url: row.try_get(4)?,
+        })
+    }
+}
+
+/// An API key's record (its secret only as a hash).
+#[derive(Debug, Clone)]
+pub(crate) struct ApiKeyRow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) secret_hash: String,
+    pub(crate) created_at: UnixTime,
+    pub(crate) revoked_at: Option<UnixTime>,
+}
+
+impl ApiKeyRow {
+    pub(super) fn decode(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.try_get(0)?,
+            name: row.try_get(1)?,
+            secret_hash: row.try_get(2)?,
+            created_at: UnixTime(row.try_get(3)?),
+            revoked_at: row.try_get::<Option<i64>, _>(4)?.map(UnixTime),
+        })
+    }
+}
+
+/// A notification in the outbox.
+#[derive(Debug, Clone)]
+pub(crate) struct NotificationRow {
+    pub(crate) id: String,
+    pub(crate) account: String,
+    /// The JSON of what to send (text and parse mode).
+    pub(crate) body: String,
+    pub(crate) status: String,
+    pub(crate) attempts: i64,
+    pub(crate) created_at: UnixTime,
+    pub(crate) finished_at: Option<UnixTime>,
+    pub(crate) error: Option<String>,
+}
+
+impl NotificationRow {
+    pub(super) fn decode(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.try_get(0)?,
+            account: row.try_get(1)?,
+            body: row.try_get(2)?,
+            status: row.try_get(3)?,
+            attempts: row.try_get(4)?,
+            created_at: UnixTime(row.try_get(5)?),
+            finished_at: row.try_get::<Option<i64>, _>(6)?.map(UnixTime),
+            error: row.try_get(7)?,
+        })
+    }
+}
+
+/// An event in the outbox.
+#[derive(Debug, Clone)]
+pub(crate) struct EventRow {
+    pub(crate) id: String,
+    pub(crate) kind: String,
+    pub(crate) payload: String,
+    pub(crate) attempts: i64,
+    pub(crate) created_at: UnixTime,
+}
+
+impl EventRow {
+    pub(super) fn decode(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.try_get(0)?,
+            kind: row.try_get(1)?,
+            payload: row.try_get(2)?,
+            attempts: row.try_get(3)?,
+            created_at: UnixTime(row.try_get(4)?),
+        })
+    }
+}
+
+/// The columns a Passport request is read from, in [`PassportRequestRow::decode`]'s order.
+macro_rules! passport_request_columns {
+    () => {
+        "id, account, telegram_id, scope, status, created_at, expires_at, received_at, sealed_data, missing"
+    };
+}
+pub(crate) use passport_request_columns;
+
+/// A Passport request and, once answered, its sealed data.
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the Passport API, the next step")]
+pub(crate) struct PassportRequestRow {
+    pub(crate) id: String,
+    pub(crate) account: String,
+    pub(crate) telegram_id: UserId,
+    /// The scope's JSON.
+    pub(crate) scope: String,
+    pub(crate) status: String,
+    pub(crate) created_at: UnixTime,
+    pub(crate) expires_at: UnixTime,
+    pub(crate) received_at: Option<UnixTime>,
+    pub(crate) sealed_data: Option<Vec<u8>>,
+    /// The JSON of what a rejected passport missed.
+    pub(crate) missing: Option<String>,
+}
+
+impl PassportRequestRow {
+    pub(super) fn decode(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.try_get(0)?,
+            account: row.try_get(1)?,
+            telegram_id: UserId(row.try_get(2)?),
+            scope: row.try_get(3)?,
+            status: row.try_get(4)?,
+            created_at: UnixTime(row.try_get(5)?),
+            expires_at: UnixTime(row.try_get(6)?),
+            received_at: row.try_get::<Option<i64>, _>(7)?.map(UnixTime),
+            sealed_data: row.try_get(8)?,
+            missing: row.try_get(9)?,
+        })
+    }
+}
+
+/// A stored file of a received passport.
+#[derive(Clone)]
+pub(crate) struct PassportFileRow {
+    pub(crate) index: i64,
+    pub(crate) element: String,
+    pub(crate) part: String,
+    pub(crate) sealed: Vec<u8>,
+}
+
+impl std::fmt::Debug for PassportFileRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassportFileRow")
+            .field("index", &self.index)
+            .field("element", &self.element)
+            .field("part", &self.part)
+            .field("sealed_bytes", &self.sealed.len())
+            .finish()
+    }
+}
+
+#[allow(dead_code, reason = "read by the Passport API, the next step")]
+impl PassportFileRow {
+    pub(super) fn decode(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            index: row.try_get(0)?,
+            element: row.try_get(1)?,
+            part: row.try_get(2)?,
+            sealed: row.try_get(3)?,
+        })
+    }
+}

@@ -1,0 +1,495 @@
+//! The flows of the service, each from a fresh sandbox service.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tgauth::FixedClock;
+use tgauth::sandbox::SandboxHandle;
+use tgauth::sandbox::control::NewUser;
+use tgauth_server::{SandboxService, ServeArgs};
+use tokio::sync::oneshot;
+
+const START: i64 = 1_700_000_000;
+const ADA: i64 = 1001;
+const BOT: &str = "tgauth_sandbox_bot";
+
+/// A running sandbox service and what a test needs to talk to it.
+struct Running {
+    url: String,
+    api_key: String,
+    sandbox: SandboxHandle,
+    clock: FixedClock,
+    stop: Option<oneshot::Sender<()>>,
+    served: tokio::task::JoinHandle<()>,
+    _data: tempfile::TempDir,
+}
+
+impl Running {
+    async fn start() -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let clock = FixedClock::new(tgauth::UnixTime(START));
+        let args = ServeArgs {
+            data: Some(data.path().to_owned()),
+            sandbox: true,
+            ..ServeArgs::default()
+        };
+        let started = SandboxService::start(args, Arc::new(clock.clone()))
+            .await
+            .unwrap();
+        let url = started.service.url();
+        let api_key = started.api_key.clone();
+        let SandboxService {
+            service, sandbox, ..
+        } = started;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = tokio::spawn(async move {
+            service
+                .run_until(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            url,
+            api_key,
+            sandbox,
+            clock,
+            stop: Some(stop),
+            served,
+            _data: data,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = client()
+            .request(method, self.url(path))
+            .bearer_auth(&self.api_key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(20), self.served)
+            .await
+            .unwrap()
+            .unwrap();
+        self.sandbox.shutdown().await.unwrap();
+    }
+}
+
+/// A browser: cookies kept, redirects not followed, no proxy.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// Waits (up to ten seconds) until `check` holds.
+async fn eventually<F: FnMut() -> bool>(mut check: F) {
+    for _ in 0..200 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the condition did not hold within ten seconds");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_login_makes_a_session_once_and_logout_ends_it() {
+    let running = Running::start().await;
+    running
+        .sandbox
+        .create_user(NewUser::new(ADA, "Ada"))
+        .unwrap();
+    let data = running.sandbox.login_widget(BOT, ADA).unwrap();
+    let browser = browser();
+
+    // The site's own `next` stays out of the check string and is where the login lands.
+    let login = format!(
+        "/auth/telegram/widget?{}&next=%2Faccount%3Ftab%3D1",
+        data.query
+    );
+    let response = browser.get(running.url(&login)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/account?tab=1");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "an http public URL cannot have Secure cookies"
+    );
+
+    let me: Value = browser
+        .get(running.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["telegram_id"], ADA);
+    assert_eq!(me["user"]["first_name"], "Ada");
+    assert_eq!(me["session"]["method"], "login_widget");
+    assert_eq!(me["session"]["created_at"], START);
+
+    // The same data again is a replay, even from another browser.
+    let replay = self::browser()
+        .get(running.url(&login))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = replay.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "login_replayed");
+
+    // Logging out from another site is refused; from this one it works.
+    let forged = browser
+        .post(running.url("/logout"))
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser
+            .get(running.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let logout = browser
+        .post(running.url("/logout"))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        browser
+            .get(running.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_logins_are_refused_when_tampered_expired_or_redirecting_away() {
+    let running = Running::start().await;
+    let data = running.sandbox.login_widget(BOT, ADA).unwrap();
+    let check = |query: String, status: StatusCode, code: &'static str| {
+        let url = running.url(&format!("/auth/telegram/widget?{query}"));
+        async move {
+            let response = browser().get(url).send().await.unwrap();
+            assert_eq!(response.status(), status);
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"]["code"], code, "{body}");
+        }
+    };
+    for next in [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "evil",
+    ] {
+        let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        check(
+            format!("{}&next={next}", data.query),
+            StatusCode::BAD_REQUEST,
+            "invalid_next",
+        )
+        .await;
+    }
+    check(
+        data.query.replace("first_name=", "first_name=Eve"),
+        StatusCode::UNAUTHORIZED,
+        "invalid_login",
+    )
+    .await;
+    check(String::new(), StatusCode::UNAUTHORIZED, "invalid_login").await;
+    running.clock.advance(86_400 + 3_600);
+    check(
+        data.query.clone(),
+        StatusCode::UNAUTHORIZED,
+        "login_expired",
+    )
+    .await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_refuses_missing_or_wrong_keys_and_bad_bodies_storing_nothing() {
+    let running = Running::start().await;
+    let post = |key: Option<&str>, body: &str, content_type: &str| {
+        let mut request = client()
+            .post(running.url("/api/v1/links"))
+            .header("content-type", content_type)
+            .body(body.to_owned());
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send()
+    };
+    let response = post(None, r#"{"user":"alice"}"#, "application/json")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let wrong = format!("{}x", &running.api_key[..running.api_key.len() - 1]);
+    for key in [wrong.as_str(), "tga_nothing.here", "secret"] {
+        let response = post(Some(key), r#"{"user":"alice"}"#, "application/json")
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{key}");
+    }
+    let key = Some(running.api_key.as_str());
+    for (body, content_type, status) in [
+        ("{", "application/json", StatusCode::BAD_REQUEST),
+        (
+            r#"{"user":""}"#,
+            "application/json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            r#"{"user":"a\u0007b"}"#,
+            "application/json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            r#"{"usr":"alice"}"#,
+            "application/json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            r#"{"user":"alice"}"#,
+            "text/plain",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ] {
+        let response = post(key, body, content_type).await.unwrap();
+        assert_eq!(response.status(), status, "{body}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"]["code"].is_string() && body["error"]["message"].is_string());
+    }
+    let (status, user) = running
+        .api(reqwest::Method::GET, "/api/v1/users/alice", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        user,
+        json!({"user":"alice","telegram":null,"status":null,"pending":null})
+    );
+    let (status, body) = running
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/notifications",
+            Some(json!({"user": "alice", "text": "hello"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "not_linked");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linking_through_the_bot_and_the_website_then_a_notification() {
+    let running = Running::start().await;
+    running
+        .sandbox
+        .create_user(NewUser {
+            username: Some("ada".to_owned()),
+            ..NewUser::new(ADA, "Ada")
+        })
+        .unwrap();
+    let (status, link) = running
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/links",
+            Some(json!({"user": "alice"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let url = link["url"].as_str().unwrap();
+    let code = url
+        .strip_prefix("https://t.me/tgauth_sandbox_bot?start=")
+        .unwrap();
+    assert_eq!(link["expires_at"], START + 600);
+
+    // Before anyone pressed it, the website can confirm nothing.
+    let (status, body) = running
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/users/alice/telegram/confirm",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "nothing_pending");
+
+    running
+        .sandbox
+        .send_message(BOT, ADA, &format!("/start {code}"))
+        .unwrap();
+    let sandbox = &running.sandbox;
+    eventually(|| !sandbox.sent(BOT).unwrap().is_empty()).await;
+    let asked = sandbox.sent(BOT).unwrap().remove(0);
+    let keyboard = asked.message.reply_markup.clone().unwrap();
+    let confirm = keyboard["inline_keyboard"][0][0]["callback_data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sandbox
+        .press_button(BOT, ADA, asked.message.message_id, &confirm)
+        .unwrap();
+    eventually(|| sandbox.callback_answers(BOT).unwrap().len() == 1).await;
+
+    let (_, user) = running
+        .api(reqwest::Method::GET, "/api/v1/users/alice", None)
+        .await;
+    assert_eq!(user["telegram"], Value::Null);
+    assert_eq!(
+        user["pending"]["telegram"],
+        json!({"id": ADA, "first_name": "Ada", "username": "ada"})
+    );
+    let (status, linked) = running
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/users/alice/telegram/confirm",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{linked}");
+    let (_, user) = running
+        .api(reqwest::Method::GET, "/api/v1/users/alice", None)
+        .await;
+    assert_eq!(
+        user,
+        json!({"user": "alice", "telegram": {"id": ADA, "first_name": "Ada", "username": "ada"},
+               "status": "active", "pending": null})
+    );
+
+    let (status, queued) = running
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/notifications",
+            Some(json!({"user": "alice", "text": "Your order shipped"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let id = queued["id"].as_str().unwrap().to_owned();
+    let mut status_now = String::new();
+    for _ in 0..200 {
+        let (_, notification) = running
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/v1/notifications/{id}"),
+                None,
+            )
+            .await;
+        status_now = notification["status"].as_str().unwrap().to_owned();
+        if status_now != "queued" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status_now, "sent");
+    let texts: Vec<String> = sandbox
+        .sent(BOT)
+        .unwrap()
+        .into_iter()
+        .filter_map(|sent| sent.message.text)
+        .collect();
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|text| *text == "Your order shipped")
+            .count(),
+        1
+    );
+
+    // Unlinking removes the link; a second time there is nothing to remove.
+    let (status, _) = running
+        .api(
+            reqwest::Method::DELETE,
+            "/api/v1/users/alice/telegram",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = running
+        .api(
+            reqwest::Method::DELETE,
+            "/api/v1/users/alice/telegram",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_and_metrics_answer() {
+    let running = Running::start().await;
+    let response = client().get(running.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().contains_key("x-request-id"));
+    let ready: Value = client()
+        .get(running.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["ready"], true, "{ready}");
+    let metrics = client()
+        .get(running.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("tgauth_http_requests_total"), "{metrics}");
+    assert!(!metrics.contains(&running.api_key));
+    running.stop().await;
+}
