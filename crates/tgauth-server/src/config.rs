@@ -37,10 +37,10 @@ pub struct ServeArgs {
     /// temporary directory with --sandbox].
     #[arg(long = "data", env = "TGAUTH_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// The Bot API base URL [default: https://api.telegram.org].
+    /// The Bot API base URL [default: `https://api.telegram.org`].
     #[arg(long, env = "TGAUTH_BOT_API_URL", value_name = "URL")]
     pub bot_api_url: Option<String>,
-    /// The OpenID Connect provider's base URL [default: https://oauth.telegram.org].
+    /// The OpenID Connect provider's base URL [default: `https://oauth.telegram.org`].
     #[arg(long, env = "TGAUTH_OIDC_PROVIDER_URL", value_name = "URL")]
     pub oidc_provider_url: Option<String>,
     /// How the bot receives updates: polling or webhook [default: polling].
@@ -672,7 +672,10 @@ fn check_url(setting: &str, url: &str) -> Result<String, ConfigError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, reason = "test code: a failed expectation stops the test")]
+#[allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed expectation stops the test"
+)]
 mod tests {
     use super::*;
 

@@ -183,7 +183,10 @@ pub(crate) fn api_secret_matches(secret: &str, stored: &str) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, reason = "test code: a failed expectation stops the test")]
+#[allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed expectation stops the test"
+)]
 mod tests {
     use super::*;
 
