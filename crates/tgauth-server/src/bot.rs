@@ -167,13 +167,7 @@ async fn record(state: &AppState, handled: Handled, now: UnixTime) -> Result<(),
             state.db.delete_link_request(&account).await?;
             let telegram_id = linked.link.telegram.user_id();
             let profile = state.db.telegram_user(telegram_id).await?;
-            let mut telegram = json!({"id": telegram_id});
-            if let Some(profile) = profile {
-                telegram["first_name"] = json!(profile.first_name);
-                if let Some(username) = profile.username {
-                    telegram["username"] = json!(username);
-                }
-            }
+            let telegram = events::telegram_json(telegram_id, profile.as_ref());
             events::emit(
                 state,
                 EventKind::LinkConfirmed,

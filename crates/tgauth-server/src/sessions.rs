@@ -15,7 +15,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 use crate::keys::digest;
-use crate::store::Db;
+use crate::store::{Db, SessionRow};
 
 /// The key of the logged-in user in the session's data.
 pub(crate) const USER_KEY: &str = "tgauth.user";
@@ -60,8 +60,9 @@ fn backend(error: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(error.to_string())
 }
 
-/// The logged-in user a record holds, and the record's data as JSON.
-fn columns(record: &Record) -> Result<(Option<SessionUser>, String), session_store::Error> {
+/// The row a record is stored as: its hashed id, the logged-in user (if any) and its times
+/// (the user's, or an hour for an anonymous session).
+fn row(record: &Record, now: UnixTime) -> Result<SessionRow<'static>, session_store::Error> {
     let user = record
         .data
         .get(USER_KEY)
@@ -70,50 +71,43 @@ fn columns(record: &Record) -> Result<(Option<SessionUser>, String), session_sto
         .map_err(|error| session_store::Error::Encode(error.to_string()))?;
     let data = serde_json::to_string(&record.data)
         .map_err(|error| session_store::Error::Encode(error.to_string()))?;
-    Ok((user, data))
+    let (created_at, expires_at) = match &user {
+        Some(user) => (user.created_at, user.expires_at),
+        None => (now, now.plus(ANONYMOUS_TTL)),
+    };
+    Ok(SessionRow {
+        id_hash: id_hash(&record.id),
+        telegram_id: user.as_ref().map(|user| user.telegram_id),
+        method: user.as_ref().map(|user| user.method.as_str()),
+        data,
+        created_at,
+        expires_at,
+    })
 }
 
 #[async_trait::async_trait]
 impl SessionStore for SqlSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let now = self.clock.now();
-        let (user, data) = columns(record)?;
-        let (created_at, expires_at) = times(user.as_ref(), now);
+        let mut session = row(record, self.clock.now())?;
         // A collision of 128 random bits does not happen; should it, a new id is drawn.
-        loop {
-            if self
-                .db
-                .create_session(
-                    &id_hash(&record.id),
-                    user.as_ref().map(|user| user.telegram_id),
-                    user.as_ref().map(|user| user.method.as_str()),
-                    &data,
-                    created_at,
-                    expires_at,
-                )
-                .await
-                .map_err(backend)?
-            {
-                return Ok(());
-            }
+        while !self
+            .db
+            .write_session(&session, false)
+            .await
+            .map_err(backend)?
+        {
             record.id = Id::default();
+            session.id_hash = id_hash(&record.id);
         }
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let now = self.clock.now();
-        let (user, data) = columns(record)?;
-        let (created_at, expires_at) = times(user.as_ref(), now);
+        let session = row(record, self.clock.now())?;
         self.db
-            .save_session(
-                &id_hash(&record.id),
-                user.as_ref().map(|user| user.telegram_id),
-                user.as_ref().map(|user| user.method.as_str()),
-                &data,
-                created_at,
-                expires_at,
-            )
+            .write_session(&session, true)
             .await
+            .map(|_| ())
             .map_err(backend)
     }
 
@@ -136,13 +130,5 @@ impl SessionStore for SqlSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.db.delete_session(&id_hash(id)).await.map_err(backend)
-    }
-}
-
-/// A session's creation and expiry: the logged-in user's, or an hour for an anonymous one.
-fn times(user: Option<&SessionUser>, now: UnixTime) -> (UnixTime, UnixTime) {
-    match user {
-        Some(user) => (user.created_at, user.expires_at),
-        None => (now, now.plus(ANONYMOUS_TTL)),
     }
 }

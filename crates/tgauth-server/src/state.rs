@@ -112,6 +112,8 @@ pub struct Inner {
     pub(crate) shutdown: CancellationToken,
     /// A name for this process in leases (random per start).
     pub(crate) instance: String,
+    /// Rung when a notification or an event is queued, so the outbox workers send it now.
+    pub(crate) outbox_bell: tokio::sync::Notify,
 }
 
 /// The shared state (one `Arc`).
@@ -277,6 +279,7 @@ impl AppState {
             limiter,
             shutdown: CancellationToken::new(),
             instance,
+            outbox_bell: tokio::sync::Notify::new(),
             config,
         })))
     }

@@ -13,10 +13,10 @@ use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use tgauth::LinkStatus;
 use tgauth::link::AccountId;
 use tgauth::link::code::LinkCode;
 use tgauth::link::store::Store as _;
-use tgauth::{LinkStatus, UserId};
 
 use crate::error::HttpError;
 use crate::jobs::events::{self, EventKind};
@@ -166,6 +166,14 @@ async fn create_link(
         .into_response())
 }
 
+/// 409: no claim of this user's link waits for the website.
+fn nothing_pending() -> HttpError {
+    HttpError::conflict(
+        "nothing_pending",
+        "no link is waiting for this user's confirmation",
+    )
+}
+
 /// The code last issued for `account`, if it still opens.
 async fn pending_code(
     state: &AppState,
@@ -202,7 +210,7 @@ async fn user(
         Some(link) => {
             let profile = state.db.telegram_user(link.telegram.user_id()).await?;
             (
-                telegram_json(link.telegram.user_id(), profile.as_ref()),
+                events::telegram_json(link.telegram.user_id(), profile.as_ref()),
                 json!(if link.is_active() {
                     "active"
                 } else {
@@ -243,17 +251,6 @@ async fn user(
     .into_response())
 }
 
-fn telegram_json(id: UserId, profile: Option<&crate::store::TelegramUserRow>) -> Value {
-    let mut telegram = json!({
-        "id": id,
-        "first_name": profile.and_then(|p| p.first_name.clone()).unwrap_or_else(|| id.to_string()),
-    });
-    if let Some(username) = profile.and_then(|p| p.username.as_ref()) {
-        telegram["username"] = json!(username);
-    }
-    telegram
-}
-
 /// `POST /api/v1/users/{user}/telegram/confirm`.
 async fn confirm(
     State(state): State<AppState>,
@@ -262,12 +259,9 @@ async fn confirm(
 ) -> Result<Response, HttpError> {
     let account = account(&user)?;
     let now = state.now();
-    let code = pending_code(&state, &account).await?.ok_or_else(|| {
-        HttpError::conflict(
-            "nothing_pending",
-            "no link is waiting for this user's confirmation",
-        )
-    })?;
+    let code = pending_code(&state, &account)
+        .await?
+        .ok_or_else(nothing_pending)?;
     let linked = match state.website.confirm(&account, &code, now).await {
         Ok(linked) => linked,
         Err(tgauth::Error::Link(error)) => return Err(confirm_refusal(error)),
@@ -276,7 +270,7 @@ async fn confirm(
     state.db.delete_link_request(account.as_str()).await?;
     let telegram_id = linked.link.telegram.user_id();
     let profile = state.db.telegram_user(telegram_id).await?;
-    let telegram = telegram_json(telegram_id, profile.as_ref());
+    let telegram = events::telegram_json(telegram_id, profile.as_ref());
     events::emit(
         &state,
         EventKind::LinkConfirmed,
@@ -324,22 +318,16 @@ async fn refuse(
 ) -> Result<Response, HttpError> {
     let account = account(&user)?;
     let now = state.now();
-    let code = pending_code(&state, &account).await?.ok_or_else(|| {
-        HttpError::conflict(
-            "nothing_pending",
-            "no link is waiting for this user's confirmation",
-        )
-    })?;
+    let code = pending_code(&state, &account)
+        .await?
+        .ok_or_else(nothing_pending)?;
     let status = state
         .website
         .status(&account, &code, now)
         .await
         .map_err(compose_error)?;
     let LinkStatus::Claimed { claimer, .. } = status else {
-        return Err(HttpError::conflict(
-            "nothing_pending",
-            "no link is waiting for this user's confirmation",
-        ));
+        return Err(nothing_pending());
     };
     state
         .linker
@@ -437,7 +425,7 @@ async fn notify(
         .db
         .insert_notification(&id, account.as_str(), &message, now)
         .await?;
-    crate::jobs::notifications::wake(&state);
+    state.outbox_bell.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(json!({"id": id}))).into_response())
 }
 

@@ -332,6 +332,17 @@ fn link_refusal(error: &tgauth::link::Error) -> HttpError {
 #[error("the link store is unavailable")]
 struct StoreUnavailable;
 
+/// The OIDC setup, or 404 when no client secret is configured.
+fn oidc(state: &AppState) -> Result<&crate::state::OidcSetup, HttpError> {
+    state.oidc.as_ref().ok_or_else(|| {
+        HttpError::client(
+            StatusCode::NOT_FOUND,
+            "oidc_disabled",
+            "OpenID Connect login is not configured (set the OIDC client secret)",
+        )
+    })
+}
+
 /// The cookie that binds an OIDC login to the browser that started it.
 const OIDC_COOKIE: &str = "tgauth_oidc";
 
@@ -355,13 +366,7 @@ async fn oidc_start(
 ) -> Result<Response, HttpError> {
     const METHOD: &str = "oidc";
     rate_limit(&state, &client, METHOD)?;
-    let oidc = state.oidc.as_ref().ok_or_else(|| {
-        HttpError::client(
-            StatusCode::NOT_FOUND,
-            "oidc_disabled",
-            "OpenID Connect login is not configured (set the OIDC client secret)",
-        )
-    })?;
+    let oidc = oidc(&state)?;
     let next = safe_next(query.next.as_deref())?;
     let attempt =
         LoginAttempt::generate(&ring::rand::SystemRandom::new()).map_err(HttpError::internal)?;
@@ -414,13 +419,7 @@ async fn oidc_callback(
 ) -> Result<Response, HttpError> {
     const METHOD: &str = "oidc";
     rate_limit(&state, &client, METHOD)?;
-    let oidc = state.oidc.as_ref().ok_or_else(|| {
-        HttpError::client(
-            StatusCode::NOT_FOUND,
-            "oidc_disabled",
-            "OpenID Connect login is not configured",
-        )
-    })?;
+    let oidc = oidc(&state)?;
     let flow_state = query
         .state
         .as_deref()

@@ -13,7 +13,7 @@ use tgauth::UnixTime;
 
 use crate::error::HttpError;
 use crate::state::AppState;
-use crate::store::EventRow;
+use crate::store::{EventRow, Outbox};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,24 @@ impl EventKind {
     }
 }
 
+/// A Telegram user as the API and the events show one: `{"id","first_name","username"?}`
+/// (the id stands for the name until a login or `/start` told it).
+pub(crate) fn telegram_json(
+    id: tgauth::UserId,
+    profile: Option<&crate::store::TelegramUserRow>,
+) -> Value {
+    let mut telegram = json!({
+        "id": id,
+        "first_name": profile
+            .and_then(|profile| profile.first_name.clone())
+            .unwrap_or_else(|| id.to_string()),
+    });
+    if let Some(username) = profile.and_then(|profile| profile.username.as_ref()) {
+        telegram["username"] = json!(username);
+    }
+    telegram
+}
+
 /// Stores an event for delivery (nothing when no `events_url` is configured).
 pub(crate) async fn emit(
     state: &AppState,
@@ -55,7 +73,7 @@ pub(crate) async fn emit(
         .db
         .insert_event(&id, kind.as_str(), &data.to_string(), now)
         .await?;
-    super::notifications::bell().notify_waiters();
+    state.outbox_bell.notify_waiters();
     Ok(())
 }
 
@@ -89,9 +107,8 @@ pub(crate) async fn run(state: AppState) {
             return;
         }
     };
-    let bell = super::notifications::bell();
     loop {
-        let woken = bell.notified();
+        let woken = state.outbox_bell.notified();
         match state.db.claim_events(state.now(), 30, 32).await {
             Ok(rows) if !rows.is_empty() => {
                 for row in rows {
@@ -155,7 +172,7 @@ async fn deliver(
             let at = now.plus(super::backoff(row.attempts));
             state
                 .db
-                .retry_event(&row.id, at, &reason)
+                .retry(Outbox::Events, &row.id, at, &reason)
                 .await
                 .map(|()| "retried")
         }

@@ -17,27 +17,15 @@ use tgauth::bot::error::ApiErrorKind;
 use tgauth::bot::types::ParseMode;
 use tgauth::link::AccountId;
 use tgauth::{Notification, Notifier, NotifyOutcome};
-use tokio::sync::Notify;
 
 use super::events::{self, EventKind};
 use crate::state::AppState;
-use crate::store::NotificationRow;
+use crate::store::{NotificationRow, Outbox};
 
 /// How long a claimed notification is held before another worker may try it.
 const LEASE_SECONDS: i64 = 60;
 /// How many attempts before a notification fails for good.
 const MAX_ATTEMPTS: i64 = 8;
-
-/// The worker's bell: rung when a notification is queued.
-pub(crate) fn bell() -> Arc<Notify> {
-    static BELL: std::sync::OnceLock<Arc<Notify>> = std::sync::OnceLock::new();
-    Arc::clone(BELL.get_or_init(|| Arc::new(Notify::new())))
-}
-
-/// Wakes the worker now instead of at its next tick.
-pub(crate) fn wake(_state: &AppState) {
-    bell().notify_waiters();
-}
 
 #[derive(Deserialize)]
 struct Body {
@@ -54,9 +42,8 @@ pub(crate) async fn run(state: AppState) {
     )
     // Short waits inside one attempt; longer flood control is the outbox's backoff.
     .with_max_wait(Duration::from_secs(30));
-    let bell = bell();
     loop {
-        let woken = bell.notified();
+        let woken = state.outbox_bell.notified();
         match state
             .db
             .claim_notifications(state.now(), LEASE_SECONDS, 32)
@@ -153,7 +140,11 @@ async fn send(
             };
             if retryable && row.attempts < MAX_ATTEMPTS {
                 let at = now.plus(super::backoff(row.attempts));
-                if let Err(store_error) = state.db.retry_notification(&row.id, at, &reason).await {
+                if let Err(store_error) = state
+                    .db
+                    .retry(Outbox::Notifications, &row.id, at, &reason)
+                    .await
+                {
                     tracing::warn!(error = %store_error, "a notification's retry could not be recorded");
                 }
                 state.metrics.notification("retried");

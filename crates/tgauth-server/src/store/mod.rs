@@ -20,7 +20,8 @@ use sqlx::{AnyPool, Row as _};
 use tgauth::{UnixTime, UserId};
 
 pub(crate) use rows::{
-    ApiKeyRow, EventRow, NotificationRow, PassportFileRow, PassportRequestRow, TelegramUserRow,
+    ApiKeyRow, EventRow, NotificationRow, PassportFileRow, PassportRequestRow, SessionRow,
+    TelegramUserRow,
 };
 
 /// Why the database failed.
@@ -48,6 +49,66 @@ impl From<sqlx::Error> for StoreError {
                 what: "a column holds a value of the wrong type",
             },
             other => Self::Unavailable(other),
+        }
+    }
+}
+
+/// The claim of an outbox's due rows, for the table and the columns it returns.
+macro_rules! claim_sql {
+    ($table:literal, $columns:literal) => {
+        concat!(
+            "UPDATE ",
+            $table,
+            " SET lease_until = $2, attempts = attempts + 1
+             WHERE id IN (
+                 SELECT id FROM ",
+            $table,
+            "
+                 WHERE status = 'queued' AND next_attempt_at <= $1
+                   AND (lease_until IS NULL OR lease_until <= $1)
+                 ORDER BY next_attempt_at, id LIMIT $3)
+               AND status = 'queued' AND (lease_until IS NULL OR lease_until <= $1)
+             RETURNING ",
+            $columns
+        )
+    };
+}
+
+/// Puts a claimed row back for another attempt.
+macro_rules! retry_sql {
+    ($table:literal) => {
+        concat!(
+            "UPDATE ",
+            $table,
+            " SET next_attempt_at = $2, error = $3, lease_until = NULL WHERE id = $1"
+        )
+    };
+}
+
+/// The two outboxes: rows written before their effect, claimed with a lease, retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outbox {
+    /// Messages to website users through the bot.
+    Notifications,
+    /// Events to the website.
+    Events,
+}
+
+impl Outbox {
+    fn claim_sql(self) -> &'static str {
+        match self {
+            Self::Notifications => claim_sql!(
+                "notifications",
+                "id, account, body, status, attempts, created_at, finished_at, error"
+            ),
+            Self::Events => claim_sql!("events", "id, kind, payload, attempts, created_at"),
+        }
+    }
+
+    fn retry_sql(self) -> &'static str {
+        match self {
+            Self::Notifications => retry_sql!("notifications"),
+            Self::Events => retry_sql!("events"),
         }
     }
 }
@@ -206,56 +267,32 @@ impl Db {
 
     // Sessions.
 
-    /// Writes a session record (its id already hashed).
-    pub(crate) async fn save_session(
+    /// Writes a session record (its id already hashed): `replace` overwrites a record with
+    /// the same id, otherwise nothing is written then; whether it was written.
+    pub(crate) async fn write_session(
         &self,
-        id_hash: &str,
-        telegram_id: Option<UserId>,
-        method: Option<&str>,
-        data: &str,
-        created_at: UnixTime,
-        expires_at: UnixTime,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+        session: &SessionRow<'_>,
+        replace: bool,
+    ) -> Result<bool, StoreError> {
+        let statement = if replace {
             "INSERT INTO sessions (id_hash, telegram_id, method, data, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (id_hash) DO UPDATE SET
                  telegram_id = excluded.telegram_id, method = excluded.method,
-                 data = excluded.data, expires_at = excluded.expires_at",
-        )
-        .bind(id_hash)
-        .bind(telegram_id.map(UserId::get))
-        .bind(method)
-        .bind(data)
-        .bind(created_at.as_secs())
-        .bind(expires_at.as_secs())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Creates a session record unless its id exists; whether it was created.
-    pub(crate) async fn create_session(
-        &self,
-        id_hash: &str,
-        telegram_id: Option<UserId>,
-        method: Option<&str>,
-        data: &str,
-        created_at: UnixTime,
-        expires_at: UnixTime,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+                 data = excluded.data, expires_at = excluded.expires_at"
+        } else {
             "INSERT INTO sessions (id_hash, telegram_id, method, data, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id_hash) DO NOTHING",
-        )
-        .bind(id_hash)
-        .bind(telegram_id.map(UserId::get))
-        .bind(method)
-        .bind(data)
-        .bind(created_at.as_secs())
-        .bind(expires_at.as_secs())
-        .execute(&self.pool)
-        .await?;
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id_hash) DO NOTHING"
+        };
+        let done = sqlx::query(statement)
+            .bind(session.id_hash.as_str())
+            .bind(session.telegram_id.map(UserId::get))
+            .bind(session.method)
+            .bind(session.data.as_str())
+            .bind(session.created_at.as_secs())
+            .bind(session.expires_at.as_secs())
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -493,22 +530,42 @@ impl Db {
         lease: i64,
         limit: i64,
     ) -> Result<Vec<NotificationRow>, StoreError> {
-        let rows = sqlx::query(
-            "UPDATE notifications SET lease_until = $2, attempts = attempts + 1
-             WHERE id IN (
-                 SELECT id FROM notifications
-                 WHERE status = 'queued' AND next_attempt_at <= $1
-                   AND (lease_until IS NULL OR lease_until <= $1)
-                 ORDER BY next_attempt_at, id LIMIT $3)
-               AND status = 'queued' AND (lease_until IS NULL OR lease_until <= $1)
-             RETURNING id, account, body, status, attempts, created_at, finished_at, error",
-        )
-        .bind(now.as_secs())
-        .bind(now.as_secs() + lease)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self.claim(Outbox::Notifications, now, lease, limit).await?;
         rows.iter().map(NotificationRow::decode).collect()
+    }
+
+    /// Claims due rows of `outbox` in one statement: another worker's `UPDATE` re-checks the
+    /// lease on each row it waited for, so a row goes to one worker.
+    async fn claim(
+        &self,
+        outbox: Outbox,
+        now: UnixTime,
+        lease: i64,
+        limit: i64,
+    ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+        Ok(sqlx::query(outbox.claim_sql())
+            .bind(now.as_secs())
+            .bind(now.as_secs() + lease)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Puts a claimed row of `outbox` back for another attempt at `at`.
+    pub(crate) async fn retry(
+        &self,
+        outbox: Outbox,
+        id: &str,
+        at: UnixTime,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(outbox.retry_sql())
+            .bind(id)
+            .bind(at.as_secs())
+            .bind(error)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Finishes a claimed notification with `status` (`sent`, `failed`, `blocked`).
@@ -527,25 +584,6 @@ impl Db {
         .bind(status)
         .bind(error)
         .bind(now.as_secs())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Puts a claimed notification back for another attempt at `at`.
-    pub(crate) async fn retry_notification(
-        &self,
-        id: &str,
-        at: UnixTime,
-        error: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE notifications SET next_attempt_at = $2, error = $3, lease_until = NULL
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(at.as_secs())
-        .bind(error)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -589,21 +627,7 @@ impl Db {
         lease: i64,
         limit: i64,
     ) -> Result<Vec<EventRow>, StoreError> {
-        let rows = sqlx::query(
-            "UPDATE events SET lease_until = $2, attempts = attempts + 1
-             WHERE id IN (
-                 SELECT id FROM events
-                 WHERE status = 'queued' AND next_attempt_at <= $1
-                   AND (lease_until IS NULL OR lease_until <= $1)
-                 ORDER BY next_attempt_at, id LIMIT $3)
-               AND status = 'queued' AND (lease_until IS NULL OR lease_until <= $1)
-             RETURNING id, kind, payload, attempts, created_at",
-        )
-        .bind(now.as_secs())
-        .bind(now.as_secs() + lease)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self.claim(Outbox::Events, now, lease, limit).await?;
         rows.iter().map(EventRow::decode).collect()
     }
 
@@ -615,24 +639,6 @@ impl Db {
         )
         .bind(id)
         .bind(now.as_secs())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Puts an event back for another attempt at `at`.
-    pub(crate) async fn retry_event(
-        &self,
-        id: &str,
-        at: UnixTime,
-        error: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE events SET next_attempt_at = $2, error = $3, lease_until = NULL WHERE id = $1",
-        )
-        .bind(id)
-        .bind(at.as_secs())
-        .bind(error)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -28,6 +28,17 @@ impl TelegramUserRow {
     }
 }
 
+/// A session's row: who, how, the tower-sessions data as JSON, and its times.
+#[derive(Debug)]
+pub(crate) struct SessionRow<'a> {
+    pub(crate) id_hash: String,
+    pub(crate) telegram_id: Option<UserId>,
+    pub(crate) method: Option<&'a str>,
+    pub(crate) data: String,
+    pub(crate) created_at: UnixTime,
+    pub(crate) expires_at: UnixTime,
+}
+
 /// An API key's record (its secret only as a hash).
 #[derive(Debug, Clone)]
 pub(crate) struct ApiKeyRow {

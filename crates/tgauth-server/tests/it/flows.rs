@@ -67,6 +67,16 @@ impl Running {
         format!("{}{path}", self.url)
     }
 
+    /// The status `GET /api/v1/me` answers `browser`.
+    async fn me_status(&self, browser: &reqwest::Client) -> StatusCode {
+        browser
+            .get(self.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
     async fn api(
         &self,
         method: reqwest::Method,
@@ -185,15 +195,7 @@ async fn widget_login_makes_a_session_once_and_logout_ends_it() {
         .await
         .unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        browser
-            .get(running.url("/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(running.me_status(&browser).await, StatusCode::OK);
     let logout = browser
         .post(running.url("/logout"))
         .header("sec-fetch-site", "same-origin")
@@ -201,15 +203,7 @@ async fn widget_login_makes_a_session_once_and_logout_ends_it() {
         .await
         .unwrap();
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        browser
-            .get(running.url("/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(running.me_status(&browser).await, StatusCode::UNAUTHORIZED);
     running.stop().await;
 }
 
