@@ -24,6 +24,10 @@ pub struct Metrics {
     events: Family<Labels, Counter>,
     /// Whether this replica holds the polling lease (1) or not (0).
     pub(crate) polling_lease: Gauge,
+    /// Notifications waiting in the outbox (read when scraped).
+    pub(crate) notifications_queued: Gauge,
+    /// Events waiting in the outbox (read when scraped).
+    pub(crate) events_queued: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -65,8 +69,22 @@ impl Default for Metrics {
             "Whether this replica holds the polling lease",
             polling_lease.clone(),
         );
+        let notifications_queued = Gauge::default();
+        registry.register(
+            "notifications_queued",
+            "Notifications waiting in the outbox",
+            notifications_queued.clone(),
+        );
+        let events_queued = Gauge::default();
+        registry.register(
+            "events_queued",
+            "Events waiting in the outbox",
+            events_queued.clone(),
+        );
         Self {
             registry: Arc::new(registry),
+            notifications_queued,
+            events_queued,
             requests,
             logins,
             updates,

@@ -105,6 +105,19 @@ impl From<RecordError> for crate::bot::UpdateError {
     }
 }
 
+/// Erases the received passports whose retention ended, recording it in their audit logs.
+pub(crate) async fn erase_expired(state: &AppState, now: UnixTime) -> Result<usize, RecordError> {
+    let due = state.db.passports_to_erase(now).await?;
+    for id in &due {
+        state.db.erase_passport(id).await?;
+        state
+            .db
+            .audit(&crate::keys::random_id()?, id, "retention", "erased", now)
+            .await?;
+    }
+    Ok(due.len())
+}
+
 /// Stores what a Passport reception concluded.
 pub(crate) async fn record(
     state: &AppState,
@@ -154,9 +167,27 @@ pub(crate) async fn record(
                 state.metrics.passport("duplicate");
             }
         }
-        Reception::Rejected { rejection, .. } => {
+        Reception::Rejected {
+            rejection,
+            request_nonce,
+            ..
+        } => {
             tracing::info!(%rejection, "a passport was refused");
             state.metrics.passport("rejected");
+            // A refusal of data that answered one of our requests is recorded there, with what
+            // the person still has to send.
+            if let Some(nonce) = request_nonce
+                && let Some(request) = state
+                    .db
+                    .passport_request_by_nonce(&digest(nonce.as_bytes()))
+                    .await?
+            {
+                let missing = match &rejection {
+                    tgauth::Rejection::Fixable { missing, .. } => serde_json::to_string(missing)?,
+                    _ => "[]".to_owned(),
+                };
+                state.db.reject_passport(&request.id, &missing, now).await?;
+            }
         }
         _ => {}
     }

@@ -67,10 +67,6 @@ impl From<crate::keys::RandomError> for StartError {
 #[derive(Debug)]
 pub(crate) struct PassportSetup {
     pub(crate) key: Arc<PrivateKey>,
-    #[allow(
-        dead_code,
-        reason = "the Passport request API (the next step) puts it in request URLs"
-    )]
     pub(crate) public_key_pem: String,
     pub(crate) nonces: Arc<NonceIssuer>,
 }
@@ -91,10 +87,6 @@ pub struct Inner {
     pub(crate) db: Db,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) client: Client,
-    #[allow(
-        dead_code,
-        reason = "the Passport request API (the next step) puts it in request URLs"
-    )]
     pub(crate) bot_id: BotId,
     pub(crate) bot_username: BotUsername,
     pub(crate) linker: Linker<AnyStore>,

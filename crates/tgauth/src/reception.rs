@@ -186,6 +186,10 @@ pub enum Reception {
     Rejected {
         /// The sender.
         sender: UserId,
+        /// The nonce of the request the passport answers, once it verified as issued to the
+        /// sender by this service: the application records the refusal against that request.
+        /// `None` when the data did not open or the nonce was refused.
+        request_nonce: Option<String>,
         /// Why.
         rejection: Rejection,
     },
@@ -235,9 +239,10 @@ impl PassportReceiver {
     ) -> Result<Reception, Error> {
         let data = message.passport_data.as_ref().ok_or(Error::NotPassport)?;
         let sender = Identity::from_message(message, now)?;
-        let rejected = |rejection| {
+        let rejected = |rejection, request_nonce: Option<&str>| {
             Ok(Reception::Rejected {
                 sender: sender.user_id,
+                request_nonce: request_nonce.map(str::to_owned),
                 rejection,
             })
         };
@@ -245,28 +250,31 @@ impl PassportReceiver {
             Ok(passport) => passport,
             Err(error @ passport_crypto::Error::CredentialsUndecryptable)
             | Err(error @ passport_crypto::Error::CredentialsInvalid(_)) => {
-                return rejected(Rejection::Undecryptable(error));
+                return rejected(Rejection::Undecryptable(error), None);
             }
             Err(error) => {
                 // The credentials opened, so the nonce is readable only through them; an element
                 // that does not match its credentials is damaged data the user can resend.
                 let errors = element_errors_for(&error, data);
                 if errors.is_empty() {
-                    return rejected(Rejection::Undecryptable(error));
+                    return rejected(Rejection::Undecryptable(error), None);
                 }
                 self.send_errors(client, sender.user_id, &errors).await?;
-                return rejected(Rejection::Fixable {
-                    errors,
-                    missing: Vec::new(),
-                });
+                return rejected(
+                    Rejection::Fixable {
+                        errors,
+                        missing: Vec::new(),
+                    },
+                    None,
+                );
             }
         };
         if let Err(error) = self.nonces.verify(&passport.nonce, sender.user_id, now) {
-            return rejected(Rejection::Nonce(error));
+            return rejected(Rejection::Nonce(error), None);
         }
         let scope = match self.requests.scope(&passport.nonce, sender.user_id).await {
             Ok(Some(scope)) => scope,
-            Ok(None) => return rejected(Rejection::UnknownRequest),
+            Ok(None) => return rejected(Rejection::UnknownRequest, Some(&passport.nonce)),
             Err(source) => return Err(Error::Requests(source)),
         };
         let check = check_scope(&scope, &passport, now);
@@ -290,10 +298,13 @@ impl PassportReceiver {
         }
         if !errors.is_empty() || !check.missing.is_empty() {
             self.send_errors(client, sender.user_id, &errors).await?;
-            return rejected(Rejection::Fixable {
-                errors,
-                missing: check.missing,
-            });
+            return rejected(
+                Rejection::Fixable {
+                    errors,
+                    missing: check.missing,
+                },
+                Some(&passport.nonce),
+            );
         }
         Ok(Reception::Received(Box::new(ReceivedPassport {
             nonce: passport.nonce.clone(),

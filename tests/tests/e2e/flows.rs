@@ -718,12 +718,15 @@ async fn passport(store: AnyStore) {
         .unwrap();
     let Handled::Passport(Reception::Rejected {
         rejection: Rejection::Fixable { missing, .. },
+        request_nonce,
         ..
     }) = service.next().await
     else {
         panic!("rejected as incomplete")
     };
     assert_eq!(missing, vec![vec![ElementType::Passport]]);
+    // The refusal names the request it answered, so the application can record it there.
+    assert_eq!(request_nonce.as_deref(), Some(nonce.as_str()));
 
     // A nonce issued to Mallory does not serve Ada, and nobody is asked to fix anything.
     let nonce = nonces.issue(UserId(MALLORY), expires, &mut rng);
@@ -734,11 +737,14 @@ async fn passport(store: AnyStore) {
         .unwrap();
     let Handled::Passport(Reception::Rejected {
         rejection: Rejection::Nonce(_),
+        request_nonce,
         ..
     }) = service.next().await
     else {
         panic!("rejected for the nonce")
     };
+    // A nonce that is not the sender's names no request.
+    assert_eq!(request_nonce, None);
     assert_eq!(service.sandbox.passport_errors(BOT).unwrap().len(), 2);
     service.stop().await;
 }

@@ -33,15 +33,16 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/api/v1/users/{user}/telegram/refuse", post(refuse))
         .route("/api/v1/notifications", post(notify))
         .route("/api/v1/notifications/{id}", get(notification))
+        .route(
+            "/api/v1/telegram/{telegram_id}/sessions",
+            delete(revoke_sessions),
+        )
+        .merge(super::passport::routes())
         .route("/api/v1/openapi.json", get(openapi))
 }
 
 /// A request authenticated with an API key; holds the key's id (for the audit log).
 pub(crate) struct ApiKey {
-    #[allow(
-        dead_code,
-        reason = "the Passport API's audit log records it, the next step"
-    )]
     pub(crate) id: String,
 }
 
@@ -459,6 +460,27 @@ async fn notification(
         body["error"] = json!(error);
     }
     Ok(Json(body).into_response())
+}
+
+/// `DELETE /api/v1/telegram/{telegram_id}/sessions`: every browser session of a Telegram user
+/// ends (a stolen device, a banned person); `{"revoked": N}`.
+async fn revoke_sessions(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    Path(telegram_id): Path<String>,
+) -> Result<Response, HttpError> {
+    let telegram_id: i64 = telegram_id
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| {
+            HttpError::bad_request("invalid_telegram_id", "expected a numeric Telegram user id")
+        })?;
+    let revoked = state
+        .db
+        .revoke_sessions(tgauth::UserId(telegram_id))
+        .await?;
+    Ok(Json(json!({"revoked": revoked})).into_response())
 }
 
 /// `GET /api/v1/openapi.json`: the API's description.

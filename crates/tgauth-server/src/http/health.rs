@@ -40,6 +40,13 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    // The outbox gauges are read now; an unavailable database leaves their last values.
+    if let Ok(queued) = state.db.queued_notifications().await {
+        state.metrics.notifications_queued.set(queued);
+    }
+    if let Ok(queued) = state.db.queued_events().await {
+        state.metrics.events_queued.set(queued);
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -23,7 +23,6 @@ pub(crate) enum EventKind {
     /// A link was removed (by the website, or `/unlink` in the bot).
     LinkRemoved,
     /// A Passport request was answered and accepted.
-    #[allow(dead_code, reason = "raised by the Passport reception")]
     PassportReceived,
     /// A notification could not be delivered.
     NotificationFailed,

@@ -18,6 +18,15 @@ pub(crate) async fn housekeeping(state: AppState) {
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "housekeeping failed; trying again later"),
         }
+        match crate::passport::erase_expired(&state, now).await {
+            Ok(erased) if erased > 0 => {
+                tracing::info!(erased, "Passport data past its retention erased");
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "Passport retention could not run; trying again later");
+            }
+        }
         if let Err(error) =
             tgauth::link::store::Store::purge_expired(state.linker.store(), now).await
         {

@@ -132,12 +132,6 @@ pub struct Db {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-// The Passport API, the admin's session revocation and the outbox gauges of the next step
-// read through the queries not called yet.
-#[allow(
-    dead_code,
-    reason = "queries of the Passport API and admin pages, the next step"
-)]
 impl Db {
     /// Opens (creating a SQLite file and its directory if missing) and migrates the database
     /// `url` names.

@@ -122,7 +122,6 @@ pub(crate) use passport_request_columns;
 
 /// A Passport request and, once answered, its sealed data.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the Passport API, the next step")]
 pub(crate) struct PassportRequestRow {
     pub(crate) id: String,
     pub(crate) account: String,
@@ -175,7 +174,6 @@ impl std::fmt::Debug for PassportFileRow {
     }
 }
 
-#[allow(dead_code, reason = "read by the Passport API, the next step")]
 impl PassportFileRow {
     pub(super) fn decode(row: &AnyRow) -> Result<Self, StoreError> {
         Ok(Self {

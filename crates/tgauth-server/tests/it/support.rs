@@ -1,0 +1,177 @@
+//! What every test shares: a sandbox service started for the test, a browser, polling.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tgauth::FixedClock;
+use tgauth::sandbox::SandboxHandle;
+use tgauth_server::{SandboxService, ServeArgs};
+use tokio::sync::oneshot;
+
+pub(crate) const START: i64 = 1_700_000_000;
+pub(crate) const ADA: i64 = 1001;
+pub(crate) const BOT: &str = "tgauth_sandbox_bot";
+
+/// A running sandbox service and what a test needs to talk to it.
+pub(crate) struct Running {
+    pub(crate) url: String,
+    pub(crate) api_key: String,
+    pub(crate) sandbox: SandboxHandle,
+    pub(crate) clock: FixedClock,
+    stop: Option<oneshot::Sender<()>>,
+    served: tokio::task::JoinHandle<()>,
+    data: tempfile::TempDir,
+}
+
+impl Running {
+    pub(crate) async fn start() -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let clock = FixedClock::new(tgauth::UnixTime(START));
+        let args = ServeArgs {
+            data: Some(data.path().to_owned()),
+            sandbox: true,
+            ..ServeArgs::default()
+        };
+        let started = SandboxService::start(args, Arc::new(clock.clone()))
+            .await
+            .unwrap();
+        let url = started.service.url();
+        let api_key = started.api_key.clone();
+        let SandboxService {
+            service, sandbox, ..
+        } = started;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = tokio::spawn(async move {
+            service
+                .run_until(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            url,
+            api_key,
+            sandbox,
+            clock,
+            stop: Some(stop),
+            served,
+            data,
+        }
+    }
+
+    /// The service's data directory.
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        self.data.path()
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// The status `GET /api/v1/me` answers `browser`.
+    pub(crate) async fn me_status(&self, browser: &reqwest::Client) -> StatusCode {
+        browser
+            .get(self.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    pub(crate) async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = client()
+            .request(method, self.url(path))
+            .bearer_auth(&self.api_key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// Links website user `user` to Telegram user `telegram` as a person would: the website
+    /// issues a link, the person presses Start and confirms in the bot, the website confirms.
+    pub(crate) async fn link(&self, user: &str, telegram: i64) {
+        let (status, link) = self
+            .api(
+                reqwest::Method::POST,
+                "/api/v1/links",
+                Some(json!({"user": user})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{link}");
+        let code = link["url"]
+            .as_str()
+            .unwrap()
+            .rsplit('=')
+            .next()
+            .unwrap()
+            .to_owned();
+        let before = self.sandbox.sent(BOT).unwrap().len();
+        self.sandbox
+            .send_message(BOT, telegram, &format!("/start {code}"))
+            .unwrap();
+        let sandbox = &self.sandbox;
+        eventually(|| sandbox.sent(BOT).unwrap().len() > before).await;
+        let asked = sandbox.sent(BOT).unwrap().remove(before);
+        let keyboard = asked.message.reply_markup.clone().unwrap();
+        let confirm = keyboard["inline_keyboard"][0][0]["callback_data"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let answers = sandbox.callback_answers(BOT).unwrap().len();
+        sandbox
+            .press_button(BOT, telegram, asked.message.message_id, &confirm)
+            .unwrap();
+        eventually(|| sandbox.callback_answers(BOT).unwrap().len() > answers).await;
+        let path = format!("/api/v1/users/{user}/telegram/confirm");
+        let (status, linked) = self.api(reqwest::Method::POST, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{linked}");
+    }
+
+    pub(crate) async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(20), self.served)
+            .await
+            .unwrap()
+            .unwrap();
+        self.sandbox.shutdown().await.unwrap();
+    }
+}
+
+/// A browser: cookies kept, redirects not followed, no proxy.
+pub(crate) fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+pub(crate) fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// Waits (up to ten seconds) until `check` holds.
+pub(crate) async fn eventually<F: FnMut() -> bool>(mut check: F) {
+    for _ in 0..200 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the condition did not hold within ten seconds");
+}
