@@ -6,3 +6,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod flows;
+mod passport;
+mod support;
