@@ -6,11 +6,17 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tgauth::sandbox::control::NewUser;
 
-use super::support::{ADA, BOT, Running, START, browser, client, eventually};
+use super::support::{ADA, BOT, Running, START, browser, client, eventually, on_every_database};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn widget_login_makes_a_session_once_and_logout_ends_it() {
-    let running = Running::start().await;
+on_every_database!(
+    widget_login_makes_a_session_once_and_logout_ends_it,
+    widget_logins_are_refused_when_tampered_expired_or_redirecting_away,
+    the_api_refuses_missing_or_wrong_keys_and_bad_bodies_storing_nothing,
+    linking_through_the_bot_and_the_website_then_a_notification,
+    health_readiness_and_metrics_answer,
+);
+
+async fn widget_login_makes_a_session_once_and_logout_ends_it(running: Running) {
     running
         .sandbox
         .create_user(NewUser::new(ADA, "Ada"))
@@ -83,9 +89,7 @@ async fn widget_login_makes_a_session_once_and_logout_ends_it() {
     running.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn widget_logins_are_refused_when_tampered_expired_or_redirecting_away() {
-    let running = Running::start().await;
+async fn widget_logins_are_refused_when_tampered_expired_or_redirecting_away(running: Running) {
     let data = running.sandbox.login_widget(BOT, ADA).unwrap();
     let check = |query: String, status: StatusCode, code: &'static str| {
         let url = running.url(&format!("/auth/telegram/widget?{query}"));
@@ -127,9 +131,7 @@ async fn widget_logins_are_refused_when_tampered_expired_or_redirecting_away() {
     running.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_api_refuses_missing_or_wrong_keys_and_bad_bodies_storing_nothing() {
-    let running = Running::start().await;
+async fn the_api_refuses_missing_or_wrong_keys_and_bad_bodies_storing_nothing(running: Running) {
     let post = |key: Option<&str>, body: &str, content_type: &str| {
         let mut request = client()
             .post(running.url("/api/v1/links"))
@@ -200,9 +202,7 @@ async fn the_api_refuses_missing_or_wrong_keys_and_bad_bodies_storing_nothing() 
     running.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn linking_through_the_bot_and_the_website_then_a_notification() {
-    let running = Running::start().await;
+async fn linking_through_the_bot_and_the_website_then_a_notification(running: Running) {
     running
         .sandbox
         .create_user(NewUser {
@@ -336,9 +336,7 @@ async fn linking_through_the_bot_and_the_website_then_a_notification() {
     running.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_readiness_and_metrics_answer() {
-    let running = Running::start().await;
+async fn health_readiness_and_metrics_answer(running: Running) {
     let response = client().get(running.url("/healthz")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().contains_key("x-request-id"));

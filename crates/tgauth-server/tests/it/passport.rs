@@ -7,7 +7,13 @@ use serde_json::{Value, json};
 use tgauth::sandbox::control::NewUser;
 use tgauth::sandbox::passport::{PassportElementInput, PassportFileInput, PassportSubmission};
 
-use super::support::{ADA, BOT, Running, client, eventually};
+use super::support::{ADA, BOT, Running, client, eventually, on_every_database};
+
+on_every_database!(
+    a_passport_is_received_read_audited_and_erased_and_never_stored_in_plaintext,
+    incomplete_tampered_and_foreign_passports_are_refused_and_errors_can_be_sent,
+    passport_requests_need_a_linked_user_and_a_valid_scope,
+);
 
 const DOCUMENT_NO: &str = "P7730021X";
 const MALLORY: i64 = 1002;
@@ -114,9 +120,9 @@ fn contents_under(directory: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u
     found
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_passport_is_received_read_audited_and_erased_and_never_stored_in_plaintext() {
-    let running = Running::start().await;
+async fn a_passport_is_received_read_audited_and_erased_and_never_stored_in_plaintext(
+    running: Running,
+) {
     let (id, nonce) = requested(&running).await;
     let (_, pending) = running
         .api(
@@ -261,9 +267,9 @@ async fn a_passport_is_received_read_audited_and_erased_and_never_stored_in_plai
     running.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn incomplete_tampered_and_foreign_passports_are_refused_and_errors_can_be_sent() {
-    let running = Running::start().await;
+async fn incomplete_tampered_and_foreign_passports_are_refused_and_errors_can_be_sent(
+    running: Running,
+) {
     let (id, nonce) = requested(&running).await;
 
     // A foreign nonce (another service's, or forged) answers no request.
@@ -361,9 +367,7 @@ async fn incomplete_tampered_and_foreign_passports_are_refused_and_errors_can_be
     running.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn passport_requests_need_a_linked_user_and_a_valid_scope() {
-    let running = Running::start().await;
+async fn passport_requests_need_a_linked_user_and_a_valid_scope(running: Running) {
     let post = |body: Value| running.api(Method::POST, "/api/v1/passport/requests", Some(body));
     let (status, body) = post(json!({"user": "nobody", "scope": scope()})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");

@@ -25,12 +25,75 @@ pub(crate) struct Running {
     data: tempfile::TempDir,
 }
 
+/// Runs each named test once on SQLite and once on PostgreSQL (a fresh database per test on
+/// the server of `TGAUTH_TEST_POSTGRES_URL`, which `.ci/run` starts; without it the PostgreSQL
+/// run says that it skips, unless CI requires the server).
+macro_rules! on_every_database {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test(super::Running::start().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let name = concat!(module_path!(), "::postgres");
+                if let Some(url) = crate::support::postgres_database(name).await {
+                    super::$test(super::Running::start_on(Some(url)).await).await;
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use on_every_database;
+
+/// A fresh database for `test` on the test PostgreSQL server, or `None` (skipped).
+pub(crate) async fn postgres_database(test: &str) -> Option<String> {
+    use sqlx::Connection as _;
+    let url = tgauth_tests::service_url("TGAUTH_TEST_POSTGRES_URL", test)?;
+    let name: String = format!("{test}_{}", std::process::id())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let name = name
+        .trim_start_matches('_')
+        .chars()
+        .rev()
+        .take(60)
+        .collect::<String>();
+    let name: String = format!("t{}", name.chars().rev().collect::<String>());
+    let mut connection = sqlx::postgres::PgConnection::connect(&url).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    let (server, _) = url.rsplit_once('/').unwrap();
+    Some(format!("{server}/{name}"))
+}
+
 impl Running {
     pub(crate) async fn start() -> Self {
+        Self::start_on(None).await
+    }
+
+    /// A service on `database` (the default SQLite file in the data directory when `None`).
+    pub(crate) async fn start_on(database: Option<String>) -> Self {
         let data = tempfile::tempdir().unwrap();
         let clock = FixedClock::new(tgauth::UnixTime(START));
         let args = ServeArgs {
             data: Some(data.path().to_owned()),
+            database,
             sandbox: true,
             ..ServeArgs::default()
         };
