@@ -89,9 +89,17 @@ impl Running {
 
     /// A service on `database` (the default SQLite file in the data directory when `None`).
     pub(crate) async fn start_on(database: Option<String>) -> Self {
+        Self::start_with(database, "").await
+    }
+
+    /// A service on `database` with `settings` as its configuration file.
+    pub(crate) async fn start_with(database: Option<String>, settings: &str) -> Self {
         let data = tempfile::tempdir().unwrap();
         let clock = FixedClock::new(tgauth::UnixTime(START));
+        let config = data.path().join("tgauth.toml");
+        std::fs::write(&config, settings).unwrap();
         let args = ServeArgs {
+            config: Some(config),
             data: Some(data.path().to_owned()),
             database,
             sandbox: true,

@@ -1,0 +1,187 @@
+//! Every way in: OpenID Connect through the sandbox's provider, a Mini App's `initData`, a login
+//! link the bot sends on `/login`; each lands on the same numeric Telegram user, works once, and
+//! the login endpoints are rate limited.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tgauth::UserId;
+use tgauth::sandbox::control::NewUser;
+use tgauth::sandbox::login::WebAppLaunch;
+
+use super::support::{ADA, BOT, Running, browser, eventually, on_every_database};
+
+on_every_database!(
+    oidc_logs_in_the_numeric_id_once_and_only_in_the_browser_that_started,
+    mini_app_init_data_logs_in_once,
+    a_login_link_from_the_bot_logs_in_once,
+);
+
+/// `me` of a browser.
+async fn me(running: &Running, browser: &reqwest::Client) -> Value {
+    browser
+        .get(running.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn oidc_logs_in_the_numeric_id_once_and_only_in_the_browser_that_started(running: Running) {
+    running
+        .sandbox
+        .create_user(NewUser {
+            username: Some("ada".to_owned()),
+            ..NewUser::new(ADA, "Ada Lovelace")
+        })
+        .unwrap();
+    running
+        .sandbox
+        .approve_oidc(BOT, Some(UserId(ADA)))
+        .unwrap();
+    let browser = browser();
+    let start = browser
+        .get(running.url("/auth/telegram/oidc/start?next=%2Faccount"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        authorize.starts_with(&running.sandbox.oidc_base_url()),
+        "{authorize}"
+    );
+    assert!(
+        authorize.contains("code_challenge_method=S256"),
+        "{authorize}"
+    );
+    // The provider approves and sends the browser back with a code.
+    let approved = browser.get(&authorize).send().await.unwrap();
+    let callback = approved.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        callback.starts_with(&running.url("/auth/telegram/oidc/callback?")),
+        "{callback}"
+    );
+
+    // Another browser cannot complete this login with the callback URL.
+    let stranger = super::support::browser()
+        .get(&callback)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), StatusCode::BAD_REQUEST);
+
+    let done = browser.get(&callback).send().await.unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()["location"], "/account");
+    let me = me(&running, &browser).await;
+    assert_eq!(me["user"]["telegram_id"], ADA);
+    assert_eq!(me["user"]["first_name"], "Ada Lovelace");
+    assert_eq!(me["user"]["username"], "ada");
+    assert_eq!(me["session"]["method"], "oidc");
+
+    // The callback works once.
+    let again = browser.get(&callback).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    running.stop().await;
+}
+
+async fn mini_app_init_data_logs_in_once(running: Running) {
+    running
+        .sandbox
+        .create_user(NewUser::new(ADA, "Ada"))
+        .unwrap();
+    let launch = running
+        .sandbox
+        .web_app(BOT, WebAppLaunch::new(ADA))
+        .unwrap();
+    let browser = browser();
+    let login = |authorization: String| {
+        browser
+            .post(running.url("/auth/telegram/webapp"))
+            .header("authorization", authorization)
+            .send()
+    };
+    let response = login(format!("tma {}", launch.init_data)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["telegram_id"], ADA);
+    assert_eq!(body["session"]["method"], "mini_app");
+    assert_eq!(me(&running, &browser).await["user"]["telegram_id"], ADA);
+
+    let replay = login(format!("tma {}", launch.init_data)).await.unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    let missing = login("Bearer x".to_owned()).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    let tampered = login(format!("tma {}", launch.init_data.replace("Ada", "Eve")))
+        .await
+        .unwrap();
+    assert_eq!(tampered.status(), StatusCode::UNAUTHORIZED);
+    running.stop().await;
+}
+
+async fn a_login_link_from_the_bot_logs_in_once(running: Running) {
+    running
+        .sandbox
+        .create_user(NewUser::new(ADA, "Ada"))
+        .unwrap();
+    running.link("alice", ADA).await;
+    let sent_before = running.sandbox.sent(BOT).unwrap().len();
+    running.sandbox.send_message(BOT, ADA, "/login").unwrap();
+    let sandbox = &running.sandbox;
+    eventually(|| sandbox.sent(BOT).unwrap().len() > sent_before).await;
+    let message = sandbox.sent(BOT).unwrap().remove(sent_before).message;
+    let keyboard = message.reply_markup.unwrap();
+    let url = keyboard["inline_keyboard"][0][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        url.starts_with(&running.url("/auth/telegram/link?token=")),
+        "{url}"
+    );
+
+    let browser = browser();
+    let response = browser.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let me = me(&running, &browser).await;
+    assert_eq!(me["user"]["telegram_id"], ADA);
+    assert_eq!(me["session"]["method"], "login_link");
+
+    let again = super::support::browser().get(&url).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "login_link_used");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_endpoints_are_rate_limited_per_address() {
+    let running = Running::start_with(None, "login_rate_per_minute = 3\n").await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let response = browser()
+            .get(running.url("/auth/telegram/widget?id=1"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    // The API is not a login endpoint.
+    let (status, _) = running
+        .api(reqwest::Method::GET, "/api/v1/users/alice", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    running.stop().await;
+}
