@@ -375,6 +375,43 @@ async fn renew(state: AppState, lost: CancellationToken, lease: Duration, lease_
     }
 }
 
+/// Tells Telegram where to deliver (`<public_url>/telegram/webhook`, the secret token, up to 40
+/// connections as Telegram's default), retrying until it answers or the service stops.
+pub(crate) async fn register_webhook(state: AppState) {
+    let Some(secret) = state
+        .config
+        .webhook_secret
+        .as_ref()
+        .and_then(|secret| std::str::from_utf8(secret.expose()).ok())
+        .and_then(|secret| tgauth::bot::webhook::SecretToken::new(secret).ok())
+    else {
+        return;
+    };
+    let mut request = tgauth::bot::requests::SetWebhook::new(format!(
+        "{}/telegram/webhook",
+        state.config.public_url
+    ));
+    request.secret_token = Some(secret);
+    request.max_connections = Some(40);
+    let mut wait = Duration::from_secs(1);
+    loop {
+        match state.client.set_webhook(&request).await {
+            Ok(_) => {
+                tracing::info!("the webhook is registered with Telegram");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the webhook could not be registered; trying again")
+            }
+        }
+        tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(Duration::from_secs(60));
+    }
+}
+
 /// The webhook endpoint: `POST /telegram/webhook` with Telegram's secret header.
 pub(crate) fn webhook_routes(state: &AppState) -> Option<axum::Router> {
     let secret = state.config.webhook_secret.as_ref()?;

@@ -128,7 +128,9 @@ impl Service {
             config::UpdatesMode::Polling => {
                 tasks.spawn(bot::run_polling(state.clone()));
             }
-            config::UpdatesMode::Webhook => {}
+            config::UpdatesMode::Webhook => {
+                tasks.spawn(bot::register_webhook(state.clone()));
+            }
         }
         tasks.spawn(jobs::notifications::run(state.clone()));
         tasks.spawn(jobs::events::run(state.clone()));

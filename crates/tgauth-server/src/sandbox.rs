@@ -69,7 +69,9 @@ impl SandboxService {
         let sandbox_addr = layered
             .sandbox_listen()
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        // Deliveries over up to 40 connections at once, as Telegram makes them.
         let sandbox = Sandbox::builder()
+            .parallel_webhooks(true)
             .clock(Arc::clone(&clock))
             .state_file(data.join("sandbox-state.json"))
             .start(sandbox_addr)
@@ -108,7 +110,7 @@ impl SandboxService {
             passport_key: Some(Secret::new(passport_pem.as_bytes().to_vec())),
             cookie_key: Some(secrets.cookie_key.clone()),
             data_key: Some(secrets.data_key.clone()),
-            webhook_secret: None,
+            webhook_secret: Some(secrets.webhook_secret.clone()),
             oidc_client_secret: Some(Secret::new(
                 secrets.token.dangerous_expose().as_bytes().to_vec(),
             )),
@@ -145,6 +147,7 @@ struct Secrets {
     passport: PrivateKey,
     cookie_key: Key32,
     data_key: Key32,
+    webhook_secret: Secret,
 }
 
 impl Secrets {
@@ -176,7 +179,11 @@ impl Secrets {
                 .ok_or_else(|| StartError::Other(format!("the sandbox {name} file is damaged")))?;
             Ok(Key32::from_bytes(bytes))
         };
+        let webhook_secret = read_or(data, "webhook-secret", || {
+            Ok(crate::keys::random_token(24)?.into_bytes())
+        })?;
         Ok(Self {
+            webhook_secret: Secret::new(webhook_secret),
             token,
             passport,
             cookie_key: key("cookie.key")?,

@@ -20,6 +20,8 @@ pub(crate) struct Running {
     pub(crate) api_key: String,
     pub(crate) sandbox: SandboxHandle,
     pub(crate) clock: FixedClock,
+    /// The database URL it was started on (`None`: SQLite in the data directory).
+    pub(crate) database: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     served: tokio::task::JoinHandle<()>,
     data: tempfile::TempDir,
@@ -101,7 +103,7 @@ impl Running {
         let args = ServeArgs {
             config: Some(config),
             data: Some(data.path().to_owned()),
-            database,
+            database: database.clone(),
             sandbox: true,
             ..ServeArgs::default()
         };
@@ -127,6 +129,7 @@ impl Running {
             api_key,
             sandbox,
             clock,
+            database,
             stop: Some(stop),
             served,
             data,
