@@ -8,6 +8,7 @@ mod login;
 mod passport;
 mod sandbox;
 mod secrets;
+mod serve;
 mod version;
 
 /// The variables through which tgauth takes secrets. A test sets the ones it means to.
