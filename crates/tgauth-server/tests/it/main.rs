@@ -5,7 +5,9 @@
 // Test code: a failed expectation should stop the test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bot;
 mod flows;
+mod logins;
 mod openapi;
 mod passport;
 mod support;
