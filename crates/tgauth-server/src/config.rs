@@ -10,7 +10,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -385,16 +385,19 @@ impl Layered {
         Ok(Self { args, file })
     }
 
+    #[cfg(feature = "sandbox")]
     /// The sandbox's address.
     pub(crate) fn sandbox_listen(&self) -> Option<SocketAddr> {
         self.args.sandbox_listen
     }
 
+    #[cfg(feature = "sandbox")]
     /// The data directory as configured (no default applied).
-    pub(crate) fn data(&self) -> Option<&Path> {
+    pub(crate) fn data(&self) -> Option<&std::path::Path> {
         self.args.data.as_deref().or(self.file.data.as_deref())
     }
 
+    #[cfg(feature = "sandbox")]
     /// The listen address as configured.
     pub(crate) fn listen(&self) -> Option<SocketAddr> {
         self.args.listen.or(self.file.listen)

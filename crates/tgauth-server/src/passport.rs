@@ -7,7 +7,10 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use tgauth::passport::open::OpenedElement;
 use tgauth::passport::types::scope::PassportScope;
 use tgauth::{
     BoxError, BoxFuture, FilePart, PassportReceiver, PassportRequests, Reception, UnixTime, UserId,
@@ -59,6 +62,56 @@ pub(crate) fn receiver(state: &AppState) -> Option<PassportReceiver> {
             db: state.db.clone(),
         }),
     ))
+}
+
+/// An element as the API shows it: the decrypted data and files, with the hashes a website names
+/// in `setPassportDataErrors` (`hash` for the element, `data_hash` for its data, `file_hash` on
+/// each file), which the decrypted form alone does not carry.
+fn element_json(element: &OpenedElement) -> Result<Value, serde_json::Error> {
+    let mut value = serde_json::to_value(element)?;
+    value["hash"] = json!(element.hash);
+    if let Some(data_hash) = &element.data_hash {
+        value["data_hash"] = json!(data_hash);
+    }
+    let singles = [
+        ("front_side", &element.front_side),
+        ("reverse_side", &element.reverse_side),
+        ("selfie", &element.selfie),
+    ];
+    for (part, file) in singles {
+        if let Some(file) = file {
+            value[part]["file_hash"] = json!(file.credentials.file_hash);
+        }
+    }
+    for (part, files) in [
+        ("files", &element.files),
+        ("translation", &element.translation),
+    ] {
+        for (index, file) in files.iter().flatten().enumerate() {
+            value[part][index]["file_hash"] = json!(file.credentials.file_hash);
+        }
+    }
+    Ok(value)
+}
+
+/// Each file's `file_hash` by its `file_unique_id`.
+fn file_hashes(elements: &[OpenedElement]) -> HashMap<&str, &str> {
+    let mut hashes = HashMap::new();
+    for element in elements {
+        let singles = [&element.front_side, &element.reverse_side, &element.selfie];
+        let lists = [&element.files, &element.translation];
+        let files = singles
+            .into_iter()
+            .flatten()
+            .chain(lists.into_iter().flatten().flatten());
+        for file in files {
+            hashes.insert(
+                file.file.file_unique_id.as_str(),
+                file.credentials.file_hash.as_str(),
+            );
+        }
+    }
+    hashes
 }
 
 /// The context a request's sealed data is bound to.
@@ -135,7 +188,14 @@ pub(crate) async fn record(
                 state.metrics.passport("unknown_request");
                 return Ok(());
             };
-            let data = zeroize::Zeroizing::new(serde_json::to_vec(&received.passport.elements)?);
+            let elements = received
+                .passport
+                .elements
+                .iter()
+                .map(element_json)
+                .collect::<Result<Vec<_>, _>>()?;
+            let data = zeroize::Zeroizing::new(serde_json::to_vec(&elements)?);
+            let file_hashes = file_hashes(&received.passport.elements);
             let sealed = state.vault.seal(&data_context(&request.id), &data)?;
             let mut files = Vec::with_capacity(received.files.len());
             for (index, file) in (0_i64..).zip(received.files.iter()) {
@@ -143,6 +203,9 @@ pub(crate) async fn record(
                     index,
                     element: file.element.as_str().to_owned(),
                     part: part_name(file.part),
+                    file_hash: file_hashes
+                        .get(file.file_unique_id.as_str())
+                        .map(|hash| (*hash).to_owned()),
                     sealed: state
                         .vault
                         .seal(&file_context(&request.id, index), &file.contents)?,

@@ -200,11 +200,20 @@ async fn user(
     Path(user): Path<String>,
 ) -> Result<Response, HttpError> {
     let account = account(&user)?;
-    let now = state.now();
+    Ok(Json(user_view(&state, &account, state.now()).await?).into_response())
+}
+
+/// A website user as `GET /api/v1/users/{user}` shows them: the linked Telegram account and
+/// whether the bot reaches it, and the claim waiting for the website's confirmation.
+async fn user_view(
+    state: &AppState,
+    account: &AccountId,
+    now: tgauth::UnixTime,
+) -> Result<Value, HttpError> {
     let links = state
         .linker
         .store()
-        .links_of_account(&account)
+        .links_of_account(account)
         .await
         .map_err(link_store_error)?;
     let (telegram, status) = match links.first() {
@@ -222,10 +231,10 @@ async fn user(
         None => (Value::Null, Value::Null),
     };
     let mut pending = Value::Null;
-    if let Some(code) = pending_code(&state, &account).await? {
+    if let Some(code) = pending_code(state, account).await? {
         let status = state
             .website
-            .status(&account, &code, now)
+            .status(account, &code, now)
             .await
             .map_err(compose_error)?;
         if let LinkStatus::Claimed {
@@ -243,13 +252,12 @@ async fn user(
             pending = json!({"telegram": telegram, "confirmed_in_bot": bot_confirmed});
         }
     }
-    Ok(Json(json!({
+    Ok(json!({
         "user": account.as_str(),
         "telegram": telegram,
         "status": status,
         "pending": pending,
     }))
-    .into_response())
 }
 
 /// `POST /api/v1/users/{user}/telegram/confirm`.
@@ -279,10 +287,7 @@ async fn confirm(
         now,
     )
     .await?;
-    Ok(
-        Json(json!({"user": account.as_str(), "telegram": telegram, "status": "active"}))
-            .into_response(),
-    )
+    Ok(Json(user_view(&state, &account, now).await?).into_response())
 }
 
 fn confirm_refusal(error: tgauth::link::Error) -> HttpError {
@@ -336,10 +341,7 @@ async fn refuse(
         .await
         .map_err(confirm_refusal)?;
     state.db.delete_link_request(account.as_str()).await?;
-    Ok(
-        Json(json!({"user": account.as_str(), "telegram": null, "status": null, "pending": null}))
-            .into_response(),
-    )
+    Ok(Json(user_view(&state, &account, now).await?).into_response())
 }
 
 /// `DELETE /api/v1/users/{user}/telegram`.

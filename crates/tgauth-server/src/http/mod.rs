@@ -8,14 +8,15 @@ pub(crate) mod passport;
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+use crate::error::HttpError;
 use crate::sessions::SqlSessionStore;
 use crate::state::AppState;
 
@@ -54,7 +55,15 @@ pub fn router(state: AppState) -> axum::Router {
             );
             csrf
         }
-    };
+    }
+    .with_rejection_response(|_| {
+        HttpError::client(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            "a request from another site cannot change this session",
+        )
+        .into_response()
+    });
     let browser = auth::routes()
         .merge(auth::cookie_routes().route_layer(csrf))
         .layer(sessions);
@@ -62,6 +71,14 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(browser)
         .merge(api::routes())
         .merge(health::routes())
+        .fallback(|| async { HttpError::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            HttpError::client(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take this method",
+            )
+        })
         .with_state(state.clone());
     if let Some(webhook) = crate::bot::webhook_routes(&state) {
         routes = routes.merge(webhook);
@@ -70,9 +87,8 @@ pub fn router(state: AppState) -> axum::Router {
     routes
         .layer(axum::middleware::from_fn_with_state(state.clone(), count))
         .layer(axum::middleware::from_fn(crate::error::log_failures))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            timeout,
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: Next| deadline(timeout, request, next),
         ))
         .layer(axum::extract::DefaultBodyLimit::max(config.body_limit))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -117,6 +133,20 @@ fn origin(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(url) => url.origin().ascii_serialization(),
         Err(_) => url.to_owned(),
+    }
+}
+
+/// Answers 408 with the error object when a request takes longer than `timeout`; what it was
+/// doing is dropped (its database work is single statements or transactions that roll back).
+async fn deadline(timeout: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => HttpError::client(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the request took too long; try again",
+        )
+        .into_response(),
     }
 }
 

@@ -170,11 +170,15 @@ async fn show(
             .map_err(HttpError::internal)?;
         elements = serde_json::from_slice(&data).map_err(HttpError::internal)?;
         for file in state.db.passport_files(&request.id).await? {
-            files.push(json!({
+            let mut link = json!({
                 "url": format!("/api/v1/passport/requests/{}/files/{}", request.id, file.index),
                 "element": file.element,
                 "part": file.part,
-            }));
+            });
+            if let Some(file_hash) = file.file_hash {
+                link["file_hash"] = json!(file_hash);
+            }
+            files.push(link);
         }
         record_access(&state, &request.id, &key, "read").await?;
     }

@@ -736,14 +736,15 @@ impl Db {
         }
         for file in files {
             sqlx::query(
-                "INSERT INTO passport_files (request_id, file_index, element, part, sealed)
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO passport_files (request_id, file_index, element, part, sealed, file_hash)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(id)
             .bind(file.index)
             .bind(file.element.as_str())
             .bind(file.part.as_str())
             .bind(file.sealed.as_slice())
+            .bind(file.file_hash.as_deref())
             .execute(&mut *transaction)
             .await?;
         }
@@ -777,7 +778,7 @@ impl Db {
         index: i64,
     ) -> Result<Option<PassportFileRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT file_index, element, part, sealed FROM passport_files
+            "SELECT file_index, element, part, sealed, file_hash FROM passport_files
              WHERE request_id = $1 AND file_index = $2",
         )
         .bind(request_id)
@@ -793,7 +794,7 @@ impl Db {
         request_id: &str,
     ) -> Result<Vec<PassportFileRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT file_index, element, part, sealed FROM passport_files
+            "SELECT file_index, element, part, sealed, file_hash FROM passport_files
              WHERE request_id = $1 ORDER BY file_index",
         )
         .bind(request_id)

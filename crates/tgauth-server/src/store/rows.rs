@@ -160,6 +160,9 @@ pub(crate) struct PassportFileRow {
     pub(crate) index: i64,
     pub(crate) element: String,
     pub(crate) part: String,
+    /// The base64 SHA-256 of the file from its credentials (`None` for rows from before it
+    /// was recorded).
+    pub(crate) file_hash: Option<String>,
     pub(crate) sealed: Vec<u8>,
 }
 
@@ -181,6 +184,7 @@ impl PassportFileRow {
             element: row.try_get(1)?,
             part: row.try_get(2)?,
             sealed: row.try_get(3)?,
+            file_hash: row.try_get(4)?,
         })
     }
 }

@@ -77,6 +77,8 @@ async fn widget_login_makes_a_session_once_and_logout_ends_it(running: Running) 
         .await
         .unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let body: Value = forged.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "cross_site_request");
     assert_eq!(running.me_status(&browser).await, StatusCode::OK);
     let logout = browser
         .post(running.url("/logout"))
@@ -181,6 +183,25 @@ async fn the_api_refuses_missing_or_wrong_keys_and_bad_bodies_storing_nothing(ru
         assert_eq!(response.status(), status, "{body}");
         let body: Value = response.json().await.unwrap();
         assert!(body["error"]["code"].is_string() && body["error"]["message"].is_string());
+    }
+    // Unknown routes and methods answer the error object too.
+    for (method, path, status, code) in [
+        (
+            reqwest::Method::GET,
+            "/api/v1/nothing",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/links",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ] {
+        let (answered, body) = running.api(method, path, None).await;
+        assert_eq!(answered, status, "{path}");
+        assert_eq!(body["error"]["code"], code, "{path}");
     }
     let (status, user) = running
         .api(reqwest::Method::GET, "/api/v1/users/alice", None)

@@ -351,19 +351,36 @@ async fn incomplete_tampered_and_foreign_passports_are_refused_and_errors_can_be
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"]["code"], "invalid_errors");
+    // The received data carries the hashes that name an element's data and each file.
+    let passport = &received["elements"][1];
+    let data_hash = passport["data_hash"].as_str().unwrap().to_owned();
+    let selfie = received["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|file| file["part"] == "selfie")
+        .unwrap();
+    let file_hash = selfie["file_hash"].as_str().unwrap().to_owned();
+    assert_eq!(passport["selfie"]["file_hash"], file_hash.as_str());
+    assert!(passport["hash"].is_string());
     let (status, body) = running
         .api(
             Method::POST,
             &errors_path,
-            Some(json!({"errors": [{"source": "data", "type": "passport",
-                "field_name": "document_no", "data_hash": "aGFzaA==",
-                "message": "The number is unreadable"}]})),
+            Some(json!({"errors": [
+                {"source": "data", "type": "passport", "field_name": "document_no",
+                 "data_hash": data_hash, "message": "The number is unreadable"},
+                {"source": "selfie", "type": "passport", "file_hash": file_hash,
+                 "message": "Your face is not visible"}]})),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["sent"], 1);
+    assert_eq!(body["sent"], 2);
     let sent = sandbox.passport_errors(BOT).unwrap();
-    assert_eq!(sent.last().unwrap().errors[0]["field_name"], "document_no");
+    let errors = &sent.last().unwrap().errors;
+    assert_eq!(errors[0]["field_name"], "document_no");
+    assert_eq!(errors[0]["data_hash"], data_hash.as_str());
+    assert_eq!(errors[1]["file_hash"], file_hash.as_str());
     running.stop().await;
 }
 
