@@ -268,7 +268,14 @@ async fn poll_while_leased(
     lease_seconds: i64,
 ) {
     let lost = state.shutdown.child_token();
-    let renewer = tokio::spawn(renew(state.clone(), lost.clone(), lease, lease_seconds));
+    // Aborted when this future is dropped (the service stops without draining, or a test
+    // kills it): a detached renewer would hold the lease for a poller that is gone.
+    let renewer = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(renew(
+        state.clone(),
+        lost.clone(),
+        lease,
+        lease_seconds,
+    )));
     let initial = match DbOffsetStore::read(state).await {
         Ok(initial) => initial,
         Err(error) => {

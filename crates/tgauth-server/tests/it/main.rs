@@ -10,4 +10,5 @@ mod flows;
 mod logins;
 mod openapi;
 mod passport;
+mod replicas;
 mod support;
