@@ -63,6 +63,48 @@ pub struct ServeArgs {
     /// The sandbox's own address [default: 127.0.0.1:0].
     #[arg(long, value_name = "ADDR", requires = "sandbox")]
     pub sandbox_listen: Option<SocketAddr>,
+    /// The bot's username [default: what getMe answers].
+    #[arg(long, env = "TGAUTH_BOT_USERNAME", value_name = "NAME")]
+    pub bot_username: Option<String>,
+    /// How long a browser session lasts, in seconds [default: 604800, a week].
+    #[arg(long, env = "TGAUTH_SESSION_TTL_SECONDS", value_name = "SECONDS")]
+    pub session_ttl_seconds: Option<u64>,
+    /// How old login data may be, in seconds [default: 86400].
+    #[arg(long, env = "TGAUTH_LOGIN_MAX_AGE_SECONDS", value_name = "SECONDS")]
+    pub login_max_age_seconds: Option<u64>,
+    /// How long a link code works, in seconds [default: 600].
+    #[arg(long, env = "TGAUTH_LINK_TTL_SECONDS", value_name = "SECONDS")]
+    pub link_ttl_seconds: Option<u64>,
+    /// How long a Passport request can be answered, in seconds [default: 3600].
+    #[arg(
+        long,
+        env = "TGAUTH_PASSPORT_REQUEST_TTL_SECONDS",
+        value_name = "SECONDS"
+    )]
+    pub passport_request_ttl_seconds: Option<u64>,
+    /// How long received Passport data is kept, in seconds [default: 2592000, 30 days].
+    #[arg(
+        long,
+        env = "TGAUTH_PASSPORT_RETENTION_SECONDS",
+        value_name = "SECONDS"
+    )]
+    pub passport_retention_seconds: Option<u64>,
+    /// Login attempts per minute per client address [default: 60].
+    #[arg(long, env = "TGAUTH_LOGIN_RATE_PER_MINUTE", value_name = "N")]
+    pub login_rate_per_minute: Option<u32>,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it)
+    /// [default: false].
+    #[arg(long, env = "TGAUTH_TRUST_FORWARDED_FOR", value_name = "BOOL")]
+    pub trust_forwarded_for: Option<bool>,
+    /// How long a request may take, in seconds [default: 30].
+    #[arg(long, env = "TGAUTH_REQUEST_TIMEOUT_SECONDS", value_name = "SECONDS")]
+    pub request_timeout_seconds: Option<u64>,
+    /// The largest request body, in bytes [default: 1048576].
+    #[arg(long, env = "TGAUTH_BODY_LIMIT_BYTES", value_name = "BYTES")]
+    pub body_limit_bytes: Option<usize>,
+    /// The Telegram ids of the administrators, comma-separated.
+    #[arg(long, env = "TGAUTH_ADMINS", value_name = "IDS", value_delimiter = ',')]
+    pub admins: Option<Vec<i64>>,
 }
 
 /// How the bot receives updates.
@@ -329,6 +371,17 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "TGAUTH_EVENTS_URL",
     "TGAUTH_LOG_FORMAT",
     "TGAUTH_LOG",
+    "TGAUTH_BOT_USERNAME",
+    "TGAUTH_SESSION_TTL_SECONDS",
+    "TGAUTH_LOGIN_MAX_AGE_SECONDS",
+    "TGAUTH_LINK_TTL_SECONDS",
+    "TGAUTH_PASSPORT_REQUEST_TTL_SECONDS",
+    "TGAUTH_PASSPORT_RETENTION_SECONDS",
+    "TGAUTH_LOGIN_RATE_PER_MINUTE",
+    "TGAUTH_TRUST_FORWARDED_FOR",
+    "TGAUTH_REQUEST_TIMEOUT_SECONDS",
+    "TGAUTH_BODY_LIMIT_BYTES",
+    "TGAUTH_ADMINS",
     "TGAUTH_BOT_TOKEN",
     "TGAUTH_BOT_TOKEN_FILE",
     "TGAUTH_PASSPORT_KEY",
@@ -532,7 +585,10 @@ impl Layered {
                 ));
             }
         }
-        let events_secret = secret("events_secret", &file.events_secret_file)?;
+        let events_secret = match overrides.events_secret {
+            Some(secret) => Some(secret),
+            None => secret("events_secret", &file.events_secret_file)?,
+        };
         if events_url.is_some() && events_secret.is_none() {
             return Err(ConfigError::new(
                 "events_secret",
@@ -552,18 +608,50 @@ impl Layered {
             confirmation,
             events_url,
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
-            bot_username: overrides.bot_username.or(file.bot_username),
-            session_ttl: seconds(file.session_ttl_seconds, 7 * 86_400),
-            login_max_age: seconds(file.login_max_age_seconds, 86_400),
-            link_ttl: seconds(file.link_ttl_seconds, 600),
-            passport_request_ttl: seconds(file.passport_request_ttl_seconds, 3_600),
-            passport_retention: seconds(file.passport_retention_seconds, 30 * 86_400),
-            login_rate_per_minute: file.login_rate_per_minute.unwrap_or(60),
-            trust_forwarded_for: file.trust_forwarded_for.unwrap_or(false),
-            request_timeout: seconds(file.request_timeout_seconds, 30),
-            body_limit: file.body_limit_bytes.unwrap_or(1 << 20),
-            admins: file
+            bot_username: overrides
+                .bot_username
+                .or(args.bot_username.clone())
+                .or(file.bot_username),
+            session_ttl: seconds(
+                args.session_ttl_seconds.or(file.session_ttl_seconds),
+                7 * 86_400,
+            ),
+            login_max_age: seconds(
+                args.login_max_age_seconds.or(file.login_max_age_seconds),
+                86_400,
+            ),
+            link_ttl: seconds(args.link_ttl_seconds.or(file.link_ttl_seconds), 600),
+            passport_request_ttl: seconds(
+                args.passport_request_ttl_seconds
+                    .or(file.passport_request_ttl_seconds),
+                3_600,
+            ),
+            passport_retention: seconds(
+                args.passport_retention_seconds
+                    .or(file.passport_retention_seconds),
+                30 * 86_400,
+            ),
+            login_rate_per_minute: args
+                .login_rate_per_minute
+                .or(file.login_rate_per_minute)
+                .unwrap_or(60),
+            trust_forwarded_for: args
+                .trust_forwarded_for
+                .or(file.trust_forwarded_for)
+                .unwrap_or(false),
+            request_timeout: seconds(
+                args.request_timeout_seconds
+                    .or(file.request_timeout_seconds),
+                30,
+            ),
+            body_limit: args
+                .body_limit_bytes
+                .or(file.body_limit_bytes)
+                .unwrap_or(1 << 20),
+            admins: args
                 .admins
+                .clone()
+                .or(file.admins)
                 .unwrap_or_default()
                 .into_iter()
                 .map(UserId)
@@ -596,6 +684,7 @@ pub(crate) struct Overrides {
     pub(crate) data_key: Option<Key32>,
     pub(crate) webhook_secret: Option<Secret>,
     pub(crate) oidc_client_secret: Option<Secret>,
+    pub(crate) events_secret: Option<Secret>,
     pub(crate) data: Option<PathBuf>,
     pub(crate) public_url: Option<String>,
     pub(crate) bot_api_url: Option<String>,
@@ -776,6 +865,27 @@ mod tests {
         let config = resolve(args, &env).unwrap();
         assert_eq!(config.public_url, "https://flag.example");
         assert_eq!(config.updates, UpdatesMode::Webhook);
+
+        std::fs::write(
+            &path,
+            "login_rate_per_minute = 5\nsession_ttl_seconds = 60\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            login_rate_per_minute: Some(7),
+            ..ServeArgs::default()
+        };
+        let config = resolve(args, &env).unwrap();
+        assert_eq!(
+            config.login_rate_per_minute, 7,
+            "the flag (or its variable) wins"
+        );
+        assert_eq!(
+            config.session_ttl,
+            Duration::from_secs(60),
+            "the file's value stands"
+        );
 
         std::fs::write(&path, "public_ulr = \"https://typo.example\"\n").unwrap();
         let args = ServeArgs {

@@ -111,6 +111,8 @@ impl SandboxService {
             cookie_key: Some(secrets.cookie_key.clone()),
             data_key: Some(secrets.data_key.clone()),
             webhook_secret: Some(secrets.webhook_secret.clone()),
+            // Used when an events URL is given; the website reads it from `events-secret`.
+            events_secret: Some(secrets.events_secret.clone()),
             oidc_client_secret: Some(Secret::new(
                 secrets.token.dangerous_expose().as_bytes().to_vec(),
             )),
@@ -148,6 +150,7 @@ struct Secrets {
     cookie_key: Key32,
     data_key: Key32,
     webhook_secret: Secret,
+    events_secret: Secret,
 }
 
 impl Secrets {
@@ -182,8 +185,12 @@ impl Secrets {
         let webhook_secret = read_or(data, "webhook-secret", || {
             Ok(crate::keys::random_token(24)?.into_bytes())
         })?;
+        let events_secret = read_or(data, "events-secret", || {
+            Ok(crate::keys::random_token(32)?.into_bytes())
+        })?;
         Ok(Self {
             webhook_secret: Secret::new(webhook_secret),
+            events_secret: Secret::new(events_secret),
             token,
             passport,
             cookie_key: key("cookie.key")?,
