@@ -48,6 +48,20 @@ users of the machine can read them (in the process list and /proc/*/cmdline):
   TGAUTH_KEY_PASSWORD or TGAUTH_KEY_PASSWORD_FILE               an encrypted key's password
 A value and a file for the same secret at once is a usage error.";
 
+/// What `tgauth serve --help` says about secrets.
+const SERVE_AFTER_HELP: &str = "\
+Secrets are never flags. Each comes from TGAUTH_X, from a file named by TGAUTH_X_FILE, or from
+a file named by `x_file` in the configuration file (a value and a file at once is an error):
+  TGAUTH_BOT_TOKEN            the bot token (required)
+  TGAUTH_COOKIE_KEY           32 random bytes in hex (required; `openssl rand -hex 32`)
+  TGAUTH_DATA_KEY             32 random bytes in hex (required; encrypts stored Passport data)
+  TGAUTH_PASSPORT_KEY         the bot's Passport private key, PEM (optional; `tgauth keygen`)
+  TGAUTH_OIDC_CLIENT_SECRET   the OpenID Connect client secret (optional)
+  TGAUTH_WEBHOOK_SECRET       the webhook's secret token (with --updates webhook)
+  TGAUTH_EVENTS_SECRET        the key that signs events (with --events-url)
+Precedence: defaults < the configuration file < TGAUTH_* variables < flags. A missing or bad
+setting stops the start with one line naming it, and exit status 2.";
+
 /// Know who a person is through Telegram.
 #[derive(Debug, Parser)]
 #[command(
@@ -83,6 +97,7 @@ enum Command {
     /// Run the loopback Telegram sandbox (Bot API and control API) until Ctrl-C.
     Sandbox(sandbox::SandboxArgs),
     /// Run the identity gateway for websites (`--sandbox`: everything offline).
+    #[command(after_help = SERVE_AFTER_HELP)]
     Serve(Box<tgauth_server::ServeArgs>),
     /// The gateway's API keys: create, list, revoke.
     #[command(subcommand)]
