@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::jobs::events::{self, EventKind};
 use crate::state::AppState;
-use crate::store::TelegramUserRow;
+use crate::store::{TelegramUserRow, UpdateClaim};
 
 /// The name of the polling lease and offset.
 const POLLER: &str = "poller";
@@ -43,6 +43,8 @@ pub(crate) fn handler(state: &AppState) -> UpdateHandler<AnyStore> {
 /// Why an update must come again.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum UpdateError {
+    #[error("another replica is handling this update")]
+    Busy,
     #[error("the database is unavailable")]
     Store(#[from] crate::store::StoreError),
     #[error("handling failed: {0}")]
@@ -52,20 +54,35 @@ pub(crate) enum UpdateError {
 }
 
 /// Handles one update once: claims it, handles it, records what it did, marks it done.
-/// `Ok` means it may be acknowledged.
+/// `Ok` means it may be acknowledged. `take_over` when the caller holds the polling lease (see
+/// [`crate::store::Db::claim_update`]).
 pub(crate) async fn handle_once(
     state: &AppState,
     handler: &UpdateHandler<AnyStore>,
     update: &Update,
+    take_over: bool,
 ) -> Result<(), UpdateError> {
     let now = state.now();
-    if !state
+    match state
         .db
-        .claim_update(update.update_id, now, now.plus(60))
+        .claim_update(
+            update.update_id,
+            &state.instance,
+            now,
+            now.plus(60),
+            take_over,
+        )
         .await?
     {
-        state.metrics.update("duplicate");
-        return Ok(());
+        UpdateClaim::Claimed => {}
+        UpdateClaim::Handled => {
+            state.metrics.update("duplicate");
+            return Ok(());
+        }
+        UpdateClaim::Busy => {
+            state.metrics.update("busy");
+            return Err(UpdateError::Busy);
+        }
     }
     let outcome = async {
         if let Some(handled) = unlink_command(state, update, now).await? {
@@ -316,7 +333,7 @@ async fn poll_while_leased(
         let Some(event) = event else { break };
         match event {
             Ok(Event::Delivery(delivery)) => {
-                match handle_once(state, handler, &delivery.update).await {
+                match handle_once(state, handler, &delivery.update, true).await {
                     Ok(()) => {
                         if let Err(error) = delivery.ack_durably().await {
                             tracing::warn!(%error, "the polling offset could not be saved");
@@ -434,7 +451,7 @@ pub(crate) fn webhook_routes(state: &AppState) -> Option<axum::Router> {
         move |update: Update| {
             let state = state.clone();
             let handler = Arc::clone(&handler);
-            async move { handle_once(&state, &handler, &update).await }
+            async move { handle_once(&state, &handler, &update, false).await }
         },
     ))
 }

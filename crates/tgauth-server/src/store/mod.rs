@@ -113,6 +113,17 @@ impl Outbox {
     }
 }
 
+/// What claiming an update found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UpdateClaim {
+    /// This holder handles it now.
+    Claimed,
+    /// It was handled already: acknowledge it without handling.
+    Handled,
+    /// Another holder is handling it: it must come again later.
+    Busy,
+}
+
 /// Which SQL dialect the database speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -948,25 +959,48 @@ impl Db {
         Ok(())
     }
 
-    /// Claims an update for handling until `lease_until`: `false` when it was handled, or
-    /// another worker holds it now.
+    /// Claims an update for `holder` until `lease_until`. A claim another holder let run out
+    /// is taken over, and so is any claim of another holder when `take_over` (the poller
+    /// holding the polling lease: whoever else was handling the update died or lost the
+    /// lease).
     pub(crate) async fn claim_update(
         &self,
         update_id: i64,
+        holder: &str,
         now: UnixTime,
         lease_until: UnixTime,
-    ) -> Result<bool, StoreError> {
+        take_over: bool,
+    ) -> Result<UpdateClaim, StoreError> {
         let done = sqlx::query(
-            "INSERT INTO handled_updates (update_id, state, lease_until) VALUES ($1, 'handling', $3)
-             ON CONFLICT (update_id) DO UPDATE SET lease_until = excluded.lease_until
-             WHERE handled_updates.state = 'handling' AND handled_updates.lease_until <= $2",
+            "INSERT INTO handled_updates (update_id, state, lease_until, holder)
+             VALUES ($1, 'handling', $3, $4)
+             ON CONFLICT (update_id) DO UPDATE SET lease_until = excluded.lease_until,
+                 holder = excluded.holder
+             WHERE handled_updates.state = 'handling'
+               AND (handled_updates.lease_until <= $2
+                    OR ($5 = 1 AND COALESCE(handled_updates.holder, '') <> excluded.holder))",
         )
         .bind(update_id)
         .bind(now.as_secs())
         .bind(lease_until.as_secs())
+        .bind(holder)
+        .bind(i64::from(take_over))
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 1 {
+            return Ok(UpdateClaim::Claimed);
+        }
+        let state: Option<String> =
+            sqlx::query("SELECT state FROM handled_updates WHERE update_id = $1")
+                .bind(update_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| row.try_get(0))
+                .transpose()?;
+        Ok(match state.as_deref() {
+            Some("handled") => UpdateClaim::Handled,
+            _ => UpdateClaim::Busy,
+        })
     }
 
     /// Records that an update's effects are committed.

@@ -1,6 +1,7 @@
-//! Two replicas on one PostgreSQL database in polling mode: one holds the polling lease; when it
-//! dies without a word, the other takes the lease over within the lease's time and every update
-//! is handled exactly once.
+//! Replicas that die: two on one PostgreSQL database in polling mode, where the one holding the
+//! polling lease dies and the other takes the lease over within the lease's time, every update
+//! handled exactly once; and a process that dies halfway through an update, which the next one
+//! handles.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -134,6 +135,63 @@ async fn the_lease_moves_to_the_surviving_replica_and_no_update_is_lost() {
     assert!(replies.values().all(|count| *count == 1), "{replies:?}");
     assert!(sandbox.pending_updates(BOT).unwrap().is_empty());
 
+    let _ = stop.send(());
+    second.await.unwrap().unwrap();
+    sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_half_handled_by_a_process_that_died_is_handled_by_the_next() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", directory.path().join("tgauth.db").display());
+    let sandbox = Sandbox::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    sandbox.create_bot(NewBot::new(TOKEN, BOT)).unwrap();
+    sandbox
+        .create_user(NewUser::new(UserId(9001), "Ada"))
+        .unwrap();
+
+    // The bot's reply hangs: the first process claims the update and dies while sending.
+    let hang: tgauth::sandbox::faults::FaultSpec = serde_json::from_value(serde_json::json!({
+        "bot": BOT, "method": "sendMessage", "count": 1,
+        "fault": {"kind": "delay", "millis": 60_000}
+    }))
+    .unwrap();
+    sandbox.inject_fault(hang).unwrap();
+    let first = replica(&database, &sandbox).await;
+    let first = tokio::spawn(first.run_until(std::future::pending()));
+    sandbox.send_message(BOT, 9001, "/start").unwrap();
+    wait_for("the update claimed", Duration::from_secs(10), async || {
+        use sqlx::Connection as _;
+        let mut connection = sqlx::sqlite::SqliteConnection::connect(&database)
+            .await
+            .unwrap();
+        let handling: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM handled_updates WHERE state = 'handling'")
+                .fetch_one(&mut connection)
+                .await
+                .unwrap();
+        handling == 1
+    })
+    .await;
+    first.abort();
+    let _ = first.await;
+    sandbox.clear_faults();
+    assert!(replies(&sandbox).is_empty());
+
+    // The next process gets the update again and answers it once.
+    let second = replica(&database, &sandbox).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let second = tokio::spawn(second.run_until(async move {
+        let _ = stopped.await;
+    }));
+    wait_for("the reply", Duration::from_secs(30), async || {
+        replies(&sandbox).get(&9001) == Some(&1)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(replies(&sandbox).get(&9001), Some(&1));
     let _ = stop.send(());
     second.await.unwrap().unwrap();
     sandbox.shutdown().await.unwrap();
