@@ -14,6 +14,7 @@ on_every_database!(
     one_code_pressed_by_fifty_chats_over_webhook_deliveries_has_one_winner,
     a_notification_to_a_user_who_blocked_the_bot_ends_blocked,
     unlink_in_the_bot_removes_the_link,
+    with_bot_only_confirmation_the_button_links,
 );
 
 const CHATS: i64 = 50;
@@ -140,5 +141,64 @@ async fn unlink_in_the_bot_removes_the_link(running: Running) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(user["telegram"], Value::Null, "{user}");
+    running.stop().await;
+}
+
+async fn with_bot_only_confirmation_the_button_links(running: Running) {
+    let database = running.database.clone();
+    running.stop().await;
+    let running = Running::start_with(database, "confirmation = \"bot\"\n").await;
+    running
+        .sandbox
+        .create_user(NewUser::new(ADA, "Ada"))
+        .unwrap();
+    let (_, link) = running
+        .api(
+            Method::POST,
+            "/api/v1/links",
+            Some(json!({"user": "alice"})),
+        )
+        .await;
+    let code = link["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .to_owned();
+    running
+        .sandbox
+        .send_message(BOT, ADA, &format!("/start {code}"))
+        .unwrap();
+    let sandbox = &running.sandbox;
+    eventually(|| !sandbox.sent(BOT).unwrap().is_empty()).await;
+    let asked = sandbox.sent(BOT).unwrap().remove(0).message;
+    let keyboard = asked.reply_markup.clone().unwrap();
+    let confirm = keyboard["inline_keyboard"][0][0]["callback_data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sandbox
+        .press_button(BOT, ADA, asked.message_id, &confirm)
+        .unwrap();
+    let mut user = Value::Null;
+    for _ in 0..200 {
+        user = running
+            .api(Method::GET, "/api/v1/users/alice", None)
+            .await
+            .1;
+        if !user["telegram"].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(user["telegram"]["id"], ADA, "{user}");
+    assert_eq!(user["status"], "active");
+    assert_eq!(user["pending"], Value::Null);
+    // Nothing waits for the website, which cannot confirm a chat that did not agree.
+    let (status, body) = running
+        .api(Method::POST, "/api/v1/users/alice/telegram/confirm", None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     running.stop().await;
 }
