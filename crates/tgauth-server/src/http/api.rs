@@ -106,6 +106,42 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A query string with the service's own refusal (400 `invalid_query` with the error object).
+pub(crate) struct ApiQuery<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|rejection| {
+                HttpError::bad_request(
+                    "invalid_query",
+                    format!("the query string does not fit: {}", rejection.body_text()),
+                )
+            })
+    }
+}
+
+/// Path parameters with the service's own refusal (400 `invalid_path`: not UTF-8 after
+/// percent-decoding, or not of the expected shape).
+pub(crate) struct ApiPath<T>(pub(crate) T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| Self(value))
+            .map_err(|_| {
+                HttpError::bad_request("invalid_path", "a path parameter is not valid text")
+            })
+    }
+}
+
 /// A website user id from a path or body.
 pub(crate) fn account(user: &str) -> Result<AccountId, HttpError> {
     AccountId::new(user).map_err(|_| {
@@ -197,7 +233,7 @@ async fn pending_code(
 async fn user(
     State(state): State<AppState>,
     _key: ApiKey,
-    Path(user): Path<String>,
+    ApiPath(user): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let account = account(&user)?;
     Ok(Json(user_view(&state, &account, state.now()).await?).into_response())
@@ -264,7 +300,7 @@ async fn user_view(
 async fn confirm(
     State(state): State<AppState>,
     _key: ApiKey,
-    Path(user): Path<String>,
+    ApiPath(user): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let account = account(&user)?;
     let now = state.now();
@@ -320,7 +356,7 @@ fn confirm_refusal(error: tgauth::link::Error) -> HttpError {
 async fn refuse(
     State(state): State<AppState>,
     _key: ApiKey,
-    Path(user): Path<String>,
+    ApiPath(user): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let account = account(&user)?;
     let now = state.now();
@@ -348,7 +384,7 @@ async fn refuse(
 async fn unlink(
     State(state): State<AppState>,
     _key: ApiKey,
-    Path(user): Path<String>,
+    ApiPath(user): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let account = account(&user)?;
     let now = state.now();
@@ -436,7 +472,7 @@ async fn notify(
 async fn notification(
     State(state): State<AppState>,
     _key: ApiKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     if id.len() > 64 {
         return Err(HttpError::not_found("notification"));
@@ -469,7 +505,7 @@ async fn notification(
 async fn revoke_sessions(
     State(state): State<AppState>,
     _key: ApiKey,
-    Path(telegram_id): Path<String>,
+    ApiPath(telegram_id): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let telegram_id: i64 = telegram_id
         .parse()

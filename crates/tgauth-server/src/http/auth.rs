@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, Query, RawQuery, State};
+use axum::extract::{ConnectInfo, FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,6 +22,7 @@ use tgauth::login::oidc::{LoginAttempt, Scope};
 use tgauth::{Identity, UnixTime};
 use tower_sessions::Session;
 
+use super::api::ApiQuery;
 use crate::error::HttpError;
 use crate::keys::digest;
 use crate::sessions::{SessionUser, USER_KEY};
@@ -208,7 +209,7 @@ async fn widget(
     client: ClientAddr,
     session: Session,
     RawQuery(query): RawQuery,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(params): ApiQuery<HashMap<String, String>>,
 ) -> Result<Response, HttpError> {
     const METHOD: &str = "login_widget";
     rate_limit(&state, &client, METHOD)?;
@@ -286,7 +287,7 @@ async fn login_link(
     State(state): State<AppState>,
     client: ClientAddr,
     session: Session,
-    Query(query): Query<LinkQuery>,
+    ApiQuery(query): ApiQuery<LinkQuery>,
 ) -> Result<Response, HttpError> {
     const METHOD: &str = "login_link";
     rate_limit(&state, &client, METHOD)?;
@@ -362,7 +363,7 @@ struct StartQuery {
 async fn oidc_start(
     State(state): State<AppState>,
     client: ClientAddr,
-    Query(query): Query<StartQuery>,
+    ApiQuery(query): ApiQuery<StartQuery>,
 ) -> Result<Response, HttpError> {
     const METHOD: &str = "oidc";
     rate_limit(&state, &client, METHOD)?;
@@ -415,7 +416,7 @@ async fn oidc_callback(
     client: ClientAddr,
     session: Session,
     headers: HeaderMap,
-    Query(query): Query<CallbackQuery>,
+    ApiQuery(query): ApiQuery<CallbackQuery>,
 ) -> Result<Response, HttpError> {
     const METHOD: &str = "oidc";
     rate_limit(&state, &client, METHOD)?;

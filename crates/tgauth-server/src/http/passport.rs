@@ -7,7 +7,7 @@
 //! are written to the request's audit log with the API key that did it.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,7 @@ use tgauth::passport::types::errors::PassportElementError;
 use tgauth::passport::types::scope::PassportRequest;
 use tgauth::passport::types::scope::PassportScope;
 
-use super::api::{ApiJson, ApiKey, account};
+use super::api::{ApiJson, ApiKey, ApiPath, account};
 use crate::error::HttpError;
 use crate::keys::digest;
 use crate::passport::{data_context, file_context};
@@ -158,7 +158,7 @@ async fn create(
 async fn show(
     State(state): State<AppState>,
     key: ApiKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let request = request(&state, &id).await?;
     let mut elements = Value::Array(Vec::new());
@@ -207,7 +207,7 @@ async fn show(
 async fn file(
     State(state): State<AppState>,
     key: ApiKey,
-    Path((id, index)): Path<(String, String)>,
+    ApiPath((id, index)): ApiPath<(String, String)>,
 ) -> Result<Response, HttpError> {
     let request = request(&state, &id).await?;
     let index: i64 = index
@@ -245,7 +245,7 @@ struct Errors {
 async fn send_errors(
     State(state): State<AppState>,
     key: ApiKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<Errors>,
 ) -> Result<Response, HttpError> {
     setup(&state)?;
@@ -294,7 +294,7 @@ async fn send_errors(
 async fn erase(
     State(state): State<AppState>,
     key: ApiKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let request = request(&state, &id).await?;
     state.db.erase_passport(&request.id).await?;
@@ -306,7 +306,7 @@ async fn erase(
 async fn audit(
     State(state): State<AppState>,
     _key: ApiKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let request = request(&state, &id).await?;
     let entries: Vec<Value> = state

@@ -123,6 +123,15 @@ async fn widget_logins_are_refused_when_tampered_expired_or_redirecting_away(run
     )
     .await;
     check(String::new(), StatusCode::UNAUTHORIZED, "invalid_login").await;
+    // A query string that does not fit the endpoint gets the error object too.
+    let response = browser()
+        .get(running.url("/auth/telegram/link?token=a&token=b"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_query", "{body}");
     running.clock.advance(86_400 + 3_600);
     check(
         data.query.clone(),
@@ -197,6 +206,12 @@ async fn the_api_refuses_missing_or_wrong_keys_and_bad_bodies_storing_nothing(ru
             "/api/v1/links",
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/v1/users/%FF",
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
         ),
     ] {
         let (answered, body) = running.api(method, path, None).await;
