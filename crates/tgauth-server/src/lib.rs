@@ -135,6 +135,7 @@ impl Service {
         tasks.spawn(jobs::notifications::run(state.clone()));
         tasks.spawn(jobs::events::run(state.clone()));
         tasks.spawn(jobs::housekeeping(state.clone()));
+        tasks.spawn(jobs::checkpoints(state.clone()));
         let app = router(state.clone());
         let token = state.shutdown.clone();
         let stop = token.clone();

@@ -23,13 +23,29 @@ pub(crate) const USER_KEY: &str = "tgauth.user";
 /// How long a session without a login (an OIDC flow's browser binding) lives.
 const ANONYMOUS_TTL: i64 = 3_600;
 
-/// Who a session belongs to.
+/// Who a session belongs to, with the profile as it was at login (so that `me` reads the
+/// session alone; a later login brings a newer profile).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct SessionUser {
     pub(crate) telegram_id: UserId,
     pub(crate) method: IdentitySource,
     pub(crate) created_at: UnixTime,
     pub(crate) expires_at: UnixTime,
+    #[serde(default)]
+    pub(crate) profile: Profile,
+}
+
+/// A Telegram user's name, username and photo.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) photo_url: Option<String>,
 }
 
 /// tower-sessions' store over [`Db`].

@@ -25,7 +25,7 @@ use tower_sessions::Session;
 use super::api::ApiQuery;
 use crate::error::HttpError;
 use crate::keys::digest;
-use crate::sessions::{SessionUser, USER_KEY};
+use crate::sessions::{Profile, SessionUser, USER_KEY};
 use crate::state::AppState;
 use crate::store::TelegramUserRow;
 
@@ -167,32 +167,38 @@ fn replay_horizon(state: &AppState, identity: &Identity, now: UnixTime) -> UnixT
         .max(now.plus(60))
 }
 
-/// Records the profile and makes the session the identity's.
+/// Records the profile (only when it changed: a write costs more than a read) and makes the
+/// session the identity's.
 pub(crate) async fn log_in(
     state: &AppState,
     session: &Session,
     identity: &Identity,
     now: UnixTime,
 ) -> Result<SessionUser, HttpError> {
-    state
-        .db
-        .upsert_telegram_user(
-            &TelegramUserRow {
-                telegram_id: identity.user_id,
-                first_name: identity.first_name.clone(),
-                last_name: identity.last_name.clone(),
-                username: identity.username.clone(),
-                photo_url: identity.photo_url.clone(),
-            },
-            now,
-        )
-        .await?;
+    let told = TelegramUserRow {
+        telegram_id: identity.user_id,
+        first_name: identity.first_name.clone(),
+        last_name: identity.last_name.clone(),
+        username: identity.username.clone(),
+        photo_url: identity.photo_url.clone(),
+    };
+    let stored = state.db.telegram_user(identity.user_id).await?;
+    let profile = told.merged_over(stored.as_ref());
+    if stored.as_ref() != Some(&profile) {
+        state.db.upsert_telegram_user(&profile, now).await?;
+    }
     let ttl = i64::try_from(state.config.session_ttl.as_secs()).unwrap_or(i64::MAX / 2);
     let user = SessionUser {
         telegram_id: identity.user_id,
         method: identity.source,
         created_at: now,
         expires_at: now.plus(ttl),
+        profile: Profile {
+            first_name: profile.first_name,
+            last_name: profile.last_name,
+            username: profile.username,
+            photo_url: profile.photo_url,
+        },
     };
     session.cycle_id().await.map_err(HttpError::internal)?;
     session
@@ -265,8 +271,7 @@ async fn web_app(
     )
     .await?;
     let user = log_in(&state, &session, &identity, now).await?;
-    let profile = state.db.telegram_user(user.telegram_id).await?;
-    Ok(Json(me_body(&user, profile.as_ref())).into_response())
+    Ok(Json(me_body(&user)).into_response())
 }
 
 /// The value of `name` in a query string, decoded.
@@ -538,24 +543,23 @@ pub(crate) async fn session_user(session: &Session) -> Result<SessionUser, HttpE
         .ok_or_else(|| HttpError::unauthorized("not_logged_in", "log in first"))
 }
 
-fn me_body(user: &SessionUser, profile: Option<&TelegramUserRow>) -> serde_json::Value {
-    let mut person = json!({"telegram_id": user.telegram_id});
-    if let Some(profile) = profile {
-        let fields = [
-            ("first_name", &profile.first_name),
-            ("last_name", &profile.last_name),
-            ("username", &profile.username),
-            ("photo_url", &profile.photo_url),
-        ];
-        for (name, value) in fields {
-            if let Some(value) = value {
-                person[name] = json!(value);
-            }
+fn me_body(user: &SessionUser) -> serde_json::Value {
+    let profile = &user.profile;
+    // A login link tells only the id; the name is the id until another login tells more.
+    let first_name = profile
+        .first_name
+        .clone()
+        .unwrap_or_else(|| user.telegram_id.to_string());
+    let mut person = json!({"telegram_id": user.telegram_id, "first_name": first_name});
+    let optional = [
+        ("last_name", &profile.last_name),
+        ("username", &profile.username),
+        ("photo_url", &profile.photo_url),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            person[name] = json!(value);
         }
-    }
-    if person.get("first_name").is_none() {
-        // A login link tells only the id; the name is the id until another login tells more.
-        person["first_name"] = json!(user.telegram_id.to_string());
     }
     json!({
         "user": person,
@@ -568,10 +572,9 @@ fn me_body(user: &SessionUser, profile: Option<&TelegramUserRow>) -> serde_json:
 }
 
 /// `GET /api/v1/me`.
-async fn me(State(state): State<AppState>, session: Session) -> Result<Response, HttpError> {
+async fn me(session: Session) -> Result<Response, HttpError> {
     let user = session_user(&session).await?;
-    let profile = state.db.telegram_user(user.telegram_id).await?;
-    Ok(Json(me_body(&user, profile.as_ref())).into_response())
+    Ok(Json(me_body(&user)).into_response())
 }
 
 /// `POST /logout`: the session is deleted; 204 (303 to `/` for a form post).

@@ -39,6 +39,23 @@ pub(crate) async fn housekeeping(state: AppState) {
     }
 }
 
+/// Checkpoints SQLite's write-ahead log every second (the connections do not checkpoint
+/// themselves, so no request pays for it); a no-op on PostgreSQL.
+pub(crate) async fn checkpoints(state: AppState) {
+    if state.db.dialect() != crate::store::Dialect::Sqlite {
+        return;
+    }
+    loop {
+        if let Err(error) = state.db.checkpoint().await {
+            tracing::warn!(%error, "the SQLite checkpoint failed; trying again");
+        }
+        tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
 /// The delay before attempt `attempts + 1`: 5 s doubling to an hour.
 pub(crate) fn backoff(attempts: i64) -> i64 {
     let exponent = u32::try_from(attempts.clamp(0, 10)).unwrap_or(10);

@@ -183,6 +183,22 @@ impl Db {
                 Dialect::Postgres => 16,
             })
             .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // WAL commits need no fsync at NORMAL: a crash of the process loses
+                        // nothing, a power loss at most the last commits, never consistency.
+                        // Checkpoints run in the background (Db::checkpoint), not inside a
+                        // request that happens to cross the WAL's size.
+                        sqlx::Executor::execute(
+                            connection,
+                            "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await?;
         let migrator = match dialect {
@@ -191,6 +207,17 @@ impl Db {
         };
         migrator.run(&pool).await.map_err(StoreError::Migrate)?;
         Ok(Self { pool, dialect })
+    }
+
+    /// Copies the SQLite write-ahead log into the database (without waiting for readers);
+    /// nothing on PostgreSQL. The housekeeping job runs it every second.
+    pub(crate) async fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.dialect == Dialect::Sqlite {
+            sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The dialect.

@@ -17,6 +17,35 @@ pub(crate) struct TelegramUserRow {
 }
 
 impl TelegramUserRow {
+    /// What the store holds after recording `self` over `stored` (the rule of
+    /// [`super::Db::upsert_telegram_user`]): a source that tells the name tells the whole name
+    /// and username; one that does not (a login link) keeps what was known; a photo stays until
+    /// a new one comes.
+    pub(crate) fn merged_over(&self, stored: Option<&Self>) -> Self {
+        let Some(stored) = stored else {
+            return self.clone();
+        };
+        let told_name = self.first_name.is_some();
+        Self {
+            telegram_id: self.telegram_id,
+            first_name: self
+                .first_name
+                .clone()
+                .or_else(|| stored.first_name.clone()),
+            last_name: if told_name {
+                self.last_name.clone()
+            } else {
+                stored.last_name.clone()
+            },
+            username: if told_name {
+                self.username.clone()
+            } else {
+                self.username.clone().or_else(|| stored.username.clone())
+            },
+            photo_url: self.photo_url.clone().or_else(|| stored.photo_url.clone()),
+        }
+    }
+
     pub(super) fn decode(row: &AnyRow) -> Result<Self, StoreError> {
         Ok(Self {
             telegram_id: UserId(row.try_get(0)?),
