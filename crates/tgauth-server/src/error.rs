@@ -95,7 +95,9 @@ impl HttpError {
 impl From<StoreError> for HttpError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unavailable(_) => Self::unavailable(error),
+            StoreError::Unavailable(_) | StoreError::Shared(_) | StoreError::Closed => {
+                Self::unavailable(error)
+            }
             _ => Self::internal(error),
         }
     }

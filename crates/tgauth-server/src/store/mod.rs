@@ -9,6 +9,7 @@
 //!
 //! Nothing here sees axum; the HTTP layer calls these methods with values it already checked.
 
+mod batch;
 mod rows;
 
 use std::path::Path;
@@ -34,6 +35,12 @@ pub enum StoreError {
     /// The migrations could not be applied.
     #[error("database migrations failed")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    /// The database failed a statement that wrote several callers' rows at once.
+    #[error("database unavailable")]
+    Shared(#[source] std::sync::Arc<sqlx::Error>),
+    /// The database was closed (the service is stopping).
+    #[error("database closed")]
+    Closed,
     /// A stored record is not what this service writes.
     #[error("stored record is malformed: {what}")]
     Corrupt {
@@ -52,6 +59,21 @@ impl From<sqlx::Error> for StoreError {
         }
     }
 }
+
+/// How a recorded profile merges over the stored one (see `TelegramUserRow::merged_over`).
+macro_rules! profile_merge {
+    () => {
+        " ON CONFLICT (telegram_id) DO UPDATE SET
+             first_name = COALESCE(excluded.first_name, telegram_users.first_name),
+             last_name = CASE WHEN excluded.first_name IS NULL THEN telegram_users.last_name ELSE excluded.last_name END,
+             username = CASE WHEN excluded.first_name IS NULL THEN COALESCE(excluded.username, telegram_users.username) ELSE excluded.username END,
+             photo_url = COALESCE(excluded.photo_url, telegram_users.photo_url),
+             updated_at = excluded.updated_at"
+    };
+}
+
+/// The profile merge, for the batched statement.
+const PROFILE_MERGE: &str = profile_merge!();
 
 /// The claim of an outbox's due rows, for the table and the columns it returns.
 macro_rules! claim_sql {
@@ -124,6 +146,59 @@ pub(crate) enum UpdateClaim {
     Busy,
 }
 
+/// A session as the cache holds it.
+#[derive(Clone)]
+struct CachedSession {
+    data: String,
+    telegram_id: Option<UserId>,
+    expires_at: UnixTime,
+}
+
+/// Sessions by the SHA-256 of their id, bounded: past [`SessionCache::LIMIT`] entries it
+/// starts again empty (a miss only costs a read).
+#[derive(Clone, Default)]
+struct SessionCache(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, CachedSession>>>,
+);
+
+impl std::fmt::Debug for SessionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionCache")
+    }
+}
+
+impl SessionCache {
+    const LIMIT: usize = 100_000;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, CachedSession>> {
+        // A panic while holding the lock cannot leave the map half-changed: every change is
+        // one call on it.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, id_hash: &str) -> Option<CachedSession> {
+        self.lock().get(id_hash).cloned()
+    }
+
+    fn put(&self, id_hash: String, session: CachedSession) {
+        let mut map = self.lock();
+        if map.len() >= Self::LIMIT {
+            map.clear();
+        }
+        map.insert(id_hash, session);
+    }
+
+    fn forget(&self, id_hash: &str) {
+        self.lock().remove(id_hash);
+    }
+
+    fn remove(&self, mut matches: impl FnMut(&str, &CachedSession) -> bool) {
+        self.lock().retain(|key, session| !matches(key, session));
+    }
+}
+
 /// Which SQL dialect the database speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -136,8 +211,45 @@ pub enum Dialect {
 /// The service's database.
 #[derive(Debug, Clone)]
 pub struct Db {
+    /// Reads (and, on PostgreSQL, everything).
     pool: AnyPool,
+    /// Writes. On SQLite one connection: SQLite takes one writer at a time, and writers queued
+    /// in the pool wait in order, while writers racing for the lock would sleep in SQLite's
+    /// busy handler (a millisecond and more per retry). On PostgreSQL the same pool as reads.
+    writer: AnyPool,
+    /// SQLite's group writes of the hot inserts (see [`batch`]); `None` on PostgreSQL.
+    batcher: Option<batch::Batcher>,
+    /// SQLite's sessions as this process wrote or read them: a SQLite database has one
+    /// process serving it, which writes every session, so the cache cannot go stale (a
+    /// revocation removes what it revokes). `None` on PostgreSQL, where replicas share sessions.
+    sessions: Option<SessionCache>,
     dialect: Dialect,
+}
+
+/// A pool of up to `sqlite` or `postgres` connections, SQLite's set up as [`Db::open`] says.
+fn pool_options(dialect: Dialect, sqlite: u32, postgres: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(match dialect {
+            Dialect::Sqlite => sqlite,
+            Dialect::Postgres => postgres,
+        })
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |connection, _| {
+            Box::pin(async move {
+                if dialect == Dialect::Sqlite {
+                    // WAL commits need no fsync at NORMAL: a crash of the process loses
+                    // nothing, a power loss at most the last commits, never consistency.
+                    // Checkpoints run in the background (Db::checkpoint), not inside a
+                    // request that happens to cross the WAL's size.
+                    sqlx::Executor::execute(
+                        connection,
+                        "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -177,36 +289,27 @@ impl Db {
         // on (its defaults): readers run beside the one writer, and a writer that finds the
         // database locked waits instead of failing.
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match dialect {
-                Dialect::Sqlite => 8,
-                Dialect::Postgres => 16,
-            })
-            .acquire_timeout(Duration::from_secs(5))
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    if dialect == Dialect::Sqlite {
-                        // WAL commits need no fsync at NORMAL: a crash of the process loses
-                        // nothing, a power loss at most the last commits, never consistency.
-                        // Checkpoints run in the background (Db::checkpoint), not inside a
-                        // request that happens to cross the WAL's size.
-                        sqlx::Executor::execute(
-                            connection,
-                            "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
+        let pool = pool_options(dialect, 8, 16)
+            .connect_with(options.clone())
             .await?;
+        let writer = match dialect {
+            Dialect::Sqlite => pool_options(dialect, 1, 1).connect_with(options).await?,
+            Dialect::Postgres => pool.clone(),
+        };
         let migrator = match dialect {
             Dialect::Sqlite => &SQLITE_MIGRATIONS,
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&pool).await.map_err(StoreError::Migrate)?;
-        Ok(Self { pool, dialect })
+        migrator.run(&writer).await.map_err(StoreError::Migrate)?;
+        let batcher = (dialect == Dialect::Sqlite).then(|| batch::Batcher::start(writer.clone()));
+        let sessions = (dialect == Dialect::Sqlite).then(SessionCache::default);
+        Ok(Self {
+            pool,
+            writer,
+            batcher,
+            sessions,
+            dialect,
+        })
     }
 
     /// Copies the SQLite write-ahead log into the database (without waiting for readers);
@@ -247,8 +350,9 @@ impl Db {
         }
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
@@ -261,23 +365,33 @@ impl Db {
         user: &TelegramUserRow,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        if let Some(batcher) = &self.batcher {
+            let row = batch::Row {
+                key: user.telegram_id.get().to_string(),
+                values: vec![
+                    batch::Value::Int(Some(user.telegram_id.get())),
+                    batch::Value::Text(user.first_name.clone()),
+                    batch::Value::Text(user.last_name.clone()),
+                    batch::Value::Text(user.username.clone()),
+                    batch::Value::Text(user.photo_url.clone()),
+                    batch::Value::Int(Some(now.as_secs())),
+                ],
+            };
+            batcher.write(batch::Kind::Profile, row).await?;
+            return Ok(());
+        }
+        sqlx::query(concat!(
             "INSERT INTO telegram_users (telegram_id, first_name, last_name, username, photo_url, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (telegram_id) DO UPDATE SET
-                 first_name = COALESCE(excluded.first_name, telegram_users.first_name),
-                 last_name = CASE WHEN excluded.first_name IS NULL THEN telegram_users.last_name ELSE excluded.last_name END,
-                 username = CASE WHEN excluded.first_name IS NULL THEN COALESCE(excluded.username, telegram_users.username) ELSE excluded.username END,
-                 photo_url = COALESCE(excluded.photo_url, telegram_users.photo_url),
-                 updated_at = excluded.updated_at",
-        )
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            profile_merge!()
+        ))
         .bind(user.telegram_id.get())
         .bind(user.first_name.as_deref())
         .bind(user.last_name.as_deref())
         .bind(user.username.as_deref())
         .bind(user.photo_url.as_deref())
         .bind(now.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -306,6 +420,29 @@ impl Db {
         session: &SessionRow<'_>,
         replace: bool,
     ) -> Result<bool, StoreError> {
+        if let Some(batcher) = &self.batcher {
+            let row = batch::Row {
+                key: session.id_hash.clone(),
+                values: vec![
+                    batch::Value::Text(Some(session.id_hash.clone())),
+                    batch::Value::Int(session.telegram_id.map(UserId::get)),
+                    batch::Value::Text(session.method.map(str::to_owned)),
+                    batch::Value::Text(Some(session.data.clone())),
+                    batch::Value::Int(Some(session.created_at.as_secs())),
+                    batch::Value::Int(Some(session.expires_at.as_secs())),
+                ],
+            };
+            let kind = if replace {
+                batch::Kind::Session
+            } else {
+                batch::Kind::NewSession
+            };
+            let written = batcher.write(kind, row).await?;
+            if written {
+                self.cache_session(session);
+            }
+            return Ok(written);
+        }
         let statement = if replace {
             "INSERT INTO sessions (id_hash, telegram_id, method, data, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6)
@@ -323,9 +460,27 @@ impl Db {
             .bind(session.data.as_str())
             .bind(session.created_at.as_secs())
             .bind(session.expires_at.as_secs())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
-        Ok(done.rows_affected() == 1)
+        let written = done.rows_affected() == 1;
+        if written {
+            self.cache_session(session);
+        }
+        Ok(written)
+    }
+
+    /// Keeps a written session in the cache (SQLite only).
+    fn cache_session(&self, session: &SessionRow<'_>) {
+        if let Some(cache) = &self.sessions {
+            cache.put(
+                session.id_hash.clone(),
+                CachedSession {
+                    data: session.data.clone(),
+                    telegram_id: session.telegram_id,
+                    expires_at: session.expires_at,
+                },
+            );
+        }
     }
 
     /// A live session's data.
@@ -334,28 +489,51 @@ impl Db {
         id_hash: &str,
         now: UnixTime,
     ) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT data FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-            .bind(id_hash)
-            .bind(now.as_secs())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|row| row.try_get(0)).transpose()?)
+        if let Some(cache) = &self.sessions
+            && let Some(cached) = cache.get(id_hash)
+        {
+            return Ok((cached.expires_at > now).then_some(cached.data));
+        }
+        let row = sqlx::query(
+            "SELECT data, telegram_id, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now.as_secs())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let cached = CachedSession {
+            data: row.try_get(0)?,
+            telegram_id: row.try_get::<Option<i64>, _>(1)?.map(UserId),
+            expires_at: UnixTime(row.try_get(2)?),
+        };
+        let data = cached.data.clone();
+        if let Some(cache) = &self.sessions {
+            cache.put(id_hash.to_owned(), cached);
+        }
+        Ok(Some(data))
     }
 
     /// Deletes a session.
     pub(crate) async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        if let Some(cache) = &self.sessions {
+            cache.forget(id_hash);
+        }
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
 
     /// Revokes every session of a Telegram user; how many there were.
     pub(crate) async fn revoke_sessions(&self, telegram_id: UserId) -> Result<u64, StoreError> {
+        if let Some(cache) = &self.sessions {
+            cache.remove(|_, cached| cached.telegram_id == Some(telegram_id));
+        }
         let done = sqlx::query("DELETE FROM sessions WHERE telegram_id = $1")
             .bind(telegram_id.get())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }
@@ -369,13 +547,23 @@ impl Db {
         digest: &str,
         expires_at: UnixTime,
     ) -> Result<bool, StoreError> {
+        if let Some(batcher) = &self.batcher {
+            let row = batch::Row {
+                key: digest.to_owned(),
+                values: vec![
+                    batch::Value::Text(Some(digest.to_owned())),
+                    batch::Value::Int(Some(expires_at.as_secs())),
+                ],
+            };
+            return batcher.write(batch::Kind::Replay, row).await;
+        }
         let done = sqlx::query(
             "INSERT INTO login_replays (digest, expires_at) VALUES ($1, $2)
              ON CONFLICT (digest) DO NOTHING",
         )
         .bind(digest)
         .bind(expires_at.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -393,7 +581,7 @@ impl Db {
             .bind(state_hash)
             .bind(sealed)
             .bind(expires_at.as_secs())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -408,7 +596,7 @@ impl Db {
             "DELETE FROM oidc_flows WHERE state_hash = $1 RETURNING sealed, expires_at",
         )
         .bind(state_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let expires_at: i64 = row.try_get(1)?;
@@ -435,7 +623,7 @@ impl Db {
         .bind(name)
         .bind(secret_hash)
         .bind(now.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -468,7 +656,7 @@ impl Db {
             sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                 .bind(id)
                 .bind(now.as_secs())
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -493,7 +681,7 @@ impl Db {
         .bind(sealed_code)
         .bind(now.as_secs())
         .bind(expires_at.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -511,7 +699,7 @@ impl Db {
     pub(crate) async fn delete_link_request(&self, account: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM link_requests WHERE account = $1")
             .bind(account)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -534,7 +722,7 @@ impl Db {
         .bind(account)
         .bind(body)
         .bind(now.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -579,7 +767,7 @@ impl Db {
             .bind(now.as_secs())
             .bind(now.as_secs() + lease)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.writer)
             .await?)
     }
 
@@ -595,7 +783,7 @@ impl Db {
             .bind(id)
             .bind(at.as_secs())
             .bind(error)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -616,7 +804,7 @@ impl Db {
         .bind(status)
         .bind(error)
         .bind(now.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -647,7 +835,7 @@ impl Db {
         .bind(kind)
         .bind(payload)
         .bind(now.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -671,7 +859,7 @@ impl Db {
         )
         .bind(id)
         .bind(now.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -709,7 +897,7 @@ impl Db {
         .bind(scope)
         .bind(now.as_secs())
         .bind(expires_at.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -756,7 +944,7 @@ impl Db {
         now: UnixTime,
         erase_after: UnixTime,
     ) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE passport_requests SET status = 'received', received_at = $2, sealed_data = $3,
                  missing = NULL, erase_after = $4
@@ -804,7 +992,7 @@ impl Db {
         .bind(id)
         .bind(now.as_secs())
         .bind(missing)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -844,7 +1032,7 @@ impl Db {
     /// Erases a passport's data and files (the request stays, marked `erased`); whether there
     /// was such a request.
     pub(crate) async fn erase_passport(&self, id: &str) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.writer.begin().await?;
         sqlx::query("DELETE FROM passport_files WHERE request_id = $1")
             .bind(id)
             .execute(&mut *transaction)
@@ -894,7 +1082,7 @@ impl Db {
         .bind(actor)
         .bind(action)
         .bind(now.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -941,7 +1129,7 @@ impl Db {
         .bind(holder)
         .bind(now.as_secs())
         .bind(expires_at.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -951,7 +1139,7 @@ impl Db {
         sqlx::query("DELETE FROM bot_lease WHERE name = $1 AND holder = $2")
             .bind(name)
             .bind(holder)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -981,7 +1169,7 @@ impl Db {
         .bind(name)
         .bind(offset)
         .bind(now.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -1012,7 +1200,7 @@ impl Db {
         .bind(lease_until.as_secs())
         .bind(holder)
         .bind(i64::from(take_over))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if done.rows_affected() == 1 {
             return Ok(UpdateClaim::Claimed);
@@ -1020,7 +1208,7 @@ impl Db {
         let state: Option<String> =
             sqlx::query("SELECT state FROM handled_updates WHERE update_id = $1")
                 .bind(update_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.writer)
                 .await?
                 .map(|row| row.try_get(0))
                 .transpose()?;
@@ -1041,7 +1229,7 @@ impl Db {
         )
         .bind(update_id)
         .bind(now.as_secs())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -1050,7 +1238,7 @@ impl Db {
     pub(crate) async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM handled_updates WHERE update_id = $1 AND state = 'handling'")
             .bind(update_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -1060,6 +1248,9 @@ impl Db {
     /// Deletes expired sessions, replay records, OIDC flows and old handled updates; how many
     /// rows went.
     pub(crate) async fn purge(&self, now: UnixTime) -> Result<u64, StoreError> {
+        if let Some(cache) = &self.sessions {
+            cache.remove(|_, session| session.expires_at <= now);
+        }
         let mut purged = 0;
         for statement in [
             "DELETE FROM sessions WHERE expires_at <= $1",
@@ -1071,7 +1262,7 @@ impl Db {
         ] {
             purged += sqlx::query(statement)
                 .bind(now.as_secs())
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected();
         }

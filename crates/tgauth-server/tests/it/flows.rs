@@ -58,6 +58,34 @@ async fn widget_login_makes_a_session_once_and_logout_ends_it(running: Running) 
     assert_eq!(me["session"]["method"], "login_widget");
     assert_eq!(me["session"]["created_at"], START);
 
+    // Twenty browsers send the same fresh data at once: exactly one gets in, however the
+    // concurrent replay records were grouped into statements.
+    let fresh = running.sandbox.login_widget(BOT, ADA + 1).unwrap();
+    let fresh_login = format!("/auth/telegram/widget?{}", fresh.query);
+    let attempts: Vec<_> = (0..20)
+        .map(|_| {
+            let url = running.url(&fresh_login);
+            tokio::spawn(async move { self::browser().get(url).send().await.unwrap().status() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.unwrap());
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|status| **status == StatusCode::SEE_OTHER)
+            .count(),
+        1,
+        "exactly one of twenty concurrent uses logs in: {statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|status| *status == StatusCode::SEE_OTHER || *status == StatusCode::UNAUTHORIZED)
+    );
+
     // The same data again is a replay, even from another browser.
     let replay = self::browser()
         .get(running.url(&login))
