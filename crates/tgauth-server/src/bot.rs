@@ -399,7 +399,7 @@ async fn renew(state: AppState, lost: CancellationToken, lease: Duration, lease_
     }
 }
 
-/// Tells Telegram where to deliver (`<public_url>/telegram/webhook`, the secret token, up to 40
+/// Tells Telegram where to deliver (`<public_url>/telegram/webhook/<path>`, the secret token, up to 40
 /// connections as Telegram's default), retrying until it answers or the service stops.
 pub(crate) async fn register_webhook(state: AppState) {
     let Some(secret) = state
@@ -411,8 +411,11 @@ pub(crate) async fn register_webhook(state: AppState) {
     else {
         return;
     };
+    let Some(path) = webhook_path(&state) else {
+        return;
+    };
     let mut request = tgauth::bot::requests::SetWebhook::new(format!(
-        "{}/telegram/webhook",
+        "{}/telegram/webhook/{path}",
         state.config.public_url
     ));
     request.secret_token = Some(secret);
@@ -436,7 +439,17 @@ pub(crate) async fn register_webhook(state: AppState) {
     }
 }
 
-/// The webhook endpoint: `POST /telegram/webhook` with Telegram's secret header.
+/// The secret last segment of the webhook's path: derived from the webhook secret, so that
+/// replicas agree on it and nobody who does not know the secret finds the endpoint.
+pub(crate) fn webhook_path(state: &AppState) -> Option<String> {
+    let secret = state.config.webhook_secret.as_ref()?;
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.expose());
+    let tag = ring::hmac::sign(&key, b"tgauth webhook path");
+    Some(hex::encode(&tag.as_ref()[..16]))
+}
+
+/// The webhook endpoint: `POST /telegram/webhook/{path}` with Telegram's secret header; any
+/// other last segment is not found.
 pub(crate) fn webhook_routes(state: &AppState) -> Option<axum::Router> {
     let secret = state.config.webhook_secret.as_ref()?;
     let secret = std::str::from_utf8(secret.expose()).ok()?;
@@ -445,13 +458,27 @@ pub(crate) fn webhook_routes(state: &AppState) -> Option<axum::Router> {
         .body_limit(state.config.body_limit);
     let handler = Arc::new(handler(state));
     let state = state.clone();
-    Some(tgauth::bot::webhook::router(
-        "/telegram/webhook",
-        config,
-        move |update: Update| {
+    let expected = webhook_path(&state)?;
+    let router =
+        tgauth::bot::webhook::router("/telegram/webhook/{path}", config, move |update: Update| {
             let state = state.clone();
             let handler = Arc::clone(&handler);
             async move { handle_once(&state, &handler, &update, false).await }
+        });
+    Some(router.route_layer(axum::middleware::from_fn(
+        move |axum::extract::Path(path): axum::extract::Path<String>,
+              request: axum::extract::Request,
+              next: axum::middleware::Next| {
+            let known = tgauth::constant_time_eq(path.as_bytes(), expected.as_bytes());
+            async move {
+                if known {
+                    next.run(request).await
+                } else {
+                    axum::response::IntoResponse::into_response(crate::error::HttpError::not_found(
+                        "route",
+                    ))
+                }
+            }
         },
-    ))
+    )))
 }

@@ -115,7 +115,7 @@ pub enum UpdatesMode {
     /// Long polling with `getUpdates` (one replica at a time holds the lease).
     #[default]
     Polling,
-    /// Telegram posts updates to `<public_url>/telegram/webhook`.
+    /// Telegram posts updates to `<public_url>/telegram/webhook/<path from the secret>`.
     Webhook,
 }
 

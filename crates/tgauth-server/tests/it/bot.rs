@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tgauth::sandbox::control::NewUser;
 
-use super::support::{ADA, BOT, Running, eventually, on_every_database};
+use super::support::{ADA, BOT, Running, client, eventually, on_every_database};
 
 on_every_database!(
     one_code_pressed_by_fifty_chats_has_one_winner,
@@ -89,6 +89,20 @@ async fn one_code_pressed_by_fifty_chats_over_webhook_deliveries_has_one_winner(
     let database = running.database.clone();
     running.stop().await;
     let running = Running::start_with(database, "updates = \"webhook\"\n").await;
+    // Only the path derived from the webhook secret reaches the endpoint.
+    for path in [
+        "/telegram/webhook",
+        "/telegram/webhook/0123456789abcdef0123456789abcdef",
+    ] {
+        let response = client()
+            .post(running.url(path))
+            .header("content-type", "application/json")
+            .body(r#"{"update_id": 1}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
     fifty_chats(running).await;
 }
 

@@ -10,6 +10,7 @@ use tgauth::sandbox::passport::{PassportElementInput, PassportFileInput, Passpor
 use super::support::{ADA, BOT, Running, client, eventually, on_every_database};
 
 on_every_database!(
+    received_data_is_erased_when_its_retention_ends,
     a_passport_is_received_read_audited_and_erased_and_never_stored_in_plaintext,
     incomplete_tampered_and_foreign_passports_are_refused_and_errors_can_be_sent,
     passport_requests_need_a_linked_user_and_a_valid_scope,
@@ -402,5 +403,50 @@ async fn passport_requests_need_a_linked_user_and_a_valid_scope(running: Running
         .api(Method::GET, "/api/v1/passport/requests/unknown", None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    running.stop().await;
+}
+
+async fn received_data_is_erased_when_its_retention_ends(running: Running) {
+    const KEEP_AN_HOUR: &str = "passport_retention_seconds = 3600\n";
+    let running = running.restart_with(KEEP_AN_HOUR).await;
+    let (id, nonce) = requested(&running).await;
+    let documents = vec![personal_details(), passport_document(Some(scan("selfie")))];
+    running
+        .sandbox
+        .submit_passport(BOT, submission(ADA, &nonce, documents))
+        .unwrap();
+    assert_eq!(settled(&running, &id).await["status"], "received");
+    // Before the hour ends the data stays; after it, the service's housekeeping (which runs
+    // when it starts and every minute) erases it.
+    running.clock.advance(1_800);
+    let running = running.restart_with(KEEP_AN_HOUR).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (_, kept) = running
+        .api(
+            Method::GET,
+            &format!("/api/v1/passport/requests/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(kept["status"], "received");
+    running.clock.advance(3_600);
+    let running = running.restart_with(KEEP_AN_HOUR).await;
+    let path = format!("/api/v1/passport/requests/{id}");
+    let mut erased = Value::Null;
+    for _ in 0..200 {
+        erased = running.api(Method::GET, &path, None).await.1;
+        if erased["status"] == "erased" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(erased["status"], "erased", "{erased}");
+    assert_eq!(erased["elements"], json!([]));
+    let (_, audit) = running
+        .api(Method::GET, &format!("{path}/audit"), None)
+        .await;
+    let last = audit["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"], "retention");
+    assert_eq!(last["action"], "erased");
     running.stop().await;
 }

@@ -98,6 +98,29 @@ impl Running {
     pub(crate) async fn start_with(database: Option<String>, settings: &str) -> Self {
         let data = tempfile::tempdir().unwrap();
         let clock = FixedClock::new(tgauth::UnixTime(START));
+        Self::start_in(data, clock, database, settings).await
+    }
+
+    /// The service stopped and started again on the same data directory, database and clock
+    /// (the sandbox's state, the bot and the API key carry over), with `settings`.
+    pub(crate) async fn restart_with(mut self, settings: &str) -> Self {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(20), self.served)
+            .await
+            .unwrap()
+            .unwrap();
+        self.sandbox.shutdown().await.unwrap();
+        Self::start_in(self.data, self.clock, self.database, settings).await
+    }
+
+    async fn start_in(
+        data: tempfile::TempDir,
+        clock: FixedClock,
+        database: Option<String>,
+        settings: &str,
+    ) -> Self {
         let config = data.path().join("tgauth.toml");
         std::fs::write(&config, settings).unwrap();
         let args = ServeArgs {
