@@ -14,6 +14,7 @@ on_every_database!(
     oidc_logs_in_the_numeric_id_once_and_only_in_the_browser_that_started,
     mini_app_init_data_logs_in_once,
     a_login_link_from_the_bot_logs_in_once,
+    a_session_ends_when_it_expires_or_is_revoked,
 );
 
 /// `me` of a browser.
@@ -183,5 +184,56 @@ async fn login_endpoints_are_rate_limited_per_address() {
         .api(reqwest::Method::GET, "/api/v1/users/alice", None)
         .await;
     assert_eq!(status, StatusCode::OK);
+    running.stop().await;
+}
+
+async fn a_session_ends_when_it_expires_or_is_revoked(running: Running) {
+    let browser_a = browser();
+    let browser_b = browser();
+    for browser in [&browser_a, &browser_b] {
+        // Each login needs its own data: the widget's hash works once.
+        running.clock.advance(1);
+        let data = running.sandbox.login_widget(BOT, ADA).unwrap();
+        let login = running.url(&format!("/auth/telegram/widget?{}", data.query));
+        assert_eq!(
+            browser.get(login).send().await.unwrap().status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    assert_eq!(running.me_status(&browser_a).await, StatusCode::OK);
+    // The website revokes Ada's sessions: both browsers are logged out.
+    let (status, body) = running
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/telegram/{ADA}/sessions"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["revoked"], 2);
+    assert_eq!(
+        running.me_status(&browser_a).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        running.me_status(&browser_b).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A new session lasts a week (the default) by the service's clock.
+    running.clock.advance(1);
+    let data = running.sandbox.login_widget(BOT, ADA).unwrap();
+    let login = running.url(&format!("/auth/telegram/widget?{}", data.query));
+    assert_eq!(
+        browser_a.get(login).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    running.clock.advance(7 * 86_400 - 1);
+    assert_eq!(running.me_status(&browser_a).await, StatusCode::OK);
+    running.clock.advance(1);
+    assert_eq!(
+        running.me_status(&browser_a).await,
+        StatusCode::UNAUTHORIZED
+    );
     running.stop().await;
 }
