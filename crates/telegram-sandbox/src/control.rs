@@ -22,6 +22,7 @@
 //! | request | body | result |
 //! |---|---|---|
 //! | `POST /sandbox/bots` | `{"token","username","first_name"?,"passport_public_key_pem"?}` | the bot's `User` |
+//! | `GET /sandbox/bots/{username}` | | `{"user","passport_public_key_pem"}`: the bot's `User` and its Passport public key (PEM) or `null` |
 //! | `POST /sandbox/users` | `{"id","first_name","last_name"?,"username"?,"language_code"?,"is_premium"?}` | the `User` (created or updated) |
 //! | `POST /sandbox/bots/{username}/messages` | `{"user_id","text"}` | the `Update` the bot receives |
 //! | `POST /sandbox/bots/{username}/callback_query` | `{"user_id","message_id","data"}` | the `Update` with the `callback_query` the bot receives |
@@ -91,6 +92,8 @@ use axum::body::Bytes;
 use serde::{Deserialize, Serialize};
 use tgauth_core::{REDACTED, UnixTime, UserId};
 
+use crate::types::User;
+
 /// A bot to create (`POST /sandbox/bots`).
 #[derive(Clone, Serialize, Deserialize)]
 pub struct NewBot {
@@ -131,6 +134,16 @@ impl fmt::Debug for NewBot {
             )
             .finish()
     }
+}
+
+/// A bot as the control API describes it (`GET /sandbox/bots/{username}`): its user and the
+/// Passport public key it registered, to compare with the key a service holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotInfo {
+    /// The bot's `User`, as `getMe` describes it.
+    pub user: User,
+    /// The bot's Passport public key (PEM), if it registered one.
+    pub passport_public_key_pem: Option<String>,
 }
 
 /// A user to create or update (`POST /sandbox/users`).

@@ -34,6 +34,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/bots", post(create_bot))
         .route("/users", post(create_user))
+        .route("/bots/{username}", get(bot))
         .route("/bots/{username}/messages", post(send_message))
         .route("/bots/{username}/block", post(block))
         .route("/bots/{username}/login_widget", post(login_widget))
@@ -61,6 +62,10 @@ async fn create_bot(State(shared): State<Arc<Shared>>, body: Bytes) -> ControlRe
     let user = shared.lock().create_bot(bot)?;
     shared.changed();
     reply(&user)
+}
+
+async fn bot(State(shared): State<Arc<Shared>>, Path(username): Path<String>) -> ControlResult {
+    reply(&shared.lock().bot_info(&username)?)
 }
 
 async fn create_user(State(shared): State<Arc<Shared>>, body: Bytes) -> ControlResult {
@@ -126,7 +131,7 @@ async fn login_widget(
     let auth_date = request.auth_date.unwrap_or_else(|| shared.now());
     let data = shared
         .lock()
-        .login_widget(&username, request.user_id, auth_date)?;
+        .login_widget(&username, request.user_id, auth_date, None)?;
     reply(&data)
 }
 

@@ -10,7 +10,8 @@ use tgauth_core::UserId;
 
 use crate::{
     control::{
-        ButtonPress, CallbackAnswer, LoginRequest, NewBot, NewMessage, NewUser, OidcApproval,
+        BotInfo, ButtonPress, CallbackAnswer, LoginRequest, NewBot, NewMessage, NewUser,
+        OidcApproval,
     },
     error::ControlClientError,
     faults::FaultSpec,
@@ -98,6 +99,14 @@ impl ControlClient {
     /// Creates a bot (`POST /sandbox/bots`).
     pub async fn create_bot(&self, bot: &NewBot) -> Result<User, ControlClientError> {
         self.call(reqwest::Method::POST, "bots", Some(bot)).await
+    }
+
+    /// The bot `username`: its `User` and its Passport public key (`GET
+    /// /sandbox/bots/{username}`).
+    pub async fn bot(&self, username: &str) -> Result<BotInfo, ControlClientError> {
+        let username: String = form_urlencoded::byte_serialize(username.as_bytes()).collect();
+        let path = format!("bots/{username}");
+        self.call(reqwest::Method::GET, &path, None::<&Value>).await
     }
 
     /// Creates or updates a user (`POST /sandbox/users`).

@@ -83,18 +83,21 @@ mod error;
 pub mod faults;
 pub mod login;
 pub mod passport;
+mod samples;
 pub mod types;
 // The state and the shared handle.
 mod shared;
 mod state;
 // The HTTP helpers.
 mod http;
+mod pages;
 mod server;
 // The handlers.
 pub mod bot_api;
 mod control_api;
 mod files;
 pub mod oidc;
+pub mod phone;
 pub mod webhook;
 // The facade.
 mod control_client;

@@ -25,23 +25,24 @@
 //! `name` and `preferred_username`. Codes and access tokens are sequential, not secret: the
 //! sandbox is a test double, not a security boundary.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{collections::BTreeMap, fmt, sync::Arc};
 
+use askama::Template;
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{Query, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use login_widget::oidc::{IdTokenClaims, PkceVerifier};
-use serde::Deserialize;
 use serde_json::{Value, json};
-use tgauth_core::{BotId, BotToken, UserId, constant_time_eq};
+use tgauth_core::{BotId, BotToken, REDACTED, UserId, constant_time_eq};
 
 use crate::{
+    pages::{Fields, PageError, UserView, phone_user_or_picker, render, see_other, switch_href},
     shared::Shared,
     state::{Approval, PendingCode, Secret},
 };
@@ -59,6 +60,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/auth", get(authorize))
+        .route("/auth/consent", post(consent_answer))
         .route("/token", post(token))
 }
 
@@ -98,8 +100,8 @@ fn found(location: &str) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, location.to_owned())]).into_response()
 }
 
-/// Redirects back to the client with `error`, as OAuth 2.0 does once the client is known.
-fn redirect_error(redirect_uri: &reqwest::Url, error: &str, state: Option<&str>) -> Response {
+/// The redirect URI with `error` and `state`, as OAuth 2.0 answers once the client is known.
+fn error_url(redirect_uri: &reqwest::Url, error: &str, state: Option<&str>) -> reqwest::Url {
     let mut url = redirect_uri.clone();
     {
         let mut query = url.query_pairs_mut();
@@ -108,10 +110,18 @@ fn redirect_error(redirect_uri: &reqwest::Url, error: &str, state: Option<&str>)
             query.append_pair("state", state);
         }
     }
-    found(url.as_str())
+    url
 }
 
-#[derive(Debug, Deserialize)]
+/// Redirects back to the client with `error`.
+fn redirect_error(redirect_uri: &reqwest::Url, error: &str, state: Option<&str>) -> Response {
+    found(error_url(redirect_uri, error, state).as_str())
+}
+
+/// The parameters of an authorization request: from the query of `GET /oauth/auth`, or from
+/// the consent form that repeats them. Its `Debug` leaves out `state`, `nonce` and the PKCE
+/// challenge.
+#[derive(Default)]
 struct AuthQuery {
     response_type: Option<String>,
     client_id: Option<String>,
@@ -122,9 +132,82 @@ struct AuthQuery {
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     login_hint: Option<String>,
+    prompt: Option<String>,
 }
 
-async fn authorize(State(shared): State<Arc<Shared>>, Query(query): Query<AuthQuery>) -> Response {
+impl fmt::Debug for AuthQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |value: &Option<String>| value.as_ref().map(|_| REDACTED);
+        f.debug_struct("AuthQuery")
+            .field("response_type", &self.response_type)
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scope", &self.scope)
+            .field("state", &redacted(&self.state))
+            .field("nonce", &redacted(&self.nonce))
+            .field("code_challenge", &redacted(&self.code_challenge))
+            .field("code_challenge_method", &self.code_challenge_method)
+            .field("login_hint", &self.login_hint)
+            .field("prompt", &self.prompt)
+            .finish()
+    }
+}
+
+impl AuthQuery {
+    fn of(fields: &Fields) -> Self {
+        let value = |name: &str| fields.get(name).map(str::to_owned);
+        Self {
+            response_type: value("response_type"),
+            client_id: value("client_id"),
+            redirect_uri: value("redirect_uri"),
+            scope: value("scope"),
+            state: value("state"),
+            nonce: value("nonce"),
+            code_challenge: value("code_challenge"),
+            code_challenge_method: value("code_challenge_method"),
+            login_hint: value("login_hint"),
+            prompt: value("prompt"),
+        }
+    }
+
+    /// The parameters that are present, by name.
+    fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("response_type", &self.response_type),
+            ("client_id", &self.client_id),
+            ("redirect_uri", &self.redirect_uri),
+            ("scope", &self.scope),
+            ("state", &self.state),
+            ("nonce", &self.nonce),
+            ("code_challenge", &self.code_challenge),
+            ("code_challenge_method", &self.code_challenge_method),
+            ("login_hint", &self.login_hint),
+            ("prompt", &self.prompt),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_deref().map(|value| (name, value)))
+        .collect()
+    }
+
+    /// The address of this authorization request, for the account picker to come back to.
+    fn path(&self) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.extend_pairs(self.pairs());
+        format!("/oauth/auth?{}", query.finish())
+    }
+}
+
+/// An authorization request whose client, redirect URI, response type, scope and PKCE
+/// method passed the checks.
+struct Checked {
+    bot_id: BotId,
+    redirect_uri: reqwest::Url,
+    scope: String,
+}
+
+/// Checks an authorization request as `GET /oauth/auth` does; the refusal is the answer (400
+/// for an unknown client or redirect URI, a redirect with `error` once the client is known).
+fn check(shared: &Shared, query: &AuthQuery) -> Result<Checked, Box<Response>> {
     let Some(bot_id) = query
         .client_id
         .as_deref()
@@ -132,11 +215,11 @@ async fn authorize(State(shared): State<Arc<Shared>>, Query(query): Query<AuthQu
         .map(BotId)
         .filter(|id| shared.lock().bots.contains_key(id))
     else {
-        return oauth_error(
+        return Err(Box::new(oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "unknown client_id",
-        );
+        )));
     };
     let Some(redirect_uri) = query
         .redirect_uri
@@ -144,72 +227,77 @@ async fn authorize(State(shared): State<Arc<Shared>>, Query(query): Query<AuthQu
         .and_then(|uri| reqwest::Url::parse(uri).ok())
         .filter(|uri| matches!(uri.scheme(), "http" | "https"))
     else {
-        return oauth_error(
+        return Err(Box::new(oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "redirect_uri must be an absolute http or https URL",
-        );
+        )));
     };
     let state = query.state.as_deref();
     if query.response_type.as_deref() != Some("code") {
-        return redirect_error(&redirect_uri, "unsupported_response_type", state);
+        return Err(Box::new(redirect_error(
+            &redirect_uri,
+            "unsupported_response_type",
+            state,
+        )));
     }
-    let scope = query.scope.unwrap_or_default();
+    let scope = query.scope.clone().unwrap_or_default();
     if !scope.split(' ').any(|scope| scope == "openid") {
-        return redirect_error(&redirect_uri, "invalid_scope", state);
+        return Err(Box::new(redirect_error(
+            &redirect_uri,
+            "invalid_scope",
+            state,
+        )));
     }
     if query.code_challenge.is_some() && query.code_challenge_method.as_deref() != Some("S256") {
-        return redirect_error(&redirect_uri, "invalid_request", state);
+        return Err(Box::new(redirect_error(
+            &redirect_uri,
+            "invalid_request",
+            state,
+        )));
     }
-    let hinted = query
-        .login_hint
-        .as_deref()
-        .and_then(|hint| hint.parse::<i64>().ok())
-        .map(UserId);
-    let code = {
-        let mut state_guard = shared.lock();
-        let approval = state_guard
-            .bots
-            .get(&bot_id)
-            .and_then(|bot| bot.oidc_approval);
-        // The user chosen through the control API wins over the client's hint.
-        let user_id = match (approval, hinted) {
-            (Some(Approval::Deny), _) => Err("access_denied"),
-            (Some(Approval::User(user_id)), _) | (None, Some(user_id)) => Ok(user_id),
-            (None, None) => Err("login_required"),
-        };
-        let user_id = match user_id {
-            Ok(user_id) => user_id,
-            Err(error) => {
-                drop(state_guard);
-                return redirect_error(&redirect_uri, error, state);
-            }
-        };
-        if state_guard.user_or_create(user_id).is_err() {
-            drop(state_guard);
-            return redirect_error(&redirect_uri, "access_denied", state);
-        }
-        let now = shared.now();
-        let codes = &mut state_guard.oidc_codes;
-        // Codes nobody redeemed would otherwise pile up for as long as the sandbox runs.
-        codes.pending.retain(|_, code| now < code.expires_at);
-        codes.issued = codes.issued.saturating_add(1);
-        let code = format!("sandbox-code-{bot_id}-{}", codes.issued);
-        codes.pending.insert(
-            code.clone(),
-            PendingCode {
-                bot_id,
-                user_id,
-                redirect_uri: redirect_uri.as_str().to_owned(),
-                scope,
-                nonce: query.nonce,
-                code_challenge: query.code_challenge,
-                expires_at: now.plus(CODE_LIFETIME),
-            },
-        );
-        code
-    };
-    let mut target = redirect_uri;
+    Ok(Checked {
+        bot_id,
+        redirect_uri,
+        scope,
+    })
+}
+
+/// Issues a code to `user_id` for a checked request; the answer is where to send the browser:
+/// the redirect URI with `code` and `state`, or with `error=access_denied` for a user id that
+/// cannot exist.
+fn issue_code(
+    shared: &Shared,
+    checked: Checked,
+    query: AuthQuery,
+    user_id: UserId,
+) -> reqwest::Url {
+    let state = query.state.as_deref();
+    let mut state_guard = shared.lock();
+    if state_guard.user_or_create(user_id).is_err() {
+        drop(state_guard);
+        return error_url(&checked.redirect_uri, "access_denied", state);
+    }
+    let now = shared.now();
+    let codes = &mut state_guard.oidc_codes;
+    // Codes nobody redeemed would otherwise pile up for as long as the sandbox runs.
+    codes.pending.retain(|_, code| now < code.expires_at);
+    codes.issued = codes.issued.saturating_add(1);
+    let code = format!("sandbox-code-{}-{}", checked.bot_id, codes.issued);
+    codes.pending.insert(
+        code.clone(),
+        PendingCode {
+            bot_id: checked.bot_id,
+            user_id,
+            redirect_uri: checked.redirect_uri.as_str().to_owned(),
+            scope: checked.scope,
+            nonce: query.nonce.clone(),
+            code_challenge: query.code_challenge.clone(),
+            expires_at: now.plus(CODE_LIFETIME),
+        },
+    );
+    drop(state_guard);
+    let mut target = checked.redirect_uri;
     {
         let mut pairs = target.query_pairs_mut();
         pairs.append_pair("code", &code);
@@ -217,7 +305,150 @@ async fn authorize(State(shared): State<Arc<Shared>>, Query(query): Query<AuthQu
             pairs.append_pair("state", state);
         }
     }
-    found(target.as_str())
+    target
+}
+
+/// `GET /oauth/auth`: approves at once as the user chosen through the control API or in
+/// `login_hint`; otherwise `prompt=none` answers `login_required`, and any other request gets
+/// the consent screen for the phone user (or the account picker first).
+async fn authorize(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query = AuthQuery::of(&Fields::of_query(raw.as_deref()));
+    let checked = match check(&shared, &query) {
+        Ok(checked) => checked,
+        Err(refusal) => return *refusal,
+    };
+    let state = query.state.as_deref();
+    let hinted = query
+        .login_hint
+        .as_deref()
+        .and_then(|hint| hint.parse::<i64>().ok())
+        .map(UserId);
+    let approval = shared
+        .lock()
+        .bots
+        .get(&checked.bot_id)
+        .and_then(|bot| bot.oidc_approval);
+    // The user chosen through the control API wins over the client's hint.
+    let user_id = match (approval, hinted) {
+        (Some(Approval::Deny), _) => {
+            return redirect_error(&checked.redirect_uri, "access_denied", state);
+        }
+        (Some(Approval::User(user_id)), _) | (None, Some(user_id)) => user_id,
+        (None, None) => {
+            let silent = query
+                .prompt
+                .as_deref()
+                .is_some_and(|prompt| prompt.split(' ').any(|value| value == "none"));
+            if silent {
+                // OpenID Connect's prompt=none: no page may be shown, and nobody is chosen.
+                return redirect_error(&checked.redirect_uri, "login_required", state);
+            }
+            return consent(&shared, &headers, &query, &checked);
+        }
+    };
+    found(issue_code(&shared, checked, query, user_id).as_str())
+}
+
+/// What the consent screen says a scope gives the client.
+fn describe_scope(scope: &str) -> String {
+    match scope {
+        "openid" => "openid: your Telegram account id".to_owned(),
+        "profile" => "profile: your name and username".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "oidc_consent.html")]
+struct ConsentPage {
+    bot_name: String,
+    bot_username: String,
+    redirect_host: String,
+    scopes: Vec<String>,
+    user: UserView,
+    switch_href: String,
+    hidden: Vec<(&'static str, String)>,
+}
+
+/// The consent screen for the phone user, or the account picker that comes back here.
+fn consent(shared: &Shared, headers: &HeaderMap, query: &AuthQuery, checked: &Checked) -> Response {
+    let user = match phone_user_or_picker(shared, headers, &query.path()) {
+        Ok(user) => user,
+        Err(picker) => return picker.into_response(),
+    };
+    let (bot_name, bot_username) = {
+        let state = shared.lock();
+        let bot = state.bots.get(&checked.bot_id);
+        (
+            bot.map(|bot| bot.user.first_name.clone())
+                .unwrap_or_default(),
+            bot.and_then(|bot| bot.user.username.clone())
+                .unwrap_or_default(),
+        )
+    };
+    let redirect_host = match (checked.redirect_uri.host_str(), checked.redirect_uri.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        (None, _) => checked.redirect_uri.to_string(),
+    };
+    render(&ConsentPage {
+        bot_name,
+        bot_username,
+        redirect_host,
+        scopes: checked
+            .scope
+            .split(' ')
+            .filter(|scope| !scope.is_empty())
+            .map(describe_scope)
+            .collect(),
+        user: UserView::of(&user),
+        switch_href: switch_href(&query.path()),
+        hidden: query
+            .pairs()
+            .into_iter()
+            .filter(|(name, _)| *name != "login_hint" && *name != "prompt")
+            .map(|(name, value)| (name, value.to_owned()))
+            .collect(),
+    })
+}
+
+/// `POST /oauth/auth/consent`: "Allow" issues the code as the silent path does, "Cancel"
+/// answers `access_denied`; the request's parameters are checked again.
+async fn consent_answer(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    let query = AuthQuery::of(&fields);
+    let checked = match check(&shared, &query) {
+        Ok(checked) => checked,
+        Err(refusal) => return *refusal,
+    };
+    let user = match phone_user_or_picker(&shared, &headers, &query.path()) {
+        Ok(user) => user,
+        Err(picker) => return picker.into_response(),
+    };
+    match fields.get("action") {
+        Some("allow") => see_other(issue_code(&shared, checked, query, user.id).as_str()),
+        Some("cancel") => see_other(
+            error_url(
+                &checked.redirect_uri,
+                "access_denied",
+                query.state.as_deref(),
+            )
+            .as_str(),
+        ),
+        _ => PageError::bad_request(
+            "Allow or cancel?",
+            "The form must say action=allow or action=cancel.",
+        )
+        .into_response(),
+    }
 }
 
 /// The client id and secret from HTTP Basic or from the form.

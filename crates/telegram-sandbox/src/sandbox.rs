@@ -8,7 +8,7 @@ use tgauth_core::{Clock, SystemClock, UserId};
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::{
-    control::{ButtonPress, CallbackAnswer, NewBot, NewFile, NewUser},
+    control::{BotInfo, ButtonPress, CallbackAnswer, NewBot, NewFile, NewUser},
     error::{ControlError, Error},
     faults::FaultSpec,
     login::{LoginWidgetData, WebAppData, WebAppLaunch},
@@ -224,6 +224,18 @@ impl SandboxHandle {
         result
     }
 
+    /// The bot `username`: its `User` and its Passport public key (see `GET
+    /// /sandbox/bots/{username}`).
+    pub fn bot(&self, username: &str) -> Result<BotInfo, ControlError> {
+        self.shared.lock().bot_info(username)
+    }
+
+    /// The URL of the phone, the pages that play the Telegram app in a browser:
+    /// `<base>/phone` (see [`crate::phone`]).
+    pub fn phone_url(&self) -> String {
+        format!("{}/phone", self.base_url())
+    }
+
     /// Creates or updates a user (see `POST /sandbox/users`).
     pub fn create_user(&self, user: NewUser) -> Result<User, ControlError> {
         let result = self.shared.lock().create_user(user);
@@ -362,7 +374,7 @@ impl SandboxHandle {
         let now = self.shared.now();
         self.shared
             .lock()
-            .login_widget(username, user_id.into(), now)
+            .login_widget(username, user_id.into(), now, None)
     }
 
     /// Mini App `initData` of a launch for the bot `username` (see `POST

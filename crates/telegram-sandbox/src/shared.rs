@@ -114,6 +114,11 @@ impl Shared {
         state.submit_passport(&mut rng, username, submission, now)
     }
 
+    /// The sandbox's root URL, such as `http://127.0.0.1:8081`.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// The OIDC issuer: the `/oauth` base URL.
     pub(crate) fn oidc_issuer(&self) -> String {
         format!("{}/oauth", self.base_url)

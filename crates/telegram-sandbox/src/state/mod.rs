@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 
 pub(crate) use self::oidc::{Approval, Codes, PendingCode};
 use crate::{
-    control::{CallbackAnswer, NewBot, NewFile, NewUser},
+    control::{BotInfo, CallbackAnswer, NewBot, NewFile, NewUser},
     error::ControlError,
     faults::{ArmedFault, FaultSpec},
     types::{Chat, Document, Message, MessageEntity, PassportErrors, SentMessage, Update, User},
@@ -96,6 +96,10 @@ pub(crate) struct Bot {
     pub(crate) webhook: Option<Webhook>,
     pub(crate) chats: BTreeMap<UserId, ChatState>,
     pub(crate) sent: Vec<SentMessage>,
+    /// What users sent the bot, as the phone shows it in their chat (updates leave the queue
+    /// once confirmed; this record stays).
+    #[serde(default)]
+    pub(crate) received: Vec<ReceivedMessage>,
     pub(crate) passport_errors: Vec<PassportErrors>,
     /// The callback queries not answered yet, by id: who pressed the button.
     #[serde(default)]
@@ -116,6 +120,19 @@ pub(crate) struct ChatState {
     pub(crate) last_message_id: i64,
     pub(crate) started: bool,
     pub(crate) blocked: bool,
+}
+
+/// A message a user sent a bot, as the phone shows it: its text, or that it carried Passport
+/// data (whose sealed contents are not kept here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ReceivedMessage {
+    pub(crate) user_id: UserId,
+    pub(crate) message_id: i64,
+    pub(crate) date: UnixTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) text: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) passport: bool,
 }
 
 /// A bot's webhook and the last delivery error.
@@ -295,6 +312,18 @@ impl State {
             })
     }
 
+    /// The bot with `username` and the Passport key it registered.
+    pub(crate) fn bot_info(&self, username: &str) -> Result<BotInfo, ControlError> {
+        let id = self.bot_id(username)?;
+        let bot = self.bots.get(&id).ok_or_else(|| ControlError::UnknownBot {
+            username: username.to_owned(),
+        })?;
+        Ok(BotInfo {
+            user: bot.user.clone(),
+            passport_public_key_pem: bot.passport_public_key_pem.clone(),
+        })
+    }
+
     pub(crate) fn bot_mut(&mut self, username: &str) -> Result<&mut Bot, ControlError> {
         let id = self.bot_id(username)?;
         self.bots
@@ -370,6 +399,7 @@ impl State {
                 webhook: None,
                 chats: BTreeMap::new(),
                 sent: Vec::new(),
+                received: Vec::new(),
                 passport_errors: Vec::new(),
                 callback_queries: BTreeMap::new(),
                 callback_answers: Vec::new(),
@@ -485,7 +515,23 @@ impl State {
             reply_markup: None,
         };
         fill(&mut message);
+        bot.received.push(ReceivedMessage {
+            user_id,
+            message_id,
+            date: now,
+            text: message.text.clone(),
+            passport: message.passport_data.is_some(),
+        });
         Ok(bot.push_message(message))
+    }
+
+    /// The id the phone gives a new account: the first free one from 100001 up (below that
+    /// are the ids tests pick by hand).
+    pub(crate) fn next_free_user_id(&self) -> UserId {
+        (100_001..)
+            .map(UserId)
+            .find(|id| !self.users.contains_key(id) && !self.bots.contains_key(&BotId(id.get())))
+            .unwrap_or(UserId(i64::MAX))
     }
 
     /// Arms a fault (see [`crate::faults`]).

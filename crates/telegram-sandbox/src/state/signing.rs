@@ -22,12 +22,14 @@ fn bot_token(state: &mut State, username: &str) -> Result<BotToken, ControlError
 }
 
 impl State {
-    /// Signs the Login Widget fields of `user_id` for the bot `username`.
+    /// Signs the Login Widget fields of `user_id` for the bot `username`, with `photo_url`
+    /// among them when given (the phone gives its avatar's URL).
     pub(crate) fn login_widget(
         &mut self,
         username: &str,
         user_id: UserId,
         auth_date: UnixTime,
+        photo_url: Option<String>,
     ) -> Result<LoginWidgetData, ControlError> {
         let token = bot_token(self, username)?;
         let user = self.user_or_create(user_id)?;
@@ -36,7 +38,7 @@ impl State {
             first_name: user.first_name,
             last_name: user.last_name,
             username: user.username,
-            photo_url: None,
+            photo_url,
             auth_date,
         });
         let json =

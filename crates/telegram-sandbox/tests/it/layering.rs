@@ -12,18 +12,21 @@ const ORDER: &[&str] = &[
     "control",
     "login",
     "passport",
+    "samples",
     // The state, then the shared handle around it.
     "state",
     "shared",
     // The HTTP helpers.
     "server",
     "http",
+    "pages",
     // The handlers.
     "webhook",
     "files",
     "bot_api",
     "oidc",
     "control_api",
+    "phone",
     // The facade.
     "router",
     "sandbox",

@@ -82,6 +82,11 @@ struct Authorization {
 const REDIRECT: &str = "https://rp.example/callback";
 
 async fn authorize(fixture: &Fixture, http: &reqwest::Client) -> Authorization {
+    authorize_with(fixture, http, "").await
+}
+
+/// An authorization whose URL ends with `extra` (such as `&prompt=none`).
+async fn authorize_with(fixture: &Fixture, http: &reqwest::Client, extra: &str) -> Authorization {
     let verifier = PkceVerifier::new("v".repeat(43) + "-sandbox-verifier").unwrap();
     let provider = Provider::with_base_url(&fixture.sandbox.oidc_base_url());
     let url = AuthorizationParams {
@@ -92,7 +97,8 @@ async fn authorize(fixture: &Fixture, http: &reqwest::Client) -> Authorization {
         nonce: "nonce-1",
         pkce: &verifier,
     }
-    .url(&provider);
+    .url(&provider)
+        + extra;
     let response = guard(http.get(url).send()).await.unwrap();
     assert_eq!(response.status(), 302, "{:?}", response.text().await);
     let location = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
@@ -210,7 +216,8 @@ async fn a_wrong_pkce_verifier_or_a_late_exchange_is_refused() {
 async fn a_refused_or_unchosen_login_redirects_with_an_error() {
     let fixture = Fixture::start().await;
     let http = tgauth_tests::http::client();
-    let authorization = authorize(&fixture, &http).await;
+    // Nobody chosen and prompt=none: no consent screen may be shown (OpenID Connect Core 3.1.2.1).
+    let authorization = authorize_with(&fixture, &http, "&prompt=none").await;
     assert_eq!(
         parameter(&authorization.location, "error").as_deref(),
         Some("login_required")
