@@ -30,7 +30,7 @@
 //! | `GET /phone/webapp?bot=&url=` (`start_param`?) | signs Mini App `initData` and 303s to `<url>#tgWebAppData=...&tgWebAppVersion=8.0&tgWebAppPlatform=web`; without `url`, a form asks for it |
 //! | `GET /phone/passport?domain=telegrampassport&bot_id=&scope=&public_key=&nonce=&callback_url=` (`payload` for a missing `nonce`) | the Passport form for exactly what the scope asks, prefilled with sample data and generated pictures |
 //! | `POST /phone/passport` | seals the kept elements to the bot, 303 to `/phone/passport/sent` |
-//! | `GET /phone/passport/sent?bot=<username>` (`since`?, `callback_url`?) | "Sent to <bot>", a link back to the site, the errors the bot set (`class="passport-error"`); polls `/phone/passport/sent/version` |
+//! | `GET /phone/passport/sent?bot=<username>` (`since`?, `callback_url`?) | "Sent to" the bot, a link back to the site, the errors the bot set (`class="passport-error"`); polls `/phone/passport/sent/version` |
 //! | `GET /phone/passport/sample/<type>-<part>.png` | a generated sample picture |
 //! | `GET /phone/style.css`, `GET /phone/poll.js` | the stylesheet and the polling script of the pages |
 //!

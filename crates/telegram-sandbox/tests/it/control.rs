@@ -115,6 +115,40 @@ async fn bots_are_created_over_http_and_clashes_are_refused() {
 }
 
 #[tokio::test]
+async fn a_bot_is_described_with_its_user_and_passport_key() {
+    let fixture = Fixture::start().await;
+    let (status, body) = fixture
+        .control(Method::GET, &format!("bots/@{}", BOT.to_uppercase()), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["result"],
+        json!({"user": {"id": 123456, "is_bot": true, "first_name": BOT, "username": BOT},
+            "passport_public_key_pem": null})
+    );
+    let pem = passport_crypto::key::PrivateKey::generate(passport_crypto::key::KeySize::Rsa2048)
+        .unwrap()
+        .public_key()
+        .to_pem();
+    let bot = json!({"token": "43:AAKeyBot_0123456789abcdefghijklmnop", "username": "key_bot",
+        "passport_public_key_pem": pem});
+    let (status, _) = fixture.control(Method::POST, "bots", Some(bot)).await;
+    assert_eq!(status, 200);
+    let (_, body) = fixture.control(Method::GET, "bots/key_bot", None).await;
+    assert_eq!(body["result"]["passport_public_key_pem"], pem.as_str());
+    assert_eq!(
+        fixture
+            .sandbox
+            .bot("key_bot")
+            .unwrap()
+            .passport_public_key_pem,
+        Some(pem)
+    );
+    let (status, body) = fixture.control(Method::GET, "bots/nobody_bot", None).await;
+    assert_error(status, &body, 404, "no bot with username \"nobody_bot\"");
+}
+
+#[tokio::test]
 async fn send_message_follows_the_chat_rules() {
     let fixture = Fixture::start().await;
     let (status, body) = fixture

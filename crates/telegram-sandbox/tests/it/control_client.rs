@@ -23,6 +23,10 @@ async fn the_control_client_mirrors_the_handle() {
     assert_eq!(bot.id, UserId(31));
     let user = control.create_user(&NewUser::new(8, "Eve")).await.unwrap();
     assert_eq!(user.first_name, "Eve");
+    let described = control.bot("client_bot").await.unwrap();
+    assert_eq!(described, fixture.sandbox.bot("client_bot").unwrap());
+    assert_eq!(described.user, bot);
+    assert_eq!(described.passport_public_key_pem, None);
     assert_eq!(control.waiting_polls(BOT).await.unwrap(), 0);
     let poll = fixture.http.post(fixture.url("getUpdates"));
     let poll = tokio::spawn(poll.json(&serde_json::json!({"timeout": 30})).send());

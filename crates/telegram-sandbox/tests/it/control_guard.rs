@@ -58,7 +58,11 @@ async fn a_control_request_for_another_host_is_refused() {
         let (status, body) = control(&fixture, Method::POST, "users", Some(host), json, user).await;
         assert_refused(status, &body, 403, HOST_RULE);
         // Every route, and paths that are none.
-        for path in [format!("bots/{BOT}/sent"), "no/such/path".to_owned()] {
+        for path in [
+            format!("bots/{BOT}/sent"),
+            format!("bots/{BOT}"),
+            "no/such/path".to_owned(),
+        ] {
             let (status, body) = control(&fixture, Method::GET, &path, Some(host), None, "").await;
             assert_refused(status, &body, 403, HOST_RULE);
         }

@@ -16,6 +16,7 @@ mod files;
 mod layering;
 mod login;
 mod passport;
+mod phone;
 mod polling;
 mod ptb;
 mod restart;
