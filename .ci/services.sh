@@ -6,6 +6,7 @@
 #
 #   TGAUTH_TEST_POSTGRES_URL  postgres://tgauth@127.0.0.1:$TGAUTH_CI_POSTGRES_PORT/postgres
 #   TGAUTH_TEST_REDIS_URL     redis://127.0.0.1:$TGAUTH_CI_REDIS_PORT/
+#   TGAUTH_TEST_CHROMEDRIVER  Debian's chromedriver, for the browser tests (see below)
 #   TGAUTH_REQUIRE_SERVICES=1 the suites fail (instead of skipping) when a URL is missing, so
 #                             a server that did not start fails CI whatever the runner sets CI to
 #
@@ -154,5 +155,23 @@ tgauth_services_stop() {
     TGAUTH_CI_SERVICES_DIR=""
 }
 
+# The browser tests (crates/tgauth-cli/tests/browser): Debian's headless Chromium and its
+# chromedriver, which the tests start themselves on a free loopback port.
+#   TGAUTH_TEST_CHROMEDRIVER  the chromedriver program
+tgauth_browser_start() {
+    if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+        tgauth_services_log "installing chromium and chromium-driver"
+        tgauth_apt_install --no-install-recommends chromium chromium-driver fonts-dejavu-core ||
+            return 0
+    fi
+    if command -v chromedriver >/dev/null 2>&1; then
+        export TGAUTH_TEST_CHROMEDRIVER="$(command -v chromedriver)"
+        tgauth_services_log "chromedriver at $TGAUTH_TEST_CHROMEDRIVER"
+    else
+        tgauth_services_log "chromedriver unavailable"
+    fi
+}
+
 trap tgauth_services_stop EXIT
 tgauth_services_start
+tgauth_browser_start

@@ -317,6 +317,9 @@ pub struct Config {
     pub body_limit: usize,
     /// The Telegram ids of the administrators.
     pub admins: Vec<UserId>,
+    /// The sandbox's base URL in sandbox mode: the pages load the Login Widget script from it
+    /// and open Telegram links on its phone (`/phone/open?link=`). Not a setting.
+    pub sandbox_url: Option<String>,
     /// The bot token.
     pub bot_token: BotToken,
     /// The Passport private key (PEM), if Passport is used.
@@ -648,14 +651,11 @@ impl Layered {
                 .body_limit_bytes
                 .or(file.body_limit_bytes)
                 .unwrap_or(1 << 20),
-            admins: args
-                .admins
-                .clone()
-                .or(file.admins)
-                .unwrap_or_default()
-                .into_iter()
-                .map(UserId)
-                .collect(),
+            admins: match args.admins.clone().or(file.admins) {
+                Some(admins) => admins.into_iter().map(UserId).collect(),
+                None => overrides.admins.unwrap_or_default(),
+            },
+            sandbox_url: overrides.sandbox_url,
             bot_token,
             passport_key,
             cookie_key,
@@ -689,6 +689,8 @@ pub(crate) struct Overrides {
     pub(crate) public_url: Option<String>,
     pub(crate) bot_api_url: Option<String>,
     pub(crate) oidc_provider_url: Option<String>,
+    pub(crate) sandbox_url: Option<String>,
+    pub(crate) admins: Option<Vec<UserId>>,
 }
 
 impl Config {

@@ -40,6 +40,7 @@ pub mod store;
 mod bot;
 mod http;
 mod jobs;
+mod pages;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tgauth::passport::key::{KeySize, PrivateKey};
-use tgauth::sandbox::control::NewBot;
+use tgauth::sandbox::control::{NewBot, NewUser};
 use tgauth::sandbox::{Sandbox, SandboxHandle};
-use tgauth::{BotToken, Clock};
+use tgauth::{BotToken, Clock, UserId};
 
 use crate::Service;
 use crate::config::{Key32, Layered, Overrides, ProcessEnvironment, Secret, ServeArgs};
@@ -20,6 +20,10 @@ use crate::state::StartError;
 
 /// The sandbox bot's username.
 const BOT_USERNAME: &str = "tgauth_sandbox_bot";
+
+/// The sandbox user who administers the service unless the configuration names admins: pick
+/// them on the phone to see `/admin`.
+const ADMIN_ID: i64 = 1_000;
 
 /// The service and the sandbox it talks to.
 #[derive(Debug)]
@@ -37,14 +41,17 @@ pub struct SandboxService {
 }
 
 impl SandboxService {
-    /// The four lines `serve --sandbox` prints before serving.
+    /// The lines `serve --sandbox` prints before serving: the four of the service's contract,
+    /// then the two pages a person opens (the service's login and the phone).
     pub fn banner(&self) -> String {
         format!(
-            "service: {}\nsandbox: {}\nbot: @{}\napi key: {}\n",
+            "service: {}\nsandbox: {}\nbot: @{}\napi key: {}\nopen: {}/login\nphone: {}/phone\n",
             self.service.url(),
             self.sandbox.base_url(),
             self.service.state().bot_username(),
-            self.api_key
+            self.api_key,
+            self.service.url(),
+            self.sandbox.base_url(),
         )
     }
 
@@ -87,6 +94,13 @@ impl SandboxService {
             return Err(StartError::Sandbox(error.to_string()));
         }
 
+        let mut admin = NewUser::new(UserId(ADMIN_ID), "Sam");
+        admin.last_name = Some("Admin".to_owned());
+        admin.username = Some("sandbox_admin".to_owned());
+        sandbox
+            .create_user(admin)
+            .map_err(|error| StartError::Sandbox(error.to_string()))?;
+
         let listen = layered
             .listen()
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
@@ -119,6 +133,8 @@ impl SandboxService {
             public_url: Some(format!("http://{addr}")),
             bot_api_url: Some(sandbox.base_url()),
             oidc_provider_url: Some(sandbox.oidc_base_url()),
+            sandbox_url: Some(sandbox.base_url()),
+            admins: Some(vec![UserId(ADMIN_ID)]),
             data: Some(data.clone()),
         };
         let config = layered.resolve(&ProcessEnvironment, overrides)?;

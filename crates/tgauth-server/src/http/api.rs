@@ -182,10 +182,24 @@ async fn create_link(
     ApiJson(body): ApiJson<NewLink>,
 ) -> Result<Response, HttpError> {
     let account = account(&body.user)?;
+    let (url, expires_at) = issue_link(&state, &account).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"url": url, "expires_at": expires_at})),
+    )
+        .into_response())
+}
+
+/// Issues a link code for `account` and keeps it sealed, so that the website can see and decide
+/// the claim by user; the `t.me` URL and when it expires.
+pub(crate) async fn issue_link(
+    state: &AppState,
+    account: &AccountId,
+) -> Result<(String, tgauth::UnixTime), HttpError> {
     let now = state.now();
     let issued = state
         .website
-        .issue(&account, now)
+        .issue(account, now)
         .await
         .map_err(compose_error)?;
     let sealed = state.vault.seal(
@@ -196,11 +210,7 @@ async fn create_link(
         .db
         .put_link_request(account.as_str(), &sealed, now, issued.expires_at)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"url": issued.url, "expires_at": issued.expires_at})),
-    )
-        .into_response())
+    Ok((issued.url, issued.expires_at))
 }
 
 /// 409: no claim of this user's link waits for the website.
@@ -212,7 +222,7 @@ fn nothing_pending() -> HttpError {
 }
 
 /// The code last issued for `account`, if it still opens.
-async fn pending_code(
+pub(crate) async fn pending_code(
     state: &AppState,
     account: &AccountId,
 ) -> Result<Option<LinkCode>, HttpError> {
@@ -241,7 +251,7 @@ async fn user(
 
 /// A website user as `GET /api/v1/users/{user}` shows them: the linked Telegram account and
 /// whether the bot reaches it, and the claim waiting for the website's confirmation.
-async fn user_view(
+pub(crate) async fn user_view(
     state: &AppState,
     account: &AccountId,
     now: tgauth::UnixTime,
@@ -303,11 +313,17 @@ async fn confirm(
     ApiPath(user): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let account = account(&user)?;
+    confirm_link(&state, &account).await?;
+    Ok(Json(user_view(&state, &account, state.now()).await?).into_response())
+}
+
+/// The website confirms the claim of `account`'s link: the link is made.
+pub(crate) async fn confirm_link(state: &AppState, account: &AccountId) -> Result<(), HttpError> {
     let now = state.now();
-    let code = pending_code(&state, &account)
+    let code = pending_code(state, account)
         .await?
         .ok_or_else(nothing_pending)?;
-    let linked = match state.website.confirm(&account, &code, now).await {
+    let linked = match state.website.confirm(account, &code, now).await {
         Ok(linked) => linked,
         Err(tgauth::Error::Link(error)) => return Err(confirm_refusal(error)),
         Err(other) => return Err(compose_error(other)),
@@ -317,13 +333,13 @@ async fn confirm(
     let profile = state.db.telegram_user(telegram_id).await?;
     let telegram = events::telegram_json(telegram_id, profile.as_ref());
     events::emit(
-        &state,
+        state,
         EventKind::LinkConfirmed,
         json!({"user": account.as_str(), "telegram": telegram}),
         now,
     )
     .await?;
-    Ok(Json(user_view(&state, &account, now).await?).into_response())
+    Ok(())
 }
 
 fn confirm_refusal(error: tgauth::link::Error) -> HttpError {
@@ -359,13 +375,19 @@ async fn refuse(
     ApiPath(user): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let account = account(&user)?;
+    refuse_link(&state, &account).await?;
+    Ok(Json(user_view(&state, &account, state.now()).await?).into_response())
+}
+
+/// The website refuses the claim of `account`'s link: the code dies.
+pub(crate) async fn refuse_link(state: &AppState, account: &AccountId) -> Result<(), HttpError> {
     let now = state.now();
-    let code = pending_code(&state, &account)
+    let code = pending_code(state, account)
         .await?
         .ok_or_else(nothing_pending)?;
     let status = state
         .website
-        .status(&account, &code, now)
+        .status(account, &code, now)
         .await
         .map_err(compose_error)?;
     let LinkStatus::Claimed { claimer, .. } = status else {
@@ -377,7 +399,7 @@ async fn refuse(
         .await
         .map_err(confirm_refusal)?;
     state.db.delete_link_request(account.as_str()).await?;
-    Ok(Json(user_view(&state, &account, now).await?).into_response())
+    Ok(())
 }
 
 /// `DELETE /api/v1/users/{user}/telegram`.
@@ -387,8 +409,14 @@ async fn unlink(
     ApiPath(user): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let account = account(&user)?;
+    unlink_account(&state, &account).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Removes every link of `account`; 404 when there was none.
+pub(crate) async fn unlink_account(state: &AppState, account: &AccountId) -> Result<(), HttpError> {
     let now = state.now();
-    let links = state.website.links(&account).await.map_err(compose_error)?;
+    let links = state.website.links(account).await.map_err(compose_error)?;
     if links.is_empty() {
         return Err(HttpError::not_found(
             "linked Telegram account for this user",
@@ -398,12 +426,12 @@ async fn unlink(
         let telegram_id = link.telegram.user_id();
         if state
             .website
-            .unlink(&account, telegram_id)
+            .unlink(account, telegram_id)
             .await
             .map_err(compose_error)?
         {
             events::emit(
-                &state,
+                state,
                 EventKind::LinkRemoved,
                 json!({"user": account.as_str(), "telegram": {"id": telegram_id}}),
                 now,
@@ -411,7 +439,7 @@ async fn unlink(
             .await?;
         }
     }
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -430,15 +458,26 @@ async fn notify(
     ApiJson(body): ApiJson<NewNotification>,
 ) -> Result<Response, HttpError> {
     let account = account(&body.user)?;
-    let length = body.text.chars().count();
-    if body.text.trim().is_empty() || length > 4096 {
+    let id = queue_notification(&state, &account, &body.text, body.parse_mode.as_deref()).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"id": id}))).into_response())
+}
+
+/// Queues a message to `account`'s linked chat in the outbox; its id.
+pub(crate) async fn queue_notification(
+    state: &AppState,
+    account: &AccountId,
+    text: &str,
+    parse_mode: Option<&str>,
+) -> Result<String, HttpError> {
+    let length = text.chars().count();
+    if text.trim().is_empty() || length > 4096 {
         return Err(HttpError::bad_request(
             "invalid_text",
             "`text` must be 1 to 4096 characters (Telegram's limit)",
         ));
     }
-    if let Some(mode) = &body.parse_mode
-        && !matches!(mode.as_str(), "HTML" | "MarkdownV2" | "Markdown")
+    if let Some(mode) = parse_mode
+        && !matches!(mode, "HTML" | "MarkdownV2" | "Markdown")
     {
         return Err(HttpError::bad_request(
             "invalid_parse_mode",
@@ -448,7 +487,7 @@ async fn notify(
     let links = state
         .linker
         .store()
-        .links_of_account(&account)
+        .links_of_account(account)
         .await
         .map_err(link_store_error)?;
     if links.is_empty() {
@@ -459,13 +498,13 @@ async fn notify(
     }
     let now = state.now();
     let id = crate::keys::random_id()?;
-    let message = json!({"text": body.text, "parse_mode": body.parse_mode}).to_string();
+    let message = json!({"text": text, "parse_mode": parse_mode}).to_string();
     state
         .db
         .insert_notification(&id, account.as_str(), &message, now)
         .await?;
     state.outbox_bell.notify_waiters();
-    Ok((StatusCode::ACCEPTED, Json(json!({"id": id}))).into_response())
+    Ok(id)
 }
 
 /// `GET /api/v1/notifications/{id}` -> `{"id","status"}`.

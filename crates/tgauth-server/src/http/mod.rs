@@ -65,10 +65,16 @@ pub fn router(state: AppState) -> axum::Router {
         .into_response()
     });
     let browser = auth::routes()
-        .merge(auth::cookie_routes().route_layer(csrf))
+        .merge(crate::pages::routes())
+        .merge(
+            auth::cookie_routes()
+                .merge(crate::pages::form_routes())
+                .route_layer(csrf),
+        )
         .layer(sessions);
     let mut routes = axum::Router::new()
         .merge(browser)
+        .merge(crate::pages::asset_routes())
         .merge(api::routes())
         .merge(health::routes())
         .fallback(|| async { HttpError::not_found("route") })
@@ -89,6 +95,10 @@ pub fn router(state: AppState) -> axum::Router {
         .layer(axum::middleware::from_fn(crate::error::log_failures))
         .layer(axum::middleware::from_fn(
             move |request: Request, next: Next| deadline(timeout, request, next),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::pages::html_errors,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(config.body_limit))
         .layer(SetResponseHeaderLayer::if_not_present(

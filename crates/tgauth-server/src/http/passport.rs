@@ -46,7 +46,7 @@ fn setup(state: &AppState) -> Result<&PassportSetup, HttpError> {
 }
 
 /// A request by id (ids are the service's own: anything else is not found).
-async fn request(state: &AppState, id: &str) -> Result<PassportRequestRow, HttpError> {
+pub(crate) async fn request(state: &AppState, id: &str) -> Result<PassportRequestRow, HttpError> {
     if id.is_empty() || id.len() > 64 {
         return Err(HttpError::not_found("Passport request"));
     }
@@ -63,16 +63,20 @@ async fn record_access(
     key: &ApiKey,
     action: &str,
 ) -> Result<(), HttpError> {
+    write_audit(state, request_id, &format!("api_key:{}", key.id), action).await
+}
+
+/// Writes who (`api_key:<id>`, `telegram:<id>`, `admin:<id>`) did what to a request.
+pub(crate) async fn write_audit(
+    state: &AppState,
+    request_id: &str,
+    actor: &str,
+    action: &str,
+) -> Result<(), HttpError> {
     let id = crate::keys::random_id()?;
     state
         .db
-        .audit(
-            &id,
-            request_id,
-            &format!("api_key:{}", key.id),
-            action,
-            state.now(),
-        )
+        .audit(&id, request_id, actor, action, state.now())
         .await?;
     Ok(())
 }
@@ -90,7 +94,6 @@ async fn create(
     _key: ApiKey,
     ApiJson(body): ApiJson<NewRequest>,
 ) -> Result<Response, HttpError> {
-    let setup = setup(&state)?;
     let account = account(&body.user)?;
     let scope: PassportScope = serde_json::from_value(body.scope).map_err(|error| {
         HttpError::bad_request(
@@ -98,13 +101,43 @@ async fn create(
             format!("`scope` is not a PassportScope: {error}"),
         )
     })?;
+    let created = create_request(&state, &account, scope, |_| None).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": created.id,
+            "nonce": created.nonce,
+            "url": created.url,
+            "expires_at": created.expires_at,
+        })),
+    )
+        .into_response())
+}
+
+/// A Passport request just made.
+pub(crate) struct CreatedRequest {
+    pub(crate) id: String,
+    pub(crate) nonce: String,
+    pub(crate) url: String,
+    pub(crate) expires_at: tgauth::UnixTime,
+}
+
+/// Makes a Passport request for `account`'s linked Telegram user; `callback` gives the
+/// `callback_url` the Telegram app returns to, from the request's id.
+pub(crate) async fn create_request(
+    state: &AppState,
+    account: &tgauth::link::AccountId,
+    scope: PassportScope,
+    callback: impl FnOnce(&str) -> Option<String>,
+) -> Result<CreatedRequest, HttpError> {
+    let setup = setup(state)?;
     scope.validate().map_err(|error| {
         HttpError::bad_request("invalid_scope", format!("`scope` is not valid: {error}"))
     })?;
     let links = state
         .linker
         .store()
-        .links_of_account(&account)
+        .links_of_account(account)
         .await
         .map_err(|error| HttpError::unavailable(tgauth::link::Error::from(error)))?;
     let Some(link) = links.first() else {
@@ -119,12 +152,13 @@ async fn create(
     let expires_at = now.plus(ttl);
     let mut rng = rand_core::UnwrapErr(rand_core::OsRng);
     let nonce = setup.nonces.issue(telegram, expires_at, &mut rng);
+    let id = crate::keys::random_id()?;
     let request = PassportRequest {
         bot_id: state.bot_id,
         scope: scope.clone(),
         public_key: setup.public_key_pem.clone(),
         nonce: nonce.clone(),
-        callback_url: None,
+        callback_url: callback(&id),
     };
     let url = request.url().map_err(|error| {
         HttpError::bad_request(
@@ -132,7 +166,6 @@ async fn create(
             format!("the request cannot be made: {error}"),
         )
     })?;
-    let id = crate::keys::random_id()?;
     let scope_json = serde_json::to_string(&scope).map_err(HttpError::internal)?;
     state
         .db
@@ -146,11 +179,12 @@ async fn create(
             expires_at,
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": id, "nonce": nonce, "url": url, "expires_at": expires_at})),
-    )
-        .into_response())
+    Ok(CreatedRequest {
+        id,
+        nonce,
+        url,
+        expires_at,
+    })
 }
 
 /// `GET /api/v1/passport/requests/{id}`: where it stands and, once received, the decrypted
@@ -161,14 +195,9 @@ async fn show(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, HttpError> {
     let request = request(&state, &id).await?;
-    let mut elements = Value::Array(Vec::new());
+    let elements = opened_elements(&state, &request)?;
     let mut files = Vec::new();
-    if let Some(sealed) = &request.sealed_data {
-        let data = state
-            .vault
-            .open(&data_context(&request.id), sealed)
-            .map_err(HttpError::internal)?;
-        elements = serde_json::from_slice(&data).map_err(HttpError::internal)?;
+    if request.sealed_data.is_some() {
         for file in state.db.passport_files(&request.id).await? {
             let mut link = json!({
                 "url": format!("/api/v1/passport/requests/{}/files/{}", request.id, file.index),
@@ -203,13 +232,27 @@ async fn show(
     Ok(Json(body).into_response())
 }
 
-/// `GET /api/v1/passport/requests/{id}/files/{index}`: a decrypted file.
-async fn file(
-    State(state): State<AppState>,
-    key: ApiKey,
-    ApiPath((id, index)): ApiPath<(String, String)>,
-) -> Result<Response, HttpError> {
-    let request = request(&state, &id).await?;
+/// The decrypted elements of a request (an empty array before anything arrived).
+pub(crate) fn opened_elements(
+    state: &AppState,
+    request: &PassportRequestRow,
+) -> Result<Value, HttpError> {
+    let Some(sealed) = &request.sealed_data else {
+        return Ok(Value::Array(Vec::new()));
+    };
+    let data = state
+        .vault
+        .open(&data_context(&request.id), sealed)
+        .map_err(HttpError::internal)?;
+    serde_json::from_slice(&data).map_err(HttpError::internal)
+}
+
+/// A decrypted file of a request, by its index.
+pub(crate) async fn opened_file(
+    state: &AppState,
+    request: &PassportRequestRow,
+    index: &str,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, HttpError> {
     let index: i64 = index
         .parse()
         .map_err(|_| HttpError::not_found("file of this Passport request"))?;
@@ -218,15 +261,34 @@ async fn file(
         .passport_file(&request.id, index)
         .await?
         .ok_or_else(|| HttpError::not_found("file of this Passport request"))?;
-    let contents = state
+    state
         .vault
         .open(&file_context(&request.id, index), &file.sealed)
-        .map_err(HttpError::internal)?;
+        .map_err(HttpError::internal)
+}
+
+/// The media type of a decrypted file: Telegram's scans are JPEG; a PNG (the sandbox's
+/// generated samples) is named as such from its signature.
+pub(crate) fn image_type(contents: &[u8]) -> &'static str {
+    if contents.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    }
+}
+
+/// `GET /api/v1/passport/requests/{id}/files/{index}`: a decrypted file.
+async fn file(
+    State(state): State<AppState>,
+    key: ApiKey,
+    ApiPath((id, index)): ApiPath<(String, String)>,
+) -> Result<Response, HttpError> {
+    let request = request(&state, &id).await?;
+    let contents = opened_file(&state, &request, &index).await?;
     record_access(&state, &request.id, &key, &format!("file {index}")).await?;
-    // Telegram Passport files are JPEG scans; the bytes are handed over as they decrypted.
     Ok((
         [
-            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CONTENT_TYPE, image_type(&contents)),
             (header::CACHE_CONTROL, "no-store"),
         ],
         contents.to_vec(),
@@ -266,9 +328,26 @@ async fn send_errors(
         })?;
         errors.push(error);
     }
+    send_element_errors(&state, &request, &errors).await?;
+    record_access(
+        &state,
+        &request.id,
+        &key,
+        &format!("errors sent: {}", errors.len()),
+    )
+    .await?;
+    Ok(Json(json!({"sent": errors.len()})).into_response())
+}
+
+/// `setPassportDataErrors` to the person a request asked.
+pub(crate) async fn send_element_errors(
+    state: &AppState,
+    request: &PassportRequestRow,
+    errors: &[PassportElementError],
+) -> Result<(), HttpError> {
     match state
         .client
-        .set_passport_data_errors(request.telegram_id, &errors)
+        .set_passport_data_errors(request.telegram_id, errors)
         .await
     {
         Ok(_) => {}
@@ -280,14 +359,7 @@ async fn send_errors(
         }
         Err(error) => return Err(HttpError::unavailable(error)),
     }
-    record_access(
-        &state,
-        &request.id,
-        &key,
-        &format!("errors sent: {}", errors.len()),
-    )
-    .await?;
-    Ok(Json(json!({"sent": errors.len()})).into_response())
+    Ok(())
 }
 
 /// `DELETE /api/v1/passport/requests/{id}`: the data and files are erased.

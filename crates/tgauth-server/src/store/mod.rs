@@ -10,6 +10,7 @@
 //! Nothing here sees axum; the HTTP layer calls these methods with values it already checked.
 
 mod batch;
+mod pages;
 mod rows;
 
 use std::path::Path;

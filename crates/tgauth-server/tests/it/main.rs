@@ -10,6 +10,7 @@ mod events;
 mod flows;
 mod logins;
 mod openapi;
+mod pages;
 mod passport;
 mod replicas;
 mod support;
