@@ -23,7 +23,34 @@ pub(crate) struct Fixture {
 
 /// Every fixture generator of the project. Later components add theirs here.
 fn generators() -> Vec<fn() -> Result<Vec<Fixture>>> {
-    vec![passport_sample]
+    vec![passport_sample, passport_sample_for_readers]
+}
+
+/// Where README's Passport example reads its sample: outside the test directories, so that the
+/// example does not depend on test data staying where it is.
+const PASSPORT_EXAMPLE: &str = "docs/samples/passport";
+
+/// The same sample passport, its files and the test-only key, for README's example.
+fn passport_sample_for_readers() -> Result<Vec<Fixture>> {
+    let mut fixtures: Vec<Fixture> = passport_sample()?
+        .into_iter()
+        .map(|fixture| Fixture {
+            path: PathBuf::from(PASSPORT_EXAMPLE).join(
+                fixture
+                    .path
+                    .strip_prefix(PASSPORT_DATA)
+                    .unwrap_or(&fixture.path),
+            ),
+            contents: fixture.contents,
+        })
+        .collect();
+    let key_path = project_root().join(PASSPORT_DATA).join("test-key.pem");
+    let key = fs::read(&key_path).map_err(|error| format!("{}: {error}", key_path.display()))?;
+    fixtures.push(Fixture {
+        path: PathBuf::from(PASSPORT_EXAMPLE).join("sample-key.pem"),
+        contents: key,
+    });
+    Ok(fixtures)
 }
 
 /// Where the sample passport and its encrypted files are written.

@@ -24,6 +24,25 @@ async fn a_person_clicks_through_every_flow_of_the_product() {
     };
     let serving = Serving::start();
     let mut browser = Browser::start(&driver).await;
+
+    // The two checks at the end see what they look for: a page with an unlabelled field and
+    // an image without `alt`, and a page that writes an error to the console.
+    browser
+        .client
+        .goto("data:text/html,<html lang=en><title>t</title><input id=x><img src='data:,'></html>")
+        .await
+        .unwrap();
+    assert_eq!(browser.accessibility_problems().await.len(), 2);
+    browser
+        .client
+        .goto("data:text/html,<title>t</title><script>console.error('seen')</script>")
+        .await
+        .unwrap();
+    let seen = browser.console_errors().await;
+    assert!(
+        seen.iter().any(|message| message.contains("seen")),
+        "{seen:?}"
+    );
     let mut console = Vec::new();
 
     // The phone: a new Telegram account.
@@ -191,7 +210,7 @@ async fn a_person_clicks_through_every_flow_of_the_product() {
     browser.screenshot("passport-received").await;
     console.extend(browser.console_errors().await);
 
-    // Log out.
+    // Log out, then in again from the Mini App the phone launches with signed initData.
     let logout = browser.find_text("button", "Log out").await;
     browser.click(logout).await;
     browser.find("#oidc-login").await;
@@ -200,6 +219,47 @@ async fn a_person_clicks_through_every_flow_of_the_product() {
         "{}",
         browser.url().await
     );
+    let mini_app = browser.find("#miniapp-login").await;
+    browser.click(mini_app).await;
+    browser.wait_text("#login-method", "Mini App").await;
+    assert!(
+        !browser.url().await.contains("tgWebAppData"),
+        "the signed data leaves the address bar"
+    );
+    browser.screenshot("account-mini-app").await;
+    console.extend(browser.console_errors().await);
+
+    // The administrator (the sandbox's Sam Admin) sees the people, the notification and the
+    // Passport submission with who looked at it.
+    let logout = browser.find_text("button", "Log out").await;
+    browser.click(logout).await;
+    browser.to_phone().await;
+    browser.goto(&serving.phone).await;
+    let sam = browser
+        .find("form[action='/phone/user'] input[name=user_id][value='1000']")
+        .await;
+    let use_sam = sam
+        .find(fantoccini::Locator::XPath("./ancestor::form//button"))
+        .await
+        .unwrap();
+    browser.click(use_sam).await;
+    browser.wait_text("#current-user", "Sam Admin").await;
+    browser.to_site().await;
+    browser.goto(&serving.login).await;
+    let widget = browser
+        .find(&format!("#telegram-login-{}", serving.bot))
+        .await;
+    browser.click(widget).await;
+    let allow = browser.find_text("button", "Log in").await;
+    browser.click(allow).await;
+    browser.wait_text("#profile-name", "Sam Admin").await;
+    browser.goto(&format!("{}/admin", serving.service)).await;
+    browser.wait_text("#people", "Ada Lovelace").await;
+    browser.wait_text("#notifications", "sent").await;
+    browser
+        .wait_text(".submission", "telegram:100001 — read")
+        .await;
+    browser.screenshot("admin").await;
     console.extend(browser.console_errors().await);
 
     assert!(console.is_empty(), "console errors: {console:#?}");
