@@ -4,9 +4,10 @@
 //! server's semantics, and a control API under `/sandbox/` that plays the Telegram app's side:
 //! creating bots and users, users sending messages and `/start` payloads, pressing inline
 //! buttons and submitting Passport data, Login Widget and Mini App data, reading what a bot
-//! sent, and faults on demand; and the OpenID Connect provider of oauth.telegram.org under
-//! `/oauth`. Point any Bot API client at [`SandboxHandle::base_url`] instead of
-//! `https://api.telegram.org`.
+//! sent, and faults on demand; the OpenID Connect provider of oauth.telegram.org under
+//! `/oauth`; and the [`phone`] under `/phone`, HTML pages that play the Telegram app in a
+//! browser for a chosen sandbox user. Point any Bot API client at [`SandboxHandle::base_url`]
+//! instead of `https://api.telegram.org`.
 //!
 //! ```
 //! use telegram_sandbox::{Sandbox, control::NewBot};
@@ -49,6 +50,14 @@
 //! injection. The control API answers only requests addressed to a loopback host, with JSON
 //! bodies, so that a web page cannot drive it.
 //!
+//! # The phone
+//!
+//! [`phone`] lists its pages: choosing or creating an account, the chats with bots (inline
+//! buttons, Start, links), the Login Widget's script and consent screen, Mini App launches,
+//! and the Passport form; [`oidc`] shows its consent screen. The phone acts as whichever user
+//! its cookie names and has no authentication, like the control API: the sandbox is for
+//! loopback use.
+//!
 //! # The app's side of the login and Passport flows
 //!
 //! [`passport`] seals Passport submissions to a bot's key with passport-crypto (its `seal`
@@ -73,9 +82,10 @@
 //! # Layers
 //!
 //! The modules form layers, each importing only the layers before it (a test checks it): the
-//! model (the Bot API objects, the control API's requests, the errors), the state, the shared
-//! handle, the HTTP helpers, the handlers (Bot API, control API, OIDC, files, webhook delivery),
-//! and the facade (the router, [`Sandbox`], [`SandboxHandle`], [`ControlClient`]).
+//! model (the Bot API objects, the control API's requests, the errors, the phone's sample
+//! Passport data), the state, the shared handle, the HTTP helpers (the page helpers among
+//! them), the handlers (Bot API, control API, OIDC, files, webhook delivery, the phone), and
+//! the facade (the router, [`Sandbox`], [`SandboxHandle`], [`ControlClient`]).
 
 // The model.
 pub mod control;

@@ -11,9 +11,17 @@
 //! - `GET /oauth/auth?response_type=code&client_id=<bot id>&redirect_uri=...&scope=openid...
 //!   &state=...&nonce=...&code_challenge=...&code_challenge_method=S256`: approves at once as
 //!   the user chosen with `POST /sandbox/bots/{username}/oidc {"user_id"}` (or the user id in
-//!   `login_hint`) and redirects (302) to `redirect_uri?code=...&state=...`; an unknown client
-//!   answers 400, and a refusal (`{"deny":true}`, no chosen user, a missing `openid` scope)
-//!   redirects with `error=...`;
+//!   `login_hint`) and redirects (302) to `redirect_uri?code=...&state=...`. When neither chose
+//!   a user, `prompt=none` redirects with `error=login_required` (OpenID Connect's meaning of
+//!   `none`: show nothing), and any other request shows the phone's consent screen for the
+//!   phone user (see [`crate::phone`]; without one, the account picker first, which comes back):
+//!   the bot's name and username, the redirect URI's host, the scopes, and "Allow" and "Cancel";
+//! - `POST /oauth/auth/consent` (the form of that screen: the authorization request's
+//!   parameters and `action=allow` or `action=cancel`): the parameters are checked again as for
+//!   `GET`; "Allow" issues the code exactly as the silent path does and "Cancel" answers
+//!   `error=access_denied`, each with `state`, by a 303 to the redirect URI;
+//! - an unknown client or a redirect URI that is not an absolute http(s) URL answers 400, and
+//!   a refusal (`{"deny":true}`, a missing `openid` scope) redirects with `error=...`;
 //! - `POST /oauth/token` (form: `grant_type=authorization_code`, `code`, `redirect_uri`,
 //!   `code_verifier`; client authentication by HTTP Basic or `client_id`/`client_secret` form
 //!   fields, where the client id is the bot id and the client secret the bot token): answers

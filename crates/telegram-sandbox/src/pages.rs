@@ -198,9 +198,10 @@ impl<S: Send + Sync> FromRequestParts<S> for PathName {
     }
 }
 
-/// The `Set-Cookie` value that makes the phone act as `user_id`.
+/// The `Set-Cookie` value that makes the phone act as `user_id`; it lasts a year, so that the
+/// phone's window keeps its account across browser restarts as an app does.
 pub(crate) fn user_cookie(user_id: UserId) -> String {
-    format!("{USER_COOKIE}={user_id}; Path=/; HttpOnly; SameSite=Lax")
+    format!("{USER_COOKIE}={user_id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax")
 }
 
 /// The user the phone acts as: the cookie's user, if the sandbox knows them.
@@ -228,6 +229,43 @@ impl IntoResponse for Picker {
         see_other(&switch_href(&self.here))
     }
 }
+
+/// What a page answers instead of itself: an explanation, or the account picker.
+#[derive(Debug)]
+pub(crate) enum Detour {
+    Error(PageError),
+    Picker(Picker),
+}
+
+impl From<PageError> for Detour {
+    fn from(error: PageError) -> Self {
+        Self::Error(error)
+    }
+}
+
+impl From<ControlError> for Detour {
+    fn from(error: ControlError) -> Self {
+        Self::Error(error.into())
+    }
+}
+
+impl From<Picker> for Detour {
+    fn from(picker: Picker) -> Self {
+        Self::Picker(picker)
+    }
+}
+
+impl IntoResponse for Detour {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Error(error) => error.into_response(),
+            Self::Picker(picker) => picker.into_response(),
+        }
+    }
+}
+
+/// What a page handler answers.
+pub(crate) type PageResult = Result<Response, Detour>;
 
 /// The phone user, or the picker that comes back to `here` (a path with its query).
 pub(crate) fn phone_user_or_picker(

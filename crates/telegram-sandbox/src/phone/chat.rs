@@ -9,7 +9,6 @@ use axum::{
     body::Bytes,
     extract::{RawQuery, State},
     http::HeaderMap,
-    response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
 use tgauth_core::{UnixTime, UserId, encode_uri_component};
@@ -17,7 +16,7 @@ use tgauth_core::{UnixTime, UserId, encode_uri_component};
 use crate::{
     control::ButtonPress,
     pages::{
-        Fields, PageError, PathName, Picker, UserView, fingerprint, phone_user,
+        Fields, PageError, PageResult, PathName, Picker, UserView, fingerprint, phone_user,
         phone_user_or_picker, render, see_other,
     },
     shared::Shared,
@@ -318,11 +317,11 @@ pub(super) async fn chat(
     PathName(name): PathName,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::of_query(query.as_deref());
     let start = match fields.get("start") {
         Some(payload) if valid_payload(payload) => Some(payload.to_owned()),
-        Some(_) => return Err(invalid_payload()),
+        Some(_) => return Err(invalid_payload().into()),
         None => None,
     };
     let username = username_of(bot_of(&shared.lock(), &name)?);
@@ -330,10 +329,7 @@ pub(super) async fn chat(
         Some(query) => format!("/phone/chat/{username}?{query}"),
         None => format!("/phone/chat/{username}"),
     };
-    let user = match phone_user_or_picker(&shared, &headers, &here) {
-        Ok(user) => user,
-        Err(picker) => return Ok(picker.into_response()),
-    };
+    let user = phone_user_or_picker(&shared, &headers, &here)?;
     let pressed = fields.text("pressed");
     let state = shared.lock();
     let bot = bot_of(&state, &username)?;
@@ -398,17 +394,9 @@ fn poster(shared: &Shared, headers: &HeaderMap, username: &str) -> Result<User, 
 }
 
 /// Sends `text` as the phone user and goes back to the chat.
-fn send_text(
-    shared: &Shared,
-    headers: &HeaderMap,
-    name: &str,
-    text: String,
-) -> Result<Response, PageError> {
+fn send_text(shared: &Shared, headers: &HeaderMap, name: &str, text: String) -> PageResult {
     let username = username_of(bot_of(&shared.lock(), name)?);
-    let user = match poster(shared, headers, &username) {
-        Ok(user) => user,
-        Err(picker) => return Ok(picker.into_response()),
-    };
+    let user = poster(shared, headers, &username)?;
     let now = shared.now();
     shared
         .lock()
@@ -423,11 +411,11 @@ pub(super) async fn start(
     PathName(name): PathName,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::parse(&body);
     let text = match fields.text("payload") {
         Some(payload) if valid_payload(payload) => format!("/start {payload}"),
-        Some(_) => return Err(invalid_payload()),
+        Some(_) => return Err(invalid_payload().into()),
         None => "/start".to_owned(),
     };
     send_text(&shared, &headers, &name, text)
@@ -439,7 +427,7 @@ pub(super) async fn send(
     PathName(name): PathName,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::parse(&body);
     let text = fields.required("text")?.to_owned();
     send_text(&shared, &headers, &name, text)
@@ -451,13 +439,10 @@ pub(super) async fn press(
     PathName(name): PathName,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::parse(&body);
     let username = username_of(bot_of(&shared.lock(), &name)?);
-    let user = match poster(&shared, &headers, &username) {
-        Ok(user) => user,
-        Err(picker) => return Ok(picker.into_response()),
-    };
+    let user = poster(&shared, &headers, &username)?;
     let message_id = fields
         .required("message_id")?
         .trim()
@@ -491,7 +476,7 @@ pub(super) async fn block(
     PathName(name): PathName,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::parse(&body);
     let blocked = match fields.get("blocked") {
         Some("true") => true,
@@ -500,14 +485,12 @@ pub(super) async fn block(
             return Err(PageError::bad_request(
                 "Block or unblock?",
                 "The form must say blocked=true or blocked=false.",
-            ));
+            )
+            .into());
         }
     };
     let username = username_of(bot_of(&shared.lock(), &name)?);
-    let user = match poster(&shared, &headers, &username) {
-        Ok(user) => user,
-        Err(picker) => return Ok(picker.into_response()),
-    };
+    let user = poster(&shared, &headers, &username)?;
     shared.lock().set_blocked(&username, user.id, blocked)?;
     shared.changed();
     Ok(see_other(&format!("/phone/chat/{username}")))
@@ -586,7 +569,7 @@ pub(super) fn open_location(link: &str) -> Result<String, PageError> {
 }
 
 /// `GET /phone/open?link=<url>`.
-pub(super) async fn open(RawQuery(query): RawQuery) -> Result<Response, PageError> {
+pub(super) async fn open(RawQuery(query): RawQuery) -> PageResult {
     let fields = Fields::of_query(query.as_deref());
     let link = fields.required("link")?;
     Ok(see_other(&open_location(link)?))

@@ -16,8 +16,8 @@ use tgauth_core::{UserId, encode_uri_component};
 use crate::{
     login::WebAppLaunch,
     pages::{
-        Fields, PageError, PathName, UserView, phone_user_or_picker, public_base, render,
-        render_status, see_other, switch_href,
+        Fields, PageError, PageResult, PathName, UserView, phone_user_or_picker, public_base,
+        render, render_status, see_other, switch_href,
     },
     shared::Shared,
 };
@@ -125,14 +125,11 @@ pub(super) async fn widget(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::of_query(query.as_deref());
     let request = WidgetRequest::of(&shared, &fields)?;
     let here = request.consent_path();
-    let user = match phone_user_or_picker(&shared, &headers, &here) {
-        Ok(user) => user,
-        Err(picker) => return Ok(picker.into_response()),
-    };
+    let user = phone_user_or_picker(&shared, &headers, &here)?;
     Ok(render(&WidgetConsent {
         switch_href: switch_href(&here),
         origin: origin_text(&request.origin),
@@ -150,13 +147,10 @@ pub(super) async fn widget_answer(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::parse(&body);
     let request = WidgetRequest::of(&shared, &fields)?;
-    let user = match phone_user_or_picker(&shared, &headers, &request.consent_path()) {
-        Ok(user) => user,
-        Err(picker) => return Ok(picker.into_response()),
-    };
+    let user = phone_user_or_picker(&shared, &headers, &request.consent_path())?;
     match fields.get("action") {
         Some("login") => {}
         Some("cancel") => return Ok(see_other(request.origin.as_str())),
@@ -164,7 +158,8 @@ pub(super) async fn widget_answer(
             return Err(PageError::bad_request(
                 "Log in or cancel?",
                 "The form must say action=login or action=cancel.",
-            ));
+            )
+            .into());
         }
     }
     let photo_url = format!(
@@ -202,7 +197,7 @@ const AVATAR_COLORS: [&str; 7] = [
 pub(super) async fn avatar(
     State(shared): State<Arc<Shared>>,
     PathName(file): PathName,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let not_found = || PageError::not_found("No such avatar", "The sandbox has no such user.");
     let id = file
         .strip_suffix(".svg")
@@ -247,17 +242,14 @@ pub(super) async fn web_app(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::of_query(query.as_deref());
     let (bot_name, bot_username) = bot_names(&shared, fields.required("bot")?)?;
     let here = match &query {
         Some(query) => format!("/phone/webapp?{query}"),
         None => "/phone/webapp".to_owned(),
     };
-    let user = match phone_user_or_picker(&shared, &headers, &here) {
-        Ok(user) => user,
-        Err(picker) => return Ok(picker.into_response()),
-    };
+    let user = phone_user_or_picker(&shared, &headers, &here)?;
     if fields.text("url").is_none() {
         return Ok(render(&WebAppForm {
             bot_name,

@@ -1,15 +1,18 @@
 //! The phone: HTML pages that play the Telegram app for a chosen sandbox user, so that a person
 //! with two browser windows (a website and the phone) can run every Telegram flow offline.
 //!
-//! The phone acts as the user its cookie names (`tgsandbox_phone_user=<user id>`, `Path=/`,
-//! `HttpOnly`, `SameSite=Lax`). It is a thin layer of pages over the operations the control API
-//! offers (users sending text and pressing buttons, Login Widget and Mini App signing, Passport
-//! sealing, OIDC codes), and like the control API it has no authentication: whoever reaches it
-//! acts as any user. Keep the sandbox on loopback. Its forms are ordinary browser forms
-//! (`application/x-www-form-urlencoded`) on paths outside `/sandbox/`, so the control API's
-//! rules (loopback `Host`, JSON bodies) neither apply to them nor are weakened by them; the
-//! `SameSite=Lax` cookie is not sent with another site's form posts, which then reach the
-//! account picker instead of acting.
+//! The phone acts as the user its cookie names (`tgsandbox_phone_user=<user id>`, `Path=/`, a
+//! year's `Max-Age`, `HttpOnly`, `SameSite=Lax`). It is a thin layer of pages over the
+//! operations the control API offers (users sending text and pressing buttons, Login Widget and
+//! Mini App signing, Passport sealing, OIDC codes), and like the control API it has no
+//! authentication: whoever reaches it acts as any user. Keep the sandbox on loopback. Its forms
+//! are ordinary browser forms (`application/x-www-form-urlencoded`) on paths outside
+//! `/sandbox/`, so the control API's rules (loopback `Host`, JSON bodies) neither apply to them
+//! nor are weakened by them; the `SameSite=Lax` cookie is not sent with another site's form
+//! posts, which then reach the account picker instead of acting.
+//!
+//! `cargo run -p telegram-sandbox --example phone` starts a sandbox with a demo bot and prints
+//! the phone's addresses to open.
 //!
 //! | request | what it does |
 //! |---|---|

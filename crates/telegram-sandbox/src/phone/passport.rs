@@ -10,7 +10,7 @@ use axum::{
     body::Bytes,
     extract::{RawQuery, State},
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::IntoResponse,
 };
 use passport_types::{
     element::ElementType,
@@ -22,8 +22,8 @@ use tgauth_core::{BotId, UserId, encode_uri_component};
 
 use crate::{
     pages::{
-        Fields, PageError, PathName, UserView, fingerprint, phone_user, phone_user_or_picker,
-        render, see_other, switch_href,
+        Fields, PageError, PageResult, PathName, UserView, fingerprint, phone_user,
+        phone_user_or_picker, render, see_other, switch_href,
     },
     passport::{PassportElementInput, PassportFileInput, PassportSubmission},
     samples::{Part, element_name, sample_fields, sample_picture},
@@ -388,14 +388,11 @@ pub(super) async fn form(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::of_query(query.as_deref());
     let request = Request::of(&shared, &fields)?;
     let here = request.form_path();
-    let user = match phone_user_or_picker(&shared, &headers, &here) {
-        Ok(user) => user,
-        Err(picker) => return Ok(picker.into_response()),
-    };
+    let user = phone_user_or_picker(&shared, &headers, &here)?;
     let last_name = user
         .last_name
         .clone()
@@ -511,13 +508,10 @@ pub(super) async fn submit(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::parse(&body);
     let request = Request::of(&shared, &fields)?;
-    let user = match phone_user_or_picker(&shared, &headers, &request.form_path()) {
-        Ok(user) => user,
-        Err(picker) => return Ok(picker.into_response()),
-    };
+    let user = phone_user_or_picker(&shared, &headers, &request.form_path())?;
     let mut elements = Vec::new();
     for (index, element) in request.scope.data.iter().enumerate() {
         if let Some(input) = element_input(&fields, index, element)? {
@@ -608,17 +602,14 @@ pub(super) async fn sent(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::of_query(query.as_deref());
     let (bot_name, username, since) = sent_query(&shared, &fields)?;
     let here = format!(
         "/phone/passport/sent?{}",
         query.as_deref().unwrap_or_default()
     );
-    let user = match phone_user_or_picker(&shared, &headers, &here) {
-        Ok(user) => user,
-        Err(picker) => return Ok(picker.into_response()),
-    };
+    let user = phone_user_or_picker(&shared, &headers, &here)?;
     let errors = latest_errors(
         &shared.lock().bot_mut(&username)?.passport_errors,
         user.id,
@@ -666,7 +657,7 @@ pub(super) async fn sent_version(
 }
 
 /// `GET /phone/passport/sample/<type>-<part>.png`.
-pub(super) async fn sample(PathName(file): PathName) -> Result<Response, PageError> {
+pub(super) async fn sample(PathName(file): PathName) -> PageResult {
     let not_found = || PageError::not_found("No such picture", "There is no such sample.");
     let (kind, part) = file
         .strip_suffix(".png")
@@ -675,7 +666,7 @@ pub(super) async fn sample(PathName(file): PathName) -> Result<Response, PageErr
     let kind = ElementType::parse(kind);
     let part = Part::parse(part).ok_or_else(not_found)?;
     if !kind.is_known() {
-        return Err(not_found());
+        return Err(not_found().into());
     }
     let file = sample_file(&kind, part, false)?;
     Ok((

@@ -15,8 +15,8 @@ use tgauth_core::UserId;
 use crate::{
     control::NewUser,
     pages::{
-        self, Fields, PageError, RETURN_FIELD, UserView, local_path, phone_user, render,
-        see_other_with,
+        self, Fields, PageError, PageResult, RETURN_FIELD, UserView, local_path, phone_user,
+        render, see_other_with,
     },
     shared::Shared,
 };
@@ -75,7 +75,7 @@ pub(super) async fn phone(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
+) -> PageResult {
     let fields = Fields::of_query(query.as_deref());
     let return_to = fields.text(RETURN_FIELD).and_then(local_path);
     if let Some(id) = fields.text("user") {
@@ -93,10 +93,7 @@ pub(super) async fn phone(
 }
 
 /// `POST /phone/user`: chooses an existing account (`user_id`) or creates one.
-pub(super) async fn choose(
-    State(shared): State<Arc<Shared>>,
-    body: Bytes,
-) -> Result<Response, PageError> {
+pub(super) async fn choose(State(shared): State<Arc<Shared>>, body: Bytes) -> PageResult {
     let fields = Fields::parse(&body);
     let return_to = fields.text(RETURN_FIELD).and_then(local_path);
     if let Some(id) = fields.text("user_id") {
@@ -123,7 +120,8 @@ pub(super) async fn choose(
                 axum::http::StatusCode::CONFLICT,
                 "Username taken",
                 format!("Another account or bot already has the username @{username}."),
-            ));
+            )
+            .into());
         }
         let id = state.next_free_user_id();
         state.create_user(NewUser {
@@ -148,16 +146,13 @@ fn parse_user_id(text: &str) -> Result<UserId, PageError> {
     })
 }
 
-fn choose_existing(
-    shared: &Shared,
-    user_id: UserId,
-    return_to: Option<&str>,
-) -> Result<Response, PageError> {
+fn choose_existing(shared: &Shared, user_id: UserId, return_to: Option<&str>) -> PageResult {
     if !shared.lock().users.contains_key(&user_id) {
         return Err(PageError::not_found(
             "No such account",
             format!("The sandbox has no user {user_id}. Choose one from the list or create one."),
-        ));
+        )
+        .into());
     }
     Ok(see_other_with(
         return_to.unwrap_or("/phone"),

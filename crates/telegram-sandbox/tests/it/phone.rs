@@ -140,6 +140,12 @@ impl Phone {
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     }
 
+    /// The fingerprint a page polls at `path`.
+    async fn version(&self, path: &str) -> String {
+        let answer = json_of(self.browser.get(self.url(path))).await;
+        answer["version"].as_str().unwrap().to_owned()
+    }
+
     /// The bot's pending updates, newest last.
     fn updates(&self, bot: &str) -> Vec<Value> {
         self.fixture
@@ -208,7 +214,7 @@ async fn accounts_are_chosen_and_created_and_the_cookie_says_which() {
     );
     assert_eq!(
         chosen.set_cookie.as_deref(),
-        Some("tgsandbox_phone_user=1001; Path=/; HttpOnly; SameSite=Lax")
+        Some("tgsandbox_phone_user=1001; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax")
     );
     let html = phone.get("/phone").await.html();
     assert_eq!(texts(&html, "#current-user .user-name"), ["Alice"]);
@@ -329,17 +335,7 @@ async fn the_chat_shows_the_bots_messages_escaped_with_keyboards_and_links() {
     let phone = Phone::start().await;
     phone.use_account(USER).await;
     phone.fixture.user_says("/start");
-    let version = || async {
-        json_of(
-            phone
-                .browser
-                .get(phone.url("/phone/chat/sandbox_test_bot/version")),
-        )
-        .await["version"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let version = || phone.version("/phone/chat/sandbox_test_bot/version");
     let before = version().await;
     let keyboard = json!({"inline_keyboard": [
         [{"text": "Yes, link <me>", "callback_data": "confirm:7"}],
@@ -1003,17 +999,7 @@ async fn the_passport_form_asks_exactly_the_scope_and_submits_what_is_kept() {
         "https://site.example/passport?request=9&tg_passport=success"
     );
     assert!(texts(&html, ".passport-error").is_empty());
-    let version = || async {
-        json_of(
-            phone
-                .browser
-                .get(phone.url("/phone/passport/sent/version?bot=passport_phone_bot&since=0")),
-        )
-        .await["version"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let version = || phone.version("/phone/passport/sent/version?bot=passport_phone_bot&since=0");
     let before = version().await;
     let file_hash = &broken.credentials.file_hash;
     let url = format!(
