@@ -28,6 +28,7 @@
 //! call each; `bot` runs the update handler; `jobs` the outboxes and housekeeping.
 
 pub mod config;
+pub mod doctor;
 mod error;
 mod keys;
 mod metrics;

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bot;
+mod doctor;
 mod events;
 mod flows;
 mod logins;
