@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tgauth::{Clock as _, SystemClock, UnixTime};
 
+mod doctor;
 mod link;
 mod link_qr;
 mod login;
@@ -102,6 +103,9 @@ enum Command {
     /// The gateway's API keys: create, list, revoke.
     #[command(subcommand)]
     Apikey(serve::ApiKeyCommand),
+    /// Check the gateway's configuration against what breaks Telegram logins, with fixes.
+    #[command(after_help = doctor::AFTER_HELP)]
+    Doctor(Box<tgauth_server::ServeArgs>),
 }
 
 impl Command {
@@ -119,6 +123,7 @@ impl Command {
             Self::Sandbox(_) => "sandbox",
             Self::Serve(_) => "serve",
             Self::Apikey(_) => "apikey",
+            Self::Doctor(_) => "doctor",
         }
     }
 }
@@ -252,6 +257,7 @@ fn main() -> ExitCode {
         Command::Passport(command) => passport::run(command),
         Command::Serve(args) => serve::run_serve(*args),
         Command::Apikey(command) => serve::run_apikey(command),
+        Command::Doctor(args) => doctor::run(*args),
     };
     match outcome {
         Ok(()) => ExitCode::from(EXIT_OK),
