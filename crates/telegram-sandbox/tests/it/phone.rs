@@ -250,6 +250,37 @@ async fn accounts_are_chosen_and_created_and_the_cookie_says_which() {
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 
+    // Names are text on every page and in the avatar, never markup.
+    let marked = phone
+        .post(
+            "/phone/user",
+            &[("first_name", "<i>Eve"), ("last_name", "\"&")],
+        )
+        .await;
+    assert!(
+        marked
+            .set_cookie
+            .unwrap()
+            .starts_with("tgsandbox_phone_user=100002;")
+    );
+    let page = phone.get("/phone").await;
+    assert_eq!(
+        texts(&page.html(), "#current-user .user-name"),
+        ["<i>Eve \"&"]
+    );
+    assert!(
+        page.html()
+            .select(&selector("#current-user i"))
+            .next()
+            .is_none()
+    );
+    let avatar = phone.get("/phone/avatar/100002.svg").await;
+    assert!(
+        avatar.body.contains(">&#60;&#34;</text>"),
+        "{}",
+        avatar.body
+    );
+
     // Another host, or a scheme-relative path, is not a place to return to.
     for evil in [
         "//evil.example/x",
