@@ -100,6 +100,10 @@ pub fn router(state: AppState) -> axum::Router {
             state.clone(),
             crate::pages::html_errors,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::pages::content_security_policy,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(config.body_limit))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

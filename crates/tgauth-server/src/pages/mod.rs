@@ -406,6 +406,46 @@ pub(crate) fn with_popup_policy(mut response: Response) -> Response {
     response
 }
 
+/// Sets a `Content-Security-Policy` on every HTML page: scripts from this site and the Login
+/// Widget's origin only (Telegram's, or the sandbox's), no inline script or style attribute,
+/// forms posting only here, no plugin, no `<base>`, and no framing of the pages (but the Mini
+/// App's, which Telegram's web version shows in a frame).
+pub(crate) async fn content_security_policy(
+    state: axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mini_app = request.uri().path() == "/miniapp";
+    let mut response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+    if !html {
+        return response;
+    }
+    let (widget, images) = match state.config.sandbox_url.as_deref() {
+        Some(sandbox) => (sandbox.to_owned(), format!("data: https: {sandbox}")),
+        None => ("https://telegram.org".to_owned(), "data: https:".to_owned()),
+    };
+    let framing = if mini_app {
+        "frame-ancestors https://web.telegram.org"
+    } else {
+        "frame-ancestors 'none'"
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' {widget}; img-src 'self' {images}; \
+         style-src 'self'; frame-src https://oauth.telegram.org; connect-src 'self'; \
+         form-action 'self'; object-src 'none'; base-uri 'none'; {framing}"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
 /// The body of a form post, as pairs (repeated names kept: checkboxes).
 pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body)

@@ -112,6 +112,17 @@ async fn pages_send_to_the_login_and_refusals_are_pages_for_browsers_only() {
         "same-origin-allow-popups",
         "the widget's popup reports back to the page"
     );
+    let policy = login.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let sandbox = running.sandbox.base_url();
+    assert!(
+        policy.contains(&format!("script-src 'self' {sandbox};"))
+            && policy.contains("frame-ancestors 'none'")
+            && policy.contains("form-action 'self'"),
+        "{policy}"
+    );
     let html = login.text().await.unwrap();
     let script = format!(
         "src=\"{}/js/telegram-widget.js?22\"",
