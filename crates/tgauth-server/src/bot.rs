@@ -411,7 +411,7 @@ pub(crate) async fn register_webhook(state: AppState) {
     else {
         return;
     };
-    let Some(path) = webhook_path(&state) else {
+    let Some(path) = webhook_path(&state.config) else {
         return;
     };
     let mut request = tgauth::bot::requests::SetWebhook::new(format!(
@@ -441,8 +441,8 @@ pub(crate) async fn register_webhook(state: AppState) {
 
 /// The secret last segment of the webhook's path: derived from the webhook secret, so that
 /// replicas agree on it and nobody who does not know the secret finds the endpoint.
-pub(crate) fn webhook_path(state: &AppState) -> Option<String> {
-    let secret = state.config.webhook_secret.as_ref()?;
+pub(crate) fn webhook_path(config: &crate::Config) -> Option<String> {
+    let secret = config.webhook_secret.as_ref()?;
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.expose());
     let tag = ring::hmac::sign(&key, b"tgauth webhook path");
     Some(hex::encode(&tag.as_ref()[..16]))
@@ -458,7 +458,7 @@ pub(crate) fn webhook_routes(state: &AppState) -> Option<axum::Router> {
         .body_limit(state.config.body_limit);
     let handler = Arc::new(handler(state));
     let state = state.clone();
-    let expected = webhook_path(&state)?;
+    let expected = webhook_path(&state.config)?;
     let router =
         tgauth::bot::webhook::router("/telegram/webhook/{path}", config, move |update: Update| {
             let state = state.clone();

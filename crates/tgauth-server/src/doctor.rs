@@ -44,11 +44,6 @@ const CLOCK_SKEW: i64 = 30;
 /// How long one call of the Bot API may take before doctor reports it unreachable.
 const BOT_API_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// This build's migrations, as [`crate::store::Db::open`] applies them.
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-/// This build's PostgreSQL migrations.
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -774,7 +769,7 @@ async fn webhook(config: &Config, client: &Client) -> Vec<Finding> {
     match config.updates {
         UpdatesMode::Webhook => {
             let shown = format!("{}/telegram/webhook/<secret path>", config.public_url);
-            match webhook_path(config) {
+            match crate::bot::webhook_path(config) {
                 None => findings.push(Finding::fail(
                     check,
                     "webhook mode without a webhook secret",
@@ -851,15 +846,6 @@ fn last_delivery_error(config: &Config, info: &WebhookInfo) -> Option<Finding> {
         format!("Telegram's last delivery failed{at}: {message}"),
         fix,
     ))
-}
-
-/// The secret last segment of the webhook path, as `tgauth serve` derives it from the webhook
-/// secret (`bot::webhook_path`).
-fn webhook_path(config: &Config) -> Option<String> {
-    let secret = config.webhook_secret.as_ref()?;
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.expose());
-    let tag = ring::hmac::sign(&key, b"tgauth webhook path");
-    Some(hex::encode(&tag.as_ref()[..16]))
 }
 
 /// This machine's clock against the `Date` of the Bot API's answer to a request without the
@@ -952,13 +938,13 @@ async fn database(config: &Config) -> Vec<Finding> {
         (
             format!("SQLite {path}"),
             format!("sqlite://{path}?mode=ro"),
-            &SQLITE_MIGRATIONS,
+            &crate::store::SQLITE_MIGRATIONS,
         )
     } else {
         (
             format!("PostgreSQL {}", redacted_database(url)),
             url.clone(),
-            &POSTGRES_MIGRATIONS,
+            &crate::store::POSTGRES_MIGRATIONS,
         )
     };
     let connected = match sqlx::any::AnyConnectOptions::from_str(&connect_url) {

@@ -2,71 +2,32 @@
 //! `tgauth serve --sandbox --data DIR`, with DIR's secrets as files, the report and exit 0; a
 //! wrong token exit 1; nothing reachable exit 69.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Output, Stdio};
+use std::process::Output;
 
-/// A running `tgauth serve --sandbox`, killed when dropped.
-struct Serving {
-    child: Child,
-    service: String,
-    sandbox: String,
-}
+use crate::serve::Serving;
 
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Serving {
-    /// Starts it on `data` and reads the service's and the sandbox's URLs from its banner.
-    fn start(data: &Path) -> Self {
-        let mut child = crate::tgauth()
-            .args(["serve", "--sandbox", "--log-format", "json", "--data"])
-            .arg(data)
-            .env("TGAUTH_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tgauth runs");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = || {
-            let mut line = String::new();
-            stdout.read_line(&mut line).unwrap();
-            line.trim_end().to_owned()
-        };
-        let (service, sandbox) = (line(), line());
-        Self {
-            service: service.strip_prefix("service: ").unwrap().to_owned(),
-            sandbox: sandbox.strip_prefix("sandbox: ").unwrap().to_owned(),
-            child,
-        }
-    }
-
-    /// `tgauth doctor` with the service's settings: its URLs as flags, the secrets `serve
-    /// --sandbox` keeps in `data` as `TGAUTH_*_FILE` variables, and `token` instead of the
-    /// bot's if given.
-    fn doctor(&self, data: &Path, token: Option<&str>) -> Output {
-        let mut command = crate::tgauth();
-        command
-            .args(["doctor", "--public-url", &self.service])
-            .args(["--bot-api-url", &self.sandbox])
-            .args(["--oidc-provider-url", &format!("{}/oauth", self.sandbox)])
-            .arg("--data")
-            .arg(data)
-            .env("TGAUTH_COOKIE_KEY_FILE", data.join("cookie.key"))
-            .env("TGAUTH_DATA_KEY_FILE", data.join("data.key"))
-            .env("TGAUTH_PASSPORT_KEY_FILE", data.join("passport-key.pem"))
-            // Sandbox mode's OIDC client secret is the bot token.
-            .env("TGAUTH_OIDC_CLIENT_SECRET_FILE", data.join("bot-token"));
-        match token {
-            Some(token) => command.env("TGAUTH_BOT_TOKEN", token),
-            None => command.env("TGAUTH_BOT_TOKEN_FILE", data.join("bot-token")),
-        };
-        command.output().unwrap()
-    }
+/// `tgauth doctor` with the settings of `serving`: its URLs as flags, the secrets `serve
+/// --sandbox` keeps in `data` as `TGAUTH_*_FILE` variables, and `token` instead of the bot's if
+/// given.
+fn doctor(serving: &Serving, data: &Path, token: Option<&str>) -> Output {
+    let mut command = crate::tgauth();
+    command
+        .args(["doctor", "--public-url", &serving.service])
+        .args(["--bot-api-url", &serving.sandbox])
+        .args(["--oidc-provider-url", &format!("{}/oauth", serving.sandbox)])
+        .arg("--data")
+        .arg(data)
+        .env("TGAUTH_COOKIE_KEY_FILE", data.join("cookie.key"))
+        .env("TGAUTH_DATA_KEY_FILE", data.join("data.key"))
+        .env("TGAUTH_PASSPORT_KEY_FILE", data.join("passport-key.pem"))
+        // Sandbox mode's OIDC client secret is the bot token.
+        .env("TGAUTH_OIDC_CLIENT_SECRET_FILE", data.join("bot-token"));
+    match token {
+        Some(token) => command.env("TGAUTH_BOT_TOKEN", token),
+        None => command.env("TGAUTH_BOT_TOKEN_FILE", data.join("bot-token")),
+    };
+    command.output().unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -112,7 +73,7 @@ fn against_a_running_sandbox_service_it_reports_and_exits_by_what_it_found() {
     let data = tempfile::tempdir().unwrap();
     let serving = Serving::start(data.path());
 
-    let output = serving.doctor(data.path(), None);
+    let output = doctor(&serving, data.path(), None);
     let stdout = text(&output.stdout);
     assert_eq!(
         output.status.code(),
@@ -136,7 +97,8 @@ fn against_a_running_sandbox_service_it_reports_and_exits_by_what_it_found() {
     let (bot_id, secret) = token.trim().split_once(':').unwrap();
     assert!(!stdout.contains(secret), "{stdout}");
 
-    let output = serving.doctor(
+    let output = doctor(
+        &serving,
         data.path(),
         Some(&format!("{bot_id}:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")),
     );

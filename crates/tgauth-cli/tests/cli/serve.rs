@@ -48,11 +48,12 @@ fn json_of(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|error| panic!("{error}: {body}"))
 }
 
-/// A running `tgauth serve --sandbox`, killed with SIGKILL when dropped.
-struct Serving {
+/// A running `tgauth serve --sandbox`, killed with SIGKILL when dropped (doctor's tests use it
+/// too).
+pub(crate) struct Serving {
     child: Option<Child>,
-    service: String,
-    sandbox: String,
+    pub(crate) service: String,
+    pub(crate) sandbox: String,
     bot: String,
     api_key: String,
 }
@@ -67,7 +68,7 @@ impl Drop for Serving {
 }
 
 impl Serving {
-    fn start(data: &std::path::Path) -> Self {
+    pub(crate) fn start(data: &std::path::Path) -> Self {
         let mut child = crate::tgauth()
             .args(["serve", "--sandbox", "--log-format", "json", "--data"])
             .arg(data)

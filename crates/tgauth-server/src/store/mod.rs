@@ -253,8 +253,12 @@ fn pool_options(dialect: Dialect, sqlite: u32, postgres: u32) -> AnyPoolOptions 
         })
 }
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+/// This build's SQLite migrations (also what `doctor` compares a database with).
+pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("./migrations/sqlite");
+/// This build's PostgreSQL migrations.
+pub(crate) static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("./migrations/postgres");
 
 impl Db {
     /// Opens (creating a SQLite file and its directory if missing) and migrates the database
