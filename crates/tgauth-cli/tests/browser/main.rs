@@ -153,6 +153,32 @@ async fn a_person_clicks_through_every_flow_of_the_product() {
     browser.screenshot("phone-test-message").await;
     console.extend(browser.console_errors().await);
 
+    // On a phone-sized screen the pages fit the width: nothing scrolls sideways.
+    browser.client.set_window_size(390, 844).await.unwrap();
+    for page in [
+        format!("{}/account", serving.service),
+        format!("{}/passport", serving.service),
+        format!("{}/login", serving.service),
+    ] {
+        browser.goto(&page).await;
+        let fits = browser
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            fits,
+            serde_json::Value::Bool(true),
+            "{page} scrolls sideways at 390 px"
+        );
+    }
+    browser.goto(&format!("{}/account", serving.service)).await;
+    browser.screenshot("account-on-a-phone").await;
+    browser.client.set_window_size(1000, 1200).await.unwrap();
+
     // Passport: request, send once with a broken file (the error comes back to the phone),
     // then send it whole.
     browser.to_site().await;
