@@ -16,6 +16,7 @@ mod doctor;
 mod link;
 mod link_qr;
 mod login;
+mod oidc;
 mod passport;
 mod sandbox;
 mod secret;
@@ -103,6 +104,9 @@ enum Command {
     /// The gateway's API keys: create, list, revoke.
     #[command(subcommand)]
     Apikey(serve::ApiKeyCommand),
+    /// "Log in with tgauth": the OpenID Connect provider's clients.
+    #[command(subcommand)]
+    Oidc(oidc::OidcCommand),
     /// Check the gateway's configuration against what breaks Telegram logins, with fixes.
     #[command(after_help = doctor::AFTER_HELP)]
     Doctor(Box<tgauth_server::ServeArgs>),
@@ -124,6 +128,7 @@ impl Command {
             Self::Serve(_) => "serve",
             Self::Apikey(_) => "apikey",
             Self::Doctor(_) => "doctor",
+            Self::Oidc(_) => "oidc",
         }
     }
 }
@@ -258,6 +263,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run_serve(*args),
         Command::Apikey(command) => serve::run_apikey(command),
         Command::Doctor(args) => doctor::run(*args),
+        Command::Oidc(command) => oidc::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::from(EXIT_OK),

@@ -32,7 +32,7 @@ pub(crate) struct ApiKeyDatabaseArgs {
 }
 
 impl ApiKeyDatabaseArgs {
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.database.clone().unwrap_or_else(|| {
             let data = self
                 .data
@@ -62,7 +62,7 @@ pub(crate) struct ApiKeyRevokeArgs {
     database: ApiKeyDatabaseArgs,
 }
 
-fn failure(error: StartError) -> Failure {
+pub(crate) fn failure(error: StartError) -> Failure {
     match error {
         StartError::Config(error) => Failure::usage(error),
         StartError::Store(_) | StartError::LinkStore(_) | StartError::Bot(_) => {

@@ -105,6 +105,31 @@ pub struct ServeArgs {
     /// The Telegram ids of the administrators, comma-separated.
     #[arg(long, env = "TGAUTH_ADMINS", value_name = "IDS", value_delimiter = ',')]
     pub admins: Option<Vec<i64>>,
+    /// "Log in with tgauth": the algorithm of new ID token signing keys [default: ES256].
+    #[arg(long, env = "TGAUTH_OIDC_SIGNING_ALG", value_name = "ALG")]
+    pub oidc_signing_alg: Option<crate::provider::SigningAlg>,
+    /// "Log in with tgauth": `sub` is the Telegram id (public) or differs per client
+    /// (pairwise) [default: public].
+    #[arg(long, env = "TGAUTH_OIDC_SUBJECT_TYPE", value_name = "TYPE")]
+    pub oidc_subject_type: Option<crate::provider::SubjectType>,
+    /// "Log in with tgauth": how long access and ID tokens are valid [default: 3600].
+    #[arg(
+        long,
+        env = "TGAUTH_OIDC_ACCESS_TOKEN_TTL_SECONDS",
+        value_name = "SECONDS"
+    )]
+    pub oidc_access_token_ttl_seconds: Option<u64>,
+    /// "Log in with tgauth": how long refresh tokens are valid [default: 2592000].
+    #[arg(
+        long,
+        env = "TGAUTH_OIDC_REFRESH_TOKEN_TTL_SECONDS",
+        value_name = "SECONDS"
+    )]
+    pub oidc_refresh_token_ttl_seconds: Option<u64>,
+    /// "Log in with tgauth": how long a signing key signs before the next replaces it
+    /// [default: 90].
+    #[arg(long, env = "TGAUTH_OIDC_KEY_ROTATION_DAYS", value_name = "DAYS")]
+    pub oidc_key_rotation_days: Option<u64>,
 }
 
 /// How the bot receives updates.
@@ -177,6 +202,8 @@ struct FileSettings {
     oidc_client_secret_file: Option<PathBuf>,
     webhook_secret_file: Option<PathBuf>,
     events_secret_file: Option<PathBuf>,
+    /// "Log in with tgauth": `[oidc]` and its `[[oidc.clients]]`.
+    oidc: Option<crate::provider::ProviderFile>,
 }
 
 /// A setting that is missing or bad: `setting <name>: <what>`, one line.
@@ -320,6 +347,8 @@ pub struct Config {
     /// The sandbox's base URL in sandbox mode: the pages load the Login Widget script from it
     /// and open Telegram links on its phone (`/phone/open?link=`). Not a setting.
     pub sandbox_url: Option<String>,
+    /// "Log in with tgauth": the OpenID Connect provider's settings and configured clients.
+    pub provider: crate::provider::ProviderSettings,
     /// The bot token.
     pub bot_token: BotToken,
     /// The Passport private key (PEM), if Passport is used.
@@ -385,6 +414,11 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "TGAUTH_REQUEST_TIMEOUT_SECONDS",
     "TGAUTH_BODY_LIMIT_BYTES",
     "TGAUTH_ADMINS",
+    "TGAUTH_OIDC_SIGNING_ALG",
+    "TGAUTH_OIDC_SUBJECT_TYPE",
+    "TGAUTH_OIDC_ACCESS_TOKEN_TTL_SECONDS",
+    "TGAUTH_OIDC_REFRESH_TOKEN_TTL_SECONDS",
+    "TGAUTH_OIDC_KEY_ROTATION_DAYS",
     "TGAUTH_BOT_TOKEN",
     "TGAUTH_BOT_TOKEN_FILE",
     "TGAUTH_PASSPORT_KEY",
@@ -656,6 +690,16 @@ impl Layered {
                 None => overrides.admins.unwrap_or_default(),
             },
             sandbox_url: overrides.sandbox_url,
+            provider: file
+                .oidc
+                .unwrap_or_default()
+                .resolve(crate::provider::ProviderArgs {
+                    signing_alg: args.oidc_signing_alg,
+                    subject_type: args.oidc_subject_type,
+                    access_token_ttl_seconds: args.oidc_access_token_ttl_seconds,
+                    refresh_token_ttl_seconds: args.oidc_refresh_token_ttl_seconds,
+                    key_rotation_days: args.oidc_key_rotation_days,
+                })?,
             bot_token,
             passport_key,
             cookie_key,

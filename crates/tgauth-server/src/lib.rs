@@ -42,6 +42,7 @@ mod bot;
 mod http;
 mod jobs;
 mod pages;
+pub mod provider;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 

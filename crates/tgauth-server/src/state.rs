@@ -98,6 +98,8 @@ pub struct Inner {
     pub(crate) oidc: Option<OidcSetup>,
     pub(crate) vault: Vault,
     pub(crate) cookies: CookieSigner,
+    /// The OpenID Connect provider's signing keys.
+    pub(crate) provider_keys: crate::provider::Keys,
     pub(crate) metrics: Metrics,
     pub(crate) limiter: RateLimiter,
     /// Cancelled when the service shuts down: every background loop stops.
@@ -249,6 +251,9 @@ impl AppState {
         };
 
         let vault = Vault::new(&config.data_key);
+        let provider_keys = crate::provider::Keys::load(&db, &vault, &config.provider, clock.now())
+            .await
+            .map_err(|error| StartError::Other(error.to_string()))?;
         let limiter = RateLimiter::new(config.login_rate_per_minute);
         let instance =
             crate::keys::random_id().map_err(|error| StartError::Other(error.to_string()))?;
@@ -267,6 +272,7 @@ impl AppState {
             oidc,
             vault,
             cookies,
+            provider_keys,
             metrics: Metrics::default(),
             limiter,
             shutdown: CancellationToken::new(),

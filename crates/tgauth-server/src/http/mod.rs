@@ -66,15 +66,18 @@ pub fn router(state: AppState) -> axum::Router {
     });
     let browser = auth::routes()
         .merge(crate::pages::routes())
+        .merge(crate::provider::browser_routes())
         .merge(
             auth::cookie_routes()
                 .merge(crate::pages::form_routes())
+                .merge(crate::provider::form_routes())
                 .route_layer(csrf),
         )
         .layer(sessions);
     let mut routes = axum::Router::new()
         .merge(browser)
         .merge(crate::pages::asset_routes())
+        .merge(crate::provider::routes())
         .merge(api::routes())
         .merge(health::routes())
         .fallback(|| async { HttpError::not_found("route") })

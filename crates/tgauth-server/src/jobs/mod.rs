@@ -27,6 +27,13 @@ pub(crate) async fn housekeeping(state: AppState) {
                 tracing::warn!(%error, "Passport retention could not run; trying again later");
             }
         }
+        if let Err(error) = state
+            .provider_keys
+            .refresh(&state.db, &state.vault, &state.config.provider, now)
+            .await
+        {
+            tracing::warn!(%error, "the signing keys could not be refreshed; trying again later");
+        }
         if let Err(error) =
             tgauth::link::store::Store::purge_expired(state.linker.store(), now).await
         {

@@ -11,6 +11,7 @@
 
 mod batch;
 mod pages;
+mod provider;
 mod rows;
 
 use std::path::Path;
@@ -21,6 +22,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row as _};
 use tgauth::{UnixTime, UserId};
 
+pub(crate) use provider::{ClientRow, CodeRow, KeyRow, Taken, TokenRow};
 pub(crate) use rows::{
     ApiKeyRow, EventRow, NotificationRow, PassportFileRow, PassportRequestRow, SessionRow,
     TelegramUserRow,
@@ -1264,6 +1266,10 @@ impl Db {
             "DELETE FROM link_requests WHERE expires_at <= $1 - 86400",
             // Telegram redelivers an update for at most a day.
             "DELETE FROM handled_updates WHERE state = 'handled' AND handled_at <= $1 - 172800",
+            // A used or expired code is kept a day, so that its reuse is still recognised.
+            "DELETE FROM oidc_codes WHERE expires_at <= $1 - 86400",
+            "DELETE FROM oidc_tokens WHERE expires_at <= $1",
+            "DELETE FROM oidc_keys WHERE remove_at IS NOT NULL AND remove_at <= $1",
         ] {
             purged += sqlx::query(statement)
                 .bind(now.as_secs())

@@ -310,10 +310,11 @@ fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
 fn source_error_codes() -> (BTreeSet<String>, BTreeSet<String>) {
     let mut files = Vec::new();
     rust_files(&manifest_dir().join("src"), &mut files);
-    // The service's own pages answer browsers with HTML pages, not the JSON API: their refusals
-    // (an administrator's page, a key's name) are not the API's.
+    // The service's own pages answer browsers with HTML pages, and the OpenID Connect provider
+    // answers with OAuth's errors: neither is the JSON API, whose codes the document lists.
     let pages = manifest_dir().join("src/pages");
-    files.retain(|file| !file.starts_with(&pages));
+    let provider = manifest_dir().join("src/provider");
+    files.retain(|file| !file.starts_with(&pages) && !file.starts_with(&provider));
     let mut codes = BTreeSet::new();
     let mut literals = BTreeSet::new();
     for file in files {
