@@ -21,7 +21,7 @@ on_every_database!(
 );
 
 /// A browser logged in as `user` with the Login Widget.
-async fn logged_in(running: &Running, user: i64) -> reqwest::Client {
+pub(crate) async fn logged_in(running: &Running, user: i64) -> reqwest::Client {
     let data = running.sandbox.login_widget(BOT, user).unwrap();
     let browser = browser();
     let response = browser
