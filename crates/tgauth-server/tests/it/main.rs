@@ -13,5 +13,6 @@ mod logins;
 mod openapi;
 mod pages;
 mod passport;
+mod provider;
 mod replicas;
 mod support;
