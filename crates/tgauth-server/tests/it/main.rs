@@ -14,5 +14,6 @@ mod openapi;
 mod pages;
 mod passport;
 mod provider;
+mod provider_rp;
 mod replicas;
 mod support;
