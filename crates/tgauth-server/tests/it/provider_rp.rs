@@ -373,10 +373,37 @@ fn consent_form(page: &str) -> (String, Vec<String>) {
     (request, claims)
 }
 
-/// A later login of the same person: consent was given, so the client gets its code at once.
-async fn later_login(running: &Running, browser: &reqwest::Client, url: &Url) -> Url {
+/// The `round`-th login of the same person: consent was given, so the client gets its code at
+/// once and exchanges it; the tokens, their ID token checked.
+async fn later_login(
+    running: &Running,
+    browser: &reqwest::Client,
+    client: &RelyingParty,
+    registration: &Registration,
+    round: u32,
+) -> TelegramTokenResponse {
+    let (url, state, nonce, verifier) = authorization_url(client, registration, round);
     let response = browser.get(url.as_str()).send().await.unwrap();
-    location(running, &response)
+    let back = location(running, &response);
+    let code = code_of(running, &back, registration, &state);
+    let http = relying_party_http();
+    let call = |request| relay(http.clone(), request);
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&call)
+        .await
+        .expect("the code exchange is accepted");
+    check_id_token(
+        client,
+        running,
+        tokens.id_token().expect("an ID token"),
+        Some(&nonce),
+        tokens.access_token(),
+        registration,
+    );
+    tokens
 }
 
 /// The code of a redirect back to the client, after checking what came with it.
@@ -606,24 +633,7 @@ async fn relying_party_lifecycle(running: Running, registration: Registration, c
     assert_userinfo_refused(&client, &http, tokens.access_token()).await;
 
     // A second login: consent was given, so the code comes at once.
-    let (url, state, nonce, verifier) = authorization_url(&client, &registration, 2);
-    let back = later_login(&running, &browser, &url).await;
-    let code = code_of(&running, &back, &registration, &state);
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code))
-        .unwrap()
-        .set_pkce_verifier(verifier)
-        .request_async(&call)
-        .await
-        .expect("the second code exchange is accepted");
-    check_id_token(
-        &client,
-        &running,
-        tokens.id_token().unwrap(),
-        Some(&nonce),
-        tokens.access_token(),
-        &registration,
-    );
+    let tokens = later_login(&running, &browser, &client, &registration, 2).await;
     let first_refresh = tokens.refresh_token().expect("a refresh token").clone();
 
     // Refresh: a new pair, the refreshed ID token without a nonce.
@@ -666,25 +676,8 @@ async fn relying_party_lifecycle(running: Running, registration: Registration, c
     } else {
         client
     };
-    let (url, state, nonce, verifier) = authorization_url(&client, &registration, 3);
-    let back = later_login(&running, &browser, &url).await;
-    let code = code_of(&running, &back, &registration, &state);
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code))
-        .unwrap()
-        .set_pkce_verifier(verifier)
-        .request_async(&call)
-        .await
-        .expect("the third code exchange is accepted");
+    let tokens = later_login(&running, &browser, &client, &registration, 3).await;
     let id_token = tokens.id_token().unwrap().clone();
-    check_id_token(
-        &client,
-        &running,
-        &id_token,
-        Some(&nonce),
-        tokens.access_token(),
-        &registration,
-    );
     // Revoking the access token ends that token alone.
     client
         .revoke_token(CoreRevocableToken::from(tokens.access_token().clone()))
