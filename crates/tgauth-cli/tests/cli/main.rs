@@ -6,6 +6,7 @@
 mod doctor;
 mod link;
 mod login;
+mod oidc;
 mod passport;
 mod sandbox;
 mod secrets;
