@@ -22,7 +22,22 @@ async fn a_person_clicks_through_every_flow_of_the_product() {
     ) else {
         return;
     };
-    let serving = Serving::start();
+    // The relying party "log in with tgauth" sends the browser back to: it shows the code.
+    let relying_party = tgauth_tests::http::serve(axum::Router::new().route(
+        "/callback",
+        axum::routing::get(
+            |axum::extract::RawQuery(query): axum::extract::RawQuery| async move {
+                axum::response::Html(format!(
+                    "<!doctype html><html lang=en><title>Demo app</title><link rel=icon href=\"data:,\"><p id=query>{}</p></html>",
+                    query.unwrap_or_default().replace('<', "")
+                ))
+            },
+        ),
+    ))
+    .await
+    .unwrap();
+    let callback = relying_party.url("/callback");
+    let serving = Serving::start(&callback);
     let mut browser = Browser::start(&driver).await;
 
     // The two checks at the end see what they look for: a page with an unlabelled field and
@@ -235,6 +250,55 @@ async fn a_person_clicks_through_every_flow_of_the_product() {
     );
     browser.screenshot("passport-received").await;
     console.extend(browser.console_errors().await);
+
+    // "Log in with tgauth": an application sends the person to tgauth, who consents; the
+    // browser lands back at the application with a code it exchanges (PKCE, public client).
+    let verifier = "a-verifier-of-the-demo-app-that-is-long-enough-0123456789";
+    let challenge = {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+    };
+    let authorize = format!(
+        "{}/oauth2/authorize?response_type=code&client_id=demo&redirect_uri={}&scope=openid%20profile&state=st-7&nonce=n-7&code_challenge={challenge}&code_challenge_method=S256",
+        serving.service,
+        form_urlencoded::byte_serialize(callback.as_bytes()).collect::<String>()
+    );
+    browser.goto(&authorize).await;
+    browser
+        .wait_text("#consent-heading", "Demo app wants to log you in")
+        .await;
+    browser.screenshot("tgauth-consent").await;
+    let allow = browser.find("#allow").await;
+    browser.click(allow).await;
+    let query = browser.wait_text("#query", "code=").await;
+    assert!(query.contains("state=st-7"), "{query}");
+    let code = form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "code")
+        .map(|(_, value)| value.into_owned())
+        .unwrap();
+    let form = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", callback.as_str()),
+            ("client_id", "demo"),
+            ("code_verifier", verifier),
+        ])
+        .finish();
+    let tokens: serde_json::Value = tgauth_tests::http::client()
+        .post(format!("{}/oauth2/token", serving.service))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(tokens["id_token"].as_str().is_some(), "{tokens}");
+    console.extend(browser.console_errors().await);
+    browser.goto(&format!("{}/account", serving.service)).await;
 
     // Log out, then in again from the Mini App the phone launches with signed initData.
     let logout = browser.find_text("button", "Log out").await;

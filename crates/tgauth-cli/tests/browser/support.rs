@@ -38,10 +38,22 @@ pub(crate) struct Serving {
 }
 
 impl Serving {
-    pub(crate) fn start() -> Self {
+    /// Starts it with a public "log in with tgauth" client whose redirect URI is `callback`.
+    pub(crate) fn start(callback: &str) -> Self {
         let data = tempfile::tempdir().unwrap();
+        let config = data.path().join("tgauth.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[[oidc.clients]]\nid = \"demo\"\nname = \"Demo app\"\npublic = true\n\
+                 redirect_uris = [\"{callback}\"]\n"
+            ),
+        )
+        .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tgauth"))
-            .args(["serve", "--sandbox", "--log-format", "json", "--data"])
+            .args(["serve", "--sandbox", "--log-format", "json", "--config"])
+            .arg(&config)
+            .arg("--data")
             .arg(data.path())
             .env("TGAUTH_LOG", "warn")
             .stdout(Stdio::piped())

@@ -428,6 +428,13 @@ pub(crate) async fn content_security_policy(
         Some(sandbox) => (sandbox.to_owned(), format!("data: https: {sandbox}")),
         None => ("https://telegram.org".to_owned(), "data: https:".to_owned()),
     };
+    // A form whose answer redirects to another site (the consent page's, to the client) needs
+    // that site in `form-action`: browsers check redirects after a form post against it.
+    let form_targets = response
+        .extensions()
+        .get::<FormTarget>()
+        .map(|target| format!(" {}", target.0))
+        .unwrap_or_default();
     let framing = if mini_app {
         "frame-ancestors https://web.telegram.org"
     } else {
@@ -436,7 +443,7 @@ pub(crate) async fn content_security_policy(
     let policy = format!(
         "default-src 'self'; script-src 'self' {widget}; img-src 'self' {images}; \
          style-src 'self'; frame-src https://oauth.telegram.org; connect-src 'self'; \
-         form-action 'self'; object-src 'none'; base-uri 'none'; {framing}"
+         form-action 'self'{form_targets}; object-src 'none'; base-uri 'none'; {framing}"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response
@@ -445,6 +452,11 @@ pub(crate) async fn content_security_policy(
     }
     response
 }
+
+/// An origin a page's form may end up at after a redirect (a response extension read by
+/// [`content_security_policy`]).
+#[derive(Debug, Clone)]
+pub(crate) struct FormTarget(pub(crate) String);
 
 /// The body of a form post, as pairs (repeated names kept: checkboxes).
 pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {

@@ -346,7 +346,10 @@ async fn authorize_inner(
         .unwrap_or_default();
     let next: String =
         form_urlencoded::byte_serialize(format!("/oauth2/authorize?{query}").as_bytes()).collect();
-    Ok(render(&ConsentPage {
+    let origin = reqwest::Url::parse(&checked.redirect_uri)
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_default();
+    let mut page = render(&ConsentPage {
         layout: Layout::new(
             state,
             format!("Log in to {}", checked.client.name),
@@ -358,7 +361,10 @@ async fn authorize_inner(
         claims: claim_lines(&checked.scopes),
         request: query.to_owned(),
         next,
-    })?)
+    })?;
+    page.extensions_mut()
+        .insert(crate::pages::FormTarget(origin));
+    Ok(page)
 }
 
 /// `POST /oauth2/authorize` (`request`, `decision`): the consent screen's answer.

@@ -320,6 +320,23 @@ async fn every_refusal_at_authorize_is_a_page_or_the_standard_error_back_to_the_
 
     // Logged in: the consent page names the client and the claims; Deny is access_denied.
     let ada = logged_in(&running, ADA).await;
+    let consent_page = ada
+        .get(running.url(&format!(
+            "/oauth2/authorize?{}",
+            query(&base(SHOP, SHOP_REDIRECT))
+        )))
+        .send()
+        .await
+        .unwrap();
+    // Allow posts here and is redirected to the client: the browser must let the form go there.
+    let policy = consent_page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("form-action 'self' https://shop.example;"),
+        "{policy}"
+    );
     let (status, _, page) = authorize(&running, &ada, &base(SHOP, SHOP_REDIRECT)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("The Shop wants to log you in"), "{page}");
