@@ -59,12 +59,14 @@ pub(crate) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/oauth2/jwks", get(jwks))
-        .route("/oauth2/token", post(token::token))
+        .route("/oauth2/token", post(token::token).options(preflight))
         .route(
             "/oauth2/userinfo",
-            get(claims::userinfo).post(claims::userinfo),
+            get(claims::userinfo)
+                .post(claims::userinfo)
+                .options(preflight),
         )
-        .route("/oauth2/revoke", post(token::revoke))
+        .route("/oauth2/revoke", post(token::revoke).options(preflight))
 }
 
 /// The browser's routes (with the session): authorize and end session.
@@ -156,6 +158,7 @@ async fn discovery(State(state): State<AppState>) -> Response {
             ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims::SUPPORTED,
+        "authorization_response_iss_parameter_supported": true,
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
@@ -250,6 +253,27 @@ pub async fn remove_client(url: &str, id: &str) -> Result<bool, crate::StartErro
         .map_err(crate::StartError::Store)?;
     db.close().await;
     Ok(removed)
+}
+
+/// The CORS preflight of a single-page app calling the token, userinfo or revocation endpoint
+/// with an `Authorization` header: any origin, no cookies (the endpoints take none).
+async fn preflight() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Authorization, Content-Type"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("3600"),
+    );
+    cors(&mut response);
+    response
 }
 
 /// Public documents a browser app may read from another origin.

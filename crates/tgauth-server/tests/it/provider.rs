@@ -481,6 +481,23 @@ async fn every_refusal_at_the_token_and_userinfo_endpoints_is_the_standard_error
     .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
 
+    // A single-page app's preflight for userinfo with a Bearer header.
+    let preflight = client()
+        .request(reqwest::Method::OPTIONS, running.url("/oauth2/userinfo"))
+        .header("origin", "https://spa.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert!(
+        preflight.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Authorization")
+    );
     let response = client()
         .get(running.url("/oauth2/userinfo"))
         .bearer_auth("not-a-token")
