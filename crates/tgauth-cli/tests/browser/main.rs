@@ -349,6 +349,7 @@ async fn a_person_clicks_through_every_flow_of_the_product() {
     browser
         .wait_text(".submission", "telegram:100001 — read")
         .await;
+    browser.wait_text("#oidc-clients", "Demo app").await;
     browser.screenshot("admin").await;
     console.extend(browser.console_errors().await);
 

@@ -41,6 +41,15 @@ struct Submission {
     audit: Vec<(String, String, String)>,
 }
 
+/// A "log in with tgauth" client as the administrator sees it (never its secret).
+struct ClientLine {
+    id: String,
+    name: String,
+    kind: &'static str,
+    source: &'static str,
+    redirect_uris: String,
+}
+
 struct KeyLine {
     id: String,
     name: String,
@@ -58,6 +67,7 @@ struct AdminPage {
     notifications: Vec<NotificationLine>,
     submissions: Vec<Submission>,
     keys: Vec<KeyLine>,
+    clients: Vec<ClientLine>,
 }
 
 async fn require_admin(state: &AppState, session: &Session) -> Result<SessionUser, Response> {
@@ -157,8 +167,35 @@ async fn admin_page(state: &AppState, user: &SessionUser) -> Result<AdminPage, H
             revoked: key.revoked_at.map(when),
         })
         .collect();
+    let line = |client: crate::provider::Client, source| ClientLine {
+        kind: match (client.public, client.trusted) {
+            (true, true) => "public, trusted",
+            (true, false) => "public",
+            (false, true) => "confidential, trusted",
+            (false, false) => "confidential",
+        },
+        source,
+        redirect_uris: client.redirect_uris.join(" "),
+        id: client.id,
+        name: client.name,
+    };
+    let mut clients: Vec<ClientLine> = state
+        .config
+        .provider
+        .clients
+        .iter()
+        .cloned()
+        .map(|client| line(client, "configuration"))
+        .collect();
+    clients.extend(
+        crate::provider::database_clients(state)
+            .await?
+            .into_iter()
+            .map(|client| line(client, "tgauth oidc client add")),
+    );
     Ok(AdminPage {
         layout: Layout::new(state, "Administration", Some(user)),
+        clients,
         new_key: None,
         new_key_name: String::new(),
         people,

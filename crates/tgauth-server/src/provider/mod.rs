@@ -92,6 +92,17 @@ pub(crate) async fn client(state: &AppState, id: &str) -> Result<Option<Client>,
     Ok(state.db.oidc_client(id).await?.map(client_of_row))
 }
 
+/// The clients registered in the database.
+pub(crate) async fn database_clients(state: &AppState) -> Result<Vec<Client>, HttpError> {
+    Ok(state
+        .db
+        .oidc_clients()
+        .await?
+        .into_iter()
+        .map(client_of_row)
+        .collect())
+}
+
 fn client_of_row(row: ClientRow) -> Client {
     Client {
         id: row.id,
