@@ -375,11 +375,10 @@ async fn issue_tokens(
         .map_err(|error| HttpError::internal(SigningFailed(error)))?;
     state
         .db
-        .insert_oidc_token(&row(&access, "access", access_ttl))
-        .await?;
-    state
-        .db
-        .insert_oidc_token(&row(&refresh, "refresh", refresh_ttl))
+        .insert_oidc_tokens([
+            &row(&access, "access", access_ttl),
+            &row(&refresh, "refresh", refresh_ttl),
+        ])
         .await?;
     let mut response = Json(json!({
         "access_token": access,

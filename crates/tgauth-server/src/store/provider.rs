@@ -307,21 +307,30 @@ impl Db {
 
     // Tokens.
 
-    pub(crate) async fn insert_oidc_token(&self, token: &TokenRow) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO oidc_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        ))
-        .bind(token.token_hash.as_str())
-        .bind(token.kind)
-        .bind(token.family.as_str())
-        .bind(token.client_id.as_str())
-        .bind(token.telegram_id.get())
-        .bind(token.scope.as_str())
-        .bind(token.auth_time.as_secs())
-        .bind(token.created_at.as_secs())
-        .bind(token.expires_at.as_secs())
-        .execute(&self.writer)
-        .await?;
+    /// Stores the tokens a grant issues (its access and refresh token) with one statement: both
+    /// or neither, and one write on SQLite's one writer instead of one per token.
+    pub(crate) async fn insert_oidc_tokens(
+        &self,
+        tokens: [&TokenRow; 2],
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO oidc_tokens ({TOKEN_COLUMNS}) VALUES
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9), ($10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        );
+        let mut query = sqlx::query(&sql);
+        for token in tokens {
+            query = query
+                .bind(token.token_hash.as_str())
+                .bind(token.kind)
+                .bind(token.family.as_str())
+                .bind(token.client_id.as_str())
+                .bind(token.telegram_id.get())
+                .bind(token.scope.as_str())
+                .bind(token.auth_time.as_secs())
+                .bind(token.created_at.as_secs())
+                .bind(token.expires_at.as_secs());
+        }
+        query.execute(&self.writer).await?;
         Ok(())
     }
 
