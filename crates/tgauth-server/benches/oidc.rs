@@ -141,12 +141,7 @@ fn summary(name: &str, outcome: &Outcome) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    println!("command: {COMMAND}");
-    runtime.block_on(run());
+    load::main(COMMAND, run());
 }
 
 async fn run() {

@@ -4,10 +4,10 @@
 //! The service runs in this process in sandbox mode (its own temporary data directory and
 //! SQLite file, the login rate limit raised since all load comes from 127.0.0.1), beside a
 //! bare axum router on another loopback port. One load generator (`load/mod.rs`, shared with
-//! the `oidc` bench) drives both: `TASKS`
-//! concurrent tasks, each on its own keep-alive HTTP/1.1 connection (hyper's client, the
-//! leanest there is, so that the figures are the server's more than the client's), each
-//! sending its next request when the last one was answered. It measures, in one run:
+//! the `oidc` bench) drives both: `TASKS` concurrent tasks, each on its own keep-alive
+//! HTTP/1.1 connection (hyper's client, the leanest there is, so that the figures are the
+//! server's more than the client's), each sending its next request when the last one was
+//! answered. It measures, in one run:
 //!
 //! - widget logins per second: `GET /auth/telegram/widget?<fields>` answered 303 with a
 //!   session cookie, each request with its own signed login data (a used hash is a replay),
@@ -48,12 +48,7 @@ const LOGIN_DATA: usize = 100_000;
 const FIRST_USER: i64 = 10_000_000;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    println!("command: {COMMAND}");
-    runtime.block_on(run());
+    load::main(COMMAND, run());
 }
 
 async fn run() {

@@ -18,6 +18,17 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::sync::Barrier;
 
+/// A bench's `main`: prints the command that runs it, then runs `bench` on a multi-threaded
+/// runtime.
+pub(crate) fn main(command: &str, bench: impl Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!("command: {command}");
+    runtime.block_on(bench);
+}
+
 /// Concurrent requests in flight, each task on its own connection.
 pub(crate) const TASKS: usize = 64;
 pub(crate) const WARM_UP: Duration = Duration::from_secs(1);
