@@ -18,7 +18,7 @@
 //! - Claims are only what Telegram and Telegram Passport gave: no e-mail is ever made up.
 //!
 //! Codes and tokens are random and stored as their SHA-256 (`store/provider.rs`); ID tokens
-//! are signed with keys the service generates and rotates ([`keys`]).
+//! are signed with keys the service generates and rotates (`keys.rs`).
 
 mod authorize;
 mod claims;
