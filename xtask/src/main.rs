@@ -2,7 +2,10 @@
 //!
 //! Commands:
 //!
-//! - `lint`: rustfmt, clippy, rustdoc and cargo-deny, all with warnings denied.
+//! - `lint`: rustfmt, clippy, rustdoc and cargo-deny, all with warnings denied; advisories
+//!   against the offline RustSec snapshot when one is at hand (see `advisories`).
+//! - `advisories`: `cargo deny check advisories` against the offline RustSec snapshot in
+//!   `../shared/advisory-db/` (or `TGAUTH_ADVISORY_DB`), or a line saying it was not checked.
 //! - `test`: the whole test suite (nextest when installed, otherwise `cargo test`) with every
 //!   feature, then the doctests.
 //! - `fixtures [--check]`: regenerate the committed test fixtures, or check that they are fresh.
@@ -17,7 +20,7 @@ mod fixtures;
 mod tidy;
 
 use std::{
-    env,
+    env, fs,
     path::{Path, PathBuf},
     process::{Command, ExitCode},
 };
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
             Some(other) => Err(format!("unknown fixtures option `{other}`")),
         },
         Some("tidy") => tidy::run(&project_root()),
+        Some("advisories") => offline_advisories(),
         Some("ci") => lint().and_then(|()| test()),
         Some("bench") => bench(&args[1..]),
         Some(other) => Err(format!("unknown command `{other}`\n{USAGE}")),
@@ -50,7 +54,8 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <lint|test|fixtures [--check]|tidy|ci|bench [ARGS...]>";
+const USAGE: &str =
+    "usage: cargo xtask <lint|test|fixtures [--check]|tidy|advisories|ci|bench [ARGS...]>";
 
 fn lint() -> Result<()> {
     cargo(&["fmt", "--all", "--check"], &[])?;
@@ -71,12 +76,104 @@ fn lint() -> Result<()> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     tidy::run(&project_root())?;
-    // The advisory database cannot be fetched on machines without internet access.
+    // The advisory database cannot be fetched on machines without internet access: it is
+    // checked online only when asked, and otherwise against an offline snapshot when one is
+    // at hand.
     let mut checks = vec!["deny", "check", "licenses", "bans", "sources"];
-    if env::var("TGAUTH_DENY_ADVISORIES").as_deref() == Ok("1") {
+    let online = env::var("TGAUTH_DENY_ADVISORIES").as_deref() == Ok("1");
+    if online {
         checks.push("advisories");
     }
-    cargo(&checks, &[])
+    cargo(&checks, &[])?;
+    if !online {
+        offline_advisories()?;
+    }
+    Ok(())
+}
+
+/// Where an offline RustSec snapshot may be: `TGAUTH_ADVISORY_DB` (a `.tar.gz` as the shared
+/// directory holds, or an unpacked database), else `../shared/advisory-db/` beside the project.
+fn advisory_snapshot(root: &Path) -> Option<PathBuf> {
+    if let Some(path) = env::var_os("TGAUTH_ADVISORY_DB") {
+        return Some(PathBuf::from(path));
+    }
+    let shared = root.parent()?.join("shared").join("advisory-db");
+    let mut tarballs: Vec<PathBuf> = fs::read_dir(&shared)
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| {
+                    name.starts_with("rustsec-advisory-db-") && name.ends_with(".tar.gz")
+                })
+        })
+        .collect();
+    // The newest snapshot: their names end with the date.
+    tarballs.sort();
+    tarballs.pop()
+}
+
+/// `cargo deny check advisories` against the offline snapshot, or a plain line saying that
+/// nothing was checked.
+fn offline_advisories() -> Result<()> {
+    let root = project_root();
+    let Some(snapshot) = advisory_snapshot(&root) else {
+        eprintln!(
+            "advisories: NOT CHECKED: no offline RustSec database (../shared/advisory-db/ or \
+             TGAUTH_ADVISORY_DB), and TGAUTH_DENY_ADVISORIES=1 was not set to fetch one"
+        );
+        return Ok(());
+    };
+    let db = if snapshot.is_dir() {
+        snapshot.clone()
+    } else {
+        let stem = snapshot
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("snapshot")
+            .trim_end_matches(".tar.gz")
+            .to_owned();
+        let db = root.join("target").join("advisory-db").join(stem);
+        if !db.is_dir() {
+            fs::create_dir_all(&db).map_err(|error| format!("{}: {error}", db.display()))?;
+            let status = Command::new("tar")
+                .arg("xzf")
+                .arg(&snapshot)
+                .arg("-C")
+                .arg(&db)
+                .status()
+                .map_err(|error| format!("could not start tar: {error}"))?;
+            if !status.success() {
+                let _ = fs::remove_dir_all(&db);
+                return Err(format!("tar could not unpack {}", snapshot.display()));
+            }
+        }
+        db
+    };
+    // A copy of deny.toml that reads the snapshot instead of fetching.
+    let policy = fs::read_to_string(root.join("deny.toml"))
+        .map_err(|error| format!("deny.toml: {error}"))?;
+    let with_db = policy.replacen(
+        "[advisories]",
+        &format!("[advisories]\ndb-path = {:?}", db.display().to_string()),
+        1,
+    );
+    let config = root.join("target").join("advisory-db").join("deny.toml");
+    fs::write(&config, with_db).map_err(|error| format!("{}: {error}", config.display()))?;
+    eprintln!("advisories: checked against {}", snapshot.display());
+    let config = config.display().to_string();
+    cargo(
+        &[
+            "deny",
+            "--offline",
+            "--config",
+            &config,
+            "check",
+            "advisories",
+        ],
+        &[],
+    )
 }
 
 fn test() -> Result<()> {
