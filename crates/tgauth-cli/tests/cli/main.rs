@@ -3,6 +3,7 @@
 // Test code: a failed expectation should stop the test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod canary;
 mod doctor;
 mod link;
 mod login;
