@@ -25,8 +25,9 @@ const CODE_TTL: i64 = 300;
 /// The longest `state` and `nonce` echoed.
 const MAX_ECHO: usize = 1_024;
 
-/// An authorization request's parameters.
-#[derive(Debug, Default)]
+/// An authorization request's parameters (no `Debug`: `state` and `nonce` are the client's
+/// secrets).
+#[derive(Default)]
 struct Request {
     response_type: Option<String>,
     client_id: Option<String>,

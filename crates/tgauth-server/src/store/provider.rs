@@ -10,8 +10,8 @@ use tgauth::{UnixTime, UserId};
 
 use super::{Db, StoreError};
 
-/// A client registered in the database.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A client registered in the database. Its `Debug` leaves out the secret's hash.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct ClientRow {
     pub(crate) id: String,
     pub(crate) name: String,
@@ -22,6 +22,16 @@ pub(crate) struct ClientRow {
     pub(crate) public: bool,
     pub(crate) trusted: bool,
     pub(crate) created_at: UnixTime,
+}
+
+impl std::fmt::Debug for ClientRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRow")
+            .field("id", &self.id)
+            .field("public", &self.public)
+            .field("trusted", &self.trusted)
+            .finish_non_exhaustive()
+    }
 }
 
 const CLIENT_COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
@@ -57,8 +67,9 @@ pub(crate) struct KeyRow {
     pub(crate) remove_at: Option<UnixTime>,
 }
 
-/// An authorization code's row.
-#[derive(Debug, Clone)]
+/// An authorization code's row. Its `Debug` shows the client and the person, never the
+/// nonce or the PKCE challenge.
+#[derive(Clone)]
 pub(crate) struct CodeRow {
     pub(crate) code_hash: String,
     pub(crate) family: String,
@@ -70,6 +81,16 @@ pub(crate) struct CodeRow {
     pub(crate) code_challenge: Option<String>,
     pub(crate) auth_time: UnixTime,
     pub(crate) expires_at: UnixTime,
+}
+
+impl std::fmt::Debug for CodeRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeRow")
+            .field("client_id", &self.client_id)
+            .field("telegram_id", &self.telegram_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 const CODE_COLUMNS: &str = "code_hash, family, client_id, telegram_id, redirect_uri, scope, \
