@@ -46,6 +46,11 @@ pub mod provider;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 
+// Entry points for `fuzz/`'s libFuzzer targets; not an API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
