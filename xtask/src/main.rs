@@ -10,13 +10,17 @@
 //!   feature, then the doctests.
 //! - `fixtures [--check]`: regenerate the committed test fixtures, or check that they are fresh.
 //! - `tidy`: the repository rules that are not compiler lints (also run as a `#[test]`).
-//! - `ci`: `lint`, then `test`. This is what `.ci/run` and README's test command run.
+//! - `fuzz [--seconds N]`: builds every libFuzzer target of `fuzz/` with cargo-fuzz and runs
+//!   each for N seconds (10 by default) from its committed seed corpus; see `fuzz/README.md`.
+//! - `ci`: `lint`, then `test`, then `fuzz --seconds 10` when cargo-fuzz is installed (a line
+//!   says plainly when it is not). This is what `.ci/run` and README's test command run.
 //! - `bench [ARGS...]`: the benchmarks, in release mode.
 
 // A command-line program talks on stdout and stderr by design.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod fixtures;
+mod fuzz;
 mod tidy;
 
 use std::{
@@ -40,7 +44,10 @@ fn main() -> ExitCode {
         },
         Some("tidy") => tidy::run(&project_root()),
         Some("advisories") => offline_advisories(),
-        Some("ci") => lint().and_then(|()| test()),
+        Some("fuzz") => fuzz::run(&project_root(), &args[1..]),
+        Some("ci") => lint()
+            .and_then(|()| test())
+            .and_then(|()| fuzz::smoke(&project_root())),
         Some("bench") => bench(&args[1..]),
         Some(other) => Err(format!("unknown command `{other}`\n{USAGE}")),
         None => Err(USAGE.to_owned()),
@@ -54,8 +61,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str =
-    "usage: cargo xtask <lint|test|fixtures [--check]|tidy|advisories|ci|bench [ARGS...]>";
+const USAGE: &str = "usage: cargo xtask <lint|test|fixtures [--check]|tidy|advisories|fuzz [--seconds N]|ci|bench [ARGS...]>";
 
 fn lint() -> Result<()> {
     cargo(&["fmt", "--all", "--check"], &[])?;
@@ -227,7 +233,7 @@ fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     }
 }
 
-fn cargo_path() -> String {
+pub(crate) fn cargo_path() -> String {
     env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
