@@ -120,6 +120,10 @@ fn context(kid: &str) -> String {
 
 /// The published keys, with a current key of the configured algorithm younger than the
 /// rotation period (made now if there is none).
+///
+/// A key that does not open with this data key (the key was changed, or a replica is
+/// misconfigured with another) is left out with a warning rather than stopping the service:
+/// logins keep working with a new key, and the old one is removed when its overlap ends.
 async fn ensure_current(
     db: &Db,
     vault: &Vault,
@@ -127,8 +131,8 @@ async fn ensure_current(
     now: UnixTime,
 ) -> Result<KeySet, KeyError> {
     let rotation = i64::try_from(settings.key_rotation.as_secs()).unwrap_or(i64::MAX / 2);
-    let mut rows = db.oidc_keys(now).await?;
-    let due = !rows.iter().any(|row| {
+    let mut opened = open_all(vault, db.oidc_keys(now).await?);
+    let due = !opened.iter().any(|(row, _)| {
         row.alg == settings.signing_alg.as_str()
             && row.remove_at.is_none()
             && row.created_at.plus(rotation) > now
@@ -140,31 +144,35 @@ async fn ensure_current(
         let key = generate(vault, settings.signing_alg, now)?;
         db.rotate_oidc_key(&key, now.plus(overlap)).await?;
         tracing::info!(kid = %key.kid, alg = %key.alg, "new OpenID Connect signing key");
-        rows = db.oidc_keys(now).await?;
+        opened = open_all(vault, db.oidc_keys(now).await?);
     }
     let mut signer = IdTokenSigner::default();
     let mut current = None;
-    for row in &rows {
-        let unusable = |what| KeyError::Unusable {
-            kid: row.kid.clone(),
-            what,
-        };
-        let material = vault
-            .open(&context(&row.kid), &row.sealed)
-            .map_err(|_| unusable("it does not open with the data key"))?;
-        signer = match row.alg.as_str() {
-            "ES256" => signer.add_ecdsa_p256_pkcs8(row.kid.clone(), &material),
-            "RS256" => signer.add_rsa_pkcs8(row.kid.clone(), &material),
-            "EdDSA" => {
-                let seed: [u8; 32] = material
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| unusable("an Ed25519 seed is 32 bytes"))?;
-                signer.add_ed25519_seed(row.kid.clone(), &seed)
+    for (row, material) in &opened {
+        let loaded = match row.alg.as_str() {
+            "ES256" => signer.add_ecdsa_p256_pkcs8(row.kid.clone(), material),
+            "RS256" => signer.add_rsa_pkcs8(row.kid.clone(), material),
+            "EdDSA" => match <[u8; 32]>::try_from(material.as_slice()) {
+                Ok(seed) => signer.add_ed25519_seed(row.kid.clone(), &seed),
+                Err(_) => {
+                    tracing::warn!(kid = %row.kid, "an EdDSA signing key is not a 32-byte seed; left out");
+                    continue;
+                }
+            },
+            other => {
+                tracing::warn!(kid = %row.kid, alg = other, "a signing key of an unknown algorithm; left out");
+                continue;
             }
-            _ => return Err(unusable("its algorithm is unknown")),
-        }
-        .map_err(|_| unusable("the key does not load"))?;
+        };
+        signer = match loaded {
+            Ok(signer) => signer,
+            Err(_) => {
+                return Err(KeyError::Unusable {
+                    kid: row.kid.clone(),
+                    what: "the key does not load",
+                });
+            }
+        };
         // Rows come newest first: the newest unreplaced key of the configured algorithm signs.
         if current.is_none() && row.remove_at.is_none() && row.alg == settings.signing_alg.as_str()
         {
@@ -178,6 +186,22 @@ async fn ensure_current(
         current,
         jwks,
     })
+}
+
+/// The keys that open with this data key, with their material; the others are left out.
+fn open_all(vault: &Vault, rows: Vec<KeyRow>) -> Vec<(KeyRow, zeroize::Zeroizing<Vec<u8>>)> {
+    rows.into_iter()
+        .filter_map(|row| match vault.open(&context(&row.kid), &row.sealed) {
+            Ok(material) => Some((row, material)),
+            Err(_) => {
+                tracing::warn!(
+                    kid = %row.kid,
+                    "a signing key does not open with this data key (was the data key changed?); left out"
+                );
+                None
+            }
+        })
+        .collect()
 }
 
 /// A new key of `alg`, sealed.

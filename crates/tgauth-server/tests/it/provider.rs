@@ -936,3 +936,26 @@ async fn passport_verified_claims_come_from_a_received_passport_and_are_audited(
     );
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_data_key_leaves_the_old_signing_key_out_instead_of_stopping_the_service() {
+    let running = start(None, "").await;
+    let before = jwks(&running).await;
+    let old_kid = before.keys[0].kid.clone().unwrap();
+    // The operator replaces the data key: the sealed signing key no longer opens.
+    std::fs::write(running.data_dir().join("data.key"), "11".repeat(32)).unwrap();
+    let running = running.restart_with(&settings("")).await;
+    running
+        .sandbox
+        .create_user(NewUser::new(ADA, "Ada"))
+        .unwrap();
+    let after = jwks(&running).await;
+    assert_eq!(after.keys.len(), 1);
+    assert_ne!(after.keys[0].kid.as_deref(), Some(old_kid.as_str()));
+    let token = id_token(&running).await;
+    assert_eq!(kid_of(&token), after.keys[0].kid.clone().unwrap());
+    validator(&running, after)
+        .validate(&token, Some("n-1"), tgauth::Clock::now(&running.clock))
+        .unwrap();
+    running.stop().await;
+}
