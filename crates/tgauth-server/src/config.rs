@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// postgres://... for replicas.
     #[arg(long, env = "TGAUTH_DATABASE", value_name = "URL")]
     pub database: Option<String>,
+    /// Redis (redis://...), for replicas: they share the login rate limit through it
+    /// [default: none, each process limits on its own].
+    #[arg(long, env = "TGAUTH_REDIS", value_name = "URL")]
+    pub redis: Option<String>,
     /// The URL browsers reach the service at (cookies are Secure when it is https).
     #[arg(long, env = "TGAUTH_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
@@ -176,6 +180,7 @@ pub enum LogFormat {
 struct FileSettings {
     listen: Option<SocketAddr>,
     database: Option<String>,
+    redis: Option<String>,
     public_url: Option<String>,
     data: Option<PathBuf>,
     bot_api_url: Option<String>,
@@ -306,6 +311,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The database URL.
     pub database: String,
+    /// Redis, where replicas share the login rate limit, if configured.
+    pub redis: Option<String>,
     /// The URL browsers reach the service at, without a trailing slash.
     pub public_url: String,
     /// The data directory.
@@ -394,6 +401,7 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "TGAUTH_CONFIG",
     "TGAUTH_LISTEN",
     "TGAUTH_DATABASE",
+    "TGAUTH_REDIS",
     "TGAUTH_PUBLIC_URL",
     "TGAUTH_DATA",
     "TGAUTH_BOT_API_URL",
@@ -525,6 +533,15 @@ impl Layered {
                 "expected sqlite://PATH or postgres://...",
             ));
         }
+        let redis = args.redis.clone().or(file.redis.clone());
+        if let Some(redis) = &redis
+            && !redis.starts_with("redis://")
+        {
+            return Err(ConfigError::new(
+                "redis",
+                "expected redis://[:PASSWORD@]HOST[:PORT][/DB]",
+            ));
+        }
         let public_url = overrides
             .public_url
             .or(args.public_url.clone())
@@ -637,6 +654,7 @@ impl Layered {
         let config = Config {
             listen,
             database,
+            redis,
             public_url,
             data,
             bot_api_url,
@@ -837,6 +855,24 @@ mod tests {
         assert_eq!(config.updates, UpdatesMode::Polling);
         assert!(!config.secure_cookies());
         assert!(!format!("{config:?}").contains("AAHdq"));
+    }
+
+    #[test]
+    fn redis_is_optional_and_must_be_a_redis_url() {
+        let env = [
+            ("TGAUTH_BOT_TOKEN", TOKEN),
+            ("TGAUTH_COOKIE_KEY", KEY),
+            ("TGAUTH_DATA_KEY", KEY),
+        ];
+        assert_eq!(resolve(ServeArgs::default(), &env).unwrap().redis, None);
+        let with = |url: &str| ServeArgs {
+            redis: Some(url.to_owned()),
+            ..ServeArgs::default()
+        };
+        let config = resolve(with("redis://cache:6379/2"), &env).unwrap();
+        assert_eq!(config.redis.as_deref(), Some("redis://cache:6379/2"));
+        let error = resolve(with("cache:6379"), &env).unwrap_err();
+        assert_eq!(error.setting, "redis", "{error}");
     }
 
     #[test]

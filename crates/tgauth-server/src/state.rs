@@ -254,7 +254,12 @@ impl AppState {
         let provider_keys = crate::provider::Keys::load(&db, &vault, &config.provider, clock.now())
             .await
             .map_err(|error| StartError::Other(error.to_string()))?;
-        let limiter = RateLimiter::new(config.login_rate_per_minute);
+        let limiter = match &config.redis {
+            Some(url) => RateLimiter::redis(url, config.login_rate_per_minute)
+                .await
+                .map_err(|error| StartError::Other(error.to_string()))?,
+            None => RateLimiter::new(config.login_rate_per_minute),
+        };
         let instance =
             crate::keys::random_id().map_err(|error| StartError::Other(error.to_string()))?;
         Ok(Self(Arc::new(Inner {

@@ -22,6 +22,7 @@ use crate::error::HttpError;
 use crate::jobs::events::{self, EventKind};
 use crate::keys::{api_secret_matches, split_api_key};
 use crate::state::AppState;
+use crate::store::QueuedNotification;
 
 /// The API routes.
 pub(crate) fn routes() -> axum::Router<AppState> {
@@ -452,14 +453,45 @@ struct NewNotification {
 }
 
 /// `POST /api/v1/notifications {"user","text","parse_mode"?}` -> 202 `{"id"}`.
+///
+/// With an `Idempotency-Key` header (1 to 255 visible ASCII characters), a retry of a request
+/// whose answer was lost finds the notification the first one queued (202 with its id) instead
+/// of sending the message twice; the same key with another user or text is 409.
 async fn notify(
     State(state): State<AppState>,
     _key: ApiKey,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<NewNotification>,
 ) -> Result<Response, HttpError> {
     let account = account(&body.user)?;
-    let id = queue_notification(&state, &account, &body.text, body.parse_mode.as_deref()).await?;
+    let idempotency_key = idempotency_key(&headers)?;
+    let id = queue_notification(
+        &state,
+        &account,
+        &body.text,
+        body.parse_mode.as_deref(),
+        idempotency_key,
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"id": id}))).into_response())
+}
+
+/// The `Idempotency-Key` header, if any.
+fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<&str>, HttpError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .filter(|key| (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()))
+        .map(Some)
+        .ok_or_else(|| {
+            HttpError::bad_request(
+                "invalid_idempotency_key",
+                "`Idempotency-Key` must be 1 to 255 visible ASCII characters",
+            )
+        })
 }
 
 /// Queues a message to `account`'s linked chat in the outbox; its id.
@@ -468,6 +500,7 @@ pub(crate) async fn queue_notification(
     account: &AccountId,
     text: &str,
     parse_mode: Option<&str>,
+    idempotency_key: Option<&str>,
 ) -> Result<String, HttpError> {
     let length = text.chars().count();
     if text.trim().is_empty() || length > 4096 {
@@ -499,12 +532,21 @@ pub(crate) async fn queue_notification(
     let now = state.now();
     let id = crate::keys::random_id()?;
     let message = json!({"text": text, "parse_mode": parse_mode}).to_string();
-    state
+    match state
         .db
-        .insert_notification(&id, account.as_str(), &message, now)
-        .await?;
-    state.outbox_bell.notify_waiters();
-    Ok(id)
+        .insert_notification(&id, account.as_str(), &message, idempotency_key, now)
+        .await?
+    {
+        QueuedNotification::Queued => {
+            state.outbox_bell.notify_waiters();
+            Ok(id)
+        }
+        QueuedNotification::Existing { id, same: true } => Ok(id),
+        QueuedNotification::Existing { same: false, .. } => Err(HttpError::conflict(
+            "idempotency_key_reused",
+            "this `Idempotency-Key` was used for another user or message",
+        )),
+    }
 }
 
 /// `GET /api/v1/notifications/{id}` -> `{"id","status"}`.

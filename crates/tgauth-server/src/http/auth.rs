@@ -74,8 +74,13 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-fn rate_limit(state: &AppState, client: &ClientAddr, method: &str) -> Result<(), HttpError> {
-    if state.limiter.check(client.0) {
+async fn rate_limit(state: &AppState, client: &ClientAddr, method: &str) -> Result<(), HttpError> {
+    if state
+        .limiter
+        .check(client.0)
+        .await
+        .map_err(HttpError::unavailable)?
+    {
         Ok(())
     } else {
         state.metrics.login(method, "rate_limited");
@@ -218,7 +223,7 @@ async fn widget(
     ApiQuery(params): ApiQuery<HashMap<String, String>>,
 ) -> Result<Response, HttpError> {
     const METHOD: &str = "login_widget";
-    rate_limit(&state, &client, METHOD)?;
+    rate_limit(&state, &client, METHOD).await?;
     let next = safe_next(params.get("next").map(String::as_str))?;
     let query = query.unwrap_or_default();
     let identity = state
@@ -246,7 +251,7 @@ async fn web_app(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     const METHOD: &str = "mini_app";
-    rate_limit(&state, &client, METHOD)?;
+    rate_limit(&state, &client, METHOD).await?;
     let init_data = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -295,7 +300,7 @@ async fn login_link(
     ApiQuery(query): ApiQuery<LinkQuery>,
 ) -> Result<Response, HttpError> {
     const METHOD: &str = "login_link";
-    rate_limit(&state, &client, METHOD)?;
+    rate_limit(&state, &client, METHOD).await?;
     let next = safe_next(query.next.as_deref())?;
     let token = query.token.as_deref().unwrap_or_default();
     let now = state.now();
@@ -371,7 +376,7 @@ async fn oidc_start(
     ApiQuery(query): ApiQuery<StartQuery>,
 ) -> Result<Response, HttpError> {
     const METHOD: &str = "oidc";
-    rate_limit(&state, &client, METHOD)?;
+    rate_limit(&state, &client, METHOD).await?;
     let oidc = oidc(&state)?;
     let next = safe_next(query.next.as_deref())?;
     let attempt =
@@ -424,7 +429,7 @@ async fn oidc_callback(
     ApiQuery(query): ApiQuery<CallbackQuery>,
 ) -> Result<Response, HttpError> {
     const METHOD: &str = "oidc";
-    rate_limit(&state, &client, METHOD)?;
+    rate_limit(&state, &client, METHOD).await?;
     let oidc = oidc(&state)?;
     let flow_state = query
         .state

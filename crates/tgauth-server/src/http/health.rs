@@ -1,5 +1,5 @@
 //! `/healthz` (alive: no I/O), `/readyz` (the database answers and is migrated, the Bot API
-//! answers, not draining) and `/metrics` (Prometheus text).
+//! answers, Redis answers when the login limit is shared through it, not draining) and `/metrics` (Prometheus text).
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -24,18 +24,23 @@ async fn readyz(State(state): State<AppState>) -> Response {
     let database = state.db.ready().await;
     let bot = state.client.me().await;
     let draining = state.shutdown.is_cancelled();
-    let ready = database.is_ok() && bot.is_ok() && !draining;
+    // Redis only when the login limit is shared through it.
+    let redis = state.limiter.ready().await;
+    let ready = database.is_ok() && bot.is_ok() && redis != Some(false) && !draining;
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = json!({
+    let mut body = json!({
         "ready": ready,
         "database": if database.is_ok() { "ok" } else { "unavailable" },
         "bot": if bot.is_ok() { "ok" } else { "unavailable" },
         "draining": draining,
     });
+    if let Some(redis) = redis {
+        body["redis"] = json!(if redis { "ok" } else { "unavailable" });
+    }
     (status, axum::Json(body)).into_response()
 }
 

@@ -262,7 +262,7 @@ pub(crate) async fn test_message(State(state): State<AppState>, session: Session
             state.config.public_url,
             display_name(&user)
         );
-        queue_notification(&state, &account_of(&user)?, &text, None)
+        queue_notification(&state, &account_of(&user)?, &text, None, None)
             .await
             .map(|_| ())
     })

@@ -110,6 +110,16 @@ macro_rules! retry_sql {
     };
 }
 
+/// What queueing a notification did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum QueuedNotification {
+    /// It is queued under the new id.
+    Queued,
+    /// A notification with the same idempotency key was queued before: its id, and whether
+    /// it is for the same account with the same message.
+    Existing { id: String, same: bool },
+}
+
 /// The two outboxes: rows written before their effect, claimed with a lease, retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outbox {
@@ -719,19 +729,41 @@ impl Db {
         id: &str,
         account: &str,
         body: &str,
+        idempotency_key: Option<&str>,
         now: UnixTime,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO notifications (id, account, body, status, attempts, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, 'queued', 0, $4, $4)",
+    ) -> Result<QueuedNotification, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO notifications
+                 (id, account, body, status, attempts, next_attempt_at, created_at, idempotency_key)
+             VALUES ($1, $2, $3, 'queued', 0, $4, $4, $5)
+             ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(id)
         .bind(account)
         .bind(body)
         .bind(now.as_secs())
+        .bind(idempotency_key)
         .execute(&self.writer)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(QueuedNotification::Queued);
+        }
+        let row =
+            sqlx::query("SELECT id, account, body FROM notifications WHERE idempotency_key = $1")
+                .bind(idempotency_key)
+                .fetch_optional(&self.writer)
+                .await?;
+        let Some(row) = row else {
+            // Deleted between the two statements (housekeeping): nothing was queued.
+            return Err(StoreError::Unavailable(sqlx::Error::RowNotFound));
+        };
+        let existing_account: String = row.try_get("account")?;
+        let existing_body: String = row.try_get("body")?;
+        Ok(QueuedNotification::Existing {
+            id: row.try_get("id")?,
+            same: existing_account == account && existing_body == body,
+        })
     }
 
     /// A notification.

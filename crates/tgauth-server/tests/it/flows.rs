@@ -14,6 +14,7 @@ on_every_database!(
     the_api_refuses_missing_or_wrong_keys_and_bad_bodies_storing_nothing,
     linking_through_the_bot_and_the_website_then_a_notification,
     health_readiness_and_metrics_answer,
+    a_notification_retried_with_its_idempotency_key_is_queued_once,
 );
 
 async fn widget_login_makes_a_session_once_and_logout_ends_it(running: Running) {
@@ -397,6 +398,69 @@ async fn linking_through_the_bot_and_the_website_then_a_notification(running: Ru
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    running.stop().await;
+}
+
+async fn a_notification_retried_with_its_idempotency_key_is_queued_once(running: Running) {
+    running
+        .sandbox
+        .create_user(NewUser::new(ADA, "Ada"))
+        .unwrap();
+    running.link("alice", ADA).await;
+    let notify = async |key: &str, text: &str| {
+        let response = client()
+            .post(running.url("/api/v1/notifications"))
+            .bearer_auth(&running.api_key)
+            .header("idempotency-key", key)
+            .json(&json!({"user": "alice", "text": text}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (
+            status,
+            response.json::<Value>().await.unwrap_or(Value::Null),
+        )
+    };
+    let (status, first) = notify("order-7-shipped", "Your order shipped").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    // The client did not see the answer and sends again: the same notification, not a second.
+    let (status, again) = notify("order-7-shipped", "Your order shipped").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    // The same key for something else is a mistake, not a retry.
+    let (status, body) = notify("order-7-shipped", "Your order was cancelled").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "idempotency_key_reused");
+    for key in ["", "with space", &"k".repeat(256), "tab\there"] {
+        let response = client()
+            .post(running.url("/api/v1/notifications"))
+            .bearer_auth(&running.api_key)
+            .header("idempotency-key", key)
+            .json(&json!({"user": "alice", "text": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{key:?}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_idempotency_key", "{key:?}");
+    }
+    let (status, other) = notify("order-8-shipped", "Your order shipped").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{other}");
+    assert_ne!(other["id"], first["id"]);
+
+    let sandbox = &running.sandbox;
+    let shipped = || {
+        sandbox
+            .sent(BOT)
+            .unwrap()
+            .into_iter()
+            .filter(|sent| sent.message.text.as_deref() == Some("Your order shipped"))
+            .count()
+    };
+    eventually(|| shipped() == 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(shipped(), 2, "one message per key");
     running.stop().await;
 }
 
