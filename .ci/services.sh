@@ -7,6 +7,8 @@
 #   TGAUTH_TEST_POSTGRES_URL  postgres://tgauth@127.0.0.1:$TGAUTH_CI_POSTGRES_PORT/postgres
 #   TGAUTH_TEST_REDIS_URL     redis://127.0.0.1:$TGAUTH_CI_REDIS_PORT/
 #   TGAUTH_TEST_CHROMEDRIVER  Debian's chromedriver, for the browser tests (see below)
+#   TGAUTH_TEST_POSTGRES_BINDIR, TGAUTH_TEST_HAPROXY  PostgreSQL's initdb/pg_ctl and Debian's
+#                             haproxy, for the replica harness, which runs its own (see below)
 #   TGAUTH_REQUIRE_SERVICES=1 the suites fail (instead of skipping) when a URL is missing, so
 #                             a server that did not start fails CI whatever the runner sets CI to
 #
@@ -103,6 +105,7 @@ tgauth_services_start() {
                 start >/dev/null; then
             export TGAUTH_TEST_POSTGRES_URL="postgres://tgauth@127.0.0.1:$TGAUTH_CI_POSTGRES_PORT/postgres"
             TGAUTH_CI_POSTGRES_BINDIR="$bindir"
+            export TGAUTH_TEST_POSTGRES_BINDIR="$bindir"
             tgauth_services_log "postgresql on 127.0.0.1:$TGAUTH_CI_POSTGRES_PORT ($bindir)"
         else
             tgauth_services_log "postgresql did not start; see $TGAUTH_CI_SERVICES_DIR/initdb.log"
@@ -172,6 +175,26 @@ tgauth_browser_start() {
     fi
 }
 
+# The replica harness (crates/tgauth-cli/tests/replicas): it starts its own PostgreSQL (from
+# TGAUTH_TEST_POSTGRES_BINDIR, exported above), Redis and Debian's haproxy, because it stops and
+# restarts them mid-run.
+#   TGAUTH_TEST_HAPROXY       the haproxy program
+tgauth_haproxy_start() {
+    if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+        tgauth_services_log "installing haproxy"
+        tgauth_apt_install --no-install-recommends haproxy || return 0
+    fi
+    local haproxy
+    haproxy="$(command -v haproxy || echo /usr/sbin/haproxy)"
+    if [ -x "$haproxy" ]; then
+        export TGAUTH_TEST_HAPROXY="$haproxy"
+        tgauth_services_log "haproxy at $TGAUTH_TEST_HAPROXY"
+    else
+        tgauth_services_log "haproxy unavailable"
+    fi
+}
+
 trap tgauth_services_stop EXIT
 tgauth_services_start
 tgauth_browser_start
+tgauth_haproxy_start
