@@ -43,7 +43,9 @@ fn main() -> ExitCode {
             Some(other) => Err(format!("unknown fixtures option `{other}`")),
         },
         Some("tidy") => tidy::run(&project_root()),
-        Some("advisories") => offline_advisories(),
+        Some("advisories") => {
+            offline_advisories().and_then(|()| ignored_advisories_stay_behind_their_feature())
+        }
         Some("fuzz") => fuzz::run(&project_root(), &args[1..]),
         Some("ci") => lint()
             .and_then(|()| test())
@@ -94,6 +96,72 @@ fn lint() -> Result<()> {
     if !online {
         offline_advisories()?;
     }
+    ignored_advisories_stay_behind_their_feature()
+}
+
+/// The crates of `deny.toml`'s ignored advisories, each with the one feature that brings it in.
+const IGNORED: &[(&str, &str, &str)] = &[("rsa", "passport-crypto", "rsa-backend")];
+
+/// No crate of an ignored advisory is in the normal graph of any workspace member with its
+/// default features, and each is there with the feature `deny.toml` names (or the ignore would
+/// be stale).
+fn ignored_advisories_stay_behind_their_feature() -> Result<()> {
+    let metadata = Command::new(cargo_path())
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(project_root())
+        .output()
+        .map_err(|error| format!("could not run cargo metadata: {error}"))?;
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout)
+        .map_err(|error| format!("cargo metadata: {error}"))?;
+    let members: Vec<String> = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|package| package["name"].as_str().map(str::to_owned))
+        .collect();
+    let graph = |args: &[&str]| -> Result<Vec<String>> {
+        let mut command = vec!["tree", "--locked", "-e", "normal,build", "--prefix", "none"];
+        command.extend(args);
+        let output = Command::new(cargo_path())
+            .args(&command)
+            .current_dir(project_root())
+            .output()
+            .map_err(|error| format!("could not run cargo tree: {error}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo {} failed: {}",
+                command.join(" "),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| line.split(' ').next().map(str::to_owned))
+            .collect())
+    };
+    for (krate, owner, feature) in IGNORED {
+        for member in &members {
+            if graph(&["-p", member])?.iter().any(|name| name == krate) {
+                return Err(format!(
+                    "`{krate}` (an ignored advisory in deny.toml) is reached by `{member}` with \
+                     its default features; it may only come with `{owner}/{feature}`"
+                ));
+            }
+        }
+        if !graph(&["-p", owner, "--features", feature])?
+            .iter()
+            .any(|name| name == krate)
+        {
+            return Err(format!(
+                "deny.toml ignores an advisory of `{krate}`, which `{owner}/{feature}` no longer \
+                 brings in: drop the ignore"
+            ));
+        }
+    }
+    eprintln!(
+        "advisories: ignored ones stay behind their feature ({} members checked)",
+        members.len()
+    );
     Ok(())
 }
 
@@ -167,6 +235,10 @@ fn offline_advisories() -> Result<()> {
     );
     let config = root.join("target").join("advisory-db").join("deny.toml");
     fs::write(&config, with_db).map_err(|error| format!("{}: {error}", config.display()))?;
+    // cargo-deny --offline reads every crate of the lock file, those of other targets too,
+    // which a build on this machine never downloaded: fetch them first (the registry is
+    // reachable where the advisory database is not).
+    cargo(&["fetch", "--locked"], &[])?;
     eprintln!("advisories: checked against {}", snapshot.display());
     let config = config.display().to_string();
     cargo(

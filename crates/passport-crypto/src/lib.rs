@@ -60,10 +60,12 @@
 //!
 //!   At least one of the two must be enabled; with both, [`Backend`] chooses per key.
 //! - `seal` (off by default): the `seal` module, sealing passports as the Telegram app does:
-//!   RSA-OAEP encryption of the credentials secret through the `rsa` crate (a public-key
-//!   operation, which RUSTSEC-2023-0071 does not concern; its seed comes from the caller's RNG,
-//!   so sealing is reproducible), AES-256-CBC of every part. A bot or a website only opens
-//!   passports and leaves it off; tests, fixtures and the sandbox turn it on.
+//!   RSA-OAEP encryption of the credentials secret, AES-256-CBC of every part, every random
+//!   choice from the caller's RNG. The RSA step goes through aws-lc-rs, which draws its own OAEP
+//!   seed; with `rsa-backend` too it goes through the `rsa` crate with the seed from the RNG, so
+//!   that sealing is reproducible byte for byte (a public-key operation, which
+//!   RUSTSEC-2023-0071 does not concern). A bot or a website only opens passports and leaves it
+//!   off; tests, fixtures and the sandbox turn it on.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

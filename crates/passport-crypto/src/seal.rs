@@ -5,7 +5,8 @@
 //! encrypted bytes of every file (what `getFile` would download), for tests, fixtures and the
 //! sandbox. Every random choice comes from the RNG passed in, so a seeded RNG gives the same
 //! output byte for byte: 32-byte secrets, 32 to 255 bytes of random padding (first byte its
-//! length, total a multiple of 16), and the RSA-OAEP seed.
+//! length, total a multiple of 16), and, with the `rsa-backend` feature, the RSA-OAEP seed
+//! (see [`encrypt_secret`]).
 //!
 //! This module exists only with the `seal` feature: it is the Telegram app's side, and a bot
 //! or a website only opens passports.
@@ -22,7 +23,6 @@ use passport_types::received::{
     EncryptedCredentials, EncryptedPassportElement, PassportData, PassportFile,
 };
 use rand_core::CryptoRng;
-use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use tgauth_core::UnixTime;
 use zeroize::Zeroizing;
@@ -276,13 +276,31 @@ pub fn seal(
 }
 
 /// RSAES-OAEP-ENCRYPT (RFC 8017, 7.1.1) with SHA-1, MGF1-SHA-1 and an empty label, as the
-/// Telegram app encrypts the credentials secret, through RustCrypto's `rsa` crate. The OAEP seed
-/// comes from `rng`, so sealing is reproducible from a seeded RNG.
+/// Telegram app encrypts the credentials secret.
 ///
-/// `rsa` carries RUSTSEC-2023-0071 (Marvin), a timing side channel of its private-key
-/// operations; encryption is the public operation on public data, which the advisory does not
-/// concern. (aws-lc-rs draws its own OAEP seed, so its output could not be reproduced here.)
+/// With the `rsa-backend` feature this goes through RustCrypto's `rsa` crate, whose OAEP seed
+/// comes from `rng`, so sealing is reproducible byte for byte from a seeded RNG. `rsa` carries
+/// RUSTSEC-2023-0071 (Marvin), a timing side channel of its private-key operations;
+/// encryption is the public operation on public data, which the advisory does not concern, but
+/// the crate is kept out of the default build all the same. Without `rsa-backend`, aws-lc-rs
+/// encrypts and draws its own OAEP seed: everything else that [`seal`] produces is still
+/// reproducible from `rng`, the encrypted secret is not.
 pub fn encrypt_secret(
+    public_key: &PublicKey,
+    message: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Result<Vec<u8>> {
+    #[cfg(feature = "rsa-backend")]
+    return encrypt_secret_reproducibly(public_key, message, rng);
+    #[cfg(not(feature = "rsa-backend"))]
+    {
+        let _ = rng;
+        encrypt_secret_with_aws_lc(public_key, message)
+    }
+}
+
+#[cfg(feature = "rsa-backend")]
+fn encrypt_secret_reproducibly(
     public_key: &PublicKey,
     message: &[u8],
     rng: &mut impl CryptoRng,
@@ -296,16 +314,42 @@ pub fn encrypt_secret(
             reason: "the RSA public key cannot be used for encryption",
         },
     )?;
-    key.encrypt(&mut RandCore06(rng), rsa::Oaep::new::<Sha1>(), message)
+    key.encrypt(
+        &mut RandCore06(rng),
+        rsa::Oaep::new::<sha1::Sha1>(),
+        message,
+    )
+    .map_err(|_| Error::Seal {
+        reason: "message too long for RSA-OAEP with this key",
+    })
+}
+
+#[cfg(not(feature = "rsa-backend"))]
+fn encrypt_secret_with_aws_lc(public_key: &PublicKey, message: &[u8]) -> Result<Vec<u8>> {
+    use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, PublicEncryptingKey};
+    let key = PublicEncryptingKey::from_der(&public_key.to_spki_der())
+        .ok()
+        .and_then(|key| OaepPublicEncryptingKey::new(key).ok())
+        .ok_or(Error::Seal {
+            reason: "the RSA public key cannot be used for encryption",
+        })?;
+    let mut ciphertext = vec![0; key.ciphertext_size()];
+    let length = key
+        .encrypt(&OAEP_SHA1_MGF1SHA1, message, &mut ciphertext, None)
         .map_err(|_| Error::Seal {
             reason: "message too long for RSA-OAEP with this key",
-        })
+        })?
+        .len();
+    ciphertext.truncate(length);
+    Ok(ciphertext)
 }
 
 /// Presents a rand_core 0.9 RNG as the rand_core 0.6 RNG that `rsa` 0.9 takes; it forwards every
 /// call and adds nothing.
+#[cfg(feature = "rsa-backend")]
 struct RandCore06<'a, R>(&'a mut R);
 
+#[cfg(feature = "rsa-backend")]
 impl<R: CryptoRng> rsa::rand_core::RngCore for RandCore06<'_, R> {
     fn next_u32(&mut self) -> u32 {
         self.0.next_u32()
@@ -328,4 +372,5 @@ impl<R: CryptoRng> rsa::rand_core::RngCore for RandCore06<'_, R> {
     }
 }
 
+#[cfg(feature = "rsa-backend")]
 impl<R: CryptoRng> rsa::rand_core::CryptoRng for RandCore06<'_, R> {}
