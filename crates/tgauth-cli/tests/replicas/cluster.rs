@@ -212,6 +212,21 @@ impl Process {
         }
     }
 
+    /// Its resident memory (`VmRSS`) in MiB, while it runs.
+    pub(crate) fn resident_mib(&self) -> Option<f64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib / 1024.0)
+    }
+
     /// SIGTERM (the graceful stop a service manager sends), and wait for the exit.
     pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().unwrap();
@@ -421,6 +436,11 @@ impl Replica {
     pub(crate) fn restart(&mut self) {
         self.process = Self::spawn(&self.settings, self.port, self.starts);
         self.starts += 1;
+    }
+
+    /// Its resident memory in MiB, while it runs.
+    pub(crate) fn resident_mib(&self) -> Option<f64> {
+        self.process.resident_mib()
     }
 
     /// The value of its Prometheus series `series` (`name` or `name{label="value"}`), if it

@@ -8,8 +8,10 @@
 //!   SIGKILL and restarted mid-run, another restarted gracefully.
 //! - [`the_polling_lease_moves_when_its_holder_is_killed`].
 //! - [`postgres_restart_and_redis_outage_are_503_and_recover`].
+//! - [`webhook_throughput_behind_haproxy`]: the figures of docs/PERFORMANCE.md in release,
+//!   and every update answered once when two of three replicas stop gracefully.
 //!
-//! The three tests share the machine's cores with nothing else of theirs: they take turns.
+//! The tests share the machine's cores with nothing else of theirs: they take turns.
 
 // The harness reports what it measured.
 #![allow(clippy::print_stderr, clippy::unwrap_used, clippy::expect_used)]
@@ -667,6 +669,63 @@ async fn postgres_restart_and_redis_outage_are_503_and_recover() {
          {recovered_after:?} after it was back; Redis down 10 s, every replica ready \
          {redis_recovered_after:?} after it stopped; {CHATS} updates sent during the outages, \
          each answered once"
+    );
+}
+
+/// Updates per second that the sandbox's webhook delivers through haproxy to three replicas on
+/// PostgreSQL, then, with two of them stopped gracefully, to the one left; each replica's
+/// resident memory at rest and after the load; and every update of both rounds answered once.
+/// The figures mean something in release (docs/PERFORMANCE.md):
+/// `cargo test --release -p tgauth-cli --test replicas -- --nocapture throughput`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhook_throughput_behind_haproxy() {
+    let _turn = TURN.lock().await;
+    let Some(programs) = Programs::find() else {
+        return;
+    };
+    // A debug build (the test suite) checks the same with fewer updates.
+    const ROUND: i64 = if cfg!(debug_assertions) {
+        2_000
+    } else {
+        20_000
+    };
+    let mut deployment = Deployment::start(&programs, "webhook").await;
+    deployment.create_users((1..=2 * ROUND).map(|i| FILLER + i));
+    let at_rest: Vec<f64> = deployment
+        .replicas
+        .iter()
+        .filter_map(Replica::resident_mib)
+        .collect();
+    let round = async |deployment: &Deployment, first: i64| {
+        let started = Instant::now();
+        for i in first..first + ROUND {
+            deployment.say(FILLER + i, "/start");
+        }
+        let chats = FILLER + first..=FILLER + first + ROUND - 1;
+        let sent = deployment.wait_answered(chats.clone()).await;
+        let rate = ROUND as f64 / started.elapsed().as_secs_f64();
+        for chat in chats {
+            assert_eq!(sent[&chat].len(), 1, "chat {chat}");
+        }
+        rate
+    };
+    let three = round(&deployment, 1).await;
+    let loaded: Vec<f64> = deployment
+        .replicas
+        .iter()
+        .filter_map(Replica::resident_mib)
+        .collect();
+    for replica in &mut deployment.replicas[1..] {
+        let status = blocking(|| replica.terminate());
+        assert!(status.success(), "a graceful stop exits 0: {status}");
+    }
+    let one = round(&deployment, ROUND + 1).await;
+    eprintln!(
+        "throughput: {ROUND} /start updates each, sandbox webhook (40 connections) -> haproxy -> \
+         PostgreSQL: three replicas {three:.0}/s, one replica {one:.0}/s ({:.2}x); resident \
+         memory per replica at rest {at_rest:.0?} MiB, after the three-replica round \
+         {loaded:.0?} MiB",
+        three / one
     );
 }
 

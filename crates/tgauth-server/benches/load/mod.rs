@@ -120,6 +120,50 @@ pub(crate) fn get_request(addr: SocketAddr, path: &str, cookie: Option<&str>) ->
     request.body(String::new()).unwrap()
 }
 
+/// A POST of the JSON `body` to `path` on `addr`, with `headers`.
+#[allow(
+    dead_code,
+    reason = "each bench compiles this module; not all of them post"
+)]
+pub(crate) fn post_request(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> Request<String> {
+    let mut request = Request::post(path)
+        .header(header::HOST, addr.to_string())
+        .header(header::CONTENT_TYPE, "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(body).unwrap()
+}
+
+/// The resident memory of this process (`VmRSS`), in MiB.
+#[allow(
+    dead_code,
+    reason = "each bench compiles this module; not all of them report memory"
+)]
+pub(crate) fn resident_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|value| {
+                    value
+                        .trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
 /// Sends `request` on `sender`; the answer with its body not read yet.
 pub(crate) async fn send(
     sender: &mut SendRequest<String>,
@@ -129,10 +173,12 @@ pub(crate) async fn send(
     sender.send_request(request).await
 }
 
-/// `request` on `sender`: the status and the `location` header, after reading the whole body.
+/// `request` on `sender`: the status and the `location` header (or, when `keep` and there is
+/// none, the body), after reading the whole body.
 async fn status_of(
     sender: &mut SendRequest<String>,
     request: Request<String>,
+    keep: bool,
 ) -> Result<(StatusCode, Option<String>), hyper::Error> {
     let response = send(sender, request).await?;
     let status = response.status();
@@ -141,6 +187,11 @@ async fn status_of(
         .get(header::LOCATION)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
+    if keep && location.is_none() {
+        let mut body = Vec::new();
+        drain(response.into_body(), Some(&mut body)).await?;
+        return Ok((status, Some(String::from_utf8_lossy(&body).into_owned())));
+    }
     drain(response.into_body(), None).await?;
     Ok((status, location))
 }
@@ -156,7 +207,8 @@ pub(crate) async fn drive(
     drive_keeping(addr, duration, expected, next, false).await.0
 }
 
-/// [`drive`], also keeping the `location` of every answer with status `expected` (when `keep`).
+/// [`drive`], also keeping the `location` (or, without one, the body) of every answer with
+/// status `expected` (when `keep`).
 pub(crate) async fn drive_keeping(
     addr: SocketAddr,
     duration: Duration,
@@ -182,7 +234,7 @@ pub(crate) async fn drive_keeping(
                     break;
                 };
                 let sent = Instant::now();
-                match status_of(&mut sender, request).await {
+                match status_of(&mut sender, request, keep).await {
                     Ok((status, location)) if status == expected => {
                         latencies.push(sent.elapsed());
                         if keep && let Some(location) = location {
@@ -261,6 +313,10 @@ pub(crate) async fn bare_reference(bare: SocketAddr) -> (Outcome, Arc<NextReques
 }
 
 /// The `name=value` part of a `set-cookie` header.
+#[allow(
+    dead_code,
+    reason = "each bench compiles this module; not all of them log in"
+)]
 pub(crate) fn cookie_pair(set_cookie: &str) -> String {
     set_cookie
         .split(';')
@@ -276,6 +332,12 @@ pub(crate) struct Serving {
     pub(crate) addr: SocketAddr,
     pub(crate) sandbox: tgauth::sandbox::SandboxHandle,
     pub(crate) data: tempfile::TempDir,
+    /// The website's API key.
+    #[allow(
+        dead_code,
+        reason = "each bench compiles this module; not all of them call the API"
+    )]
+    pub(crate) api_key: String,
     stop: tokio::sync::oneshot::Sender<()>,
     served: tokio::task::JoinHandle<()>,
 }
@@ -297,7 +359,10 @@ impl Serving {
             .unwrap();
         let addr = started.service.local_addr();
         let SandboxService {
-            service, sandbox, ..
+            service,
+            sandbox,
+            api_key,
+            ..
         } = started;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = tokio::spawn(async move {
@@ -312,11 +377,16 @@ impl Serving {
             addr,
             sandbox,
             data,
+            api_key,
             stop,
             served,
         }
     }
 
+    #[allow(
+        dead_code,
+        reason = "each bench compiles this module; not all of them log in"
+    )]
     /// A session cookie for each widget login path in `logins` (each answered 303).
     pub(crate) async fn sessions(&self, logins: &[String]) -> Vec<String> {
         let mut sender = connect(self.addr).await;
@@ -342,6 +412,10 @@ impl Serving {
         cookies
     }
 
+    #[allow(
+        dead_code,
+        reason = "each bench compiles this module; not all of them read JSON"
+    )]
     /// The JSON body of `request`, which must be answered 200.
     pub(crate) async fn json(&self, request: Request<String>) -> Value {
         let mut sender = connect(self.addr).await;
