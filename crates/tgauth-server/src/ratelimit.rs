@@ -185,24 +185,14 @@ mod tests {
         assert_eq!(limiter.ready().await, None);
     }
 
-    /// The Redis of `.ci/services.sh`; `None` (the test skips) without it, unless
-    /// `TGAUTH_REQUIRE_SERVICES=1`.
-    fn redis_url() -> Option<String> {
-        match std::env::var("TGAUTH_TEST_REDIS_URL") {
-            Ok(url) => Some(url),
-            Err(_) => {
-                assert!(
-                    std::env::var("TGAUTH_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                    "TGAUTH_TEST_REDIS_URL is not set"
-                );
-                None
-            }
-        }
-    }
-
     #[tokio::test]
     async fn replicas_on_one_redis_share_one_limit() {
-        let Some(url) = redis_url() else { return };
+        let Some(url) = tgauth_tests::service_url(
+            "TGAUTH_TEST_REDIS_URL",
+            "replicas_on_one_redis_share_one_limit",
+        ) else {
+            return;
+        };
         let mut connection = redis::Client::open(url.as_str())
             .unwrap()
             .get_multiplexed_async_connection()

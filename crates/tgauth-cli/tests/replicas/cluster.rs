@@ -47,7 +47,7 @@ impl Programs {
             Ok(programs) => Some(programs),
             Err(why) => {
                 assert!(
-                    std::env::var("TGAUTH_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                    !tgauth_tests::services_required(),
                     "the replica harness needs PostgreSQL, Redis and haproxy: {why} \
                      (`source .ci/services.sh` provides them)"
                 );
