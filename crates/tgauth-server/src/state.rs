@@ -108,6 +108,8 @@ pub struct Inner {
     pub(crate) instance: String,
     /// Rung when a notification or an event is queued, so the outbox workers send it now.
     pub(crate) outbox_bell: tokio::sync::Notify,
+    /// The Bot API's side of `/readyz`.
+    pub(crate) bot_check: crate::http::health::BotCheck,
 }
 
 /// The shared state (one `Arc`).
@@ -283,6 +285,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             instance,
             outbox_bell: tokio::sync::Notify::new(),
+            bot_check: crate::http::health::BotCheck::default(),
             config,
         })))
     }

@@ -291,10 +291,14 @@ impl Redis {
 }
 
 /// haproxy in front of the replicas: round robin, a health check on `/readyz` every 300 ms
-/// (a replica that is down or draining leaves the rotation after two failed checks), and a
-/// request whose connection failed sent again to another replica.
+/// with a second to answer (a replica that is down or draining leaves the rotation after two
+/// failed checks; without `timeout check` haproxy would allow the 300 ms interval, which a
+/// loaded two-core machine misses for every replica at once), and a request whose connection
+/// failed sent again to another replica.
 pub(crate) struct Haproxy {
     pub(crate) port: u16,
+    /// Its standard error: the servers going DOWN and UP, with the check's reason.
+    log: PathBuf,
     _process: Process,
 }
 
@@ -310,6 +314,7 @@ impl Haproxy {
              frontend website\n    bind 127.0.0.1:{port}\n    default_backend replicas\n\
              backend replicas\n    balance roundrobin\n    option httpchk GET /readyz\n    \
              http-check expect status 200\n    \
+             timeout check 1s\n    \
              default-server inter 300ms fastinter 200ms downinter 300ms fall 2 rise 2\n"
         );
         for (index, replica) in replicas.iter().enumerate() {
@@ -330,25 +335,37 @@ impl Haproxy {
             "haproxy -c: {}",
             String::from_utf8_lossy(&check.stderr)
         );
+        let log = directory.join("haproxy.log");
         let process = Process::spawn(
             Command::new(&programs.haproxy)
                 .arg("-db")
                 .arg("-f")
                 .arg(&path)
                 .stdout(Stdio::null())
-                .stderr(Stdio::null()),
+                .stderr(std::fs::File::create(&log).unwrap()),
         );
         wait_until("haproxy listens", Duration::from_secs(30), || {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
         });
         Self {
             port,
+            log,
             _process: process,
         }
     }
 
     pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The lines where a replica left or joined the rotation, and why.
+    pub(crate) fn state_changes(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains(" is DOWN") || line.contains(" is UP"))
+            .map(str::to_owned)
+            .collect()
     }
 }
 

@@ -55,7 +55,7 @@ struct Deployment {
     redis: Redis,
     sandbox: SandboxHandle,
     replicas: Vec<Replica>,
-    _haproxy: Haproxy,
+    haproxy: Haproxy,
     website: Website,
     receiver: Receiver,
     /// The chat of every update sent: an update's effect is counted in its chat.
@@ -132,7 +132,7 @@ impl Deployment {
             redis,
             sandbox,
             replicas,
-            _haproxy: haproxy,
+            haproxy,
             website,
             receiver,
             chats: std::sync::Mutex::default(),
@@ -480,9 +480,11 @@ async fn webhook_replicas_survive_a_kill_and_a_graceful_restart() {
         .collect();
     assert!(
         outside.is_empty(),
-        "calls failed outside the kill (the graceful restart ran from {:?} to {:?} after the start): {outside:#?}",
+        "calls failed outside the kill (the graceful restart ran from {:?} to {:?} after the \
+         start; haproxy's rotation changes: {:#?}): {outside:#?}",
         graceful_from - started,
-        graceful_until - started
+        graceful_until - started,
+        deployment.haproxy.state_changes(),
     );
     eprintln!(
         "replicas: {} API calls and {sessions_checked} session checks; {} failed, all in flight \
@@ -494,6 +496,10 @@ async fn webhook_replicas_survive_a_kill_and_a_graceful_restart() {
         events.len(),
         ids.len(),
         started.elapsed()
+    );
+    eprintln!(
+        "replicas: haproxy's rotation changes: {:#?}",
+        deployment.haproxy.state_changes()
     );
     drop(deployment);
 }

@@ -96,7 +96,16 @@ impl Website {
                     let body = response.json().await.unwrap_or(Value::Null);
                     return (status, body);
                 }
-                Ok(response) => format!("{what}: {}", response.status()),
+                Ok(response) => {
+                    // haproxy's own page ("No server is available") or the replica's JSON error.
+                    let status = response.status();
+                    let body = response.text().await.unwrap_or_default();
+                    let body: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+                    format!(
+                        "{what}: {status}: {}",
+                        body.chars().take(120).collect::<String>()
+                    )
+                }
                 Err(error) => format!("{what}: {error}"),
             };
             self.failures.lock().unwrap().push(Failure {

@@ -14,6 +14,7 @@ on_every_database!(
     the_api_refuses_missing_or_wrong_keys_and_bad_bodies_storing_nothing,
     linking_through_the_bot_and_the_website_then_a_notification,
     health_readiness_and_metrics_answer,
+    readiness_asks_the_bot_api_once_in_ten_seconds_and_answers_while_it_hangs,
     a_notification_retried_with_its_idempotency_key_is_queued_once,
 );
 
@@ -461,6 +462,45 @@ async fn a_notification_retried_with_its_idempotency_key_is_queued_once(running:
     eventually(|| shipped() == 2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(shipped(), 2, "one message per key");
+    running.stop().await;
+}
+
+async fn readiness_asks_the_bot_api_once_in_ten_seconds_and_answers_while_it_hangs(
+    running: Running,
+) {
+    let readyz = || async {
+        let response = client().get(running.url("/readyz")).send().await.unwrap();
+        let status = response.status();
+        (status, response.json::<Value>().await.unwrap())
+    };
+    let (status, body) = readyz().await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The next `getMe` hangs for a minute. Within ten seconds of the last one nothing asks:
+    // the probes answer ready at once.
+    let hang: tgauth::sandbox::faults::FaultSpec = serde_json::from_value(json!({
+        "bot": BOT, "method": "getMe", "count": 1,
+        "fault": {"kind": "delay", "millis": 60_000}
+    }))
+    .unwrap();
+    running.sandbox.inject_fault(hang).unwrap();
+    running.clock.advance(9);
+    for _ in 0..5 {
+        let (status, body) = readyz().await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    // Ten seconds on, the probe asks; the hanging `getMe` makes it unavailable after the
+    // check's bound instead of holding the probe for the minute.
+    running.clock.advance(1);
+    let (status, body) = readyz().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["bot"], "unavailable", "{body}");
+    assert_eq!(body["database"], "ok", "{body}");
+
+    // A failure is not remembered: the next probe asks again and the fault is spent.
+    let (status, body) = readyz().await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     running.stop().await;
 }
 
