@@ -28,6 +28,10 @@
 
 mod load;
 
+/// The allocator the `tgauth` program runs the service on.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
