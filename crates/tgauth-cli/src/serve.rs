@@ -21,7 +21,7 @@ pub(crate) enum ApiKeyCommand {
 }
 
 /// Where the service's database is.
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub(crate) struct ApiKeyDatabaseArgs {
     /// The service's database [default: sqlite://<data>/tgauth.db].
     #[arg(long, env = "TGAUTH_DATABASE", value_name = "URL")]
@@ -29,6 +29,19 @@ pub(crate) struct ApiKeyDatabaseArgs {
     /// The data directory [default: ./tgauth-data].
     #[arg(long = "data", env = "TGAUTH_DATA", value_name = "DIR")]
     data: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ApiKeyDatabaseArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self { database, data } = self;
+        f.debug_struct("ApiKeyDatabaseArgs")
+            .field(
+                "database",
+                &database.as_deref().map(tgauth_server::config::RedactedUrl),
+            )
+            .field("data", data)
+            .finish()
+    }
 }
 
 impl ApiKeyDatabaseArgs {

@@ -18,7 +18,7 @@ use tgauth::{BotToken, UserId};
 use zeroize::Zeroizing;
 
 /// The flags of `tgauth serve` (each also a `TGAUTH_*` environment variable).
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Clone, Default, clap::Args)]
 pub struct ServeArgs {
     /// The TOML configuration file.
     #[arg(long, env = "TGAUTH_CONFIG", value_name = "FILE")]
@@ -136,6 +136,82 @@ pub struct ServeArgs {
     pub oidc_key_rotation_days: Option<u64>,
 }
 
+impl fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field named, so that a new one cannot be left out of this by accident.
+        let Self {
+            config,
+            listen,
+            database,
+            redis,
+            public_url,
+            data,
+            bot_api_url,
+            oidc_provider_url,
+            updates,
+            confirmation,
+            events_url,
+            log_format,
+            sandbox,
+            sandbox_listen,
+            bot_username,
+            session_ttl_seconds,
+            login_max_age_seconds,
+            link_ttl_seconds,
+            passport_request_ttl_seconds,
+            passport_retention_seconds,
+            login_rate_per_minute,
+            trust_forwarded_for,
+            request_timeout_seconds,
+            body_limit_bytes,
+            admins,
+            oidc_signing_alg,
+            oidc_subject_type,
+            oidc_access_token_ttl_seconds,
+            oidc_refresh_token_ttl_seconds,
+            oidc_key_rotation_days,
+        } = self;
+        f.debug_struct("ServeArgs")
+            .field("config", config)
+            .field("listen", listen)
+            .field("database", &database.as_deref().map(RedactedUrl))
+            .field("redis", &redis.as_deref().map(RedactedUrl))
+            .field("public_url", public_url)
+            .field("data", data)
+            .field("bot_api_url", bot_api_url)
+            .field("oidc_provider_url", oidc_provider_url)
+            .field("updates", updates)
+            .field("confirmation", confirmation)
+            .field("events_url", &events_url.as_deref().map(RedactedUrl))
+            .field("log_format", log_format)
+            .field("sandbox", sandbox)
+            .field("sandbox_listen", sandbox_listen)
+            .field("bot_username", bot_username)
+            .field("session_ttl_seconds", session_ttl_seconds)
+            .field("login_max_age_seconds", login_max_age_seconds)
+            .field("link_ttl_seconds", link_ttl_seconds)
+            .field("passport_request_ttl_seconds", passport_request_ttl_seconds)
+            .field("passport_retention_seconds", passport_retention_seconds)
+            .field("login_rate_per_minute", login_rate_per_minute)
+            .field("trust_forwarded_for", trust_forwarded_for)
+            .field("request_timeout_seconds", request_timeout_seconds)
+            .field("body_limit_bytes", body_limit_bytes)
+            .field("admins", admins)
+            .field("oidc_signing_alg", oidc_signing_alg)
+            .field("oidc_subject_type", oidc_subject_type)
+            .field(
+                "oidc_access_token_ttl_seconds",
+                oidc_access_token_ttl_seconds,
+            )
+            .field(
+                "oidc_refresh_token_ttl_seconds",
+                oidc_refresh_token_ttl_seconds,
+            )
+            .field("oidc_key_rotation_days", oidc_key_rotation_days)
+            .finish()
+    }
+}
+
 /// How the bot receives updates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -175,7 +251,7 @@ pub enum LogFormat {
 }
 
 /// The configuration file (every key optional; unknown keys are refused).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSettings {
     listen: Option<SocketAddr>,
@@ -209,6 +285,76 @@ struct FileSettings {
     events_secret_file: Option<PathBuf>,
     /// "Log in with tgauth": `[oidc]` and its `[[oidc.clients]]`.
     oidc: Option<crate::provider::ProviderFile>,
+}
+
+impl fmt::Debug for FileSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field named, so that a new one cannot be left out of this by accident.
+        let Self {
+            listen,
+            database,
+            redis,
+            public_url,
+            data,
+            bot_api_url,
+            oidc_provider_url,
+            updates,
+            confirmation,
+            events_url,
+            log_format,
+            bot_username,
+            session_ttl_seconds,
+            login_max_age_seconds,
+            link_ttl_seconds,
+            passport_request_ttl_seconds,
+            passport_retention_seconds,
+            login_rate_per_minute,
+            trust_forwarded_for,
+            request_timeout_seconds,
+            body_limit_bytes,
+            admins,
+            bot_token_file,
+            passport_key_file,
+            cookie_key_file,
+            data_key_file,
+            oidc_client_secret_file,
+            webhook_secret_file,
+            events_secret_file,
+            oidc,
+        } = self;
+        f.debug_struct("FileSettings")
+            .field("listen", listen)
+            .field("database", &database.as_deref().map(RedactedUrl))
+            .field("redis", &redis.as_deref().map(RedactedUrl))
+            .field("public_url", public_url)
+            .field("data", data)
+            .field("bot_api_url", bot_api_url)
+            .field("oidc_provider_url", oidc_provider_url)
+            .field("updates", updates)
+            .field("confirmation", confirmation)
+            .field("events_url", &events_url.as_deref().map(RedactedUrl))
+            .field("log_format", log_format)
+            .field("bot_username", bot_username)
+            .field("session_ttl_seconds", session_ttl_seconds)
+            .field("login_max_age_seconds", login_max_age_seconds)
+            .field("link_ttl_seconds", link_ttl_seconds)
+            .field("passport_request_ttl_seconds", passport_request_ttl_seconds)
+            .field("passport_retention_seconds", passport_retention_seconds)
+            .field("login_rate_per_minute", login_rate_per_minute)
+            .field("trust_forwarded_for", trust_forwarded_for)
+            .field("request_timeout_seconds", request_timeout_seconds)
+            .field("body_limit_bytes", body_limit_bytes)
+            .field("admins", admins)
+            .field("bot_token_file", bot_token_file)
+            .field("passport_key_file", passport_key_file)
+            .field("cookie_key_file", cookie_key_file)
+            .field("data_key_file", data_key_file)
+            .field("oidc_client_secret_file", oidc_client_secret_file)
+            .field("webhook_secret_file", webhook_secret_file)
+            .field("events_secret_file", events_secret_file)
+            .field("oidc", oidc)
+            .finish()
+    }
 }
 
 /// A setting that is missing or bad: `setting <name>: <what>`, one line.
@@ -303,8 +449,43 @@ impl fmt::Debug for Key32 {
     }
 }
 
+/// A connection URL as `Debug` shows it: a password in it (`postgres://user:PASSWORD@host`,
+/// `redis://:PASSWORD@host`, `?password=`) replaced, everything else kept for diagnosis; a
+/// string that is not a URL is not shown at all.
+pub struct RedactedUrl<'a>(pub &'a str);
+
+impl fmt::Debug for RedactedUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Ok(mut url) = url::Url::parse(self.0) else {
+            return f.write_str(tgauth::REDACTED);
+        };
+        if url.password().is_some() && url.set_password(Some("redacted")).is_err() {
+            return f.write_str(tgauth::REDACTED);
+        }
+        let secret = |key: &str| {
+            let key = key.to_ascii_lowercase();
+            key.contains("pass") || key.contains("secret") || key.contains("token")
+        };
+        if url.query_pairs().any(|(key, _)| secret(&key)) {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(key, value)| {
+                    let value = if secret(&key) {
+                        "redacted".to_owned()
+                    } else {
+                        value.into_owned()
+                    };
+                    (key.into_owned(), value)
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        fmt::Debug::fmt(url.as_str(), f)
+    }
+}
+
 /// The whole configuration the service runs with.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Config {
     /// Where to listen.
@@ -370,6 +551,78 @@ pub struct Config {
     pub webhook_secret: Option<Secret>,
     /// The key that signs events.
     pub events_secret: Option<Secret>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field named, so that a new one cannot be left out of this by accident.
+        let Self {
+            listen,
+            database,
+            redis,
+            public_url,
+            data,
+            bot_api_url,
+            oidc_provider_url,
+            updates,
+            confirmation,
+            events_url,
+            log_format,
+            bot_username,
+            session_ttl,
+            login_max_age,
+            link_ttl,
+            passport_request_ttl,
+            passport_retention,
+            login_rate_per_minute,
+            trust_forwarded_for,
+            request_timeout,
+            body_limit,
+            admins,
+            sandbox_url,
+            provider,
+            bot_token,
+            passport_key,
+            cookie_key,
+            data_key,
+            oidc_client_secret,
+            webhook_secret,
+            events_secret,
+        } = self;
+        f.debug_struct("Config")
+            .field("listen", listen)
+            .field("database", &RedactedUrl(database))
+            .field("redis", &redis.as_deref().map(RedactedUrl))
+            .field("public_url", public_url)
+            .field("data", data)
+            .field("bot_api_url", bot_api_url)
+            .field("oidc_provider_url", oidc_provider_url)
+            .field("updates", updates)
+            .field("confirmation", confirmation)
+            .field("events_url", &events_url.as_deref().map(RedactedUrl))
+            .field("log_format", log_format)
+            .field("bot_username", bot_username)
+            .field("session_ttl", session_ttl)
+            .field("login_max_age", login_max_age)
+            .field("link_ttl", link_ttl)
+            .field("passport_request_ttl", passport_request_ttl)
+            .field("passport_retention", passport_retention)
+            .field("login_rate_per_minute", login_rate_per_minute)
+            .field("trust_forwarded_for", trust_forwarded_for)
+            .field("request_timeout", request_timeout)
+            .field("body_limit", body_limit)
+            .field("admins", admins)
+            .field("sandbox_url", sandbox_url)
+            .field("provider", provider)
+            .field("bot_token", bot_token)
+            .field("passport_key", passport_key)
+            .field("cookie_key", cookie_key)
+            .field("data_key", data_key)
+            .field("oidc_client_secret", oidc_client_secret)
+            .field("webhook_secret", webhook_secret)
+            .field("events_secret", events_secret)
+            .finish()
+    }
 }
 
 /// Where secrets come from: the process environment, or a map in tests.
@@ -855,6 +1108,48 @@ mod tests {
         assert_eq!(config.updates, UpdatesMode::Polling);
         assert!(!config.secure_cookies());
         assert!(!format!("{config:?}").contains("AAHdq"));
+    }
+
+    #[test]
+    fn debug_hides_the_passwords_in_connection_urls() {
+        let env = [
+            ("TGAUTH_BOT_TOKEN", TOKEN),
+            ("TGAUTH_COOKIE_KEY", KEY),
+            ("TGAUTH_DATA_KEY", KEY),
+            ("TGAUTH_EVENTS_SECRET", KEY),
+        ];
+        let args = ServeArgs {
+            database: Some(
+                "postgres://tgauth:hunter2@db.internal:5432/tgauth?sslmode=require".into(),
+            ),
+            redis: Some("redis://:hunter2@cache.internal:6379/0".into()),
+            events_url: Some("https://site:hunter2@example.com/hooks/v1".into()),
+            ..ServeArgs::default()
+        };
+        let printed_args = format!("{args:?}");
+        let config = resolve(args, &env).unwrap();
+        let printed = format!("{config:?}");
+        for printed in [printed, printed_args] {
+            assert!(!printed.contains("hunter2"), "{printed}");
+            // What tells one deployment from another stays.
+            assert!(
+                printed.contains("db.internal:5432/tgauth?sslmode=require"),
+                "{printed}"
+            );
+            assert!(printed.contains("cache.internal:6379/0"), "{printed}");
+            assert!(printed.contains("example.com/hooks/v1"), "{printed}");
+        }
+        assert_eq!(
+            format!("{:?}", RedactedUrl("not a url: hunter2")),
+            tgauth::REDACTED
+        );
+        assert_eq!(
+            format!(
+                "{:?}",
+                RedactedUrl("postgres://tgauth@db/tgauth?password=hunter2")
+            ),
+            "\"postgres://tgauth@db/tgauth?password=redacted\""
+        );
     }
 
     #[test]
