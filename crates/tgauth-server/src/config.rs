@@ -287,76 +287,6 @@ struct FileSettings {
     oidc: Option<crate::provider::ProviderFile>,
 }
 
-impl fmt::Debug for FileSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Every field named, so that a new one cannot be left out of this by accident.
-        let Self {
-            listen,
-            database,
-            redis,
-            public_url,
-            data,
-            bot_api_url,
-            oidc_provider_url,
-            updates,
-            confirmation,
-            events_url,
-            log_format,
-            bot_username,
-            session_ttl_seconds,
-            login_max_age_seconds,
-            link_ttl_seconds,
-            passport_request_ttl_seconds,
-            passport_retention_seconds,
-            login_rate_per_minute,
-            trust_forwarded_for,
-            request_timeout_seconds,
-            body_limit_bytes,
-            admins,
-            bot_token_file,
-            passport_key_file,
-            cookie_key_file,
-            data_key_file,
-            oidc_client_secret_file,
-            webhook_secret_file,
-            events_secret_file,
-            oidc,
-        } = self;
-        f.debug_struct("FileSettings")
-            .field("listen", listen)
-            .field("database", &database.as_deref().map(RedactedUrl))
-            .field("redis", &redis.as_deref().map(RedactedUrl))
-            .field("public_url", public_url)
-            .field("data", data)
-            .field("bot_api_url", bot_api_url)
-            .field("oidc_provider_url", oidc_provider_url)
-            .field("updates", updates)
-            .field("confirmation", confirmation)
-            .field("events_url", &events_url.as_deref().map(RedactedUrl))
-            .field("log_format", log_format)
-            .field("bot_username", bot_username)
-            .field("session_ttl_seconds", session_ttl_seconds)
-            .field("login_max_age_seconds", login_max_age_seconds)
-            .field("link_ttl_seconds", link_ttl_seconds)
-            .field("passport_request_ttl_seconds", passport_request_ttl_seconds)
-            .field("passport_retention_seconds", passport_retention_seconds)
-            .field("login_rate_per_minute", login_rate_per_minute)
-            .field("trust_forwarded_for", trust_forwarded_for)
-            .field("request_timeout_seconds", request_timeout_seconds)
-            .field("body_limit_bytes", body_limit_bytes)
-            .field("admins", admins)
-            .field("bot_token_file", bot_token_file)
-            .field("passport_key_file", passport_key_file)
-            .field("cookie_key_file", cookie_key_file)
-            .field("data_key_file", data_key_file)
-            .field("oidc_client_secret_file", oidc_client_secret_file)
-            .field("webhook_secret_file", webhook_secret_file)
-            .field("events_secret_file", events_secret_file)
-            .field("oidc", oidc)
-            .finish()
-    }
-}
-
 /// A setting that is missing or bad: `setting <name>: <what>`, one line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("setting `{setting}`: {reason}")]
@@ -712,10 +642,18 @@ pub fn unknown_variables() -> Vec<String> {
 }
 
 /// The settings before the secrets are read: what flags, environment and file said.
-#[derive(Debug)]
 pub(crate) struct Layered {
     args: ServeArgs,
     file: FileSettings,
+}
+
+impl fmt::Debug for Layered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The file's settings are the flags' under another name; the flags say enough.
+        f.debug_struct("Layered")
+            .field("args", &self.args)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Layered {
