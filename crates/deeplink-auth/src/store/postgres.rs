@@ -26,6 +26,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!("postgres", "0003_inactive_since.sql"),
 ];
 
+/// How long a pooled connection may sit idle before it is pinged ahead of its next use.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 /// The advisory lock that serialises migrations of servers starting together.
 const MIGRATION_LOCK: i64 = 0x7467_6175_7468_0001;
 /// The first key of the two-key advisory locks on website accounts ("tgau").
@@ -91,12 +93,22 @@ impl PostgresStore {
             .close()
             .await
             .map_err(|e| store_error("postgres", e))?;
-        // No ping before each use: it doubles the round trips of short statements. A
-        // connection the server dropped fails its next statement with `Unavailable`, and the
-        // pool replaces it.
+        // No ping before each use of a busy connection: it doubles the round trips of short
+        // statements. A connection that sat idle for a second or more is pinged first, so
+        // the connections a server restart left dead are replaced before a request gets one
+        // (each would fail its next statement with `Unavailable`); one the server drops
+        // while it is busy still fails once, and the pool replaces it.
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
