@@ -7,7 +7,7 @@ use std::time::Duration;
 use tgauth::bot::Client;
 use tgauth::link::linker::Confirmation;
 use tgauth::link::login::LoginLinkKey;
-use tgauth::link::store::AnyStore;
+use tgauth::link::store::{AnyStore, SqliteWriteGate};
 use tgauth::link::{BotUsername, Linker, Ttl};
 use tgauth::login::Policy;
 use tgauth::login::oidc::Provider;
@@ -128,10 +128,13 @@ impl AppState {
     /// Opens the database and the link store, asks the Bot API who the bot is (unless the
     /// configuration names it), and builds every part.
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        let db = Db::open(&config.database)
+        // On SQLite the service's writer and the link store's take turns at one gate instead
+        // of meeting in SQLite's busy handler.
+        let gate = SqliteWriteGate::default();
+        let db = Db::open_sharing(&config.database, gate.clone())
             .await
             .map_err(StartError::Store)?;
-        let link_store = AnyStore::open(&config.database)
+        let link_store = AnyStore::open_sharing(&config.database, gate)
             .await
             .map_err(StartError::LinkStore)?;
         let client = Client::builder(config.bot_token.clone())

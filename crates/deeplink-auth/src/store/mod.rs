@@ -63,7 +63,7 @@ pub use postgres::PostgresStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, SqliteWriteGate, SqliteWriteTurn};
 
 /// How long a consumed (or declined) code's record is kept after its expiry, so that a
 /// redelivered `/start` still reads "already linked" (or "declined"): one day, longer than
@@ -571,6 +571,18 @@ impl AnyStore {
             other => Err(StoreError::Url {
                 reason: format!("unknown scheme `{other}`"),
             }),
+        }
+    }
+
+    /// Opens the store a URL names, as [`AnyStore::open`] does; a SQLite store's writers take
+    /// their turns at `gate`, which the other writers of this process to the same file share
+    /// (see [`SqliteWriteGate`]). The other backends do not use it.
+    #[cfg(feature = "sqlite")]
+    pub async fn open_sharing(url: &str, gate: SqliteWriteGate) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite://") {
+            Ok(Self::Sqlite(SqliteStore::open_sharing(url, gate).await?))
+        } else {
+            Self::open(url).await
         }
     }
 }

@@ -34,11 +34,40 @@ const MIGRATIONS: &[Migration] = &[
 pub struct SqliteStore {
     writer: sqlx::SqlitePool,
     reader: sqlx::SqlitePool,
-    /// The hot-path writers' own connection behind a FIFO mutex, which every other write also
-    /// holds (so the two writer connections never wait on each other in SQLite's busy
-    /// handler). A pool hop costs a spawned task and a ping round trip to the connection's
-    /// worker thread on every release; a held connection costs neither. `None` once closed.
-    gate: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
+    /// Held by every write, so that the store's two writer connections, and whatever else in
+    /// this process writes to the file and shares it ([`SqliteStore::open_sharing`]),
+    /// never wait on each other in SQLite's busy handler.
+    gate: SqliteWriteGate,
+    /// The hot-path writers' own connection; locked only under the gate. A pool hop costs a
+    /// spawned task and a ping round trip to the connection's worker thread on every
+    /// release; a held connection costs neither. `None` once closed.
+    hot: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
+}
+
+/// Turns at writing to one SQLite file, first come first served, for everything in this
+/// process that writes to it through its own connection.
+///
+/// SQLite lets one connection write at a time. A connection that finds the file locked waits
+/// in SQLite's busy handler, which sleeps a millisecond, then two, five, ten and more, however
+/// soon the lock is free: with two busy writers in one process, most of their time goes to
+/// those sleeps (the service's webhook claims measured 80 ms each, with the processor half
+/// idle). Writers that take their turn here first never meet in the busy handler. Clones share
+/// the turns.
+#[derive(Debug, Clone, Default)]
+pub struct SqliteWriteGate(std::sync::Arc<tokio::sync::Mutex<()>>);
+
+/// A turn at writing, from [`SqliteWriteGate::turn`]: the next writer's begins when it is
+/// dropped.
+#[derive(Debug)]
+pub struct SqliteWriteTurn(
+    #[allow(dead_code, reason = "held for its drop")] tokio::sync::OwnedMutexGuard<()>,
+);
+
+impl SqliteWriteGate {
+    /// Waits for this writer's turn.
+    pub async fn turn(&self) -> SqliteWriteTurn {
+        SqliteWriteTurn(std::sync::Arc::clone(&self.0).lock_owned().await)
+    }
 }
 
 impl SqliteStore {
@@ -49,6 +78,14 @@ impl SqliteStore {
     /// refused, because the store's two connection pools would each see a different private
     /// database (use `memory://` for a store without durability).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_sharing(url, SqliteWriteGate::default()).await
+    }
+
+    /// Opens the database `url` names, as [`SqliteStore::open`] does, with its writers taking
+    /// their turns at `gate`, which the other writers of this process to the same file share
+    /// (see [`SqliteWriteGate`]). A writer that holds a turn must not call the store: the
+    /// store's writes wait for the same turns.
+    pub async fn open_sharing(url: &str, gate: SqliteWriteGate) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url).map_err(|e| StoreError::Url {
             reason: e.to_string(),
         })?;
@@ -66,15 +103,22 @@ impl SqliteStore {
                     .to_owned(),
             });
         }
-        Self::open_with(options).await
+        Self::open_with(options, gate).await
     }
 
     /// Opens (creating if missing) the database file at `path`.
     pub async fn open_path(path: &std::path::Path) -> Result<Self, StoreError> {
-        Self::open_with(SqliteConnectOptions::new().filename(path)).await
+        Self::open_with(
+            SqliteConnectOptions::new().filename(path),
+            SqliteWriteGate::default(),
+        )
+        .await
     }
 
-    async fn open_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+    async fn open_with(
+        options: SqliteConnectOptions,
+        gate: SqliteWriteGate,
+    ) -> Result<Self, StoreError> {
         // An empty file name makes SQLite open a private temporary database per connection:
         // the readers would never see what the writer commits.
         if options.get_filename().as_os_str().is_empty() {
@@ -104,7 +148,8 @@ impl SqliteStore {
         let store = Self {
             writer,
             reader,
-            gate: Default::default(),
+            gate,
+            hot: Default::default(),
         };
         let mut tx = store.begin().await?;
         migrate!(tx, "sqlite", MIGRATIONS);
@@ -112,7 +157,7 @@ impl SqliteStore {
         let connection = sqlx::ConnectOptions::connect(&options)
             .await
             .map_err(|e| store_error("sqlite", e))?;
-        *store.gate.lock().await = Some(connection);
+        *store.hot.lock().await = Some(connection);
         Ok(store)
     }
 
@@ -132,8 +177,9 @@ impl SqliteStore {
         if policy.chats_per_account != ChatsPerAccount::Many {
             return Ok(None);
         }
-        let mut gate = self.gate.lock().await;
-        let connection = gate
+        let turn = self.gate.turn().await;
+        let mut hot = self.hot.lock().await;
+        let connection = hot
             .as_mut()
             .ok_or_else(|| store_error("sqlite", sqlx::Error::PoolClosed))?;
         let result = sqlx::query(
@@ -151,7 +197,8 @@ impl SqliteStore {
         .bind(by == CommittedBy::Website)
         .fetch_optional(connection)
         .await;
-        drop(gate);
+        drop(hot);
+        drop(turn);
         fast_consume_outcome("sqlite", result, who, by, now)
     }
 
@@ -164,11 +211,9 @@ impl SqliteStore {
     }
 
     /// Held by every write through the pool, so that it never meets the hot-path connection
-    /// in SQLite's busy handler.
-    async fn write_gate(
-        &self,
-    ) -> Option<tokio::sync::MutexGuard<'_, Option<sqlx::SqliteConnection>>> {
-        Some(self.gate.lock().await)
+    /// (or another writer sharing the gate) in SQLite's busy handler.
+    async fn write_gate(&self) -> Option<SqliteWriteTurn> {
+        Some(self.gate.turn().await)
     }
 
     /// Runs a single-statement write on the hot-path connection.
@@ -176,8 +221,9 @@ impl SqliteStore {
         &self,
         query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     ) -> Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
-        let mut gate = self.gate.lock().await;
-        let connection = gate.as_mut().ok_or(sqlx::Error::PoolClosed)?;
+        let _turn = self.gate.turn().await;
+        let mut hot = self.hot.lock().await;
+        let connection = hot.as_mut().ok_or(sqlx::Error::PoolClosed)?;
         query.execute(connection).await
     }
 
@@ -208,7 +254,10 @@ impl SqliteStore {
 
     /// Closes the pools; operations afterwards fail with [`StoreError::Unavailable`].
     pub async fn close(&self) {
-        let connection = self.gate.lock().await.take();
+        let connection = {
+            let _turn = self.gate.turn().await;
+            self.hot.lock().await.take()
+        };
         if let Some(connection) = connection {
             // Closing only flushes and releases the handle; a failure leaves nothing to undo.
             let _closed = sqlx::Connection::close(connection).await;

@@ -546,3 +546,63 @@ async fn malformed_inactivity_is_a_typed_error() {
     assert_eq!(uses, 0);
     raw.close().await.unwrap();
 }
+
+/// Every write of the store waits for its turn at a gate shared with another writer of the
+/// file (the service's, in `tgauth serve`), so that the two never meet in SQLite's busy
+/// handler; each is done once the turn is given back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_take_their_turn_at_a_shared_gate() {
+    use deeplink_auth::store::SqliteWriteGate;
+    // A write that ignored the turn would be done within a millisecond or two.
+    const HELD: std::time::Duration = std::time::Duration::from_millis(300);
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("gate.db").display());
+    let gate = SqliteWriteGate::default();
+    let store = AnyStore::open_sharing(&url, gate.clone()).await.unwrap();
+    let code = store
+        .issue(&user("alice"), deeplink_auth::Ttl::CODE_DEFAULT, NOW)
+        .await
+        .unwrap()
+        .code;
+
+    let turn = gate.turn().await;
+    let mut issuing = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .issue(&user("bob"), deeplink_auth::Ttl::CODE_DEFAULT, NOW)
+                .await
+        }
+    });
+    // The one-statement claim on the store's own connection.
+    let mut consuming = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .consume(
+                    &code,
+                    crate::conformance::who(1),
+                    Default::default(),
+                    BOT,
+                    NOW,
+                )
+                .await
+        }
+    });
+    assert!(tokio::time::timeout(HELD, &mut issuing).await.is_err());
+    assert!(tokio::time::timeout(HELD, &mut consuming).await.is_err());
+    // Reads do not wait.
+    assert_eq!(
+        store.links_of_account(&user("alice")).await.unwrap(),
+        vec![]
+    );
+
+    drop(turn);
+    issuing.await.unwrap().unwrap();
+    consuming.await.unwrap().unwrap();
+    assert_eq!(
+        store.links_of_account(&user("alice")).await.unwrap().len(),
+        1
+    );
+}

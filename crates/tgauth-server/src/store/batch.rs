@@ -12,7 +12,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use sqlx::{AnyPool, Row as _};
+use sqlx::{AnyConnection, AnyPool, Row as _};
+use tgauth::link::store::SqliteWriteGate;
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
@@ -102,10 +103,11 @@ impl std::fmt::Debug for Job {
 }
 
 impl Batcher {
-    /// Starts the writing task on `writer`; it ends when every sender is gone.
-    pub(super) fn start(writer: AnyPool) -> Self {
+    /// Starts the writing task on `writer`, each round in a turn at `gate`; it ends when every
+    /// sender is gone.
+    pub(super) fn start(writer: AnyPool, gate: SqliteWriteGate) -> Self {
         let (jobs, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(writer, receiver));
+        tokio::spawn(run(writer, gate, receiver));
         Self { jobs }
     }
 
@@ -119,9 +121,21 @@ impl Batcher {
     }
 }
 
-async fn run(writer: AnyPool, mut receiver: mpsc::UnboundedReceiver<Job>) {
+async fn run(writer: AnyPool, gate: SqliteWriteGate, mut receiver: mpsc::UnboundedReceiver<Job>) {
     let mut waiting = Vec::new();
     while receiver.recv_many(&mut waiting, MAX_ROWS * 4).await > 0 {
+        // One turn for the round's statements: the link store's writers wait for it too.
+        let _turn = gate.turn().await;
+        let mut connection = match writer.acquire().await {
+            Ok(connection) => connection,
+            Err(error) => {
+                let error = Arc::new(error);
+                for job in waiting.drain(..) {
+                    let _ = job.reply.send(Err(StoreError::Shared(Arc::clone(&error))));
+                }
+                continue;
+            }
+        };
         for kind in [Kind::Replay, Kind::NewSession, Kind::Session, Kind::Profile] {
             let (mut batch, rest): (Vec<Job>, Vec<Job>) =
                 waiting.drain(..).partition(|job| job.kind == kind);
@@ -129,14 +143,14 @@ async fn run(writer: AnyPool, mut receiver: mpsc::UnboundedReceiver<Job>) {
             while !batch.is_empty() {
                 let take = batch.len().min(MAX_ROWS);
                 let jobs: Vec<Job> = batch.drain(..take).collect();
-                write(&writer, kind, jobs).await;
+                write(&mut connection, kind, jobs).await;
             }
         }
     }
 }
 
 /// Writes one statement's rows and answers each job.
-async fn write(writer: &AnyPool, kind: Kind, jobs: Vec<Job>) {
+async fn write(writer: &mut AnyConnection, kind: Kind, jobs: Vec<Job>) {
     let (head, columns, tail, returning) = kind.statement();
     let mut sql = String::with_capacity(head.len() + tail.len() + jobs.len() * columns * 5);
     sql.push_str(head);
@@ -167,14 +181,14 @@ async fn write(writer: &AnyPool, kind: Kind, jobs: Vec<Job>) {
         }
     }
     let outcome: Result<Option<HashSet<String>>, sqlx::Error> = if returning {
-        query.fetch_all(writer).await.and_then(|rows| {
+        query.fetch_all(&mut *writer).await.and_then(|rows| {
             rows.iter()
                 .map(|row| row.try_get::<String, _>(0))
                 .collect::<Result<HashSet<_>, _>>()
                 .map(Some)
         })
     } else {
-        query.execute(writer).await.map(|_| None)
+        query.execute(&mut *writer).await.map(|_| None)
     };
     match outcome {
         Ok(written) => {
@@ -226,7 +240,8 @@ mod tests {
         let url = format!("sqlite://{}", directory.path().join("t.db").display());
         let db = super::super::Db::open(&url).await.unwrap();
         let (known, _) = replay("known");
-        write(&db.writer, Kind::Replay, vec![known]).await;
+        let mut writer = db.writer.acquire().await.unwrap();
+        write(&mut writer, Kind::Replay, vec![known]).await;
 
         let mut jobs = Vec::new();
         let mut answers = Vec::new();
@@ -235,7 +250,7 @@ mod tests {
             jobs.push(job);
             answers.push(answer);
         }
-        write(&db.writer, Kind::Replay, jobs).await;
+        write(&mut writer, Kind::Replay, jobs).await;
         let mut written = Vec::new();
         for answer in answers {
             written.push(answer.await.unwrap().unwrap());

@@ -5,7 +5,8 @@
 //! directory, embedded and applied at open. Writes are single statements (an upsert, an
 //! `UPDATE ... RETURNING` that claims outbox rows with a lease), so SQLite's one writer never
 //! meets a transaction that must upgrade its lock. The link store of `deeplink-auth` opens the
-//! same database with its own tables and migrations.
+//! same database with its own tables and migrations; on SQLite its writers and the service's
+//! take turns at one [`SqliteWriteGate`] (see [`Db::open_sharing`]).
 //!
 //! Nothing here sees axum; the HTTP layer calls these methods with values it already checked.
 
@@ -19,7 +20,8 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Row as _};
+use sqlx::{AnyPool, Connection as _, Row as _};
+use tgauth::link::store::{SqliteWriteGate, SqliteWriteTurn};
 use tgauth::{UnixTime, UserId};
 
 pub(crate) use provider::{ClientRow, CodeRow, KeyRow, Taken, TokenRow};
@@ -230,6 +232,9 @@ pub struct Db {
     /// in the pool wait in order, while writers racing for the lock would sleep in SQLite's
     /// busy handler (a millisecond and more per retry). On PostgreSQL the same pool as reads.
     writer: AnyPool,
+    /// SQLite's turns at writing, shared with the link store's writers to the same file (see
+    /// [`Db::open_sharing`]); `None` on PostgreSQL.
+    gate: Option<SqliteWriteGate>,
     /// SQLite's group writes of the hot inserts (see [`batch`]); `None` on PostgreSQL.
     batcher: Option<batch::Batcher>,
     /// SQLite's sessions as this process wrote or read them: a SQLite database has one
@@ -272,10 +277,40 @@ pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
 pub(crate) static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
     sqlx::migrate!("./migrations/postgres");
 
+/// A turn at writing, from [`Db::write`]: on SQLite the file's write gate and then the writer
+/// connection; on PostgreSQL a pooled connection.
+struct Writing {
+    connection: sqlx::pool::PoolConnection<sqlx::Any>,
+    _turn: Option<SqliteWriteTurn>,
+}
+
+impl std::ops::Deref for Writing {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.connection
+    }
+}
+
+impl std::ops::DerefMut for Writing {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.connection
+    }
+}
+
 impl Db {
     /// Opens (creating a SQLite file and its directory if missing) and migrates the database
     /// `url` names.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_sharing(url, SqliteWriteGate::default()).await
+    }
+
+    /// Opens the database `url` names, as [`Db::open`] does; on SQLite every write takes its
+    /// turn at `gate` first, which the link store opened with
+    /// [`AnyStore::open_sharing`](tgauth::link::store::AnyStore::open_sharing) on the same
+    /// file shares, so that the service's writer and the link store's never meet in SQLite's
+    /// busy handler (see [`SqliteWriteGate`]).
+    pub async fn open_sharing(url: &str, gate: SqliteWriteGate) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let dialect = if url.starts_with("sqlite:") {
             Dialect::Sqlite
@@ -318,11 +353,15 @@ impl Db {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&writer).await.map_err(StoreError::Migrate)?;
-        let batcher = (dialect == Dialect::Sqlite).then(|| batch::Batcher::start(writer.clone()));
+        let gate = (dialect == Dialect::Sqlite).then_some(gate);
+        let batcher = gate
+            .as_ref()
+            .map(|gate| batch::Batcher::start(writer.clone(), gate.clone()));
         let sessions = (dialect == Dialect::Sqlite).then(SessionCache::default);
         Ok(Self {
             pool,
             writer,
+            gate,
             batcher,
             sessions,
             dialect,
@@ -367,6 +406,19 @@ impl Db {
         }
     }
 
+    /// Waits for a turn at writing (see [`Writing`]). Nothing that holds one may wait for
+    /// another, nor call the link store: both wait for the same turns.
+    async fn write(&self) -> Result<Writing, StoreError> {
+        let turn = match &self.gate {
+            Some(gate) => Some(gate.turn().await),
+            None => None,
+        };
+        Ok(Writing {
+            connection: self.writer.acquire().await?,
+            _turn: turn,
+        })
+    }
+
     /// Closes the pools.
     pub async fn close(&self) {
         self.writer.close().await;
@@ -408,7 +460,7 @@ impl Db {
         .bind(user.username.as_deref())
         .bind(user.photo_url.as_deref())
         .bind(now.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -477,7 +529,7 @@ impl Db {
             .bind(session.data.as_str())
             .bind(session.created_at.as_secs())
             .bind(session.expires_at.as_secs())
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         let written = done.rows_affected() == 1;
         if written {
@@ -538,7 +590,7 @@ impl Db {
         }
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -550,7 +602,7 @@ impl Db {
         }
         let done = sqlx::query("DELETE FROM sessions WHERE telegram_id = $1")
             .bind(telegram_id.get())
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(done.rows_affected())
     }
@@ -580,7 +632,7 @@ impl Db {
         )
         .bind(digest)
         .bind(expires_at.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -598,7 +650,7 @@ impl Db {
             .bind(state_hash)
             .bind(sealed)
             .bind(expires_at.as_secs())
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -613,7 +665,7 @@ impl Db {
             "DELETE FROM oidc_flows WHERE state_hash = $1 RETURNING sealed, expires_at",
         )
         .bind(state_hash)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *self.write().await?)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let expires_at: i64 = row.try_get(1)?;
@@ -640,7 +692,7 @@ impl Db {
         .bind(name)
         .bind(secret_hash)
         .bind(now.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -673,7 +725,7 @@ impl Db {
             sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                 .bind(id)
                 .bind(now.as_secs())
-                .execute(&self.writer)
+                .execute(&mut *self.write().await?)
                 .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -698,7 +750,7 @@ impl Db {
         .bind(sealed_code)
         .bind(now.as_secs())
         .bind(expires_at.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -716,7 +768,7 @@ impl Db {
     pub(crate) async fn delete_link_request(&self, account: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM link_requests WHERE account = $1")
             .bind(account)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -743,7 +795,7 @@ impl Db {
         .bind(body)
         .bind(now.as_secs())
         .bind(idempotency_key)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?
         .rows_affected();
         if inserted == 1 {
@@ -752,7 +804,7 @@ impl Db {
         let row =
             sqlx::query("SELECT id, account, body FROM notifications WHERE idempotency_key = $1")
                 .bind(idempotency_key)
-                .fetch_optional(&self.writer)
+                .fetch_optional(&mut *self.write().await?)
                 .await?;
         let Some(row) = row else {
             // Deleted between the two statements (housekeeping): nothing was queued.
@@ -806,7 +858,7 @@ impl Db {
             .bind(now.as_secs())
             .bind(now.as_secs() + lease)
             .bind(limit)
-            .fetch_all(&self.writer)
+            .fetch_all(&mut *self.write().await?)
             .await?)
     }
 
@@ -822,7 +874,7 @@ impl Db {
             .bind(id)
             .bind(at.as_secs())
             .bind(error)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -843,7 +895,7 @@ impl Db {
         .bind(status)
         .bind(error)
         .bind(now.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -874,7 +926,7 @@ impl Db {
         .bind(kind)
         .bind(payload)
         .bind(now.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -898,7 +950,7 @@ impl Db {
         )
         .bind(id)
         .bind(now.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -936,7 +988,7 @@ impl Db {
         .bind(scope)
         .bind(now.as_secs())
         .bind(expires_at.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -983,7 +1035,8 @@ impl Db {
         now: UnixTime,
         erase_after: UnixTime,
     ) -> Result<bool, StoreError> {
-        let mut transaction = self.writer.begin().await?;
+        let mut writing = self.write().await?;
+        let mut transaction = writing.begin().await?;
         let done = sqlx::query(
             "UPDATE passport_requests SET status = 'received', received_at = $2, sealed_data = $3,
                  missing = NULL, erase_after = $4
@@ -1031,7 +1084,7 @@ impl Db {
         .bind(id)
         .bind(now.as_secs())
         .bind(missing)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -1071,7 +1124,8 @@ impl Db {
     /// Erases a passport's data and files (the request stays, marked `erased`); whether there
     /// was such a request.
     pub(crate) async fn erase_passport(&self, id: &str) -> Result<bool, StoreError> {
-        let mut transaction = self.writer.begin().await?;
+        let mut writing = self.write().await?;
+        let mut transaction = writing.begin().await?;
         sqlx::query("DELETE FROM passport_files WHERE request_id = $1")
             .bind(id)
             .execute(&mut *transaction)
@@ -1121,7 +1175,7 @@ impl Db {
         .bind(actor)
         .bind(action)
         .bind(now.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -1168,7 +1222,7 @@ impl Db {
         .bind(holder)
         .bind(now.as_secs())
         .bind(expires_at.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -1178,7 +1232,7 @@ impl Db {
         sqlx::query("DELETE FROM bot_lease WHERE name = $1 AND holder = $2")
             .bind(name)
             .bind(holder)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -1208,7 +1262,7 @@ impl Db {
         .bind(name)
         .bind(offset)
         .bind(now.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -1239,7 +1293,7 @@ impl Db {
         .bind(lease_until.as_secs())
         .bind(holder)
         .bind(i64::from(take_over))
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         if done.rows_affected() == 1 {
             return Ok(UpdateClaim::Claimed);
@@ -1247,7 +1301,7 @@ impl Db {
         let state: Option<String> =
             sqlx::query("SELECT state FROM handled_updates WHERE update_id = $1")
                 .bind(update_id)
-                .fetch_optional(&self.writer)
+                .fetch_optional(&mut *self.write().await?)
                 .await?
                 .map(|row| row.try_get(0))
                 .transpose()?;
@@ -1268,7 +1322,7 @@ impl Db {
         )
         .bind(update_id)
         .bind(now.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -1277,7 +1331,7 @@ impl Db {
     pub(crate) async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM handled_updates WHERE update_id = $1 AND state = 'handling'")
             .bind(update_id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -1305,10 +1359,53 @@ impl Db {
         ] {
             purged += sqlx::query(statement)
                 .bind(now.as_secs())
-                .execute(&self.writer)
+                .execute(&mut *self.write().await?)
                 .await?
                 .rows_affected();
         }
         Ok(purged)
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed expectation stops the test"
+)]
+mod tests {
+    use super::*;
+
+    /// How long a write held back by a turn is watched: a write that ignored the turn would
+    /// be done within a millisecond or two.
+    const HELD: Duration = Duration::from_millis(300);
+
+    /// On SQLite every write, batched or not, waits for its turn at the gate the link store
+    /// shares, and is done once the turn is given back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_writes_take_their_turn_at_the_shared_gate() {
+        let directory = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", directory.path().join("t.db").display());
+        let gate = SqliteWriteGate::default();
+        let db = Db::open_sharing(&url, gate.clone()).await.unwrap();
+        assert!(db.first_use("before", UnixTime(100)).await.unwrap());
+
+        let turn = gate.turn().await;
+        let mut batched = tokio::spawn({
+            let db = db.clone();
+            async move { db.first_use("during", UnixTime(100)).await }
+        });
+        let mut direct = tokio::spawn({
+            let db = db.clone();
+            async move { db.save_offset("poller", 7, UnixTime(1)).await }
+        });
+        assert!(tokio::time::timeout(HELD, &mut batched).await.is_err());
+        assert!(tokio::time::timeout(HELD, &mut direct).await.is_err());
+        // Reads do not wait.
+        assert_eq!(db.offset("poller").await.unwrap(), None);
+
+        drop(turn);
+        assert!(batched.await.unwrap().unwrap());
+        direct.await.unwrap().unwrap();
+        assert_eq!(db.offset("poller").await.unwrap(), Some((7, UnixTime(1))));
     }
 }

@@ -182,7 +182,7 @@ impl Db {
         .bind(i64::from(client.public))
         .bind(i64::from(client.trusted))
         .bind(client.created_at.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -210,7 +210,7 @@ impl Db {
     pub(crate) async fn delete_oidc_client(&self, id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM oidc_clients WHERE id = $1")
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         for statement in [
             "DELETE FROM oidc_tokens WHERE client_id = $1",
@@ -219,7 +219,7 @@ impl Db {
         ] {
             sqlx::query(statement)
                 .bind(id)
-                .execute(&self.writer)
+                .execute(&mut *self.write().await?)
                 .await?;
         }
         Ok(done.rows_affected() == 1)
@@ -261,7 +261,7 @@ impl Db {
              WHERE remove_at IS NULL OR remove_at > $1",
         )
         .bind(remove_older_at.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         sqlx::query(
             "INSERT INTO oidc_keys (kid, alg, sealed, created_at, remove_at)
@@ -271,7 +271,7 @@ impl Db {
         .bind(key.alg.as_str())
         .bind(key.sealed.as_slice())
         .bind(key.created_at.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -292,7 +292,7 @@ impl Db {
         .bind(code.code_challenge.as_deref())
         .bind(code.auth_time.as_secs())
         .bind(code.expires_at.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -309,14 +309,14 @@ impl Db {
         ))
         .bind(code_hash)
         .bind(now.as_secs())
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *self.write().await?)
         .await?;
         if let Some(row) = row {
             return Ok(Taken::First(CodeRow::decode(&row)?));
         }
         let family = sqlx::query("SELECT family FROM oidc_codes WHERE code_hash = $1")
             .bind(code_hash)
-            .fetch_optional(&self.writer)
+            .fetch_optional(&mut *self.write().await?)
             .await?;
         Ok(match family {
             Some(row) => Taken::Again {
@@ -351,7 +351,7 @@ impl Db {
                 .bind(token.created_at.as_secs())
                 .bind(token.expires_at.as_secs());
         }
-        query.execute(&self.writer).await?;
+        query.execute(&mut *self.write().await?).await?;
         Ok(())
     }
 
@@ -370,7 +370,7 @@ impl Db {
         ))
         .bind(token_hash)
         .bind(now.as_secs())
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *self.write().await?)
         .await?;
         if let Some(row) = row {
             return Ok(Taken::First(TokenRow::decode(&row)?));
@@ -380,7 +380,7 @@ impl Db {
              WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL",
         )
         .bind(token_hash)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *self.write().await?)
         .await?;
         Ok(match used {
             Some(row) => Taken::Again {
@@ -418,7 +418,7 @@ impl Db {
             "SELECT {TOKEN_COLUMNS} FROM oidc_tokens WHERE token_hash = $1"
         ))
         .bind(token_hash)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *self.write().await?)
         .await?;
         row.map(|row| TokenRow::decode(&row)).transpose()
     }
@@ -434,7 +434,7 @@ impl Db {
         )
         .bind(family)
         .bind(now.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected())
     }
@@ -450,7 +450,7 @@ impl Db {
         )
         .bind(token_hash)
         .bind(now.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -490,7 +490,7 @@ impl Db {
         .bind(client_id)
         .bind(scope)
         .bind(now.as_secs())
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
