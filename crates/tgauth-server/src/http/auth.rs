@@ -205,7 +205,13 @@ pub(crate) async fn log_in(
             photo_url: profile.photo_url,
         },
     };
-    session.cycle_id().await.map_err(HttpError::internal)?;
+    // A session the store holds gets a new id, so that an id planted before the login is
+    // worth nothing after it. A visitor without one gets a fresh id when the session is first
+    // saved: cycling would only delete a record that was never written, one more write per
+    // login on the path every login takes.
+    if session.id().is_some() {
+        session.cycle_id().await.map_err(HttpError::internal)?;
+    }
     session
         .insert(USER_KEY, &user)
         .await

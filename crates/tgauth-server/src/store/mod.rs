@@ -252,23 +252,25 @@ fn pool_options(dialect: Dialect, sqlite: u32, postgres: u32) -> AnyPoolOptions 
             Dialect::Postgres => postgres,
         })
         .acquire_timeout(Duration::from_secs(5))
+        // A local file cannot go stale: no ping (a round trip to the connection's worker
+        // thread) before each use of a SQLite connection. PostgreSQL's are pinged: a server
+        // restart leaves dead connections in the pool.
+        .test_before_acquire(dialect == Dialect::Postgres)
         .after_connect(move |connection, _| {
             Box::pin(async move {
                 if dialect == Dialect::Sqlite {
-                    // WAL commits need no fsync at NORMAL: a crash of the process loses
-                    // nothing, a power loss at most the last commits, never consistency.
-                    // Checkpoints run in the background (Db::checkpoint), not inside a
-                    // request that happens to cross the WAL's size.
-                    sqlx::Executor::execute(
-                        connection,
-                        "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
-                    )
-                    .await?;
+                    sqlx::Executor::execute(connection, SQLITE_SETUP).await?;
                 }
                 Ok(())
             })
         })
 }
+
+/// What every SQLite connection runs first. WAL commits need no fsync at NORMAL: a crash of
+/// the process loses nothing, a power loss at most the last commits, never consistency.
+/// Checkpoints run in the background (Db::checkpoint), not inside a request that happens to
+/// cross the WAL's size.
+const SQLITE_SETUP: &str = "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;";
 
 /// This build's SQLite migrations (also what `doctor` compares a database with).
 pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
@@ -345,7 +347,11 @@ impl Db {
             .connect_with(options.clone())
             .await?;
         let writer = match dialect {
-            Dialect::Sqlite => pool_options(dialect, 1, 1).connect_with(options).await?,
+            Dialect::Sqlite => {
+                pool_options(dialect, 1, 1)
+                    .connect_with(options.clone())
+                    .await?
+            }
             Dialect::Postgres => pool.clone(),
         };
         let migrator = match dialect {
@@ -353,10 +359,15 @@ impl Db {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&writer).await.map_err(StoreError::Migrate)?;
-        let gate = (dialect == Dialect::Sqlite).then_some(gate);
-        let batcher = gate
-            .as_ref()
-            .map(|gate| batch::Batcher::start(writer.clone(), gate.clone()));
+        let (gate, batcher) = match dialect {
+            Dialect::Sqlite => {
+                let mut connection = sqlx::ConnectOptions::connect(&options).await?;
+                sqlx::Executor::execute(&mut connection, SQLITE_SETUP).await?;
+                let batcher = batch::Batcher::start(connection, gate.clone());
+                (Some(gate), Some(batcher))
+            }
+            Dialect::Postgres => (None, None),
+        };
         let sessions = (dialect == Dialect::Sqlite).then(SessionCache::default);
         Ok(Self {
             pool,

@@ -15,6 +15,7 @@ on_every_database!(
     mini_app_init_data_logs_in_once,
     a_login_link_from_the_bot_logs_in_once,
     a_session_ends_when_it_expires_or_is_revoked,
+    a_login_never_keeps_a_session_id_it_was_sent,
 );
 
 /// `me` of a browser.
@@ -235,5 +236,64 @@ async fn a_session_ends_when_it_expires_or_is_revoked(running: Running) {
         running.me_status(&browser_a).await,
         StatusCode::UNAUTHORIZED
     );
+    running.stop().await;
+}
+
+/// The `tgauth_session=<id>` pair a login's response sets.
+fn session_cookie(response: &reqwest::Response) -> String {
+    let set = response.headers()["set-cookie"].to_str().unwrap();
+    let pair = set.split(';').next().unwrap();
+    assert!(pair.starts_with("tgauth_session="), "{set}");
+    pair.to_owned()
+}
+
+/// A widget login sent with `cookie`: its response.
+async fn widget_login_with(running: &Running, cookie: Option<&str>) -> reqwest::Response {
+    running.clock.advance(1);
+    let data = running.sandbox.login_widget(BOT, ADA).unwrap();
+    // No cookie store: each request carries exactly the cookie given.
+    let mut request = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(running.url(&format!("/auth/telegram/widget?{}", data.query)));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    response
+}
+
+/// `me` with `cookie`: its status.
+async fn me_with(running: &Running, cookie: &str) -> StatusCode {
+    super::support::client()
+        .get(running.url("/api/v1/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// No session fixation: a login from a browser that has a session moves it to a new id (the
+/// old one stops working), and one from a browser sending an id the store does not know (one
+/// planted by someone else) gets an id of its own.
+async fn a_login_never_keeps_a_session_id_it_was_sent(running: Running) {
+    let first = session_cookie(&widget_login_with(&running, None).await);
+    assert_eq!(me_with(&running, &first).await, StatusCode::OK);
+
+    let second = session_cookie(&widget_login_with(&running, Some(&first)).await);
+    assert_ne!(second, first);
+    assert_eq!(me_with(&running, &second).await, StatusCode::OK);
+    assert_eq!(me_with(&running, &first).await, StatusCode::UNAUTHORIZED);
+
+    let planted = "tgauth_session=AAAAAAAAAAAAAAAAAAAAAA";
+    let third = session_cookie(&widget_login_with(&running, Some(planted)).await);
+    assert_ne!(third, planted);
+    assert_ne!(third, second);
+    assert_eq!(me_with(&running, &third).await, StatusCode::OK);
+    assert_eq!(me_with(&running, planted).await, StatusCode::UNAUTHORIZED);
     running.stop().await;
 }
