@@ -20,7 +20,7 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Connection as _, Row as _};
+use sqlx::{AnyConnection, AnyPool, Connection as _, Row as _};
 use tgauth::link::store::{SqliteWriteGate, SqliteWriteTurn};
 use tgauth::{UnixTime, UserId};
 
@@ -228,13 +228,8 @@ pub enum Dialect {
 pub struct Db {
     /// Reads (and, on PostgreSQL, everything).
     pool: AnyPool,
-    /// Writes. On SQLite one connection: SQLite takes one writer at a time, and writers queued
-    /// in the pool wait in order, while writers racing for the lock would sleep in SQLite's
-    /// busy handler (a millisecond and more per retry). On PostgreSQL the same pool as reads.
-    writer: AnyPool,
-    /// SQLite's turns at writing, shared with the link store's writers to the same file (see
-    /// [`Db::open_sharing`]); `None` on PostgreSQL.
-    gate: Option<SqliteWriteGate>,
+    /// Writes.
+    writer: Writer,
     /// SQLite's group writes of the hot inserts (see [`batch`]); `None` on PostgreSQL.
     batcher: Option<batch::Batcher>,
     /// SQLite's sessions as this process wrote or read them: a SQLite database has one
@@ -242,6 +237,53 @@ pub struct Db {
     /// revocation removes what it revokes). `None` on PostgreSQL, where replicas share sessions.
     sessions: Option<SessionCache>,
     dialect: Dialect,
+}
+
+/// Where a [`Db`]'s writes go.
+#[derive(Debug, Clone)]
+enum Writer {
+    /// PostgreSQL: the pool, as reads.
+    Pool(AnyPool),
+    /// SQLite: its one writer connection.
+    Sqlite(SqliteWriter),
+}
+
+/// SQLite's one writer connection, used only in a turn at the gate the link store's writers to
+/// the same file share (see [`Db::open_sharing`]).
+///
+/// SQLite takes one writer at a time: writers that wait in order for their turn never meet in
+/// SQLite's busy handler, which sleeps a millisecond and more per retry. The connection is held
+/// rather than pooled: a pool gives a connection back through a spawned task, which the next
+/// writer waits for on a busy runtime (a fifth of the batcher's time under the serve bench's
+/// logins, when it had a pool of its own); a held one costs nothing between turns.
+#[derive(Debug, Clone)]
+pub(super) struct SqliteWriter {
+    gate: SqliteWriteGate,
+    /// `None` once closed.
+    connection: std::sync::Arc<tokio::sync::Mutex<Option<AnyConnection>>>,
+}
+
+impl SqliteWriter {
+    /// Waits for a turn at the gate, then takes the connection.
+    pub(super) async fn turn(&self) -> Result<Writing, StoreError> {
+        let turn = self.gate.turn().await;
+        let connection = std::sync::Arc::clone(&self.connection).lock_owned().await;
+        let connection = tokio::sync::OwnedMutexGuard::try_map(connection, Option::as_mut)
+            .map_err(|_| StoreError::Closed)?;
+        Ok(Writing::Sqlite {
+            connection,
+            _turn: turn,
+        })
+    }
+
+    /// Closes the connection; later turns fail with [`StoreError::Closed`].
+    async fn close(&self) {
+        let _turn = self.gate.turn().await;
+        let connection = self.connection.lock().await.take();
+        if let Some(connection) = connection {
+            let _ = connection.close().await;
+        }
+    }
 }
 
 /// A pool of up to `sqlite` or `postgres` connections, SQLite's set up as [`Db::open`] says.
@@ -279,24 +321,33 @@ pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
 pub(crate) static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
     sqlx::migrate!("./migrations/postgres");
 
-/// A turn at writing, from [`Db::write`]: on SQLite the file's write gate and then the writer
-/// connection; on PostgreSQL a pooled connection.
-struct Writing {
-    connection: sqlx::pool::PoolConnection<sqlx::Any>,
-    _turn: Option<SqliteWriteTurn>,
+/// A turn at writing, from [`Db::write`]: on SQLite a turn at the file's write gate and the
+/// writer connection; on PostgreSQL a pooled connection.
+pub(super) enum Writing {
+    Pool(sqlx::pool::PoolConnection<sqlx::Any>),
+    Sqlite {
+        connection: tokio::sync::OwnedMappedMutexGuard<Option<AnyConnection>, AnyConnection>,
+        _turn: SqliteWriteTurn,
+    },
 }
 
 impl std::ops::Deref for Writing {
-    type Target = sqlx::AnyConnection;
+    type Target = AnyConnection;
 
     fn deref(&self) -> &Self::Target {
-        &self.connection
+        match self {
+            Self::Pool(connection) => connection,
+            Self::Sqlite { connection, .. } => connection,
+        }
     }
 }
 
 impl std::ops::DerefMut for Writing {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.connection
+        match self {
+            Self::Pool(connection) => connection,
+            Self::Sqlite { connection, .. } => connection,
+        }
     }
 }
 
@@ -346,33 +397,33 @@ impl Db {
         let pool = pool_options(dialect, 8, 16)
             .connect_with(options.clone())
             .await?;
-        let writer = match dialect {
+        let (writer, batcher) = match dialect {
             Dialect::Sqlite => {
-                pool_options(dialect, 1, 1)
-                    .connect_with(options.clone())
-                    .await?
-            }
-            Dialect::Postgres => pool.clone(),
-        };
-        let migrator = match dialect {
-            Dialect::Sqlite => &SQLITE_MIGRATIONS,
-            Dialect::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&writer).await.map_err(StoreError::Migrate)?;
-        let (gate, batcher) = match dialect {
-            Dialect::Sqlite => {
-                let mut connection = sqlx::ConnectOptions::connect(&options).await?;
+                let mut connection: AnyConnection = sqlx::ConnectOptions::connect(&options).await?;
                 sqlx::Executor::execute(&mut connection, SQLITE_SETUP).await?;
-                let batcher = batch::Batcher::start(connection, gate.clone());
-                (Some(gate), Some(batcher))
+                SQLITE_MIGRATIONS
+                    .run(&mut connection)
+                    .await
+                    .map_err(StoreError::Migrate)?;
+                let writer = SqliteWriter {
+                    gate,
+                    connection: std::sync::Arc::new(tokio::sync::Mutex::new(Some(connection))),
+                };
+                let batcher = batch::Batcher::start(writer.clone());
+                (Writer::Sqlite(writer), Some(batcher))
             }
-            Dialect::Postgres => (None, None),
+            Dialect::Postgres => {
+                POSTGRES_MIGRATIONS
+                    .run(&pool)
+                    .await
+                    .map_err(StoreError::Migrate)?;
+                (Writer::Pool(pool.clone()), None)
+            }
         };
         let sessions = (dialect == Dialect::Sqlite).then(SessionCache::default);
         Ok(Self {
             pool,
             writer,
-            gate,
             batcher,
             sessions,
             dialect,
@@ -420,19 +471,18 @@ impl Db {
     /// Waits for a turn at writing (see [`Writing`]). Nothing that holds one may wait for
     /// another, nor call the link store: both wait for the same turns.
     async fn write(&self) -> Result<Writing, StoreError> {
-        let turn = match &self.gate {
-            Some(gate) => Some(gate.turn().await),
-            None => None,
-        };
-        Ok(Writing {
-            connection: self.writer.acquire().await?,
-            _turn: turn,
-        })
+        match &self.writer {
+            Writer::Pool(pool) => Ok(Writing::Pool(pool.acquire().await?)),
+            Writer::Sqlite(writer) => writer.turn().await,
+        }
     }
 
     /// Closes the pools.
     pub async fn close(&self) {
-        self.writer.close().await;
+        match &self.writer {
+            Writer::Pool(pool) => pool.close().await,
+            Writer::Sqlite(writer) => writer.close().await,
+        }
         self.pool.close().await;
     }
 
@@ -1290,6 +1340,22 @@ impl Db {
         lease_until: UnixTime,
         take_over: bool,
     ) -> Result<UpdateClaim, StoreError> {
+        // On SQLite the common case, an update seen for the first time, is grouped with the
+        // other hot writes; a known update takes the statement below, which applies the rules.
+        if let Some(batcher) = &self.batcher {
+            let row = batch::Row {
+                key: update_id.to_string(),
+                values: vec![
+                    batch::Value::Int(Some(update_id)),
+                    batch::Value::Text(Some("handling".to_owned())),
+                    batch::Value::Int(Some(lease_until.as_secs())),
+                    batch::Value::Text(Some(holder.to_owned())),
+                ],
+            };
+            if batcher.write(batch::Kind::Claim, row).await? {
+                return Ok(UpdateClaim::Claimed);
+            }
+        }
         let done = sqlx::query(
             "INSERT INTO handled_updates (update_id, state, lease_until, holder)
              VALUES ($1, 'handling', $3, $4)
@@ -1328,6 +1394,17 @@ impl Db {
         update_id: i64,
         now: UnixTime,
     ) -> Result<(), StoreError> {
+        if let Some(batcher) = &self.batcher {
+            let row = batch::Row {
+                key: update_id.to_string(),
+                values: vec![
+                    batch::Value::Int(Some(update_id)),
+                    batch::Value::Int(Some(now.as_secs())),
+                ],
+            };
+            batcher.write(batch::Kind::Handled, row).await?;
+            return Ok(());
+        }
         sqlx::query(
             "UPDATE handled_updates SET state = 'handled', handled_at = $2 WHERE update_id = $1",
         )
@@ -1418,5 +1495,57 @@ mod tests {
         assert!(batched.await.unwrap().unwrap());
         direct.await.unwrap().unwrap();
         assert_eq!(db.offset("poller").await.unwrap(), Some((7, UnixTime(1))));
+    }
+    /// On SQLite an update's first claim is grouped with other writes and a known update's
+    /// goes through the rules: claimed once, busy while its lease runs, taken over when the
+    /// lease ran out or by the lease holder, never again once handled; of concurrent
+    /// deliveries one claims it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_update_is_claimed_once_busy_while_leased_and_done_once_handled() {
+        let directory = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", directory.path().join("t.db").display());
+        let db = Db::open(&url).await.unwrap();
+        let claim = |holder: &'static str, now: i64, take_over: bool| {
+            let db = db.clone();
+            async move {
+                db.claim_update(7, holder, UnixTime(now), UnixTime(now + 60), take_over)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(claim("a", 100, false).await, UpdateClaim::Claimed);
+        assert_eq!(claim("b", 100, false).await, UpdateClaim::Busy);
+        assert_eq!(claim("b", 160, false).await, UpdateClaim::Claimed);
+        assert_eq!(claim("b", 161, true).await, UpdateClaim::Busy);
+        assert_eq!(claim("a", 161, true).await, UpdateClaim::Claimed);
+        db.update_handled(7, UnixTime(162)).await.unwrap();
+        assert_eq!(claim("b", 1_000, true).await, UpdateClaim::Handled);
+
+        let deliveries: Vec<_> = (0..20)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.claim_update(8, "a", UnixTime(100), UnixTime(160), false)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut claimed = 0;
+        for delivery in deliveries {
+            match delivery.await.unwrap() {
+                UpdateClaim::Claimed => claimed += 1,
+                UpdateClaim::Busy => {}
+                UpdateClaim::Handled => panic!("update 8 was never handled"),
+            }
+        }
+        assert_eq!(claimed, 1);
+        db.update_handled(8, UnixTime(101)).await.unwrap();
+        assert_eq!(
+            db.claim_update(8, "b", UnixTime(1_000), UnixTime(1_060), true)
+                .await
+                .unwrap(),
+            UpdateClaim::Handled
+        );
     }
 }
