@@ -298,6 +298,16 @@ impl SandboxHandle {
         Ok(self.shared.lock().bot_mut(username)?.sent.clone())
     }
 
+    /// The messages the bot `username` sent after its first `skip`, oldest first: what a
+    /// watcher polling for new messages needs, without copying all of them on every poll.
+    pub fn sent_since(
+        &self,
+        username: &str,
+        skip: usize,
+    ) -> Result<Vec<SentMessage>, ControlError> {
+        Ok(after(&self.shared.lock().bot_mut(username)?.sent, skip))
+    }
+
     /// The user `user_id` presses the inline button with `callback_data` `data` on the message
     /// `message_id` the bot `username` sent them (see `POST
     /// /sandbox/bots/{username}/callback_query`); returns the `callback_query` update the bot
@@ -331,6 +341,19 @@ impl SandboxHandle {
             .bot_mut(username)?
             .callback_answers
             .clone())
+    }
+
+    /// The bot's answers to callback queries after its first `skip`, oldest first (see
+    /// [`SandboxHandle::sent_since`]).
+    pub fn callback_answers_since(
+        &self,
+        username: &str,
+        skip: usize,
+    ) -> Result<Vec<CallbackAnswer>, ControlError> {
+        Ok(after(
+            &self.shared.lock().bot_mut(username)?.callback_answers,
+            skip,
+        ))
     }
 
     /// The Passport errors the bot `username` set, oldest first.
@@ -443,4 +466,9 @@ impl Drop for SandboxHandle {
         let _ = self.shutdown.send(true);
         self.shared.abort_tasks();
     }
+}
+
+/// The items after the first `skip` (none past the end).
+fn after<T: Clone>(items: &[T], skip: usize) -> Vec<T> {
+    items.get(skip..).map(<[T]>::to_vec).unwrap_or_default()
 }

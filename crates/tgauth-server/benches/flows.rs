@@ -9,16 +9,19 @@
 //!
 //! - **webhook updates, delivered by the sandbox**: `USERS` people press Start at once; the
 //!   figure is updates per second from the first one sent to the last reply the bot sent
-//!   (each update: claim it, handle `/start`, `sendMessage` to the sandbox, mark it done);
+//!   (each update: claim it, handle `/start`, `sendMessage` to the sandbox, mark it done),
+//!   each timed from the press to the reply;
 //! - **webhook updates, posted by the load generator**: `POST /telegram/webhook/<path>` with the
 //!   secret header, each a new `/start` from one of those people, answered 200 once handled;
 //! - **links**: `POST /api/v1/links` (issue) per second; `/start <code>` posted to the webhook
 //!   by the code's claimer (the claim: the bot asks to confirm); and the confirmations, each
-//!   person pressing the bot's button, delivered by the sandbox; the pair figure is one issue
-//!   plus one claim plus one confirmation, each at its measured rate;
+//!   person pressing the bot's button, delivered by the sandbox, each timed from the press to
+//!   the bot's answer; the pair figure is one issue plus one claim plus one confirmation, each
+//!   at its measured rate;
 //! - **notifications**: `POST /api/v1/notifications` to the linked users per second (queued,
 //!   202), and notifications sent to the sandbox per second, from the first post until the
-//!   sandbox received the last;
+//!   sandbox received the last, with each one's latency from its POST to its arrival (a
+//!   watcher polls the sandbox every `POLL`);
 //! - the resident memory of this process (service, sandbox and load generator) at rest and
 //!   after the load.
 
@@ -31,14 +34,15 @@ mod load;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use load::{
-    MEASURE, NextRequest, Serving, WARM_UP, bare_reference, bare_server, drive, drive_keeping,
-    measure, post_request, resident_mib,
+    MEASURE, NextRequest, Outcome, Serving, WARM_UP, bare_reference, bare_server, drive,
+    drive_keeping, measure, post_request, resident_mib,
 };
 use serde_json::{Value, json};
 use tgauth::UserId;
@@ -51,6 +55,8 @@ const BOT: &str = "tgauth_sandbox_bot";
 const USERS: usize = 30_000;
 const FIRST_USER: i64 = 20_000_000;
 const NOTE: &str = "Your order shipped";
+/// How often the bench asks the sandbox for the messages and answers that arrived.
+const POLL: Duration = Duration::from_millis(5);
 
 fn main() {
     load::main(COMMAND, run());
@@ -90,13 +96,23 @@ async fn run() {
     let bare = bare_server(json!({"ok": true})).await;
     let (bare_before, bare_next) = bare_reference(bare).await;
 
-    // Everyone presses Start; the sandbox delivers to the webhook.
+    // Everyone presses Start; the sandbox delivers to the webhook. Each is timed from the
+    // press to the bot's reply in that chat.
     let started = Instant::now();
+    let mut started_at = HashMap::new();
     for user in &users {
         sandbox.send_message(BOT, *user, "/start").unwrap();
+        started_at.insert(*user, Instant::now());
     }
-    wait_for("the replies to Start", || sent_count(sandbox) >= USERS).await;
-    let delivered = USERS as f64 / started.elapsed().as_secs_f64();
+    let replied_at = arrivals(
+        "the replies to Start",
+        0,
+        |seen| sandbox.sent_since(BOT, seen).unwrap(),
+        |sent| Some(sent.message.chat.id.get()),
+        || Some(USERS),
+    )
+    .await;
+    let starts = timed(&started_at, &replied_at, started, USERS);
 
     // New `/start`s posted straight to the webhook.
     let update_ids = Arc::new(AtomicUsize::new(1_000_000));
@@ -189,30 +205,44 @@ async fn run() {
             })
         })
         .collect();
+    // Each person presses once, all at once; each press's answer is timed from the press (a
+    // watcher polls the sandbox every `POLL`).
     let answers_before = sandbox.callback_answers(BOT).unwrap().len();
     let confirming = Instant::now();
+    let mut pressed_at = HashMap::new();
     for (chat, message, data, _) in &prompts {
         sandbox.press_button(BOT, *chat, *message, data).unwrap();
+        pressed_at.insert(*chat, Instant::now());
     }
-    wait_for("the answers to the presses", || {
-        sandbox.callback_answers(BOT).unwrap().len() >= answers_before + prompts.len()
-    })
+    let answered_at = arrivals(
+        "the answers to the presses",
+        answers_before,
+        |seen| sandbox.callback_answers_since(BOT, seen).unwrap(),
+        |answer| Some(answer.user_id.get()),
+        || Some(prompts.len()),
+    )
     .await;
-    let confirmed = prompts.len() as f64 / confirming.elapsed().as_secs_f64();
+    let confirmations = timed(&pressed_at, &answered_at, confirming, 0);
+    let confirmed = confirmations.rate();
     let linked: Vec<String> = prompts
         .iter()
         .map(|(_, _, _, account)| account.clone())
         .collect();
 
-    // Notifications to the linked users.
-    let notes_before = note_count(sandbox);
+    // Notifications to the linked users, each numbered in its text: when its POST was sent is
+    // kept, and a watcher polling the sandbox every `POLL` notes when it arrived.
+    let seen_before = sent_count(sandbox);
     let linked = Arc::new(linked);
+    let posted_at: Arc<Mutex<Vec<(usize, Instant)>>> = Arc::default();
     let note_next: Arc<NextRequest> = {
         let linked = Arc::clone(&linked);
+        let posted_at = Arc::clone(&posted_at);
         let counter = AtomicUsize::new(0);
         Arc::new(move |_| {
             let n = counter.fetch_add(1, Ordering::Relaxed);
-            let body = json!({"user": linked[n % linked.len()], "text": NOTE}).to_string();
+            let text = format!("{NOTE} #{n}");
+            let body = json!({"user": linked[n % linked.len()], "text": text}).to_string();
+            posted_at.lock().unwrap().push((n, Instant::now()));
             Some(post_request(
                 addr,
                 "/api/v1/notifications",
@@ -222,12 +252,28 @@ async fn run() {
         })
     };
     let notifying = Instant::now();
-    let queued = drive(addr, MEASURE, StatusCode::ACCEPTED, note_next).await;
-    wait_for("the notifications", || {
-        note_count(sandbox) >= notes_before + queued.ok
-    })
-    .await;
-    let notes_sent = queued.ok as f64 / notifying.elapsed().as_secs_f64();
+    let expected = OnceLock::new();
+    let posting = async {
+        let queued = drive(addr, MEASURE, StatusCode::ACCEPTED, note_next).await;
+        expected.set(queued.ok).unwrap();
+        queued
+    };
+    let watching = arrivals(
+        "the notifications",
+        seen_before,
+        |seen| sandbox.sent_since(BOT, seen).unwrap(),
+        |sent| {
+            let text = sent.message.text.as_deref()?;
+            text.strip_prefix(NOTE)?
+                .strip_prefix(" #")?
+                .parse::<usize>()
+                .ok()
+        },
+        || expected.get().copied(),
+    );
+    let (queued, arrived) = tokio::join!(posting, watching);
+    let posted_at: HashMap<usize, Instant> = posted_at.lock().unwrap().iter().copied().collect();
+    let notes_delivered = timed(&posted_at, &arrived, notifying, queued.ok);
     let loaded = resident_mib();
 
     let bare_after = drive(bare, MEASURE, StatusCode::OK, bare_next).await;
@@ -235,17 +281,21 @@ async fn run() {
     bare_before.report("bare axum GET /ok, before", None);
     bare_after.report("bare axum GET /ok, after", None);
     println!("bare reference (mean of both)        {reference:>7.0}/s");
+    starts.report("webhook /start, press to reply", Some(reference));
     println!(
-        "webhook updates, sandbox-delivered   {delivered:>7.0}/s ({USERS} /start, first sent to \
-         last reply, {:.2} of the reference)",
-        delivered / reference
+        "    (all {USERS} presses at once, delivered by the sandbox over its webhook \
+         connections; latency from each press to the bot's reply, polled every {} ms)",
+        POLL.as_millis()
     );
     posted.report("webhook update POSTed (/start)", Some(reference));
     issued.report("POST /api/v1/links (issue)", Some(reference));
     claimed.report("webhook /start <code> (claim)", Some(reference));
+    confirmations.report("link confirmations, press to answer", None);
     println!(
-        "link confirmations, sandbox-delivered {confirmed:>6.0}/s ({} button presses)",
-        prompts.len()
+        "    (all {} presses at once, delivered by the sandbox; latency from each press to the \
+         bot's answer, polled every {} ms)",
+        prompts.len(),
+        POLL.as_millis()
     );
     let pairs = 1.0 / (1.0 / issued.rate() + 1.0 / claimed.rate() + 1.0 / confirmed);
     println!(
@@ -254,15 +304,71 @@ async fn run() {
         linked.len()
     );
     queued.report("POST /api/v1/notifications (queued)", Some(reference));
+    notes_delivered.report("notifications sent, POST to arrival", Some(reference));
     println!(
-        "notifications sent to the sandbox    {notes_sent:>7.0}/s ({} sent, first post to last \
-         delivery)",
-        queued.ok
+        "    (first post to last arrival; latency from each POST sent to its arrival at the \
+         sandbox, polled every {} ms)",
+        POLL.as_millis()
     );
     println!(
         "resident memory (this whole process)  {at_rest:.0} MiB at rest, {loaded:.0} MiB after the load"
     );
     serving.stop().await;
+}
+
+/// When each thing arrived, by `key` (things without one are not watched): polls `fetch`
+/// (what arrived after the first `seen`) every `POLL` until `expected` (once known) have.
+async fn arrivals<T, K: std::hash::Hash + Eq>(
+    what: &str,
+    mut seen: usize,
+    fetch: impl Fn(usize) -> Vec<T>,
+    key: impl Fn(&T) -> Option<K>,
+    expected: impl Fn() -> Option<usize>,
+) -> HashMap<K, Instant> {
+    let start = Instant::now();
+    let mut arrived = HashMap::new();
+    loop {
+        let new = fetch(seen);
+        let now = Instant::now();
+        seen += new.len();
+        for item in &new {
+            if let Some(key) = key(item) {
+                arrived.entry(key).or_insert(now);
+            }
+        }
+        if expected().is_some_and(|expected| arrived.len() >= expected) {
+            return arrived;
+        }
+        assert!(
+            start.elapsed() < MEASURE + Duration::from_secs(120),
+            "{what} within two minutes"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// What arrived of the things started at `started_at` (by key) when `arrived_at` says: the
+/// rate from `start` to the last arrival and each one's latency; `expected` more than arrived
+/// count as errors.
+fn timed<K: std::hash::Hash + Eq>(
+    started_at: &HashMap<K, Instant>,
+    arrived_at: &HashMap<K, Instant>,
+    start: Instant,
+    expected: usize,
+) -> Outcome {
+    let mut latencies: Vec<Duration> = started_at
+        .iter()
+        .filter_map(|(key, started)| Some(arrived_at.get(key)?.duration_since(*started)))
+        .collect();
+    latencies.sort_unstable();
+    let last = arrived_at.values().max().copied().unwrap_or(start);
+    Outcome {
+        ok: latencies.len(),
+        errors: expected.saturating_sub(latencies.len()),
+        first_error: None,
+        elapsed: last.duration_since(start),
+        latencies,
+    }
 }
 
 /// A webhook delivery of a private message `text` from `user` as update `id`.
@@ -297,15 +403,6 @@ fn update_request(
 
 fn sent_count(sandbox: &tgauth::sandbox::SandboxHandle) -> usize {
     sandbox.sent(BOT).unwrap().len()
-}
-
-fn note_count(sandbox: &tgauth::sandbox::SandboxHandle) -> usize {
-    sandbox
-        .sent(BOT)
-        .unwrap()
-        .iter()
-        .filter(|sent| sent.message.text.as_deref() == Some(NOTE))
-        .count()
 }
 
 /// Polls `done` every 50 ms, for two minutes at most.

@@ -128,6 +128,19 @@ async fn a_press_queues_a_callback_query_that_the_bot_answers_once() {
             url: None,
         }
     );
+    let all = fixture.sandbox.callback_answers(BOT).unwrap();
+    assert_eq!(fixture.sandbox.callback_answers_since(BOT, 0).unwrap(), all);
+    assert_eq!(
+        fixture.sandbox.callback_answers_since(BOT, 1).unwrap(),
+        all[1..]
+    );
+    assert!(
+        fixture
+            .sandbox
+            .callback_answers_since(BOT, 9)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

@@ -235,6 +235,21 @@ async fn sent_messages_are_returned_and_listed() {
         sent["result"],
         json!([{"message": body["result"], "parse_mode": "HTML"}])
     );
+
+    // In process: all of them, those after the first, none past the end.
+    let (status, _) = fixture
+        .call("sendMessage", json!({"chat_id": USER, "text": "second"}))
+        .await;
+    assert_eq!(status, 200);
+    let all = fixture.sandbox.sent(BOT).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(fixture.sandbox.sent_since(BOT, 0).unwrap(), all);
+    let after_first = fixture.sandbox.sent_since(BOT, 1).unwrap();
+    assert_eq!(after_first.len(), 1);
+    assert_eq!(after_first[0].message.text.as_deref(), Some("second"));
+    assert!(fixture.sandbox.sent_since(BOT, 2).unwrap().is_empty());
+    assert!(fixture.sandbox.sent_since(BOT, 7).unwrap().is_empty());
+    assert!(fixture.sandbox.sent_since("nobody_bot", 0).is_err());
 }
 
 #[tokio::test]

@@ -702,20 +702,53 @@ async fn webhook_throughput_behind_haproxy() {
         .iter()
         .filter_map(Replica::resident_mib)
         .collect();
+    // A round: everyone presses Start at once; each reply is timed from its press (the
+    // sandbox polled every 5 ms); the rate is from the first press to the last reply.
     let round = async |deployment: &Deployment, first: i64| {
+        let mut seen = deployment.sandbox.sent(BOT).unwrap().len();
         let started = Instant::now();
+        let mut pressed = HashMap::new();
         for i in first..first + ROUND {
             deployment.say(FILLER + i, "/start");
+            pressed.insert(FILLER + i, Instant::now());
         }
+        let mut replied = HashMap::new();
+        while replied.len() < pressed.len() {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "{} of {ROUND} replies within 120 s",
+                replied.len()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let new = deployment.sandbox.sent_since(BOT, seen).unwrap();
+            let now = Instant::now();
+            seen += new.len();
+            for sent in new {
+                let chat = sent.message.chat.id.get();
+                if pressed.contains_key(&chat) {
+                    replied.entry(chat).or_insert(now);
+                }
+            }
+        }
+        let last = replied.values().max().copied().unwrap_or(started);
+        let rate = ROUND as f64 / last.duration_since(started).as_secs_f64();
+        let mut latencies: Vec<Duration> = replied
+            .iter()
+            .map(|(chat, at)| at.duration_since(pressed[chat]))
+            .collect();
+        latencies.sort_unstable();
         let chats = FILLER + first..=FILLER + first + ROUND - 1;
         let sent = deployment.wait_answered(chats.clone()).await;
-        let rate = ROUND as f64 / started.elapsed().as_secs_f64();
         for chat in chats {
             assert_eq!(sent[&chat].len(), 1, "chat {chat}");
         }
-        rate
+        (
+            rate,
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99),
+        )
     };
-    let three = round(&deployment, 1).await;
+    let (three, three_p50, three_p99) = round(&deployment, 1).await;
     let loaded: Vec<f64> = deployment
         .replicas
         .iter()
@@ -725,7 +758,7 @@ async fn webhook_throughput_behind_haproxy() {
         let status = blocking(|| replica.terminate());
         assert!(status.success(), "a graceful stop exits 0: {status}");
     }
-    let one = round(&deployment, ROUND + 1).await;
+    let (one, one_p50, one_p99) = round(&deployment, ROUND + 1).await;
     eprintln!(
         "throughput: {ROUND} /start updates each, sandbox webhook (40 connections) -> haproxy -> \
          PostgreSQL: three replicas {three:.0}/s, one replica {one:.0}/s ({:.2}x); resident \
@@ -733,6 +766,24 @@ async fn webhook_throughput_behind_haproxy() {
          {loaded:.0?} MiB",
         three / one
     );
+    let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;
+    eprintln!(
+        "throughput: press to reply, all {ROUND} at once: three replicas p50 {:.0} ms p99 {:.0} \
+         ms, one replica p50 {:.0} ms p99 {:.0} ms",
+        ms(three_p50),
+        ms(three_p99),
+        ms(one_p50),
+        ms(one_p99),
+    );
+}
+
+/// The nearest-rank percentile `p` (0..=1) of `sorted`.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted
+        .get(rank.clamp(1, sorted.len().max(1)) - 1)
+        .copied()
+        .unwrap_or_default()
 }
 
 /// Waits until the replica on `port` is out of rotation (503 on `/readyz`) for the reason
